@@ -1,0 +1,43 @@
+# heph — a thin front door over Meson/Ninja.
+#   make            build (release-ish, -Werror)
+#   make test       unit + CLI tests in the normal build and in an ASan+UBSan build
+#   make install    PREFIX=DIR (default /usr/local)
+#   make demo       build, create a sample database, show the project tree and task list
+#   make bench      benchmarks (not tests); figures go to bench/RESULTS.md
+PREFIX ?= /usr/local
+BUILD  ?= build
+SAN    ?= build-san
+MESON_FLAGS ?=
+
+.PHONY: all deps test test-fast test-san install demo bench clean
+
+all: deps $(BUILD)/build.ninja
+	@ninja -C $(BUILD)
+
+deps:
+	@sh scripts/deps.sh
+
+$(BUILD)/build.ninja:
+	@meson setup $(BUILD) --buildtype=debugoptimized -Dwerror=true $(MESON_FLAGS) >/dev/null
+
+$(SAN)/build.ninja:
+	@meson setup $(SAN) --buildtype=debug -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false $(MESON_FLAGS) >/dev/null
+
+test: deps $(BUILD)/build.ninja $(SAN)/build.ninja
+	@sh scripts/run-tests.sh $(BUILD) $(SAN)
+
+test-fast: deps $(BUILD)/build.ninja
+	@sh scripts/run-tests.sh $(BUILD)
+
+install: all
+	@meson configure $(BUILD) -Dprefix=$(abspath $(PREFIX)) >/dev/null
+	@meson install -C $(BUILD) --quiet
+
+demo: all
+	@sh scripts/demo.sh $(BUILD)
+
+bench: all
+	@sh bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(SAN)

@@ -1,0 +1,72 @@
+/* heph/rpc.h — the one JSON-RPC method table.
+ *
+ * Every verb of every surface is a method here: the CLI calls it in-process,
+ * hephd serves it on its unix socket and at POST /rpc, the TUI and the PWA
+ * reach it the same way. Parameters and results are JSON objects; the table
+ * (name, parameter synopsis, summary, handler) drives dispatch, help and the
+ * generated docs/reference/rpc.md.
+ *
+ * Ownership: heph_rpc_call() gives the caller a new reference in *result
+ * (decref it); params are borrowed. heph_rpc_handle() returns a malloc'd
+ * response the caller frees. The table and its strings are static.
+ */
+#ifndef HEPH_RPC_H
+#define HEPH_RPC_H
+
+#include <jansson.h>
+
+#include "heph/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Services a host program (hephd) lends to methods that need more than the
+ * database; each may be NULL, and methods fall back to in-process work. */
+typedef struct heph_rpc_host {
+	void *ctx;
+	int (*sync_now)(void *ctx, json_t **result);
+	int (*sync_status)(void *ctx, json_t **result);
+	void (*changed)(void *ctx); /* a write method committed */
+} heph_rpc_host;
+
+typedef struct heph_rpc_env {
+	heph_store *store;         /* the replica the method works on */
+	const heph_rpc_host *host; /* NULL when called in-process */
+} heph_rpc_env;
+
+typedef int (*heph_rpc_fn)(heph_rpc_env *env, json_t *params, json_t **result);
+
+enum {
+	HEPH_RPC_WRITE = 1 << 0, /* runs in one write transaction */
+};
+
+typedef struct heph_rpc_method {
+	const char *name;     /* "task.create" */
+	const char *params;   /* synopsis: "title, project?, do_date?" */
+	const char *summary;  /* one line */
+	heph_rpc_fn fn;       /* handler */
+	unsigned flags;       /* HEPH_RPC_* */
+} heph_rpc_method;
+
+/* The table, terminated by an entry whose name is NULL. */
+const heph_rpc_method *heph_rpc_methods(void);
+const heph_rpc_method *heph_rpc_find(const char *name);
+
+/* Call a method. params may be NULL (an empty object). On success *result is
+ * the result; on failure the error code is returned and the message set, and
+ * for write methods nothing was changed. */
+int heph_rpc_call(heph_rpc_env *env, const char *method, json_t *params, json_t **result);
+
+/* Handle one JSON-RPC 2.0 request text (an object or a batch array) and
+ * return the response text, or NULL for a notification. Errors are mapped
+ * with heph_error_rpc_code(); data.name carries heph_error_name(). */
+char *heph_rpc_handle(heph_rpc_env *env, const char *request, size_t len);
+
+/* The JSON-RPC error object for a code and message (new reference). */
+json_t *heph_rpc_error_json(int code, const char *message);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

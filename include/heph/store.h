@@ -1,0 +1,79 @@
+/* heph/store.h — opening a heph database and running transactions on it.
+ *
+ * libheph is the only code that opens the database. A store is one SQLite
+ * connection in WAL mode with a busy timeout; several processes may open the
+ * same file, and each local change (op append + apply, the HLC read-modify-
+ * write included) runs inside one BEGIN IMMEDIATE transaction, which is the
+ * whole of the coordination between them.
+ *
+ * A store handle belongs to one thread at a time.
+ * Ownership: heph_store_open() gives the caller a store that it frees with
+ * heph_store_close(). Strings returned by accessors are borrowed and live
+ * until heph_store_close().
+ */
+#ifndef HEPH_STORE_H
+#define HEPH_STORE_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct heph_store heph_store;
+
+/* Wall clock in ms since the epoch; injected so tests never sleep. */
+typedef int64_t (*heph_clock_fn)(void *ctx);
+
+/* Zero-initialised options mean the defaults. */
+typedef struct heph_store_opts {
+	heph_clock_fn clock;    /* NULL: the system's real-time clock */
+	void *clock_ctx;        /* passed to clock */
+	int64_t max_drift_ms;   /* 0: HEPH_HLC_DEFAULT_MAX_DRIFT_MS */
+	const char *today;      /* "YYYY-MM-DD" fixing today's date (HEPH_NOW); NULL: the clock's local date */
+	int busy_timeout_ms;    /* 0: 5000 */
+	int no_create;          /* refuse to create a missing database file */
+} heph_store_opts;
+
+/* Open (creating and migrating as needed) the database at path.
+ * Fails with HEPH_ESCHEMA, leaving the file untouched, when the database's
+ * schema version is newer than this binary knows. Ops of types this binary
+ * knows but that an older version stored without applying are applied here,
+ * in HLC order. */
+int heph_store_open(const char *path, const heph_store_opts *opts, heph_store **out);
+
+/* Close and free; accepts NULL. */
+void heph_store_close(heph_store *s);
+
+/* The schema version this binary migrates databases to. */
+int heph_schema_version(void);
+
+/* This device's origin id (16 hex digits), created with the database. */
+const char *heph_store_origin(heph_store *s);
+const char *heph_store_path(heph_store *s);
+
+/* Now, per the injected clock. */
+int64_t heph_store_now_ms(heph_store *s);
+
+/* Today's date as "YYYY-MM-DD" (fixed by opts.today, else local time). */
+const char *heph_store_today(heph_store *s);
+
+/* Transactions. The outermost begin is BEGIN IMMEDIATE; nested begins are
+ * savepoints. Every local change must happen between begin and commit. */
+int heph_store_begin(heph_store *s);
+int heph_store_commit(heph_store *s);
+void heph_store_rollback(heph_store *s);
+
+/* Device-local settings (never synced). get returns a malloc'd copy or NULL
+ * in *out; set with value NULL deletes. */
+int heph_store_setting_get(heph_store *s, const char *key, char **out);
+int heph_store_setting_set(heph_store *s, const char *key, const char *value);
+
+/* A counter that changes whenever another connection commits to the
+ * database (PRAGMA data_version); for surfaces that refresh by themselves. */
+int64_t heph_store_data_version(heph_store *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,90 @@
+/* cli.h — the heph command line: a table of verbs, each a thin mapping
+ * from argv to one JSON-RPC method and from its result to text.
+ *
+ * Ownership: the cli struct owns the store; results passed to printers are
+ * borrowed for the call.
+ */
+#ifndef HEPH_CLI_H
+#define HEPH_CLI_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "heph/error.h"
+#include "heph/rpc.h"
+#include "heph/store.h"
+
+enum opt_kind {
+	OPT_STR,   /* --name VALUE */
+	OPT_TEXT,  /* --name VALUE, where "-" reads standard input */
+	OPT_FLAG,  /* --name (true) */
+	OPT_INT,   /* --name N */
+	OPT_LIST,  /* --name VALUE, repeatable, collected into an array */
+};
+
+struct opt {
+	const char *name;   /* long name without dashes */
+	enum opt_kind kind; /* how its value is read */
+	const char *param;  /* params key; NULL: the name with '-' as '_' */
+	const char *meta;   /* value placeholder in help */
+	const char *help;   /* one line */
+};
+
+struct cli;
+
+struct verb {
+	const char *name;         /* "project add" */
+	const char *usage;        /* what follows the name */
+	const char *summary;      /* one line for the overview */
+	const char *method;       /* the RPC method, or NULL when run is set */
+	const char *const *args;  /* positional params; a name starting with '*' takes the rest */
+	const struct opt *opts;   /* NULL-name terminated, may be NULL */
+	void (*print)(struct cli *cli, json_t *result); /* human output */
+	int (*run)(struct cli *cli, int argc, char **argv); /* custom verbs */
+	const char *help;         /* longer text for --help, may be NULL */
+	int no_store;             /* runs without opening a database */
+};
+
+struct cli {
+	const char *db_path;       /* resolved database path */
+	heph_store *store;         /* opened on first use */
+	int json;                  /* --json */
+	int color;                 /* ANSI colours on stdout */
+	FILE *out;                 /* stdout */
+	const struct verb *verb;   /* the verb being run */
+};
+
+/* The verb table (verbs.c), terminated by a NULL name. */
+extern const struct verb heph_cli_verbs[];
+
+/* Open the store if not yet open; 0 or an error code (message set). */
+int cli_store(struct cli *cli);
+
+/* Call a method and print its result (JSON with --json, else verb->print). */
+int cli_call_print(struct cli *cli, const char *method, json_t *params);
+
+/* Call a method; *result is a new reference. */
+int cli_call(struct cli *cli, const char *method, json_t *params, json_t **result);
+
+/* Print usage of one verb, or the overview when v is NULL. */
+void cli_help(FILE *f, const struct verb *v);
+
+/* Printers (print.c). */
+void print_id(struct cli *cli, json_t *r);
+void print_tasks(struct cli *cli, json_t *r);
+void print_task_state(struct cli *cli, json_t *r);
+void print_node(struct cli *cli, json_t *r);
+void print_projects(struct cli *cli, json_t *r);
+void print_links(struct cli *cli, json_t *r);
+void print_backlinks(struct cli *cli, json_t *r);
+void print_link_change(struct cli *cli, json_t *r);
+void print_conflicts(struct cli *cli, json_t *r);
+void print_conflict_resolved(struct cli *cli, json_t *r);
+void print_digest(struct cli *cli, json_t *r);
+void print_json(struct cli *cli, json_t *r);
+
+/* Custom verbs (cmd_ops.c). */
+int cmd_ops(struct cli *cli, int argc, char **argv);
+int cmd_apply(struct cli *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,395 @@
+/* main.c — heph's entry: global options, finding the verb in the table,
+ * turning its arguments into RPC params, and mapping errors to exit codes.
+ *
+ * The database is --db PATH, else $HEPH_DB, else $XDG_DATA_HOME/heph/heph.db
+ * (~/.local/share/heph/heph.db), created on first use. $HEPH_NOW=YYYY-MM-DD
+ * fixes "today" for scripts and tests.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "heph/date.h"
+
+#ifndef HEPH_VERSION
+#define HEPH_VERSION "0.0.0"
+#endif
+
+static int fail(int code)
+{
+	fprintf(stderr, "heph: %s\n", heph_error_last());
+	return heph_error_exit_status(code);
+}
+
+static int mkdirs(const char *path)
+{
+	char buf[4096];
+	snprintf(buf, sizeof buf, "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return 0;
+}
+
+static char *default_db(void)
+{
+	const char *env = getenv("HEPH_DB"), *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+	char *p = NULL;
+	if (env && *env)
+		return strdup(env);
+	if (xdg && *xdg) {
+		if (asprintf(&p, "%s/heph/heph.db", xdg) < 0)
+			abort();
+	} else {
+		if (asprintf(&p, "%s/.local/share/heph/heph.db", home && *home ? home : ".") < 0)
+			abort();
+	}
+	return p;
+}
+
+int cli_store(struct cli *cli)
+{
+	heph_store_opts o = { 0 };
+	const char *now = getenv("HEPH_NOW");
+	if (cli->store)
+		return 0;
+	if (now && *now) {
+		static char today[HEPH_DATE_LEN + 1];
+		snprintf(today, sizeof today, "%s", now);
+		if (strlen(now) < HEPH_DATE_LEN || (now[HEPH_DATE_LEN] != '\0' && now[HEPH_DATE_LEN] != 'T') ||
+		    heph_date_add_days(today, 0, today) != 0)
+			return heph_error_set(HEPH_EUSAGE, "HEPH_NOW must be YYYY-MM-DD, not \"%.40s\"", now);
+		o.today = today;
+	}
+	if (mkdirs(cli->db_path) != 0)
+		return heph_error_set(HEPH_ERROR, "cannot create the directory of %s: %s", cli->db_path,
+				      strerror(errno));
+	return heph_store_open(cli->db_path, &o, &cli->store);
+}
+
+int cli_call(struct cli *cli, const char *method, json_t *params, json_t **result)
+{
+	int err = cli_store(cli);
+	if (err)
+		return err;
+	heph_rpc_env env = { .store = cli->store, .host = NULL };
+	return heph_rpc_call(&env, method, params, result);
+}
+
+void print_json(struct cli *cli, json_t *r)
+{
+	char *s = json_dumps(r, JSON_ENCODE_ANY | (isatty(fileno(cli->out)) ? JSON_INDENT(2) : JSON_COMPACT));
+	fprintf(cli->out, "%s\n", s ? s : "null");
+	free(s);
+}
+
+int cli_call_print(struct cli *cli, const char *method, json_t *params)
+{
+	json_t *r = NULL;
+	int err = cli_call(cli, method, params, &r);
+	if (err)
+		return err;
+	if (cli->json || !cli->verb->print)
+		print_json(cli, r);
+	else
+		cli->verb->print(cli, r);
+	json_decref(r);
+	return 0;
+}
+
+/* ---- help ---- */
+
+static void opt_name(const struct opt *o, char *buf, size_t n)
+{
+	if (o->kind == OPT_FLAG)
+		snprintf(buf, n, "--%s", o->name);
+	else
+		snprintf(buf, n, "--%s %s", o->name, o->meta ? o->meta : "VALUE");
+}
+
+void cli_help(FILE *f, const struct verb *v)
+{
+	if (!v) {
+		fprintf(f, "usage: heph [--db PATH] [--json] VERB [ARGS]\n\n"
+			   "heph keeps tasks, projects and docs in a local SQLite database and\n"
+			   "answers \"what do I do right now?\". Verbs:\n\n");
+		for (const struct verb *w = heph_cli_verbs; w->name; w++)
+			fprintf(f, "  %-18s %s\n", w->name, w->summary);
+		fprintf(f, "\nGlobal options:\n"
+			   "  --db PATH          database (default $HEPH_DB, else $XDG_DATA_HOME/heph/heph.db)\n"
+			   "  --json             machine-readable output\n"
+			   "  --help             help for heph or for a verb\n"
+			   "  --version          print the version\n"
+			   "\nEnvironment: HEPH_DB (database), HEPH_NOW=YYYY-MM-DD (fix \"today\"),\n"
+			   "NO_COLOR (plain output). Exit status: 0 ok, 1 error, 2 usage, 3 invalid input,\n"
+			   "4 not found, 5 ambiguous, 6 conflict, 7 clock ahead, 8 schema too new,\n"
+			   "9 database busy, 15 read-only or disk full. See docs/reference/cli.md.\n");
+		return;
+	}
+	fprintf(f, "usage: heph %s%s%s\n\n%s\n", v->name, v->usage && *v->usage ? " " : "", v->usage ? v->usage : "",
+		v->summary);
+	if (v->help)
+		fprintf(f, "\n%s\n", v->help);
+	if (v->opts && v->opts[0].name) {
+		fprintf(f, "\nOptions:\n");
+		for (const struct opt *o = v->opts; o->name; o++) {
+			char buf[64];
+			opt_name(o, buf, sizeof buf);
+			fprintf(f, "  %-22s %s\n", buf, o->help);
+		}
+	}
+	fprintf(f, "  %-22s %s\n  %-22s %s\n", "--json", "machine-readable output", "--help", "this help");
+}
+
+/* ---- arguments to params ---- */
+
+static char *read_all(FILE *in)
+{
+	size_t cap = 4096, n = 0, got;
+	char *buf = malloc(cap);
+	if (!buf)
+		abort();
+	while ((got = fread(buf + n, 1, cap - n - 1, in)) > 0) {
+		n += got;
+		if (cap - n - 1 == 0 && !(buf = realloc(buf, cap *= 2)))
+			abort();
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static const struct opt *find_opt(const struct verb *v, const char *name, size_t len)
+{
+	for (const struct opt *o = v->opts; o && o->name; o++)
+		if (strlen(o->name) == len && strncmp(o->name, name, len) == 0)
+			return o;
+	return NULL;
+}
+
+static void param_key(const struct opt *o, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s", o->param ? o->param : o->name);
+	for (char *p = buf; *p; p++)
+		if (*p == '-')
+			*p = '_';
+}
+
+/* Parse a verb's arguments into params. Returns 0, or HEPH_EUSAGE. */
+static int parse_args(const struct verb *v, int argc, char **argv, json_t *params)
+{
+	int npos = 0, only_pos = 0;
+	const char *const *want = v->args;
+	json_t *rest = NULL;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (!only_pos && strcmp(a, "--") == 0) {
+			only_pos = 1;
+			continue;
+		}
+		if (!only_pos && a[0] == '-' && a[1] == '-') {
+			const char *name = a + 2, *eq = strchr(name, '=');
+			size_t len = eq ? (size_t)(eq - name) : strlen(name);
+			const struct opt *o = find_opt(v, name, len);
+			char key[64];
+			if (!o)
+				return heph_error_set(HEPH_EUSAGE, "%s: unknown option --%.*s (see heph %s --help)", v->name,
+						      (int)len, name, v->name);
+			param_key(o, key, sizeof key);
+			if (o->kind == OPT_FLAG) {
+				if (eq)
+					return heph_error_set(HEPH_EUSAGE, "--%s takes no value", o->name);
+				json_object_set_new(params, key, json_true());
+				continue;
+			}
+			const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+			if (!val)
+				return heph_error_set(HEPH_EUSAGE, "--%s needs a value", o->name);
+			if (o->kind == OPT_INT) {
+				char *end;
+				long long n = strtoll(val, &end, 10);
+				if (!*val || *end)
+					return heph_error_set(HEPH_EUSAGE, "--%s wants a number, not \"%s\"", o->name, val);
+				json_object_set_new(params, key, json_integer(n));
+			} else if (o->kind == OPT_TEXT && strcmp(val, "-") == 0) {
+				char *text = read_all(stdin);
+				json_object_set_new(params, key, json_string(text));
+				free(text);
+			} else if (o->kind == OPT_LIST) {
+				json_t *arr = json_object_get(params, key);
+				if (!arr)
+					json_object_set_new(params, key, arr = json_array());
+				json_array_append_new(arr, json_string(val));
+			} else {
+				json_object_set_new(params, key, json_string(val));
+			}
+			continue;
+		}
+		/* a positional argument */
+		if (!want || !want[npos]) {
+			if (!rest)
+				return heph_error_set(HEPH_EUSAGE, "%s: unexpected argument \"%.40s\" (see heph %s --help)",
+						      v->name, a, v->name);
+			json_array_append_new(rest, json_string(a));
+			continue;
+		}
+		if (want[npos][0] == '*') {
+			rest = json_array();
+			json_object_set_new(params, want[npos] + 1, rest);
+			json_array_append_new(rest, json_string(a));
+			npos++;
+			continue;
+		}
+		json_object_set_new(params, want[npos++], json_string(a));
+	}
+	/* '*' params are words joined by spaces */
+	for (const char *const *w = want; w && *w; w++) {
+		if ((*w)[0] != '*')
+			continue;
+		json_t *arr = json_object_get(params, *w + 1);
+		if (!arr)
+			continue;
+		size_t i, len = 0;
+		json_t *x;
+		json_array_foreach(arr, i, x) len += json_string_length(x) + 1;
+		char *joined = calloc(1, len + 1);
+		if (!joined)
+			abort();
+		json_array_foreach(arr, i, x) {
+			if (i)
+				strcat(joined, " ");
+			strcat(joined, json_string_value(x));
+		}
+		json_object_set_new(params, *w + 1, json_string(joined));
+		free(joined);
+	}
+	for (const char *const *w = want; w && *w; w++) {
+		const char *name = (*w)[0] == '*' ? *w + 1 : *w;
+		if (name[strlen(name) - 1] == '?')
+			continue;
+		if (!json_object_get(params, name))
+			return heph_error_set(HEPH_EUSAGE, "usage: heph %s %s", v->name, v->usage);
+	}
+	return 0;
+}
+
+static const struct verb *find_verb(int argc, char **argv, int *used)
+{
+	const struct verb *best = NULL;
+	*used = 0;
+	for (const struct verb *v = heph_cli_verbs; v->name; v++) {
+		const char *sp = strchr(v->name, ' ');
+		if (sp) {
+			size_t n = (size_t)(sp - v->name);
+			if (argc >= 2 && strlen(argv[0]) == n && strncmp(argv[0], v->name, n) == 0 &&
+			    strcmp(argv[1], sp + 1) == 0) {
+				*used = 2;
+				return v;
+			}
+		} else if (argc >= 1 && strcmp(argv[0], v->name) == 0) {
+			best = v;
+			*used = 1;
+		}
+	}
+	return best;
+}
+
+static int want_help(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return 0;
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = { .out = stdout };
+	char *db = NULL;
+	int used, err = 0, i = 1, status;
+	const char *color_env = getenv("NO_COLOR");
+	cli.color = isatty(STDOUT_FILENO) && !(color_env && *color_env);
+
+	/* Global options, wherever they appear before "--". */
+	int n = 0;
+	char **rest = calloc((size_t)argc + 1, sizeof *rest);
+	if (!rest)
+		abort();
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			while (i < argc)
+				rest[n++] = argv[i++];
+			break;
+		}
+		if (strcmp(argv[i], "--json") == 0) {
+			cli.json = 1;
+		} else if (strcmp(argv[i], "--db") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "heph: --db needs a path\n");
+				free(rest);
+				return heph_error_exit_status(HEPH_EUSAGE);
+			}
+			free(db);
+			db = strdup(argv[++i]);
+		} else if (strncmp(argv[i], "--db=", 5) == 0) {
+			free(db);
+			db = strdup(argv[i] + 5);
+		} else if (strcmp(argv[i], "--version") == 0 && n == 0) {
+			printf("heph %s (schema %d)\n", HEPH_VERSION, heph_schema_version());
+			free(rest);
+			free(db);
+			return 0;
+		} else {
+			rest[n++] = argv[i];
+		}
+	}
+	cli.db_path = db ? db : (db = default_db());
+
+	if (n == 0 || (n == 1 && want_help(n, rest)) || strcmp(rest[0], "help") == 0) {
+		const struct verb *v = n >= 2 ? find_verb(n - 1, rest + 1, &used) : NULL;
+		cli_help(n == 0 ? stderr : stdout, v);
+		status = n == 0 ? heph_error_exit_status(HEPH_EUSAGE) : 0;
+		goto out;
+	}
+	cli.verb = find_verb(n, rest, &used);
+	if (!cli.verb) {
+		fprintf(stderr, "heph: unknown verb \"%s\" (try heph --help)\n", rest[0]);
+		status = heph_error_exit_status(HEPH_EUSAGE);
+		goto out;
+	}
+	if (want_help(n - used, rest + used)) {
+		cli_help(stdout, cli.verb);
+		status = 0;
+		goto out;
+	}
+	if (cli.verb->run) {
+		err = cli.verb->run(&cli, n - used, rest + used);
+	} else {
+		json_t *params = json_object();
+		err = parse_args(cli.verb, n - used, rest + used, params);
+		if (!err)
+			err = cli_call_print(&cli, cli.verb->method, params);
+		json_decref(params);
+	}
+	status = err ? fail(err) : 0;
+out:
+	if (fflush(stdout) != 0 && status == 0) {
+		fprintf(stderr, "heph: writing output failed\n");
+		status = 1;
+	}
+	heph_store_close(cli.store);
+	free(rest);
+	free(db);
+	return status;
+}

@@ -1,0 +1,214 @@
+/* print.c — human output for each kind of result. With --json the result
+ * is printed as it came from the method instead. */
+#include "cli.h"
+
+#include <string.h>
+
+#define C_RESET "\033[0m"
+#define C_DIM "\033[2m"
+#define C_BOLD "\033[1m"
+
+static const char *str(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	return v ? v : "";
+}
+
+static const char *att_color(const char *att)
+{
+	if (strcmp(att, "red") == 0)
+		return "\033[31m";
+	if (strcmp(att, "orange") == 0)
+		return "\033[33m";
+	if (strcmp(att, "blue") == 0)
+		return "\033[34m";
+	return "";
+}
+
+static const char *att_mark(const char *att)
+{
+	if (strcmp(att, "red") == 0)
+		return "R";
+	if (strcmp(att, "orange") == 0)
+		return "O";
+	if (strcmp(att, "blue") == 0)
+		return "B";
+	return "-";
+}
+
+void print_id(struct cli *cli, json_t *r)
+{
+	fprintf(cli->out, "%s\n", str(r, "node_id"));
+}
+
+static void task_line(struct cli *cli, json_t *t)
+{
+	const char *att = str(t, "attention"), *state = str(t, "state");
+	const char *sid = str(t, "short_id");
+	const char *proj = str(t, "project");
+	const char *rec = str(t, "recurrence");
+	const char *col = cli->color ? att_color(att) : "";
+	fprintf(cli->out, "%s%-10s%s %s%s%s ", cli->color ? C_DIM : "", sid[0] ? sid : str(t, "node_id"),
+		cli->color ? C_RESET : "", col, att_mark(att), col[0] ? C_RESET : "");
+	fprintf(cli->out, "%-10s %-10s ", str(t, "do_date")[0] ? str(t, "do_date") : "-",
+		str(t, "late_on")[0] ? str(t, "late_on") : "-");
+	if (strcmp(state, "outstanding") != 0)
+		fprintf(cli->out, "[%s] ", state);
+	fprintf(cli->out, "%s%s%s", col, str(t, "title"), col[0] ? C_RESET : "");
+	if (rec[0])
+		fprintf(cli->out, " %s(%s)%s", cli->color ? C_DIM : "", str(t, "recurrence_text")[0] ? str(t, "recurrence_text") : rec,
+			cli->color ? C_RESET : "");
+	if (proj[0])
+		fprintf(cli->out, " %s#%s%s", cli->color ? C_DIM : "", proj, cli->color ? C_RESET : "");
+	fputc('\n', cli->out);
+}
+
+void print_tasks(struct cli *cli, json_t *r)
+{
+	size_t i;
+	json_t *t;
+	if (json_array_size(r) == 0) {
+		fprintf(cli->out, "no tasks\n");
+		return;
+	}
+	fprintf(cli->out, "%s%-10s A %-10s %-10s TITLE%s\n", cli->color ? C_BOLD : "", "ID", "DO", "LATE ON",
+		cli->color ? C_RESET : "");
+	json_array_foreach(r, i, t) task_line(cli, t);
+}
+
+void print_task_state(struct cli *cli, json_t *r)
+{
+	fprintf(cli->out, "%s: %s [%s]\n", str(r, "short_id")[0] ? str(r, "short_id") : str(r, "node_id"),
+		str(r, "title"), str(r, "state"));
+}
+
+static void field(struct cli *cli, const char *name, const char *value)
+{
+	if (value && value[0])
+		fprintf(cli->out, "%-11s %s\n", name, value);
+}
+
+static void links_block(struct cli *cli, json_t *links, int incoming)
+{
+	size_t i;
+	json_t *l;
+	json_array_foreach(links, i, l) {
+		fprintf(cli->out, "  %s %-18s %s %s%s%s\n", incoming ? "<-" : "->", str(l, "type"),
+			incoming ? str(l, "src") : str(l, "dst"), str(l, "kind"), str(l, "title")[0] ? ": " : "",
+			str(l, "title"));
+	}
+}
+
+void print_node(struct cli *cli, json_t *r)
+{
+	field(cli, "id", str(r, "node_id"));
+	field(cli, "kind", str(r, "kind"));
+	field(cli, "title", str(r, "title"));
+	field(cli, "state", str(r, "state"));
+	field(cli, "attention", str(r, "attention"));
+	field(cli, "do date", str(r, "do_date"));
+	field(cli, "late on", str(r, "late_on"));
+	field(cli, "recurrence", str(r, "recurrence_text")[0] ? str(r, "recurrence_text") : str(r, "recurrence"));
+	field(cli, "project", str(r, "project"));
+	field(cli, "created", str(r, "created_at"));
+	field(cli, "updated", str(r, "updated_at"));
+	if (json_is_true(json_object_get(r, "deleted")))
+		field(cli, "deleted", "yes");
+	json_t *items = json_object_get(r, "checklist");
+	if (json_array_size(items)) {
+		size_t i;
+		json_t *it;
+		fprintf(cli->out, "checklist\n");
+		json_array_foreach(items, i, it) fprintf(cli->out, "  [%s] %s\n",
+							 json_is_true(json_object_get(it, "done")) ? "x" : " ",
+							 str(it, "text"));
+	}
+	if (str(r, "body")[0])
+		fprintf(cli->out, "\n%s%s", str(r, "body"), str(r, "body")[strlen(str(r, "body")) - 1] == '\n' ? "" : "\n");
+	if (str(r, "context")[0])
+		fprintf(cli->out, "\n%s%s", str(r, "context"),
+			str(r, "context")[strlen(str(r, "context")) - 1] == '\n' ? "" : "\n");
+	json_t *links = json_object_get(r, "links"), *back = json_object_get(r, "backlinks");
+	if (json_array_size(links) || json_array_size(back)) {
+		fprintf(cli->out, "\nlinks\n");
+		links_block(cli, links, 0);
+		links_block(cli, back, 1);
+	}
+}
+
+void print_projects(struct cli *cli, json_t *r)
+{
+	size_t i;
+	json_t *p;
+	if (json_array_size(r) == 0) {
+		fprintf(cli->out, "no projects\n");
+		return;
+	}
+	json_array_foreach(r, i, p) {
+		int depth = (int)json_integer_value(json_object_get(p, "depth"));
+		long long own = json_integer_value(json_object_get(p, "open_count"));
+		long long all = json_integer_value(json_object_get(p, "open_count_total"));
+		char counts[48];
+		if (own == all)
+			snprintf(counts, sizeof counts, "%lld", own);
+		else
+			snprintf(counts, sizeof counts, "%lld / %lld", own, all);
+		fprintf(cli->out, "%*s%s  %s%s%s\n", depth * 2, "", str(p, "title"), cli->color ? C_DIM : "", counts,
+			cli->color ? C_RESET : "");
+	}
+}
+
+void print_links(struct cli *cli, json_t *r)
+{
+	if (json_array_size(r) == 0)
+		fprintf(cli->out, "no links\n");
+	links_block(cli, r, 0);
+}
+
+void print_backlinks(struct cli *cli, json_t *r)
+{
+	if (json_array_size(r) == 0)
+		fprintf(cli->out, "no backlinks\n");
+	links_block(cli, r, 1);
+}
+
+void print_link_change(struct cli *cli, json_t *r)
+{
+	if (json_object_get(r, "removed"))
+		fprintf(cli->out, "removed %lld link(s)\n", (long long)json_integer_value(json_object_get(r, "removed")));
+	else
+		fprintf(cli->out, "%s -[%s]-> %s\n", str(r, "src"), str(r, "type"), str(r, "dst"));
+}
+
+void print_conflicts(struct cli *cli, json_t *r)
+{
+	size_t i;
+	json_t *c;
+	if (json_array_size(r) == 0) {
+		fprintf(cli->out, "no conflicts\n");
+		return;
+	}
+	json_array_foreach(r, i, c) {
+		json_t *cur = json_object_get(c, "current"), *oth = json_object_get(c, "other");
+		int mine_current = strcmp(str(c, "mine"), "current") == 0;
+		fprintf(cli->out, "%lld  %s (%s) %s%s\n", (long long)json_integer_value(json_object_get(c, "id")),
+			str(c, "title"), str(c, "node_id"), str(c, "field"),
+			json_is_true(json_object_get(c, "resolved")) ? " [resolved]" : "");
+		fprintf(cli->out, "    shown:  %s%s\n", json_is_string(cur) ? json_string_value(cur) : "(none)",
+			mine_current ? "  (mine)" : "  (theirs)");
+		fprintf(cli->out, "    other:  %s%s  from %s\n", json_is_string(oth) ? json_string_value(oth) : "(none)",
+			mine_current ? "  (theirs)" : "  (mine)", str(c, "other_origin"));
+	}
+}
+
+void print_conflict_resolved(struct cli *cli, json_t *r)
+{
+	json_t *v = json_object_get(r, "value");
+	fprintf(cli->out, "conflict %lld resolved: %s = %s\n", (long long)json_integer_value(json_object_get(r, "id")),
+		str(r, "field"), json_is_string(v) ? json_string_value(v) : "(none)");
+}
+
+void print_digest(struct cli *cli, json_t *r)
+{
+	fprintf(cli->out, "%s\n", str(r, "digest"));
+}

@@ -1,0 +1,93 @@
+/* verbs.c — the verb table: every heph verb, its arguments, the RPC method
+ * it calls and how its answer is printed. Help comes from here too. */
+#include "cli.h"
+
+#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+static const struct opt task_opts[] = {
+	{ "project", OPT_STR, NULL, "P", "file it under project P (name or id)" },
+	{ "do-date", OPT_STR, NULL, "D", "earliest day to act: today, tomorrow, +3d, fri, YYYY-MM-DD" },
+	{ "late-on", OPT_STR, NULL, "D", "the day after which lateness has a consequence" },
+	{ "attention", OPT_STR, NULL, "A", "red, orange, white (default) or blue" },
+	{ "body", OPT_TEXT, NULL, "TEXT", "the context doc's text (- reads standard input)" },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
+static const struct opt list_opts[] = {
+	{ "project", OPT_STR, NULL, "P", "only project P and its subprojects" },
+	{ "all", OPT_FLAG, NULL, NULL, "every state, not only outstanding" },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
+static const struct opt edit_opts[] = {
+	{ "title", OPT_STR, NULL, "T", "new title" },
+	{ "attention", OPT_STR, NULL, "A", "red, orange, white or blue" },
+	{ "do-date", OPT_STR, NULL, "D", "date word, or none" },
+	{ "late-on", OPT_STR, NULL, "D", "date word, or none" },
+	{ "project", OPT_STR, NULL, "P", "project name or id, or none" },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
+static const struct opt project_add_opts[] = {
+	{ "parent", OPT_STR, NULL, "P", "nest under project P" },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
+static const struct opt doc_opts[] = {
+	{ "body", OPT_TEXT, NULL, "TEXT", "the doc's markdown (- reads standard input)" },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
+static const struct opt conflicts_opts[] = {
+	{ "all", OPT_FLAG, NULL, NULL, "include resolved conflicts" },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
+static const struct opt resolve_opts[] = {
+	{ "keep", OPT_STR, NULL, "mine|theirs", "which value to keep" },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
+const struct verb heph_cli_verbs[] = {
+	{ "task", "TITLE... [--project P] [--do-date D] [--late-on D] [--attention A]",
+	  "add a task; prints its id", "task.create", ARGS("*title"), task_opts, print_id, NULL,
+	  "Every task gets a context doc for its description and checklist.", 0 },
+	{ "list", "[--project P] [--all]", "outstanding tasks, most pressing first", "task.list", NULL, list_opts,
+	  print_tasks, NULL, NULL, 0 },
+	{ "show", "ID", "one node: its fields, body and links", "node.get", ARGS("id"), NULL, print_node, NULL,
+	  "ID is any unique prefix of 4 or more characters.", 0 },
+	{ "done", "ID", "mark a task done", "task.done", ARGS("id"), NULL, print_task_state, NULL, NULL, 0 },
+	{ "drop", "ID", "drop a task for good", "task.drop", ARGS("id"), NULL, print_task_state, NULL, NULL, 0 },
+	{ "rm", "ID", "delete a node (a tombstone that syncs)", "node.remove", ARGS("id"), NULL, print_id, NULL,
+	  "A task's context doc survives its task.", 0 },
+	{ "edit", "ID [--title T] [--attention A] [--do-date D|none] [--late-on D|none] [--project P|none]",
+	  "change a task", "task.edit", ARGS("id"), edit_opts, print_task_state, NULL, NULL, 0 },
+	{ "project add", "NAME [--parent P]", "add a project; prints its id", "project.add", ARGS("*name"),
+	  project_add_opts, print_id, NULL, NULL, 0 },
+	{ "project list", "", "the project tree with outstanding counts (own / with subprojects)", "project.list",
+	  NULL, NULL, print_projects, NULL, NULL, 0 },
+	{ "doc", "TITLE... [--body TEXT|-]", "add a doc; prints its id", "doc.create", ARGS("*title"), doc_opts,
+	  print_id, NULL, NULL, 0 },
+	{ "link add", "SRC DST TYPE", "link two nodes (TYPE is any lower-case word)", "link.add",
+	  ARGS("src", "dst", "type"), NULL, print_link_change, NULL,
+	  "in-project (task to project) and parent (project to project) replace the previous link;\n"
+	  "wiki, canonical-context and log-of links are managed by heph.", 0 },
+	{ "link rm", "SRC DST TYPE", "remove the links of a type between two nodes", "link.remove",
+	  ARGS("src", "dst", "type"), NULL, print_link_change, NULL, NULL, 0 },
+	{ "links", "ID", "a node's outgoing links", "link.list", ARGS("id"), NULL, print_links, NULL, NULL, 0 },
+	{ "backlinks", "ID", "links pointing at a node", "link.backlinks", ARGS("id"), NULL, print_backlinks, NULL,
+	  NULL, 0 },
+	{ "ops", "[--unapplied] [--json]", "the op-log (with --json: one op per line, for heph apply)", NULL, NULL,
+	  NULL, NULL, cmd_ops, NULL, 0 },
+	{ "apply", "FILE|-", "apply ops (lines of heph ops --json) exactly as sync would", NULL, NULL, NULL, NULL,
+	  cmd_apply, "All ops are applied in one transaction: on a bad line nothing is applied.", 0 },
+	{ "conflicts", "[--all]", "values that lost to a concurrent edit on another device", "conflicts.list", NULL,
+	  conflicts_opts, print_conflicts, NULL, NULL, 0 },
+	{ "conflicts resolve", "ID --keep mine|theirs", "settle a conflict", "conflicts.resolve", ARGS("id"),
+	  resolve_opts, print_conflict_resolved, NULL,
+	  "mine is the value written on this device when exactly one side was, else the value shown now;\n"
+	  "theirs is the other one. Keeping a value that is not shown writes it again.", 0 },
+	{ "digest", "", "a hash of the replicated state; equal on replicas holding the same ops", "digest", NULL, NULL,
+	  print_digest, NULL, NULL, 0 },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0 },
+};

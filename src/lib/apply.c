@@ -1,0 +1,963 @@
+/* apply.c — the merge engine. The same code runs on every replica, so that
+ * every replica holding the same set of ops holds the same state.
+ *
+ * Rules:
+ *  - Registers (titles, bodies, task fields) are last-writer-wins by HLC,
+ *    field by field. A register's clock is its clocks row, or its node's
+ *    created_hlc when it has none.
+ *  - A write that loses (or is overwritten) is a conflict when it came from
+ *    a different device and the winner's writer had not seen it (its `base`
+ *    is older than the loser's HLC). Conflicts are kept, not dropped.
+ *  - Links are an OR-set keyed by the add's tag: a remove deletes the tags it
+ *    names and remembers them, so an add that arrives later stays removed
+ *    and a concurrent add (another tag) survives.
+ *  - Tombstones are monotonic: the earliest tombstone HLC is kept.
+ *  - Idempotent: an op already in the log changes nothing.
+ *  - An op whose node does not exist yet is deferred and applied, in HLC
+ *    order, when a create for that node is applied.
+ *  - Ops of unknown types are stored with status HEPH_OP_UNKNOWN; when a
+ *    version that knows them opens the database they are applied.
+ *  - Derived columns (tasks.project_id, tasks.context_id, nodes.parent_id)
+ *    follow the live link of their type with the greatest HLC.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* What applying one op did. */
+struct outcome {
+	int deferred;                     /* waiting for wait_for */
+	char wait_for[HEPH_ID_LEN + 1];   /* the missing node */
+	char created[HEPH_ID_LEN + 1];    /* a node that now exists, or "" */
+};
+
+struct op_kind {
+	const char *type;
+	int (*validate)(const json_t *p);
+	int (*apply)(heph_store *s, const heph_op *op, json_t *p, struct outcome *out);
+};
+
+/* ---- payload access ---- */
+
+static const char *str(const json_t *p, const char *key)
+{
+	return json_string_value(json_object_get(p, key)); /* borrowed */
+}
+
+static int need_id(const json_t *p, const char *key)
+{
+	const char *v = str(p, key);
+	if (!v)
+		return heph_error_set(HEPH_EINVALID, "payload field \"%s\" is missing or not a string", key);
+	if (!heph_id_valid(v))
+		return heph_error_set(HEPH_EINVALID, "payload field \"%s\": \"%.40s\" is not a ULID", key, v);
+	return 0;
+}
+
+static int check_registers(const json_t *p, int task)
+{
+	for (const heph_field *f = heph__fields(task); f->name; f++) {
+		const json_t *v = json_object_get(p, f->name);
+		if (v && f->check(f->name, v))
+			return HEPH_EINVALID;
+	}
+	return 0;
+}
+
+static int check_base(const json_t *p)
+{
+	const json_t *b = json_object_get(p, "base");
+	const char *k;
+	const json_t *v;
+	heph_hlc h;
+	if (!b)
+		return 0;
+	if (!json_is_object(b))
+		return heph_error_set(HEPH_EINVALID, "payload field \"base\" must be an object");
+	json_object_foreach((json_t *)b, k, v) {
+		const char *t = json_string_value(v);
+		if (!t || (t[0] && heph_hlc_parse(t, &h)))
+			return heph_error_set(HEPH_EINVALID, "base of \"%s\" is not an HLC", k);
+	}
+	return 0;
+}
+
+/* ---- validation of the known types ---- */
+
+static int v_node_create(const json_t *p)
+{
+	if (need_id(p, "node_id"))
+		return HEPH_EINVALID;
+	if (heph__check_kind(str(p, "kind")))
+		return heph_error_wrap(HEPH_EINVALID, "payload field \"kind\": ");
+	return check_registers(p, 0);
+}
+
+static int v_node_set(const json_t *p)
+{
+	if (need_id(p, "node_id") || check_registers(p, 0) || check_base(p))
+		return HEPH_EINVALID;
+	return 0;
+}
+
+static int v_node_tombstone(const json_t *p) { return need_id(p, "node_id"); }
+
+static int v_task_create(const json_t *p)
+{
+	if (need_id(p, "node_id") || check_registers(p, 0) || check_registers(p, 1))
+		return HEPH_EINVALID;
+	return 0;
+}
+
+static int v_task_set(const json_t *p)
+{
+	if (need_id(p, "node_id") || check_registers(p, 1) || check_base(p))
+		return HEPH_EINVALID;
+	return 0;
+}
+
+static int v_link_add(const json_t *p)
+{
+	if (need_id(p, "link_id") || need_id(p, "src") || need_id(p, "dst"))
+		return HEPH_EINVALID;
+	if (heph__check_link_type(str(p, "type")))
+		return heph_error_wrap(HEPH_EINVALID, "payload field \"type\": ");
+	return 0;
+}
+
+static int v_link_remove(const json_t *p)
+{
+	const json_t *ids = json_object_get(p, "link_ids");
+	size_t i;
+	const json_t *v;
+	if (need_id(p, "src") || need_id(p, "dst"))
+		return HEPH_EINVALID;
+	if (heph__check_link_type(str(p, "type")))
+		return heph_error_wrap(HEPH_EINVALID, "payload field \"type\": ");
+	if (!json_is_array(ids))
+		return heph_error_set(HEPH_EINVALID, "payload field \"link_ids\" must be an array");
+	json_array_foreach(ids, i, v) {
+		if (!heph_id_valid(json_string_value(v)))
+			return heph_error_set(HEPH_EINVALID, "link_ids[%zu] is not a ULID", i);
+	}
+	return 0;
+}
+
+/* ---- state helpers ---- */
+
+static int exists(heph_store *s, const char *sql, const char *id, int *out)
+{
+	sqlite3_stmt *st = heph__stmt(s, sql);
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, id);
+	int rc = sqlite3_step(st);
+	*out = rc == SQLITE_ROW;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, "lookup");
+}
+
+static int node_exists(heph_store *s, const char *id, int *out)
+{
+	return exists(s, "SELECT 1 FROM nodes WHERE id = ?1", id, out);
+}
+
+static int task_exists(heph_store *s, const char *id, int *out)
+{
+	return exists(s, "SELECT 1 FROM tasks WHERE node_id = ?1", id, out);
+}
+
+static int touch(heph_store *s, const char *id, const char *hlc)
+{
+	sqlite3_stmt *st = heph__stmt(s, "UPDATE nodes SET updated_hlc = ?2 WHERE id = ?1 AND updated_hlc < ?2");
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, id);
+	heph__bind_str(st, 2, hlc);
+	return heph__step_done(s, st);
+}
+
+static void defer_on(struct outcome *o, const char *id)
+{
+	o->deferred = 1;
+	snprintf(o->wait_for, sizeof o->wait_for, "%s", id);
+}
+
+/* The clock and base of a register; the node's creation when no row. */
+static int read_clock(heph_store *s, const char *id, const char *field, char clock[HEPH_HLC_LEN + 1],
+		      char base[HEPH_HLC_LEN + 1])
+{
+	sqlite3_stmt *st = heph__stmt(s, "SELECT hlc, base FROM clocks WHERE node_id = ?1 AND field = ?2");
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, id);
+	heph__bind_str(st, 2, field);
+	int rc = sqlite3_step(st);
+	clock[0] = base[0] = '\0';
+	if (rc == SQLITE_ROW) {
+		snprintf(clock, HEPH_HLC_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(base, HEPH_HLC_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 1));
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return heph__sqlerr(s, rc, "reading a clock");
+	st = heph__stmt(s, "SELECT created_hlc FROM nodes WHERE id = ?1");
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(clock, HEPH_HLC_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, "reading a clock");
+}
+
+static int write_clock(heph_store *s, const char *id, const char *field, const char *hlc, const char *base)
+{
+	sqlite3_stmt *st = heph__stmt(s, "INSERT INTO clocks(node_id, field, hlc, base) VALUES(?1, ?2, ?3, ?4) "
+					 "ON CONFLICT(node_id, field) DO UPDATE SET hlc = excluded.hlc, base = excluded.base");
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, id);
+	heph__bind_str(st, 2, field);
+	heph__bind_str(st, 3, hlc);
+	heph__bind_str(st, 4, base);
+	return heph__step_done(s, st);
+}
+
+static int same(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static int record_conflict(heph_store *s, const char *id, const char *field, const char *loser,
+			   const char *loser_hlc, const char *winner, const char *winner_hlc)
+{
+	sqlite3_stmt *st = heph__stmt(s,
+		"INSERT INTO conflicts(node_id, field, loser_value, loser_hlc, winner_value, winner_hlc) "
+		"VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(node_id, field, loser_hlc) DO NOTHING");
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, id);
+	heph__bind_str(st, 2, field);
+	heph__bind_str(st, 3, loser);
+	heph__bind_str(st, 4, loser_hlc);
+	heph__bind_str(st, 5, winner);
+	heph__bind_str(st, 6, winner_hlc);
+	return heph__step_done(s, st);
+}
+
+static const char *origin_of(const char *hlc)
+{
+	return strlen(hlc) == HEPH_HLC_LEN ? hlc + 22 : "";
+}
+
+/* Last-writer-wins write of one register. */
+static int lww(heph_store *s, const heph_field *f, const char *id, const json_t *value,
+	       const char *hlc, const char *base)
+{
+	char cur_hlc[HEPH_HLC_LEN + 1], cur_base[HEPH_HLC_LEN + 1];
+	char *cur = NULL;
+	const char *val = json_string_value(value); /* NULL for JSON null */
+	int err, cmp;
+	if ((err = read_clock(s, id, f->name, cur_hlc, cur_base)))
+		return err;
+	cmp = strcmp(hlc, cur_hlc);
+	if (cmp == 0)
+		return 0;
+	sqlite3_stmt *st = heph__stmt(s, f->select_sql);
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		cur = heph__col_dup(st, 0);
+	sqlite3_reset(st);
+
+	if (cmp > 0) {
+		if (strcmp(origin_of(cur_hlc), origin_of(hlc)) != 0 && strcmp(base, cur_hlc) < 0 &&
+		    !same(cur, val) && (err = record_conflict(s, id, f->name, cur, cur_hlc, val, hlc)))
+			goto out;
+		if (!(st = heph__stmt(s, f->update_sql))) {
+			err = HEPH_ERROR;
+			goto out;
+		}
+		heph__bind_str(st, 1, id);
+		heph__bind_str(st, 2, val);
+		if ((err = heph__step_done(s, st)) || (err = write_clock(s, id, f->name, hlc, base)))
+			goto out;
+	} else if (strcmp(origin_of(cur_hlc), origin_of(hlc)) != 0 && strcmp(cur_base, hlc) < 0 &&
+		   !same(cur, val)) {
+		err = record_conflict(s, id, f->name, val, hlc, cur, cur_hlc);
+	}
+out:
+	free(cur);
+	return err;
+}
+
+static const char *base_of(const json_t *p, const char *field)
+{
+	const char *b = json_string_value(json_object_get(json_object_get(p, "base"), field));
+	return b ? b : "";
+}
+
+static int set_registers(heph_store *s, const json_t *p, int task, const char *id, const char *hlc,
+			 int with_base)
+{
+	for (const heph_field *f = heph__fields(task); f->name; f++) {
+		const json_t *v = json_object_get(p, f->name);
+		int err;
+		if (v && (err = lww(s, f, id, v, hlc, with_base ? base_of(p, f->name) : "")))
+			return err;
+	}
+	return 0;
+}
+
+/* Give every register of a node an explicit clock row, so that changing
+ * its created_hlc cannot change the clock of registers that had none. */
+static int pin_clocks(heph_store *s, const char *id, const char *created, int has_task)
+{
+	for (int task = 0; task <= has_task; task++)
+		for (const heph_field *f = heph__fields(task); f->name; f++) {
+			sqlite3_stmt *st = heph__stmt(s,
+				"INSERT OR IGNORE INTO clocks(node_id, field, hlc, base) VALUES(?1, ?2, ?3, '')");
+			if (!st)
+				return HEPH_ERROR;
+			heph__bind_str(st, 1, id);
+			heph__bind_str(st, 2, f->name);
+			heph__bind_str(st, 3, created);
+			int err = heph__step_done(s, st);
+			if (err)
+				return err;
+		}
+	return 0;
+}
+
+static int insert_task_row(heph_store *s, const char *id, const json_t *p)
+{
+	sqlite3_stmt *st = heph__stmt(s,
+		"INSERT INTO tasks(node_id, state, attention, do_date, late_on, recurrence) "
+		"VALUES(?1, coalesce(?2, 'outstanding'), coalesce(?3, 'white'), ?4, ?5, ?6)");
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, id);
+	heph__bind_str(st, 2, str(p, "state"));
+	heph__bind_str(st, 3, str(p, "attention"));
+	heph__bind_str(st, 4, str(p, "do_date"));
+	heph__bind_str(st, 5, str(p, "late_on"));
+	heph__bind_str(st, 6, str(p, "recurrence"));
+	int err = heph__step_done(s, st);
+	if (err)
+		return err;
+	/* Later feature levels add registers; fill any beyond the five above. */
+	for (const heph_field *f = heph__fields(1) + 5; f->name; f++) {
+		const json_t *v = json_object_get(p, f->name);
+		if (!v)
+			continue;
+		if (!(st = heph__stmt(s, f->update_sql)))
+			return HEPH_ERROR;
+		heph__bind_str(st, 1, id);
+		heph__bind_str(st, 2, json_string_value(v));
+		if ((err = heph__step_done(s, st)))
+			return err;
+	}
+	return 0;
+}
+
+/* node.create and task.create share this: create, or merge a second create
+ * of the same id (two devices creating one day's journal). */
+static int create(heph_store *s, const heph_op *op, json_t *p, const char *kind, int task,
+		  struct outcome *o)
+{
+	const char *id = str(p, "node_id");
+	sqlite3_stmt *st = heph__stmt(s, "SELECT created_hlc FROM nodes WHERE id = ?1");
+	char created[HEPH_HLC_LEN + 1] = "";
+	int err, has_task;
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(created, sizeof created, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+
+	if (!created[0]) {
+		st = heph__stmt(s, "INSERT INTO nodes(id, kind, title, body, created_hlc, updated_hlc) "
+				   "VALUES(?1, ?2, coalesce(?3, ''), coalesce(?4, ''), ?5, ?5)");
+		if (!st)
+			return HEPH_ERROR;
+		heph__bind_str(st, 1, id);
+		heph__bind_str(st, 2, kind);
+		heph__bind_str(st, 3, str(p, "title"));
+		heph__bind_str(st, 4, str(p, "body"));
+		heph__bind_str(st, 5, op->hlc);
+		if ((err = heph__step_done(s, st)) || (task && (err = insert_task_row(s, id, p))))
+			return err;
+		snprintf(o->created, sizeof o->created, "%s", id);
+		return 0;
+	}
+
+	if ((err = task_exists(s, id, &has_task)) || (err = pin_clocks(s, id, created, has_task)))
+		return err;
+	if (strcmp(op->hlc, created) < 0) {
+		st = heph__stmt(s, "UPDATE nodes SET created_hlc = ?2, kind = ?3 WHERE id = ?1");
+		if (!st)
+			return HEPH_ERROR;
+		heph__bind_str(st, 1, id);
+		heph__bind_str(st, 2, op->hlc);
+		heph__bind_str(st, 3, kind);
+		if ((err = heph__step_done(s, st)))
+			return err;
+	}
+	if ((err = set_registers(s, p, 0, id, op->hlc, 0)))
+		return err;
+	if (task && !has_task) {
+		if ((err = insert_task_row(s, id, p)))
+			return err;
+		for (const heph_field *f = heph__fields(1); f->name; f++)
+			if ((err = write_clock(s, id, f->name, op->hlc, "")))
+				return err;
+	} else if (task && (err = set_registers(s, p, 1, id, op->hlc, 0))) {
+		return err;
+	}
+	snprintf(o->created, sizeof o->created, "%s", id);
+	return touch(s, id, op->hlc);
+}
+
+/* ---- the known op types ---- */
+
+static int a_node_create(heph_store *s, const heph_op *op, json_t *p, struct outcome *o)
+{
+	return create(s, op, p, str(p, "kind"), 0, o);
+}
+
+static int a_task_create(heph_store *s, const heph_op *op, json_t *p, struct outcome *o)
+{
+	return create(s, op, p, "task", 1, o);
+}
+
+static int a_node_set(heph_store *s, const heph_op *op, json_t *p, struct outcome *o)
+{
+	const char *id = str(p, "node_id");
+	int ok, err;
+	if ((err = node_exists(s, id, &ok)))
+		return err;
+	if (!ok) {
+		defer_on(o, id);
+		return 0;
+	}
+	if ((err = set_registers(s, p, 0, id, op->hlc, 1)))
+		return err;
+	return touch(s, id, op->hlc);
+}
+
+static int a_task_set(heph_store *s, const heph_op *op, json_t *p, struct outcome *o)
+{
+	const char *id = str(p, "node_id");
+	int ok, err;
+	if ((err = task_exists(s, id, &ok)))
+		return err;
+	if (!ok) {
+		defer_on(o, id);
+		return 0;
+	}
+	if ((err = set_registers(s, p, 1, id, op->hlc, 1)))
+		return err;
+	return touch(s, id, op->hlc);
+}
+
+static int a_node_tombstone(heph_store *s, const heph_op *op, json_t *p, struct outcome *o)
+{
+	const char *id = str(p, "node_id");
+	int ok, err;
+	if ((err = node_exists(s, id, &ok)))
+		return err;
+	if (!ok) {
+		defer_on(o, id);
+		return 0;
+	}
+	sqlite3_stmt *st = heph__stmt(s, "UPDATE nodes SET tombstone_hlc = ?2 WHERE id = ?1 "
+					 "AND (tombstone_hlc IS NULL OR tombstone_hlc > ?2)");
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, id);
+	heph__bind_str(st, 2, op->hlc);
+	if ((err = heph__step_done(s, st)))
+		return err;
+	return touch(s, id, op->hlc);
+}
+
+/* Recompute the column derived from links of this type out of src. */
+static int derive(heph_store *s, const char *src, const char *type)
+{
+	const char *sql;
+	if (strcmp(type, "in-project") == 0)
+		sql = "UPDATE tasks SET project_id = (SELECT dst FROM links WHERE src = ?1 AND "
+		      "type = 'in-project' ORDER BY hlc DESC, id DESC LIMIT 1) WHERE node_id = ?1";
+	else if (strcmp(type, "canonical-context") == 0)
+		sql = "UPDATE tasks SET context_id = (SELECT dst FROM links WHERE src = ?1 AND "
+		      "type = 'canonical-context' ORDER BY hlc DESC, id DESC LIMIT 1) WHERE node_id = ?1";
+	else if (strcmp(type, "parent") == 0)
+		sql = "UPDATE nodes SET parent_id = (SELECT dst FROM links WHERE src = ?1 AND "
+		      "type = 'parent' ORDER BY hlc DESC, id DESC LIMIT 1) WHERE id = ?1";
+	else
+		return 0;
+	sqlite3_stmt *st = heph__stmt(s, sql);
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, src);
+	return heph__step_done(s, st);
+}
+
+static int a_link_add(heph_store *s, const heph_op *op, json_t *p, struct outcome *o)
+{
+	const char *lid = str(p, "link_id"), *src = str(p, "src"), *dst = str(p, "dst");
+	const char *type = str(p, "type");
+	int ok, err;
+	if ((err = exists(s, "SELECT 1 FROM link_tombs WHERE link_id = ?1", lid, &ok)))
+		return err;
+	if (ok)
+		return 0; /* removed before we saw it: stays removed */
+	if ((err = node_exists(s, src, &ok)))
+		return err;
+	if (!ok) {
+		defer_on(o, src);
+		return 0;
+	}
+	if ((err = node_exists(s, dst, &ok)))
+		return err;
+	if (!ok) {
+		defer_on(o, dst);
+		return 0;
+	}
+	sqlite3_stmt *st = heph__stmt(s, "INSERT OR IGNORE INTO links(id, src, dst, type, hlc) "
+					 "VALUES(?1, ?2, ?3, ?4, ?5)");
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, lid);
+	heph__bind_str(st, 2, src);
+	heph__bind_str(st, 3, dst);
+	heph__bind_str(st, 4, type);
+	heph__bind_str(st, 5, op->hlc);
+	if ((err = heph__step_done(s, st)))
+		return err;
+	return derive(s, src, type);
+}
+
+static int a_link_remove(heph_store *s, const heph_op *op, json_t *p, struct outcome *o)
+{
+	const json_t *ids = json_object_get(p, "link_ids");
+	const json_t *v;
+	size_t i;
+	int err;
+	(void)o;
+	json_array_foreach(ids, i, v) {
+		const char *lid = json_string_value(v);
+		char *src = NULL, *type = NULL;
+		sqlite3_stmt *st = heph__stmt(s, "INSERT OR IGNORE INTO link_tombs(link_id, hlc) VALUES(?1, ?2)");
+		if (!st)
+			return HEPH_ERROR;
+		heph__bind_str(st, 1, lid);
+		heph__bind_str(st, 2, op->hlc);
+		if ((err = heph__step_done(s, st)))
+			return err;
+		if (!(st = heph__stmt(s, "DELETE FROM links WHERE id = ?1 RETURNING src, type")))
+			return HEPH_ERROR;
+		heph__bind_str(st, 1, lid);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			src = heph__col_dup(st, 0);
+			type = heph__col_dup(st, 1);
+		}
+		if ((err = heph__step_done(s, st)) == 0 && src)
+			err = derive(s, src, type);
+		free(src);
+		free(type);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static const struct op_kind kinds[] = {
+	{ "node.create", v_node_create, a_node_create },
+	{ "node.set", v_node_set, a_node_set },
+	{ "node.tombstone", v_node_tombstone, a_node_tombstone },
+	{ "task.create", v_task_create, a_task_create },
+	{ "task.set", v_task_set, a_task_set },
+	{ "link.add", v_link_add, a_link_add },
+	{ "link.remove", v_link_remove, a_link_remove },
+};
+
+#define NKINDS (sizeof kinds / sizeof kinds[0])
+
+static const struct op_kind *kind_of(const char *type)
+{
+	for (size_t i = 0; i < NKINDS; i++)
+		if (strcmp(kinds[i].type, type) == 0)
+			return &kinds[i];
+	return NULL;
+}
+
+int heph_op_type_known(const char *type) { return kind_of(type) != NULL; }
+
+const char *const *heph_op_types(void)
+{
+	static const char *names[NKINDS + 1];
+	if (!names[0])
+		for (size_t i = 0; i < NKINDS; i++)
+			names[i] = kinds[i].type;
+	return names;
+}
+
+int heph__op_validate(const char *type, const json_t *payload)
+{
+	const struct op_kind *k = kind_of(type);
+	if (!k)
+		return 0;
+	if (k->validate(payload))
+		return heph_error_wrap(HEPH_EINVALID, "%s: ", type);
+	return 0;
+}
+
+/* ---- deferral ---- */
+
+static int set_status(heph_store *s, int64_t seq, int status)
+{
+	sqlite3_stmt *st = heph__stmt(s, "UPDATE oplog SET status = ?2 WHERE seq = ?1");
+	if (!st)
+		return HEPH_ERROR;
+	sqlite3_bind_int64(st, 1, seq);
+	sqlite3_bind_int(st, 2, status);
+	return heph__step_done(s, st);
+}
+
+static int add_deferred(heph_store *s, const char *wait_for, int64_t seq)
+{
+	sqlite3_stmt *st = heph__stmt(s, "INSERT OR IGNORE INTO deferred(wait_for, op_seq) VALUES(?1, ?2)");
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, wait_for);
+	sqlite3_bind_int64(st, 2, seq);
+	return heph__step_done(s, st);
+}
+
+/* Load a stored op by seq. */
+static int load_op(heph_store *s, int64_t seq, heph_op *op)
+{
+	sqlite3_stmt *st = heph__stmt(s, "SELECT op_id, hlc, origin, type, payload FROM oplog WHERE seq = ?1");
+	int err = 0;
+	if (!st)
+		return HEPH_ERROR;
+	sqlite3_bind_int64(st, 1, seq);
+	memset(op, 0, sizeof *op);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return heph_error_set(HEPH_ERROR, "op %lld vanished", (long long)seq);
+	}
+	snprintf(op->op_id, sizeof op->op_id, "%s", (const char *)sqlite3_column_text(st, 0));
+	snprintf(op->hlc, sizeof op->hlc, "%s", (const char *)sqlite3_column_text(st, 1));
+	snprintf(op->origin, sizeof op->origin, "%s", (const char *)sqlite3_column_text(st, 2));
+	snprintf(op->type, sizeof op->type, "%s", (const char *)sqlite3_column_text(st, 3));
+	op->payload = json_loads((const char *)sqlite3_column_text(st, 4), 0, NULL);
+	if (!json_is_object(op->payload))
+		err = heph_error_set(HEPH_ERROR, "stored op %s has a corrupt payload", op->op_id);
+	sqlite3_reset(st);
+	return err;
+}
+
+/* A growable list of seqs or ids. */
+struct seqs {
+	int64_t *v;
+	size_t n, cap;
+};
+
+static void push_seq(struct seqs *q, int64_t x)
+{
+	if (q->n == q->cap) {
+		q->cap = q->cap ? q->cap * 2 : 16;
+		q->v = realloc(q->v, q->cap * sizeof *q->v);
+		if (!q->v)
+			abort();
+	}
+	q->v[q->n++] = x;
+}
+
+struct ids {
+	char (*v)[HEPH_ID_LEN + 1];
+	size_t n, cap;
+};
+
+static void push_id(struct ids *q, const char *id)
+{
+	if (q->n == q->cap) {
+		q->cap = q->cap ? q->cap * 2 : 8;
+		q->v = realloc(q->v, q->cap * sizeof *q->v);
+		if (!q->v)
+			abort();
+	}
+	snprintf(q->v[q->n++], HEPH_ID_LEN + 1, "%s", id);
+}
+
+/* Apply a stored op again (deferred or formerly unknown) and record the
+ * result in the log. Adds a node it creates to woke. */
+static int reapply(heph_store *s, int64_t seq, struct ids *woke, int *applied)
+{
+	heph_op op;
+	struct outcome o = { 0 };
+	int err = load_op(s, seq, &op);
+	const struct op_kind *k = err ? NULL : kind_of(op.type);
+	*applied = 0;
+	if (!err && k && k->validate(op.payload) == 0) {
+		if ((err = k->apply(s, &op, op.payload, &o)))
+			goto out;
+		if (o.deferred) {
+			err = set_status(s, seq, HEPH_OP_DEFERRED);
+			if (!err)
+				err = add_deferred(s, o.wait_for, seq);
+			goto out;
+		}
+		if ((err = set_status(s, seq, HEPH_OP_APPLIED)))
+			goto out;
+		*applied = 1;
+		if (o.created[0])
+			push_id(woke, o.created);
+	}
+out:
+	heph_op_clear(&op);
+	return err;
+}
+
+/* Apply everything that was waiting for id, and transitively for what
+ * those ops create. Returns the number applied through *count. */
+static int wake(heph_store *s, const char *id, int64_t *count)
+{
+	struct ids work = { 0 };
+	int err = 0;
+	push_id(&work, id);
+	for (size_t w = 0; w < work.n && !err; w++) {
+		struct seqs q = { 0 };
+		sqlite3_stmt *st = heph__stmt(s, "DELETE FROM deferred WHERE wait_for = ?1 RETURNING op_seq");
+		if (!st) {
+			err = HEPH_ERROR;
+			break;
+		}
+		heph__bind_str(st, 1, work.v[w]);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			push_seq(&q, sqlite3_column_int64(st, 0));
+		err = heph__step_done(s, st);
+		/* HLC order; seqs of one origin are already in HLC order, and the
+		 * engine's result does not depend on the order anyway. */
+		for (size_t i = 0; i < q.n && !err; i++) {
+			int applied;
+			err = reapply(s, q.v[i], &work, &applied);
+			if (applied && count)
+				(*count)++;
+		}
+		free(q.v);
+	}
+	free(work.v);
+	return err;
+}
+
+/* ---- the entry points ---- */
+
+int heph__apply_op(heph_store *s, const heph_op *op, int local, heph_op_status *status)
+{
+	const struct op_kind *k = kind_of(op->type);
+	struct outcome o = { 0 };
+	char *payload = NULL;
+	int err, dup;
+	heph_op_status result;
+
+	if ((err = exists(s, "SELECT 1 FROM oplog WHERE op_id = ?1", op->op_id, &dup)))
+		return err;
+	if (dup) {
+		if (status)
+			*status = HEPH_OP_DUPLICATE;
+		return 0;
+	}
+	if (!local) {
+		heph_hlc h;
+		if ((err = heph_hlc_parse(op->hlc, &h)))
+			return err;
+		if ((err = heph_hlc_recv(&s->hlc, &h, s->clock(s->clock_ctx), s->max_drift_ms)))
+			return heph_error_wrap(err, "op %s: ", op->op_id);
+		s->hlc_dirty = 1;
+	}
+	if (k && (err = k->apply(s, op, op->payload, &o)))
+		return err;
+	result = !k ? HEPH_OP_UNKNOWN : o.deferred ? HEPH_OP_DEFERRED : HEPH_OP_APPLIED;
+
+	payload = json_dumps(op->payload, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (!payload)
+		abort();
+	sqlite3_stmt *st = heph__stmt(s, "INSERT INTO oplog(op_id, hlc, origin, type, payload, status, local) "
+					 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	if (!st) {
+		err = HEPH_ERROR;
+		goto out;
+	}
+	heph__bind_str(st, 1, op->op_id);
+	heph__bind_str(st, 2, op->hlc);
+	heph__bind_str(st, 3, op->origin);
+	heph__bind_str(st, 4, op->type);
+	sqlite3_bind_text(st, 5, payload, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 6, (int)result);
+	sqlite3_bind_int(st, 7, local);
+	if ((err = heph__step_done(s, st)))
+		goto out;
+	if (result == HEPH_OP_DEFERRED)
+		err = add_deferred(s, o.wait_for, sqlite3_last_insert_rowid(s->db));
+	else if (result == HEPH_OP_APPLIED && o.created[0])
+		err = wake(s, o.created, &s->woken);
+	if (status)
+		*status = result;
+out:
+	free(payload);
+	return err;
+}
+
+int heph_store_apply(heph_store *s, const heph_op *op, heph_op_status *status)
+{
+	int err, own = s->depth == 0;
+	if (own && (err = heph_store_begin(s)))
+		return err;
+	err = heph__apply_op(s, op, 0, status);
+	if (own) {
+		if (err)
+			heph_store_rollback(s);
+		else
+			err = heph_store_commit(s);
+	}
+	return err;
+}
+
+int heph_store_apply_stream(heph_store *s, FILE *in, heph_apply_stats *stats)
+{
+	heph_apply_stats z = { 0 };
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int64_t lineno = 0;
+	int err;
+	if (!stats)
+		stats = &z;
+	memset(stats, 0, sizeof *stats);
+	if ((err = heph_store_begin(s)))
+		return err;
+	s->woken = 0;
+	while ((n = getline(&line, &cap, in)) > 0) {
+		heph_op op;
+		heph_op_status st;
+		lineno++;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (n == 0)
+			continue;
+		if (n > HEPH_OP_LINE_MAX) {
+			err = heph_error_set(HEPH_ETOOBIG, "line %lld: op is over %d bytes", (long long)lineno,
+					     HEPH_OP_LINE_MAX);
+			goto fail;
+		}
+		if ((err = heph_op_decode(line, (size_t)n, &op))) {
+			heph_error_wrap(err, "line %lld: ", (long long)lineno);
+			goto fail;
+		}
+		err = heph__apply_op(s, &op, 0, &st);
+		heph_op_clear(&op);
+		if (err) {
+			heph_error_wrap(err, "line %lld: ", (long long)lineno);
+			goto fail;
+		}
+		stats->read++;
+		switch (st) {
+		case HEPH_OP_APPLIED: stats->applied++; break;
+		case HEPH_OP_DEFERRED: stats->deferred++; break;
+		case HEPH_OP_UNKNOWN: stats->unknown++; break;
+		case HEPH_OP_DUPLICATE: stats->duplicate++; break;
+		}
+	}
+	if (ferror(in)) {
+		err = heph_error_set(HEPH_ERROR, "reading ops failed");
+		goto fail;
+	}
+	free(line);
+	stats->applied += s->woken;
+	stats->deferred = stats->deferred > s->woken ? stats->deferred - s->woken : 0;
+	return heph_store_commit(s);
+fail:
+	free(line);
+	heph_store_rollback(s);
+	return err;
+}
+
+int heph__replay_unknown(heph_store *s)
+{
+	struct seqs q = { 0 };
+	struct ids woke = { 0 };
+	int err = 0;
+	sqlite3_stmt *st = heph__stmt(s, "SELECT seq, type FROM oplog WHERE status = 2 ORDER BY hlc");
+	if (!st)
+		return HEPH_ERROR;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		if (kind_of((const char *)sqlite3_column_text(st, 1)))
+			push_seq(&q, sqlite3_column_int64(st, 0));
+	sqlite3_reset(st);
+	if (q.n == 0)
+		return 0;
+	if ((err = heph_store_begin(s)))
+		goto out;
+	for (size_t i = 0; i < q.n && !err; i++) {
+		int applied;
+		err = reapply(s, q.v[i], &woke, &applied);
+	}
+	for (size_t i = 0; i < woke.n && !err; i++)
+		err = wake(s, woke.v[i], NULL);
+	if (err)
+		heph_store_rollback(s);
+	else
+		err = heph_store_commit(s);
+out:
+	free(q.v);
+	free(woke.v);
+	return err;
+}
+
+int heph_store_ops_foreach(heph_store *s, int64_t after_seq, int only_pending, heph_op_visit_fn fn,
+			   void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc, ret = 0;
+	/* Not the statement cache: fn may call back into the store. */
+	rc = sqlite3_prepare_v2(s->db,
+				only_pending ? "SELECT seq, op_id, hlc, origin, type, payload, status FROM oplog "
+					       "WHERE status <> 0 AND seq > ?1 ORDER BY seq"
+					     : "SELECT seq, op_id, hlc, origin, type, payload, status FROM oplog "
+					       "WHERE seq > ?1 ORDER BY seq",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return heph__sqlerr(s, rc, "reading the op-log");
+	sqlite3_bind_int64(st, 1, after_seq);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		heph_op op;
+		memset(&op, 0, sizeof op);
+		snprintf(op.op_id, sizeof op.op_id, "%s", (const char *)sqlite3_column_text(st, 1));
+		snprintf(op.hlc, sizeof op.hlc, "%s", (const char *)sqlite3_column_text(st, 2));
+		snprintf(op.origin, sizeof op.origin, "%s", (const char *)sqlite3_column_text(st, 3));
+		snprintf(op.type, sizeof op.type, "%s", (const char *)sqlite3_column_text(st, 4));
+		op.payload = json_loads((const char *)sqlite3_column_text(st, 5), 0, NULL);
+		if (!op.payload)
+			op.payload = json_object();
+		ret = fn(&op, (heph_op_status)sqlite3_column_int(st, 6), sqlite3_column_int64(st, 0), ctx);
+		json_decref(op.payload);
+		if (ret)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (!ret && rc != SQLITE_DONE)
+		return heph__sqlerr(s, rc, "reading the op-log");
+	return ret;
+}

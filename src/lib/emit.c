@@ -1,0 +1,52 @@
+/* emit.c — making local changes: stamp a new op with a fresh HLC tick and
+ * an op id, append it and apply it, all inside the caller's transaction. */
+#include "internal.h"
+
+#include <assert.h>
+#include <string.h>
+
+void heph__new_id(heph_store *s, char out[HEPH_ID_LEN + 1])
+{
+	heph_id_new(s->clock(s->clock_ctx), out);
+}
+
+int heph__emit(heph_store *s, const char *type, json_t *payload, char *op_id_out)
+{
+	heph_op op;
+	int err;
+	assert(s->depth > 0 && "local changes happen inside a transaction");
+	memset(&op, 0, sizeof op);
+	op.payload = payload;
+	if ((err = heph__op_validate(type, payload)))
+		goto out;
+	heph_hlc_tick(&s->hlc, s->clock(s->clock_ctx));
+	s->hlc_dirty = 1;
+	heph_hlc_format(&s->hlc, op.hlc);
+	memcpy(op.origin, s->origin, sizeof op.origin);
+	snprintf(op.type, sizeof op.type, "%s", type);
+	heph__new_id(s, op.op_id);
+	if ((err = heph__apply_op(s, &op, 1, NULL)))
+		goto out;
+	if (op_id_out)
+		memcpy(op_id_out, op.op_id, HEPH_ID_LEN + 1);
+out:
+	json_decref(payload);
+	return err;
+}
+
+int heph__field_clock(heph_store *s, const char *node_id, const char *field, char out[HEPH_HLC_LEN + 1])
+{
+	sqlite3_stmt *st = heph__stmt(s,
+		"SELECT coalesce((SELECT hlc FROM clocks WHERE node_id = ?1 AND field = ?2), created_hlc) "
+		"FROM nodes WHERE id = ?1");
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, node_id);
+	heph__bind_str(st, 2, field);
+	out[0] = '\0';
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(out, HEPH_HLC_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, "reading a clock");
+}

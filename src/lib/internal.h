@@ -1,0 +1,122 @@
+/* internal.h — what libheph's modules share and nothing outside sees.
+ *
+ * Naming: heph__<name> is shared inside the library; static helpers have
+ * short lowercase names. Nothing here is API.
+ */
+#ifndef HEPH_INTERNAL_H
+#define HEPH_INTERNAL_H
+
+#include <sqlite3.h>
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "heph/error.h"
+#include "heph/hlc.h"
+#include "heph/id.h"
+#include "heph/op.h"
+#include "heph/store.h"
+
+#ifndef HEPH_FEATURE_LEVEL
+#define HEPH_FEATURE_LEVEL 1
+#endif
+
+#define HEPH_STMT_CACHE 256 /* slots in the prepared-statement cache */
+
+struct stmt_slot {
+	const char *sql;     /* key: the address of a string literal */
+	sqlite3_stmt *stmt;  /* prepared once, reset on each use */
+};
+
+struct heph_store {
+	sqlite3 *db;                       /* the one connection */
+	char *path;                        /* as opened */
+	char origin[HEPH_ORIGIN_LEN + 1];  /* this device */
+	heph_clock_fn clock;               /* wall clock */
+	void *clock_ctx;
+	int64_t max_drift_ms;              /* future bound for remote HLCs */
+	char today[11];                    /* YYYY-MM-DD */
+	int today_fixed;                   /* today came from opts, not the clock */
+	int depth;                         /* transaction nesting; 0 = none */
+	heph_hlc hlc;                      /* valid while depth > 0 */
+	int hlc_dirty;                     /* hlc must be written back at commit */
+	int64_t woken;                     /* deferred ops applied by wake-ups, for stats */
+	struct stmt_slot cache[HEPH_STMT_CACHE];
+};
+
+/* A cached prepared statement for a string literal, reset and unbound.
+ * NULL (with the error set) only if SQLite cannot prepare it. The statement
+ * is borrowed: step it and reset it before the next use of the same SQL. */
+sqlite3_stmt *heph__stmt(heph_store *s, const char *sql);
+
+/* Map an SQLite result code to a heph error, with a message. */
+int heph__sqlerr(heph_store *s, int rc, const char *what);
+
+/* Run SQL with no result rows. */
+int heph__exec(heph_store *s, const char *sql);
+
+/* Step a statement that returns no rows (or whose rows are ignored) and
+ * reset it. */
+int heph__step_done(heph_store *s, sqlite3_stmt *st);
+
+/* sqlite3_bind_text for NUL-terminated or NULL strings (NULL binds NULL). */
+void heph__bind_str(sqlite3_stmt *st, int i, const char *v);
+
+/* Column text as a malloc'd string; NULL for SQL NULL. */
+char *heph__col_dup(sqlite3_stmt *st, int i);
+
+/* ---- migrations (schema.c) ---- */
+int heph__migrate(heph_store *s);
+
+/* ---- the merge engine (apply.c) ---- */
+
+/* Append and apply one op inside the open transaction. local: this
+ * device made it (its HLC was ticked here rather than received). */
+int heph__apply_op(heph_store *s, const heph_op *op, int local, heph_op_status *status);
+
+/* Apply ops of types this version knows that an older one stored without
+ * applying, in HLC order. Called by heph_store_open(). */
+int heph__replay_unknown(heph_store *s);
+
+/* Validate the payload of a known op type (called by heph_op_from_json). */
+int heph__op_validate(const char *type, const json_t *payload);
+
+/* ---- local changes (emit.c) ---- */
+
+/* Make a new local op of type with payload (reference stolen), append and
+ * apply it. Must run inside a transaction. op_id_out may be NULL. */
+int heph__emit(heph_store *s, const char *type, json_t *payload, char *op_id_out);
+
+/* A new ULID stamped with the store clock. */
+void heph__new_id(heph_store *s, char out[HEPH_ID_LEN + 1]);
+
+/* The clock (HLC text) of field on node_id as this replica holds it: the
+ * `base` a local write records. "" if the node does not exist. */
+int heph__field_clock(heph_store *s, const char *node_id, const char *field,
+		      char out[HEPH_HLC_LEN + 1]);
+
+/* ---- the field registry (fields.c) ---- */
+
+/* A last-writer-wins register stored in a column of nodes or tasks. */
+typedef struct heph_field {
+	const char *name;        /* payload key, clocks.field */
+	int task;                /* 1: a tasks column (task.set), 0: nodes (node.set) */
+	int nullable;            /* JSON null clears it */
+	const char *select_sql;  /* ?1 = node id -> the current value */
+	const char *update_sql;  /* ?1 = node id, ?2 = value */
+	int (*check)(const char *field, const json_t *v); /* 0 or HEPH_EINVALID */
+} heph_field;
+
+/* The registers of node.set (task = 0) or task.set (task = 1), terminated by
+ * an entry with name NULL. */
+const heph_field *heph__fields(int task);
+const heph_field *heph__field_find(int task, const char *name);
+
+/* Value checks shared with the RPC layer. */
+int heph__check_state(const char *s);
+int heph__check_attention(const char *s);
+int heph__check_date(const char *s);     /* YYYY-MM-DD, a real day */
+int heph__check_link_type(const char *s);
+int heph__check_kind(const char *s);
+
+#endif

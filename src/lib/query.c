@@ -1,0 +1,341 @@
+/* query.c — read-side queries and the JSON shapes every surface shows.
+ * Nothing here writes. */
+#include "rpc_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+void heph__hlc_time(const char *hlc, char out[32])
+{
+	heph_hlc h;
+	out[0] = '\0';
+	if (!hlc || heph_hlc_parse(hlc, &h))
+		return;
+	time_t t = (time_t)(h.ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static size_t common(const char *a, const char *b)
+{
+	size_t i = 0;
+	while (a[i] && a[i] == b[i])
+		i++;
+	return i;
+}
+
+int heph__short_id(heph_store *s, const char *id, char out[HEPH_ID_LEN + 1])
+{
+	size_t need = 0;
+	const char *sql[2] = { "SELECT max(node_id) FROM tasks WHERE node_id < ?1",
+			       "SELECT min(node_id) FROM tasks WHERE node_id > ?1" };
+	for (int i = 0; i < 2; i++) {
+		sqlite3_stmt *st = heph__stmt(s, sql[i]);
+		if (!st)
+			return HEPH_ERROR;
+		heph__bind_str(st, 1, id);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+			size_t c = common(id, (const char *)sqlite3_column_text(st, 0));
+			if (c + 1 > need)
+				need = c + 1;
+		}
+		sqlite3_reset(st);
+	}
+	if (need < 8)
+		need = 8;
+	if (need > HEPH_ID_LEN)
+		need = HEPH_ID_LEN;
+	memcpy(out, id, need);
+	out[need] = '\0';
+	return 0;
+}
+
+#define TASK_COLS                                                                          \
+	"n.id, n.title, t.state, t.attention, t.do_date, t.late_on, t.recurrence, t.project_id, " \
+	"p.title, t.context_id, n.created_hlc, n.updated_hlc, n.tombstone_hlc"
+#define TASK_FROM "FROM tasks t JOIN nodes n ON n.id = t.node_id LEFT JOIN nodes p ON p.id = t.project_id "
+
+static void set_str(json_t *o, const char *key, sqlite3_stmt *st, int col)
+{
+	const char *v = (const char *)sqlite3_column_text(st, col);
+	json_object_set_new(o, key, v ? json_string(v) : json_null());
+}
+
+static json_t *task_row(heph_store *s, sqlite3_stmt *st)
+{
+	char sid[HEPH_ID_LEN + 1], when[32];
+	const char *id = (const char *)sqlite3_column_text(st, 0);
+	json_t *o = json_object();
+	json_object_set_new(o, "node_id", json_string(id));
+	if (heph__short_id(s, id, sid) == 0)
+		json_object_set_new(o, "short_id", json_string(sid));
+	set_str(o, "title", st, 1);
+	set_str(o, "state", st, 2);
+	set_str(o, "attention", st, 3);
+	set_str(o, "do_date", st, 4);
+	set_str(o, "late_on", st, 5);
+	set_str(o, "recurrence", st, 6);
+	set_str(o, "project_id", st, 7);
+	set_str(o, "project", st, 8);
+	set_str(o, "context_id", st, 9);
+	heph__hlc_time((const char *)sqlite3_column_text(st, 10), when);
+	json_object_set_new(o, "created_at", json_string(when));
+	heph__hlc_time((const char *)sqlite3_column_text(st, 11), when);
+	json_object_set_new(o, "updated_at", json_string(when));
+	json_object_set_new(o, "deleted", json_boolean(sqlite3_column_type(st, 12) != SQLITE_NULL));
+	return o;
+}
+
+json_t *heph__task_json(heph_store *s, const char *id)
+{
+	sqlite3_stmt *st = heph__stmt(s, "SELECT " TASK_COLS " " TASK_FROM "WHERE t.node_id = ?1");
+	json_t *o = NULL;
+	if (!st)
+		return NULL;
+	heph__bind_str(st, 1, id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		o = task_row(s, st);
+	sqlite3_reset(st);
+	if (!o)
+		heph_error_set(HEPH_ENOTFOUND, "no task %s", id);
+	return o;
+}
+
+int heph__task_query(heph_store *s, const char *where_sql, const char *arg, long long limit,
+		     json_t **out)
+{
+	char *sql = NULL;
+	sqlite3_stmt *st;
+	int rc;
+	json_t *arr = json_array();
+	if (asprintf(&sql, "SELECT " TASK_COLS " " TASK_FROM "WHERE %s " HEPH_RANK_ORDER " LIMIT %lld",
+		     where_sql, limit > 0 ? limit : -1LL) < 0)
+		abort();
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	free(sql);
+	if (rc != SQLITE_OK) {
+		json_decref(arr);
+		return heph__sqlerr(s, rc, "task query");
+	}
+	heph__bind_str(st, 1, heph_store_today(s));
+	heph__bind_str(st, 2, arg);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(arr, task_row(s, st));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(arr);
+		return heph__sqlerr(s, rc, "task query");
+	}
+	*out = arr;
+	return 0;
+}
+
+/* ---- the project tree ---- */
+
+struct proj {
+	char *id, *title, *parent;
+	int parent_ix;      /* index of the parent in the array, -1 for a root */
+	long open, total;   /* outstanding tasks: own, with the subtree */
+	int depth;
+	int *kids;          /* child indexes, sorted by title */
+	int nkids;
+};
+
+static int by_id(const void *a, const void *b)
+{
+	return strcmp(((const struct proj *)a)->id, ((const struct proj *)b)->id);
+}
+
+static int find_proj(struct proj *p, int n, const char *id)
+{
+	if (!id)
+		return -1;
+	struct proj key = { .id = (char *)id };
+	struct proj *hit = bsearch(&key, p, (size_t)n, sizeof *p, by_id);
+	return hit ? (int)(hit - p) : -1;
+}
+
+static int by_title(const void *a, const void *b, void *ctx)
+{
+	const struct proj *base = ctx;
+	const struct proj *x = &base[*(const int *)a], *y = &base[*(const int *)b];
+	int c = strcasecmp(x->title, y->title);
+	return c ? c : strcmp(x->id, y->id);
+}
+
+static void emit_tree(struct proj *p, int i, int depth, json_t *arr)
+{
+	p[i].depth = depth;
+	json_array_append_new(arr, json_pack("{s:s, s:s, s:s?, s:i, s:i, s:i}", "node_id", p[i].id, "title",
+					     p[i].title, "parent_id",
+					     p[i].parent_ix >= 0 ? p[p[i].parent_ix].id : NULL, "depth",
+					     depth, "open_count", (json_int_t)p[i].open, "open_count_total",
+					     (json_int_t)p[i].total));
+	for (int k = 0; k < p[i].nkids; k++)
+		emit_tree(p, p[i].kids[k], depth + 1, arr);
+}
+
+static long sum_total(struct proj *p, int i)
+{
+	long t = p[i].open;
+	for (int k = 0; k < p[i].nkids; k++)
+		t += sum_total(p, p[i].kids[k]);
+	return p[i].total = t;
+}
+
+int heph__project_tree(heph_store *s, json_t **out)
+{
+	struct proj *p = NULL;
+	int n = 0, cap = 0, err = 0, rc;
+	int *roots = NULL, nroots = 0;
+	sqlite3_stmt *st = heph__stmt(s, "SELECT id, title, parent_id FROM nodes "
+					 "WHERE kind = 'project' AND tombstone_hlc IS NULL");
+	if (!st)
+		return HEPH_ERROR;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if (!(p = realloc(p, (size_t)cap * sizeof *p)))
+				abort();
+		}
+		memset(&p[n], 0, sizeof p[n]);
+		p[n].id = heph__col_dup(st, 0);
+		p[n].title = heph__col_dup(st, 1);
+		p[n].parent = heph__col_dup(st, 2);
+		n++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		err = heph__sqlerr(s, rc, "project tree");
+		goto out;
+	}
+	qsort(p, (size_t)n, sizeof *p, by_id);
+
+	st = heph__stmt(s, "SELECT t.project_id, count(*) FROM tasks t JOIN nodes n ON n.id = t.node_id "
+			   "WHERE t.state = 'outstanding' AND t.project_id IS NOT NULL "
+			   "AND n.tombstone_hlc IS NULL GROUP BY t.project_id");
+	if (!st) {
+		err = HEPH_ERROR;
+		goto out;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int i = find_proj(p, n, (const char *)sqlite3_column_text(st, 0));
+		if (i >= 0)
+			p[i].open = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+
+	/* Parents; a project whose parent chain is missing, deleted or loops
+	 * (two devices moving projects under each other) is shown as a root. */
+	for (int i = 0; i < n; i++)
+		p[i].parent_ix = find_proj(p, n, p[i].parent);
+	for (int i = 0; i < n; i++) {
+		int slow = i, fast = i, loop = 0;
+		while (fast >= 0 && p[fast].parent_ix >= 0) {
+			fast = p[p[fast].parent_ix].parent_ix;
+			slow = p[slow].parent_ix;
+			if (fast >= 0 && fast == slow) {
+				loop = 1;
+				break;
+			}
+		}
+		if (loop) {
+			/* Break the cycle deterministically at its smallest id. */
+			int min = slow, j = p[slow].parent_ix;
+			while (j != slow) {
+				if (strcmp(p[j].id, p[min].id) < 0)
+					min = j;
+				j = p[j].parent_ix;
+			}
+			p[min].parent_ix = -1;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		int par = p[i].parent_ix;
+		if (par < 0) {
+			if (!(roots = realloc(roots, (size_t)(nroots + 1) * sizeof *roots)))
+				abort();
+			roots[nroots++] = i;
+			continue;
+		}
+		if (!(p[par].kids = realloc(p[par].kids, (size_t)(p[par].nkids + 1) * sizeof(int))))
+			abort();
+		p[par].kids[p[par].nkids++] = i;
+	}
+	qsort_r(roots, (size_t)nroots, sizeof *roots, by_title, p);
+	for (int i = 0; i < n; i++)
+		qsort_r(p[i].kids, (size_t)p[i].nkids, sizeof(int), by_title, p);
+
+	json_t *arr = json_array();
+	for (int r = 0; r < nroots; r++) {
+		sum_total(p, roots[r]);
+		emit_tree(p, roots[r], 0, arr);
+	}
+	*out = arr;
+out:
+	for (int i = 0; i < n; i++) {
+		free(p[i].id);
+		free(p[i].title);
+		free(p[i].parent);
+		free(p[i].kids);
+	}
+	free(p);
+	free(roots);
+	return err;
+}
+
+int heph__project_subtree(heph_store *s, const char *id, json_t **out)
+{
+	sqlite3_stmt *st = heph__stmt(s,
+		"WITH RECURSIVE sub(id) AS (SELECT ?1 UNION SELECT n.id FROM nodes n JOIN sub ON n.parent_id = sub.id "
+		"WHERE n.kind = 'project' AND n.tombstone_hlc IS NULL) SELECT id FROM sub");
+	json_t *arr = json_array();
+	int rc;
+	if (!st) {
+		json_decref(arr);
+		return HEPH_ERROR;
+	}
+	heph__bind_str(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(arr, json_string((const char *)sqlite3_column_text(st, 0)));
+	sqlite3_reset(st);
+	*out = arr;
+	return 0;
+}
+
+int heph__links_json(heph_store *s, const char *id, int dir, json_t **out)
+{
+	sqlite3_stmt *st = heph__stmt(s, dir == 0
+		? "SELECT l.id, l.src, l.dst, l.type, o.title, o.kind FROM links l LEFT JOIN nodes o ON o.id = l.dst "
+		  "WHERE l.src = ?1 ORDER BY l.type, l.hlc"
+		: "SELECT l.id, l.src, l.dst, l.type, o.title, o.kind FROM links l LEFT JOIN nodes o ON o.id = l.src "
+		  "WHERE l.dst = ?1 ORDER BY l.type, l.hlc");
+	json_t *arr = json_array();
+	int rc;
+	if (!st) {
+		json_decref(arr);
+		return HEPH_ERROR;
+	}
+	heph__bind_str(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *o = json_object();
+		set_str(o, "link_id", st, 0);
+		set_str(o, "src", st, 1);
+		set_str(o, "dst", st, 2);
+		set_str(o, "type", st, 3);
+		set_str(o, "title", st, 4);
+		set_str(o, "kind", st, 5);
+		json_array_append_new(arr, o);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(arr);
+		return heph__sqlerr(s, rc, "links");
+	}
+	*out = arr;
+	return 0;
+}

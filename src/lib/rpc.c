@@ -1,0 +1,178 @@
+/* rpc.c — the method table and the JSON-RPC 2.0 dispatcher. One entry per
+ * method; the CLI, the socket and /rpc all come through heph_rpc_call(). */
+#include "rpc_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const heph_rpc_method methods[] = {
+	{ "task.create", "title, project?, attention?, do_date?, late_on?, body?",
+	  "Create a task (and its context doc); returns its node_id", heph__rpc_task_create, HEPH_RPC_WRITE },
+	{ "task.list", "project?, all?",
+	  "Outstanding tasks in rank order (all states with all; a project's subtree with project)",
+	  heph__rpc_task_list, 0 },
+	{ "task.done", "id", "Mark a task done", heph__rpc_task_done, HEPH_RPC_WRITE },
+	{ "task.drop", "id", "Drop a task for good", heph__rpc_task_drop, HEPH_RPC_WRITE },
+	{ "task.edit", "id, title?, attention?, do_date?, late_on?, project?",
+	  "Change a task's fields; dates accept date words, \"none\" clears; project \"none\" unfiles",
+	  heph__rpc_task_edit, HEPH_RPC_WRITE },
+	{ "node.get", "id", "One node with its body, fields and links", heph__rpc_node_get, 0 },
+	{ "node.remove", "id", "Tombstone a node", heph__rpc_node_remove, HEPH_RPC_WRITE },
+	{ "project.add", "name, parent?", "Create a project, optionally under a parent",
+	  heph__rpc_project_add, HEPH_RPC_WRITE },
+	{ "project.list", "", "The project tree with outstanding counts", heph__rpc_project_list, 0 },
+	{ "doc.create", "title, body?", "Create a doc", heph__rpc_doc_create, HEPH_RPC_WRITE },
+	{ "link.add", "src, dst, type", "Link two nodes with a link of any type", heph__rpc_link_add,
+	  HEPH_RPC_WRITE },
+	{ "link.remove", "src, dst, type", "Remove the links of a type between two nodes",
+	  heph__rpc_link_remove, HEPH_RPC_WRITE },
+	{ "link.list", "id", "A node's outgoing links", heph__rpc_link_list, 0 },
+	{ "link.backlinks", "id", "A node's incoming links", heph__rpc_link_backlinks, 0 },
+	{ "ops.list", "after?, limit?, pending?",
+	  "The op-log in arrival order (pending: only ops not applied yet)", heph__rpc_ops_list, 0 },
+	{ "ops.apply", "ops", "Apply ops made elsewhere, as sync does (all or none)",
+	  heph__rpc_ops_apply, HEPH_RPC_WRITE },
+	{ "conflicts.list", "all?", "Losing values of concurrent edits (all: resolved ones too)",
+	  heph__rpc_conflicts_list, 0 },
+	{ "conflicts.resolve", "id, keep (mine|theirs)", "Settle a conflict", heph__rpc_conflicts_resolve,
+	  HEPH_RPC_WRITE },
+	{ "digest", "", "A hash of the replicated state", heph__rpc_digest, 0 },
+	{ "rpc.methods", "", "This table", heph__rpc_methods, 0 },
+	{ NULL, NULL, NULL, NULL, 0 },
+};
+
+const heph_rpc_method *heph_rpc_methods(void) { return methods; }
+
+const heph_rpc_method *heph_rpc_find(const char *name)
+{
+	for (const heph_rpc_method *m = methods; m->name; m++)
+		if (strcmp(m->name, name) == 0)
+			return m;
+	return NULL;
+}
+
+int heph_rpc_call(heph_rpc_env *env, const char *method, json_t *params, json_t **result)
+{
+	const heph_rpc_method *m = heph_rpc_find(method);
+	json_t *empty = NULL;
+	int err;
+	*result = NULL;
+	if (!m)
+		return heph_error_set(HEPH_ENOTFOUND, "unknown method \"%.60s\"", method);
+	if (!params)
+		params = empty = json_object();
+	if (!json_is_object(params)) {
+		err = heph_error_set(HEPH_EINVALID, "params of %s must be an object", method);
+		goto out;
+	}
+	if (m->flags & HEPH_RPC_WRITE) {
+		if ((err = heph_store_begin(env->store)))
+			goto out;
+		err = m->fn(env, params, result);
+		if (err) {
+			heph_store_rollback(env->store);
+		} else if ((err = heph_store_commit(env->store)) == 0 && env->host && env->host->changed) {
+			env->host->changed(env->host->ctx);
+		}
+	} else {
+		err = m->fn(env, params, result);
+	}
+	if (err) {
+		json_decref(*result);
+		*result = NULL;
+	} else if (!*result) {
+		*result = json_object();
+	}
+out:
+	json_decref(empty);
+	return err;
+}
+
+json_t *heph_rpc_error_json(int code, const char *message)
+{
+	return json_pack("{s:i, s:s, s:{s:s}}", "code", heph_error_rpc_code(code), "message", message,
+			 "data", "name", heph_error_name(code));
+}
+
+static json_t *respond(heph_rpc_env *env, json_t *req)
+{
+	json_t *id = json_object_get(req, "id"); /* borrowed */
+	const char *method = json_string_value(json_object_get(req, "method"));
+	json_t *params = json_object_get(req, "params");
+	json_t *result = NULL, *resp;
+	int notification = json_is_object(req) && !json_object_get(req, "id");
+
+	if (!json_is_object(req) || !method ||
+	    !json_is_string(json_object_get(req, "jsonrpc")) ||
+	    strcmp(json_string_value(json_object_get(req, "jsonrpc")), "2.0") != 0) {
+		resp = json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", id ? id : json_null(),
+				 "error", "code", -32600, "message", "invalid request: want a JSON-RPC 2.0 object");
+		return resp;
+	}
+	if (params && json_is_array(params)) {
+		resp = json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", id ? id : json_null(),
+				 "error", "code", -32602, "message", "params must be an object (by name)");
+		return notification ? (json_decref(resp), NULL) : resp;
+	}
+	int err = heph_rpc_call(env, method, params, &result);
+	if (notification) {
+		json_decref(result);
+		return NULL;
+	}
+	if (err) {
+		int rpc = heph_rpc_find(method) ? heph_error_rpc_code(err) : -32601;
+		resp = json_pack("{s:s, s:O, s:{s:i, s:s, s:{s:s}}}", "jsonrpc", "2.0", "id", id, "error", "code",
+				 rpc, "message", heph_error_last(), "data", "name", heph_error_name(err));
+	} else {
+		resp = json_pack("{s:s, s:O, s:o}", "jsonrpc", "2.0", "id", id, "result", result);
+	}
+	return resp;
+}
+
+char *heph_rpc_handle(heph_rpc_env *env, const char *request, size_t len)
+{
+	json_error_t jerr;
+	json_t *req = json_loadb(request, len, JSON_REJECT_DUPLICATES, &jerr), *resp;
+	char *out;
+	if (!req) {
+		resp = json_pack("{s:s, s:n, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", "error", "code", -32700,
+				 "message", "parse error: malformed JSON");
+	} else if (json_is_array(req)) {
+		size_t i;
+		json_t *r;
+		resp = json_array();
+		json_array_foreach(req, i, r) {
+			json_t *one = respond(env, r);
+			if (one)
+				json_array_append_new(resp, one);
+		}
+		if (json_array_size(req) == 0) {
+			json_decref(resp);
+			resp = json_pack("{s:s, s:n, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", "error", "code",
+					 -32600, "message", "invalid request: empty batch");
+		} else if (json_array_size(resp) == 0) {
+			json_decref(resp);
+			resp = NULL;
+		}
+	} else {
+		resp = respond(env, req);
+	}
+	json_decref(req);
+	if (!resp)
+		return NULL;
+	out = json_dumps(resp, JSON_COMPACT);
+	json_decref(resp);
+	return out;
+}
+
+HEPH_RPC_HANDLER(heph__rpc_methods)
+{
+	(void)env;
+	(void)params;
+	json_t *arr = json_array();
+	for (const heph_rpc_method *m = methods; m->name; m++)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b}", "name", m->name, "params", m->params,
+						     "summary", m->summary, "write", (m->flags & HEPH_RPC_WRITE) != 0));
+	*result = arr;
+	return 0;
+}

@@ -1,0 +1,137 @@
+/* rpc_internal.h — what the method handlers (rpc_*.c) share: parameter
+ * access with clear errors, id and name resolution, and the JSON shapes of
+ * tasks, nodes and projects. */
+#ifndef HEPH_RPC_INTERNAL_H
+#define HEPH_RPC_INTERNAL_H
+
+#include "heph/date.h"
+#include "heph/rpc.h"
+#include "internal.h"
+
+/* ---- parameters ---- */
+
+/* A string parameter. Missing: HEPH_EINVALID if required, else *out = NULL.
+ * The string is borrowed from params. */
+int heph__p_str(const json_t *params, const char *key, int required, const char **out);
+/* A boolean (true/false, or absent = dflt). */
+int heph__p_bool(const json_t *params, const char *key, int dflt, int *out);
+/* An integer in [min, max] (absent = dflt). */
+int heph__p_int(const json_t *params, const char *key, long long dflt, long long min,
+		long long max, long long *out);
+
+/* A date parameter in date words. *set = 0 when absent; otherwise out is the
+ * date or "" for none. */
+int heph__p_date(heph_store *s, const json_t *params, const char *key, int *set,
+		 char out[HEPH_DATE_LEN + 1]);
+
+/* ---- resolution ---- */
+
+/* Kinds a reference may resolve to, as a bit set. */
+enum {
+	HEPH_K_TASK = 1 << 0,
+	HEPH_K_PROJECT = 1 << 1,
+	HEPH_K_DOC = 1 << 2,
+	HEPH_K_TAG = 1 << 3,
+	HEPH_K_JOURNAL = 1 << 4,
+	HEPH_K_ANY = 0xff,
+};
+
+/* Resolve a user's reference to a live node id: a unique id prefix of at
+ * least 4 characters (when several nodes share it, the one task, else the
+ * one project, ... wins), or for projects an exact name (case-insensitive).
+ * HEPH_ENOTFOUND / HEPH_EAMBIGUOUS (listing candidates) otherwise. */
+int heph__resolve(heph_store *s, const char *ref, unsigned kinds, char out[HEPH_ID_LEN + 1]);
+
+/* The same with the reference taken from a parameter (required). */
+int heph__p_node(heph_store *s, const json_t *params, const char *key, unsigned kinds,
+		 char out[HEPH_ID_LEN + 1]);
+
+/* The kind of a node ("" when absent). */
+int heph__node_kind(heph_store *s, const char *id, char out[33]);
+
+/* ---- JSON shapes (query.c) ---- */
+
+/* The shortest prefix (at least 8 characters) that names this task alone
+ * among tasks. */
+int heph__short_id(heph_store *s, const char *id, char out[HEPH_ID_LEN + 1]);
+
+/* The task object of `list`, `next` and `show`: node_id, short_id, title,
+ * state, attention, do_date, late_on, recurrence, project_id, project,
+ * context_id, created_at, updated_at. NULL with the error set if missing. */
+json_t *heph__task_json(heph_store *s, const char *id);
+
+/* Tasks matching a WHERE clause over `t` (tasks), `n` (nodes), in rank
+ * order; ?1 is bound to today, ?2 to arg (may be NULL). */
+int heph__task_query(heph_store *s, const char *where_sql, const char *arg, long long limit,
+		     json_t **out);
+
+/* The ORDER BY of "what is next" and of lists. ?1 is today. */
+#define HEPH_RANK_ORDER                                                                    \
+	"ORDER BY (t.late_on IS NOT NULL AND t.late_on < ?1) DESC, "                        \
+	"CASE WHEN t.late_on < ?1 THEN t.late_on END, "                                     \
+	"CASE t.attention WHEN 'red' THEN 0 WHEN 'orange' THEN 1 WHEN 'white' THEN 2 ELSE 3 END, " \
+	"n.created_hlc, n.id"
+
+/* The project tree: every live project in tree order with node_id, title,
+ * parent_id, depth, open_count, open_count_total. */
+int heph__project_tree(heph_store *s, json_t **out);
+
+/* Ids of a project and its live subprojects, as a JSON array. */
+int heph__project_subtree(heph_store *s, const char *id, json_t **out);
+
+/* Outgoing (dir = 0) or incoming (dir = 1) links of a node: link_id, src,
+ * dst, type, and the other end's title and kind. */
+int heph__links_json(heph_store *s, const char *id, int dir, json_t **out);
+
+/* ISO 8601 UTC time of an HLC's physical part. */
+void heph__hlc_time(const char *hlc, char out[32]);
+
+/* ---- changes (model.c) ---- */
+
+/* Create a task with its context doc and, if project_id is given, its
+ * project link. fields: title (required), attention, do_date, late_on,
+ * recurrence, body (for the context doc). */
+int heph__task_create(heph_store *s, json_t *fields, const char *project_id,
+		      char id_out[HEPH_ID_LEN + 1]);
+
+/* Emit task.set/node.set for the given fields, each with its base clock. */
+int heph__set_fields(heph_store *s, const char *id, int task, json_t *fields);
+
+/* Point a task's in-project (or a project's parent) link at dst, or at
+ * nothing when dst is NULL: removes the live links of that type, adds one. */
+int heph__relink(heph_store *s, const char *src, const char *type, const char *dst);
+
+/* Add a link of type; id_out may be NULL. */
+int heph__link_add(heph_store *s, const char *src, const char *dst, const char *type,
+		   char id_out[HEPH_ID_LEN + 1]);
+
+/* Remove every live link src -[type]-> dst; *removed counts them. */
+int heph__link_remove(heph_store *s, const char *src, const char *dst, const char *type,
+		      int *removed);
+
+/* ---- handlers ---- */
+
+#define HEPH_RPC_HANDLER(name) int name(heph_rpc_env *env, json_t *params, json_t **result)
+
+HEPH_RPC_HANDLER(heph__rpc_task_create);
+HEPH_RPC_HANDLER(heph__rpc_task_list);
+HEPH_RPC_HANDLER(heph__rpc_task_done);
+HEPH_RPC_HANDLER(heph__rpc_task_drop);
+HEPH_RPC_HANDLER(heph__rpc_task_edit);
+HEPH_RPC_HANDLER(heph__rpc_node_get);
+HEPH_RPC_HANDLER(heph__rpc_node_remove);
+HEPH_RPC_HANDLER(heph__rpc_project_add);
+HEPH_RPC_HANDLER(heph__rpc_project_list);
+HEPH_RPC_HANDLER(heph__rpc_doc_create);
+HEPH_RPC_HANDLER(heph__rpc_link_add);
+HEPH_RPC_HANDLER(heph__rpc_link_remove);
+HEPH_RPC_HANDLER(heph__rpc_link_list);
+HEPH_RPC_HANDLER(heph__rpc_link_backlinks);
+HEPH_RPC_HANDLER(heph__rpc_ops_list);
+HEPH_RPC_HANDLER(heph__rpc_ops_apply);
+HEPH_RPC_HANDLER(heph__rpc_conflicts_list);
+HEPH_RPC_HANDLER(heph__rpc_conflicts_resolve);
+HEPH_RPC_HANDLER(heph__rpc_digest);
+HEPH_RPC_HANDLER(heph__rpc_methods);
+
+#endif

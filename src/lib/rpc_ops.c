@@ -1,0 +1,286 @@
+/* rpc_ops.c — the op-log, conflicts and the state digest. */
+#include "rpc_internal.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *status_name(int st)
+{
+	switch (st) {
+	case HEPH_OP_APPLIED: return "applied";
+	case HEPH_OP_DEFERRED: return "deferred";
+	case HEPH_OP_UNKNOWN: return "unknown_type";
+	default: return "duplicate";
+	}
+}
+
+struct list_ctx {
+	json_t *arr;
+	long long left;
+};
+
+static int add_op(const heph_op *op, heph_op_status st, int64_t seq, void *vctx)
+{
+	struct list_ctx *c = vctx;
+	json_t *o = heph_op_to_json(op);
+	json_object_set_new(o, "seq", json_integer(seq));
+	json_object_set_new(o, "status", json_string(status_name((int)st)));
+	json_array_append_new(c->arr, o);
+	return --c->left <= 0 ? 1 : 0;
+}
+
+HEPH_RPC_HANDLER(heph__rpc_ops_list)
+{
+	long long after, limit;
+	int pending, err;
+	struct list_ctx c;
+	if ((err = heph__p_int(params, "after", 0, 0, INT64_MAX, &after)) ||
+	    (err = heph__p_int(params, "limit", 1000, 1, 10000, &limit)) ||
+	    (err = heph__p_bool(params, "pending", 0, &pending)))
+		return err;
+	c.arr = json_array();
+	c.left = limit;
+	err = heph_store_ops_foreach(env->store, after, pending, add_op, &c);
+	if (err < 0) {
+		json_decref(c.arr);
+		return err;
+	}
+	*result = c.arr;
+	return 0;
+}
+
+HEPH_RPC_HANDLER(heph__rpc_ops_apply)
+{
+	json_t *ops = json_object_get(params, "ops"), *v;
+	heph_op *decoded;
+	size_t i, n;
+	int err = 0;
+	long long counts[4] = { 0 };
+	if (!json_is_array(ops))
+		return heph_error_set(HEPH_EINVALID, "parameter \"ops\" must be an array of ops");
+	n = json_array_size(ops);
+	if (!(decoded = calloc(n ? n : 1, sizeof *decoded)))
+		abort();
+	/* Validate everything first: a bad op means nothing is applied. */
+	json_array_foreach(ops, i, v) {
+		if ((err = heph_op_from_json(v, &decoded[i]))) {
+			heph_error_wrap(err, "ops[%zu]: ", i);
+			goto out;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		heph_op_status st;
+		if ((err = heph__apply_op(env->store, &decoded[i], 0, &st))) {
+			heph_error_wrap(err, "ops[%zu]: ", i);
+			goto out;
+		}
+		counts[st]++;
+	}
+	*result = json_pack("{s:I, s:I, s:I, s:I}", "applied", counts[HEPH_OP_APPLIED], "deferred",
+			    counts[HEPH_OP_DEFERRED], "unknown", counts[HEPH_OP_UNKNOWN], "duplicate",
+			    counts[HEPH_OP_DUPLICATE]);
+out:
+	for (i = 0; i < n; i++)
+		heph_op_clear(&decoded[i]);
+	free(decoded);
+	return err;
+}
+
+/* Which side of a conflict is "mine": the one written by this device when
+ * exactly one is, else the value this replica shows now. */
+static int winner_is_mine(heph_store *s, const char *winner_hlc, const char *loser_hlc)
+{
+	const char *me = heph_store_origin(s);
+	int w = strlen(winner_hlc) == HEPH_HLC_LEN && strcmp(winner_hlc + 22, me) == 0;
+	int l = strlen(loser_hlc) == HEPH_HLC_LEN && strcmp(loser_hlc + 22, me) == 0;
+	return !(l && !w);
+}
+
+#define CONFLICT_SELECT                                                                         \
+	"SELECT c.id, c.node_id, n.title, c.field, c.loser_value, c.loser_hlc, c.resolved, "   \
+	"coalesce((SELECT hlc FROM clocks k WHERE k.node_id = c.node_id AND k.field = c.field), n.created_hlc) " \
+	"FROM conflicts c LEFT JOIN nodes n ON n.id = c.node_id "
+
+/* The current value of a register, as JSON (null for SQL NULL). */
+static json_t *current_value(heph_store *s, const char *node_id, const char *field)
+{
+	const heph_field *f = heph__field_find(0, field);
+	if (!f)
+		f = heph__field_find(1, field);
+	if (!f)
+		return json_null();
+	sqlite3_stmt *st = heph__stmt(s, f->select_sql);
+	json_t *v = json_null();
+	if (!st)
+		return v;
+	heph__bind_str(st, 1, node_id);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = json_string((const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	return v;
+}
+
+static json_t *conflict_row(heph_store *s, sqlite3_stmt *st)
+{
+	const char *node = (const char *)sqlite3_column_text(st, 1);
+	const char *field = (const char *)sqlite3_column_text(st, 3);
+	const char *loser = (const char *)sqlite3_column_text(st, 4);
+	const char *loser_hlc = (const char *)sqlite3_column_text(st, 5);
+	const char *cur_hlc = (const char *)sqlite3_column_text(st, 7);
+	const char *title = (const char *)sqlite3_column_text(st, 2);
+	int mine = winner_is_mine(s, cur_hlc, loser_hlc);
+	json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:s, s:s*, s:s, s:s, s:s, s:b}",
+			      "id", (json_int_t)sqlite3_column_int64(st, 0), "node_id", node, "title", title ? title : "",
+			      "field", field, "current", current_value(s, node, field), "current_hlc", cur_hlc,
+			      "other", loser, "other_hlc", loser_hlc, "other_origin",
+			      strlen(loser_hlc) == HEPH_HLC_LEN ? loser_hlc + 22 : "", "mine",
+			      mine ? "current" : "other", "resolved", sqlite3_column_int(st, 6));
+	return o;
+}
+
+HEPH_RPC_HANDLER(heph__rpc_conflicts_list)
+{
+	heph_store *s = env->store;
+	int all, err, rc;
+	if ((err = heph__p_bool(params, "all", 0, &all)))
+		return err;
+	sqlite3_stmt *st = heph__stmt(s, all ? CONFLICT_SELECT "ORDER BY c.id" : CONFLICT_SELECT "WHERE c.resolved = 0 ORDER BY c.id");
+	if (!st)
+		return HEPH_ERROR;
+	/* Collect rows first: conflict_row() uses other cached statements. */
+	json_t *arr = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(arr, json_pack("{s:I}", "id", (json_int_t)sqlite3_column_int64(st, 0)));
+	sqlite3_reset(st);
+	json_t *full = json_array(), *v;
+	size_t i;
+	json_array_foreach(arr, i, v) {
+		if (!(st = heph__stmt(s, CONFLICT_SELECT "WHERE c.id = ?1")))
+			break;
+		sqlite3_bind_int64(st, 1, json_integer_value(json_object_get(v, "id")));
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			json_t *row = conflict_row(s, st);
+			json_array_append_new(full, row);
+		}
+		sqlite3_reset(st);
+	}
+	json_decref(arr);
+	*result = full;
+	return 0;
+}
+
+HEPH_RPC_HANDLER(heph__rpc_conflicts_resolve)
+{
+	heph_store *s = env->store;
+	long long id;
+	const char *keep;
+	int err;
+	if ((err = heph__p_int(params, "id", 0, 1, INT64_MAX, &id)) || (err = heph__p_str(params, "keep", 1, &keep)))
+		return err;
+	if (id == 0)
+		return heph_error_set(HEPH_EINVALID, "missing parameter \"id\"");
+	if (strcmp(keep, "mine") != 0 && strcmp(keep, "theirs") != 0)
+		return heph_error_set(HEPH_EINVALID, "keep must be mine or theirs, not \"%.20s\"", keep);
+	sqlite3_stmt *st = heph__stmt(s, CONFLICT_SELECT "WHERE c.id = ?1");
+	if (!st)
+		return HEPH_ERROR;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return heph_error_set(HEPH_ENOTFOUND, "no conflict %lld", id);
+	}
+	json_t *c = conflict_row(s, st);
+	sqlite3_reset(st);
+	/* keep the "other" value when it is the one asked for */
+	int mine_is_current = strcmp(json_string_value(json_object_get(c, "mine")), "current") == 0;
+	int want_other = (strcmp(keep, "mine") == 0) != mine_is_current;
+	const char *node = json_string_value(json_object_get(c, "node_id"));
+	const char *field = json_string_value(json_object_get(c, "field"));
+	if (want_other) {
+		const heph_field *f = heph__field_find(0, field);
+		int task = f == NULL;
+		if (!f && !(f = heph__field_find(1, field))) {
+			json_decref(c);
+			return heph_error_set(HEPH_ECONFLICT, "this version cannot write field \"%s\"", field);
+		}
+		json_t *fields = json_pack("{s:O}", field, json_object_get(c, "other"));
+		err = heph__set_fields(s, node, task, fields);
+		json_decref(fields);
+		if (err) {
+			json_decref(c);
+			return err;
+		}
+	}
+	if (!(st = heph__stmt(s, "UPDATE conflicts SET resolved = 1 WHERE id = ?1"))) {
+		json_decref(c);
+		return HEPH_ERROR;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	if ((err = heph__step_done(s, st))) {
+		json_decref(c);
+		return err;
+	}
+	*result = json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)id, "node_id", node, "field", field, "value",
+			    want_other ? json_incref(json_object_get(c, "other")) : current_value(s, node, field));
+	json_decref(c);
+	return 0;
+}
+
+/* ---- digest ---- */
+
+static int hash_query(heph_store *s, EVP_MD_CTX *md, const char *sql)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return heph__sqlerr(s, rc, "digest");
+	int cols = sqlite3_column_count(st);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (int i = 0; i < cols; i++) {
+			/* length-prefixed, NULL distinct from "" */
+			const unsigned char *t = sqlite3_column_text(st, i);
+			int n = t ? sqlite3_column_bytes(st, i) : -1;
+			EVP_DigestUpdate(md, &n, sizeof n);
+			if (t)
+				EVP_DigestUpdate(md, t, (size_t)n);
+		}
+	}
+	sqlite3_finalize(st);
+	EVP_DigestUpdate(md, "|", 1);
+	return rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, "digest");
+}
+
+HEPH_RPC_HANDLER(heph__rpc_digest)
+{
+	static const char *const parts[] = {
+		"SELECT id, kind, title, body, created_hlc, updated_hlc, tombstone_hlc, parent_id FROM nodes ORDER BY id",
+		"SELECT node_id, state, attention, do_date, late_on, recurrence, context_id, project_id FROM tasks ORDER BY node_id",
+		"SELECT id, src, dst, type, hlc FROM links ORDER BY id",
+		"SELECT link_id FROM link_tombs ORDER BY link_id",
+		"SELECT op_id FROM oplog WHERE status = 0 ORDER BY op_id",
+	};
+	unsigned char out[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	char hex[2 * EVP_MAX_MD_SIZE + 1];
+	int err = 0;
+	(void)params;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL))
+		abort();
+	/* One read transaction, so the parts agree with each other. */
+	if ((err = heph__exec(env->store, "BEGIN")))
+		goto out;
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0] && !err; i++)
+		err = hash_query(env->store, md, parts[i]);
+	heph__exec(env->store, "COMMIT");
+	if (err)
+		goto out;
+	EVP_DigestFinal_ex(md, out, &len);
+	for (unsigned int i = 0; i < len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", out[i]);
+	*result = json_pack("{s:s}", "digest", hex);
+out:
+	EVP_MD_CTX_free(md);
+	return err;
+}

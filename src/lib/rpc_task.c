@@ -1,0 +1,184 @@
+/* rpc_task.c — task methods: create, list, done, drop, edit. */
+#include "rpc_internal.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static int check_title(const char *t)
+{
+	const char *p = t;
+	while (*p && isspace((unsigned char)*p))
+		p++;
+	if (!*p)
+		return heph_error_set(HEPH_EINVALID, "a title cannot be empty");
+	if (strchr(t, '\n'))
+		return heph_error_set(HEPH_EINVALID, "a title is one line");
+	return 0;
+}
+
+/* Read the optional task fields of params into fields; *project gets a
+ * resolved project (or "" for none) when the parameter is present. */
+static int task_fields(heph_store *s, const json_t *params, json_t *fields, int *has_project,
+		       char project[HEPH_ID_LEN + 1])
+{
+	static const char *const dates[] = { "do_date", "late_on" };
+	const char *v;
+	char d[HEPH_DATE_LEN + 1];
+	int set;
+
+	if (heph__p_str(params, "title", 0, &v))
+		return HEPH_EINVALID;
+	if (v) {
+		if (check_title(v))
+			return HEPH_EINVALID;
+		json_object_set_new(fields, "title", json_string(v));
+	}
+	if (heph__p_str(params, "attention", 0, &v))
+		return HEPH_EINVALID;
+	if (v) {
+		if (heph__check_attention(v))
+			return HEPH_EINVALID;
+		json_object_set_new(fields, "attention", json_string(v));
+	}
+	for (size_t i = 0; i < 2; i++) {
+		if (heph__p_date(s, params, dates[i], &set, d))
+			return HEPH_EINVALID;
+		if (set)
+			json_object_set_new(fields, dates[i], d[0] ? json_string(d) : json_null());
+	}
+	*has_project = 0;
+	project[0] = '\0';
+	if (heph__p_str(params, "project", 0, &v))
+		return HEPH_EINVALID;
+	if (v) {
+		*has_project = 1;
+		int err;
+		if (strcasecmp(v, "none") != 0 && (err = heph__resolve(s, v, HEPH_K_PROJECT, project)))
+			return err;
+	}
+	return 0;
+}
+
+HEPH_RPC_HANDLER(heph__rpc_task_create)
+{
+	heph_store *s = env->store;
+	json_t *fields = json_object();
+	char project[HEPH_ID_LEN + 1], id[HEPH_ID_LEN + 1];
+	const char *title, *body;
+	int has_project, err;
+
+	if ((err = heph__p_str(params, "title", 1, &title)) || (err = check_title(title)) ||
+	    (err = heph__p_str(params, "body", 0, &body)) ||
+	    (err = task_fields(s, params, fields, &has_project, project)))
+		goto out;
+	if (body)
+		json_object_set_new(fields, "body", json_string(body));
+	/* A fresh task has nothing to clear. */
+	if (json_is_null(json_object_get(fields, "do_date")))
+		json_object_del(fields, "do_date");
+	if (json_is_null(json_object_get(fields, "late_on")))
+		json_object_del(fields, "late_on");
+	if ((err = heph__task_create(s, fields, project[0] ? project : NULL, id)))
+		goto out;
+	*result = json_pack("{s:s}", "node_id", id);
+out:
+	json_decref(fields);
+	return err;
+}
+
+HEPH_RPC_HANDLER(heph__rpc_task_list)
+{
+	heph_store *s = env->store;
+	const char *ref;
+	char project[HEPH_ID_LEN + 1];
+	int all, err;
+	json_t *sub = NULL;
+	char *arg = NULL;
+
+	if ((err = heph__p_str(params, "project", 0, &ref)) || (err = heph__p_bool(params, "all", 0, &all)))
+		return err;
+	if (ref) {
+		if ((err = heph__resolve(s, ref, HEPH_K_PROJECT, project)) ||
+		    (err = heph__project_subtree(s, project, &sub)))
+			return err;
+		arg = json_dumps(sub, JSON_COMPACT);
+		json_decref(sub);
+	}
+	const char *where =
+		ref ? (all ? "n.tombstone_hlc IS NULL AND t.project_id IN (SELECT value FROM json_each(?2))"
+			   : "t.state = 'outstanding' AND n.tombstone_hlc IS NULL "
+			     "AND t.project_id IN (SELECT value FROM json_each(?2))")
+		    : (all ? "n.tombstone_hlc IS NULL" : "t.state = 'outstanding' AND n.tombstone_hlc IS NULL");
+	err = heph__task_query(s, where, arg, 0, result);
+	free(arg);
+	return err;
+}
+
+static int set_state(heph_rpc_env *env, json_t *params, const char *state, json_t **result)
+{
+	heph_store *s = env->store;
+	char id[HEPH_ID_LEN + 1];
+	json_t *task, *fields;
+	int err;
+	if ((err = heph__p_node(s, params, "id", HEPH_K_TASK, id)))
+		return err;
+	if (!(task = heph__task_json(s, id)))
+		return HEPH_ENOTFOUND;
+	const char *cur = json_string_value(json_object_get(task, "state"));
+	if (strcmp(cur, state) == 0) {
+		*result = task; /* already so: nothing to change */
+		return 0;
+	}
+	if (strcmp(cur, "outstanding") != 0) {
+		err = heph_error_set(HEPH_ECONFLICT, "task %s is already %s", id, cur);
+		json_decref(task);
+		return err;
+	}
+	json_decref(task);
+	fields = json_pack("{s:s}", "state", state);
+	err = heph__set_fields(s, id, 1, fields);
+	json_decref(fields);
+	if (err)
+		return err;
+	*result = heph__task_json(s, id);
+	return *result ? 0 : HEPH_ERROR;
+}
+
+HEPH_RPC_HANDLER(heph__rpc_task_done) { return set_state(env, params, "done", result); }
+HEPH_RPC_HANDLER(heph__rpc_task_drop) { return set_state(env, params, "dropped", result); }
+
+HEPH_RPC_HANDLER(heph__rpc_task_edit)
+{
+	heph_store *s = env->store;
+	char id[HEPH_ID_LEN + 1], project[HEPH_ID_LEN + 1];
+	json_t *fields = json_object(), *title;
+	int has_project, err;
+
+	if ((err = heph__p_node(s, params, "id", HEPH_K_TASK, id)) ||
+	    (err = task_fields(s, params, fields, &has_project, project)))
+		goto out;
+	if (json_object_size(fields) == 0 && !has_project) {
+		err = heph_error_set(HEPH_EINVALID, "nothing to change (give a title, attention, date or project)");
+		goto out;
+	}
+	/* The title is a node register; the rest are task registers. */
+	if ((title = json_object_get(fields, "title"))) {
+		json_t *nf = json_pack("{s:O}", "title", title);
+		err = heph__set_fields(s, id, 0, nf);
+		json_decref(nf);
+		json_object_del(fields, "title");
+		if (err)
+			goto out;
+	}
+	if (json_object_size(fields) && (err = heph__set_fields(s, id, 1, fields)))
+		goto out;
+	if (has_project && (err = heph__relink(s, id, "in-project", project[0] ? project : NULL)))
+		goto out;
+	*result = heph__task_json(s, id);
+	err = *result ? 0 : HEPH_ERROR;
+out:
+	json_decref(fields);
+	return err;
+}

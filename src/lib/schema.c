@@ -1,0 +1,151 @@
+/* schema.c — the migration list. Append-only: never edit or reorder an
+ * entry that has shipped; add a new one at the end. Migration N takes a
+ * database from user_version N-1 to N, each in its own transaction. The
+ * schema is local to this device and is never synced.
+ *
+ * Tables (migration 1):
+ *   meta        device-local: origin (this device's id), hlc (its clock)
+ *   settings    device-local preferences (hub URL, ...)
+ *   nodes       every node; title/body are LWW registers; tombstone_hlc is
+ *               monotonic; parent_id is derived from `parent` links
+ *   tasks       task registers; context_id and project_id are derived from
+ *               `canonical-context` and `in-project` links
+ *   clocks      the HLC (and base) of each register written after creation;
+ *               a register with no row has the clock of its node's creation
+ *   links       the live adds of the links OR-set, keyed by the add's tag
+ *   link_tombs  tags removed by some link.remove (arriving before or after
+ *               their add)
+ *   oplog       every op this replica holds, applied or not, with its payload
+ *               as received; seq is local arrival order
+ *   deferred    ops waiting for a node to exist
+ *   conflicts   losing values from concurrent writes of other devices
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <sys/random.h>
+
+struct migration {
+	const char *sql;                /* run first, may be NULL */
+	int (*fn)(heph_store *s);       /* then this, may be NULL */
+};
+
+static int init_origin(heph_store *s)
+{
+	unsigned char b[HEPH_ORIGIN_LEN / 2];
+	char hex[HEPH_ORIGIN_LEN + 1];
+	if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b)
+		return heph_error_set(HEPH_ERROR, "no randomness for the device id");
+	for (size_t i = 0; i < sizeof b; i++)
+		snprintf(hex + 2 * i, 3, "%02x", b[i]);
+	sqlite3_stmt *st = heph__stmt(s, "INSERT OR IGNORE INTO meta(key, value) VALUES('origin', ?1)");
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, hex);
+	return heph__step_done(s, st);
+}
+
+static const struct migration migrations[] = {
+	/* 1: the initial schema */
+	{ "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+	  "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+	  "CREATE TABLE nodes ("
+	  "  id TEXT PRIMARY KEY,"
+	  "  kind TEXT NOT NULL,"
+	  "  title TEXT NOT NULL DEFAULT '',"
+	  "  body TEXT NOT NULL DEFAULT '',"
+	  "  created_hlc TEXT NOT NULL,"
+	  "  updated_hlc TEXT NOT NULL,"
+	  "  tombstone_hlc TEXT,"
+	  "  parent_id TEXT);"
+	  "CREATE INDEX nodes_kind_title ON nodes(kind, title COLLATE NOCASE);"
+	  "CREATE INDEX nodes_parent ON nodes(parent_id) WHERE parent_id IS NOT NULL;"
+	  "CREATE TABLE tasks ("
+	  "  node_id TEXT PRIMARY KEY,"
+	  "  state TEXT NOT NULL DEFAULT 'outstanding',"
+	  "  attention TEXT NOT NULL DEFAULT 'white',"
+	  "  do_date TEXT,"
+	  "  late_on TEXT,"
+	  "  recurrence TEXT,"
+	  "  context_id TEXT,"
+	  "  project_id TEXT) WITHOUT ROWID;"
+	  "CREATE INDEX tasks_state ON tasks(state, attention);"
+	  "CREATE INDEX tasks_project ON tasks(project_id, state);"
+	  "CREATE TABLE clocks ("
+	  "  node_id TEXT NOT NULL, field TEXT NOT NULL,"
+	  "  hlc TEXT NOT NULL, base TEXT NOT NULL DEFAULT '',"
+	  "  PRIMARY KEY(node_id, field)) WITHOUT ROWID;"
+	  "CREATE TABLE links ("
+	  "  id TEXT PRIMARY KEY, src TEXT NOT NULL, dst TEXT NOT NULL,"
+	  "  type TEXT NOT NULL, hlc TEXT NOT NULL) WITHOUT ROWID;"
+	  "CREATE INDEX links_src ON links(src, type);"
+	  "CREATE INDEX links_dst ON links(dst, type);"
+	  "CREATE TABLE link_tombs (link_id TEXT PRIMARY KEY, hlc TEXT NOT NULL) WITHOUT ROWID;"
+	  "CREATE TABLE oplog ("
+	  "  seq INTEGER PRIMARY KEY,"
+	  "  op_id TEXT NOT NULL UNIQUE,"
+	  "  hlc TEXT NOT NULL,"
+	  "  origin TEXT NOT NULL,"
+	  "  type TEXT NOT NULL,"
+	  "  payload TEXT NOT NULL,"
+	  "  status INTEGER NOT NULL,"
+	  "  local INTEGER NOT NULL);"
+	  "CREATE INDEX oplog_pending ON oplog(status) WHERE status <> 0;"
+	  "CREATE TABLE deferred ("
+	  "  wait_for TEXT NOT NULL, op_seq INTEGER NOT NULL,"
+	  "  PRIMARY KEY(wait_for, op_seq)) WITHOUT ROWID;"
+	  "CREATE TABLE conflicts ("
+	  "  id INTEGER PRIMARY KEY,"
+	  "  node_id TEXT NOT NULL, field TEXT NOT NULL,"
+	  "  loser_value TEXT, loser_hlc TEXT NOT NULL,"
+	  "  winner_value TEXT, winner_hlc TEXT NOT NULL,"
+	  "  resolved INTEGER NOT NULL DEFAULT 0,"
+	  "  UNIQUE(node_id, field, loser_hlc));",
+	  init_origin },
+};
+
+#define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+int heph_schema_version(void) { return NMIGRATIONS; }
+
+static int current_version(heph_store *s, int *v)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return heph__sqlerr(s, rc, "schema version");
+	rc = sqlite3_step(st);
+	*v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : heph__sqlerr(s, rc, "schema version");
+}
+
+int heph__migrate(heph_store *s)
+{
+	for (;;) {
+		int v = 0, err;
+		/* BEGIN IMMEDIATE, then re-read: another process may have
+		 * migrated while we waited for the lock. */
+		if ((err = heph__exec(s, "BEGIN IMMEDIATE")))
+			return err;
+		if ((err = current_version(s, &v)))
+			goto fail;
+		if (v >= NMIGRATIONS) {
+			heph__exec(s, "COMMIT");
+			return 0;
+		}
+		const struct migration *m = &migrations[v];
+		if (m->sql && (err = heph__exec(s, m->sql)))
+			goto fail;
+		if (m->fn && (err = m->fn(s)))
+			goto fail;
+		char pragma[64];
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+		if ((err = heph__exec(s, pragma)) || (err = heph__exec(s, "COMMIT")))
+			goto fail;
+		continue;
+fail:
+		heph__exec(s, "ROLLBACK");
+		return heph_error_wrap(err, "migration %d: ", v + 1);
+	}
+}

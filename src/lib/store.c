@@ -1,0 +1,337 @@
+/* store.c — the connection, its statement cache, transactions and settings.
+ *
+ * Invariants:
+ *  - The HLC lives in meta('hlc'). It is read when the outermost transaction
+ *    begins (under BEGIN IMMEDIATE, so no other process can move it) and
+ *    written back at commit if it moved. A rollback forgets it.
+ *  - Nothing writes to a database whose user_version is newer than ours.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int64_t real_clock(void *ctx)
+{
+	(void)ctx;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+sqlite3_stmt *heph__stmt(heph_store *s, const char *sql)
+{
+	size_t h = ((uintptr_t)sql >> 3) % HEPH_STMT_CACHE;
+	for (size_t n = 0; n < HEPH_STMT_CACHE; n++, h = (h + 1) % HEPH_STMT_CACHE) {
+		struct stmt_slot *slot = &s->cache[h];
+		if (slot->sql == sql) {
+			sqlite3_reset(slot->stmt);
+			sqlite3_clear_bindings(slot->stmt);
+			return slot->stmt;
+		}
+		if (!slot->sql) {
+			int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+						    &slot->stmt, NULL);
+			if (rc != SQLITE_OK) {
+				heph__sqlerr(s, rc, "prepare");
+				return NULL;
+			}
+			slot->sql = sql;
+			return slot->stmt;
+		}
+	}
+	/* The cache is sized well above the number of statements in libheph. */
+	heph_error_set(HEPH_ERROR, "statement cache full");
+	return NULL;
+}
+
+int heph__sqlerr(heph_store *s, int rc, const char *what)
+{
+	const char *m = s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return heph_error_set(HEPH_EBUSY, "database is locked by another process (%s)", m);
+	case SQLITE_FULL:
+		return heph_error_set(HEPH_EREADONLY, "disk full: nothing was written (%s)", m);
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_CANTOPEN:
+		return heph_error_set(HEPH_EREADONLY, "cannot write the database: %s", m);
+	default:
+		return heph_error_set(HEPH_ERROR, "%s: %s", what, m);
+	}
+}
+
+int heph__exec(heph_store *s, const char *sql)
+{
+	char *err = NULL;
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &err);
+	if (rc != SQLITE_OK) {
+		int code = heph__sqlerr(s, rc, "sql");
+		sqlite3_free(err);
+		return code;
+	}
+	return 0;
+}
+
+int heph__step_done(heph_store *s, sqlite3_stmt *st)
+{
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, "step");
+}
+
+void heph__bind_str(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+char *heph__col_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t ? strdup((const char *)t) : NULL;
+}
+
+static void set_today(heph_store *s, const heph_store_opts *o)
+{
+	if (o && o->today) {
+		snprintf(s->today, sizeof s->today, "%s", o->today);
+		s->today_fixed = 1;
+		return;
+	}
+	time_t t = (time_t)(s->clock(s->clock_ctx) / 1000);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(s->today, sizeof s->today, "%Y-%m-%d", &tm);
+}
+
+static int read_user_version(heph_store *s, int *out)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return heph__sqlerr(s, rc, "reading the schema version");
+	rc = sqlite3_step(st);
+	*out = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return heph__sqlerr(s, rc, "reading the schema version");
+	return 0;
+}
+
+static int load_origin(heph_store *s)
+{
+	sqlite3_stmt *st = heph__stmt(s, "SELECT value FROM meta WHERE key = 'origin'");
+	if (!st)
+		return HEPH_ERROR;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(s->origin, sizeof s->origin, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW || !heph_origin_valid(s->origin))
+		return heph_error_set(HEPH_ERROR, "database has no valid device origin in meta");
+	return 0;
+}
+
+int heph_store_open(const char *path, const heph_store_opts *opts, heph_store **out)
+{
+	heph_store *s = calloc(1, sizeof *s);
+	int rc, err = 0, version = 0;
+	*out = NULL;
+	if (!s)
+		abort();
+	s->path = strdup(path);
+	s->clock = opts && opts->clock ? opts->clock : real_clock;
+	s->clock_ctx = opts ? opts->clock_ctx : NULL;
+	s->max_drift_ms = opts && opts->max_drift_ms > 0 ? opts->max_drift_ms
+							 : HEPH_HLC_DEFAULT_MAX_DRIFT_MS;
+	set_today(s, opts);
+
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	if (!(opts && opts->no_create))
+		flags |= SQLITE_OPEN_CREATE;
+	rc = sqlite3_open_v2(path, &s->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		err = heph_error_set(rc == SQLITE_CANTOPEN ? HEPH_ENOTFOUND : HEPH_ERROR,
+				     "cannot open database %s: %s", path,
+				     s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 0);
+	sqlite3_busy_timeout(s->db, opts && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : 5000);
+
+	/* Check the version before anything can write to the file. */
+	if ((err = read_user_version(s, &version)))
+		goto fail;
+	if (version > heph_schema_version()) {
+		err = heph_error_set(HEPH_ESCHEMA,
+				     "database %s has schema version %d, newer than this heph (%d) "
+				     "understands; upgrade heph to use it (the file was not changed)",
+				     path, version, heph_schema_version());
+		goto fail;
+	}
+	if ((err = heph__exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+				 "PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY")))
+		goto fail;
+	if (version < heph_schema_version() && (err = heph__migrate(s)))
+		goto fail;
+	if ((err = load_origin(s)) || (err = heph__replay_unknown(s)))
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	heph_store_close(s);
+	return err;
+}
+
+void heph_store_close(heph_store *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < HEPH_STMT_CACHE; i++)
+		if (s->cache[i].stmt)
+			sqlite3_finalize(s->cache[i].stmt);
+	if (s->db)
+		sqlite3_close(s->db);
+	free(s->path);
+	free(s);
+}
+
+const char *heph_store_origin(heph_store *s) { return s->origin; }
+const char *heph_store_path(heph_store *s) { return s->path; }
+int64_t heph_store_now_ms(heph_store *s) { return s->clock(s->clock_ctx); }
+const char *heph_store_today(heph_store *s) { return s->today; }
+
+static int load_hlc(heph_store *s)
+{
+	sqlite3_stmt *st = heph__stmt(s, "SELECT value FROM meta WHERE key = 'hlc'");
+	if (!st)
+		return HEPH_ERROR;
+	int rc = sqlite3_step(st), err = 0;
+	if (rc == SQLITE_ROW)
+		err = heph_hlc_parse((const char *)sqlite3_column_text(st, 0), &s->hlc);
+	else {
+		memset(&s->hlc, 0, sizeof s->hlc);
+		memcpy(s->hlc.origin, s->origin, sizeof s->origin);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return heph__sqlerr(s, rc, "reading the clock");
+	/* The stored clock always carries this device's origin. */
+	memcpy(s->hlc.origin, s->origin, sizeof s->origin);
+	s->hlc_dirty = 0;
+	return err;
+}
+
+int heph_store_begin(heph_store *s)
+{
+	int err;
+	if (s->depth > 0) {
+		if ((err = heph__exec(s, "SAVEPOINT nested")))
+			return err;
+		s->depth++;
+		return 0;
+	}
+	if ((err = heph__exec(s, "BEGIN IMMEDIATE")))
+		return err;
+	s->depth = 1;
+	if ((err = load_hlc(s))) {
+		heph_store_rollback(s);
+		return err;
+	}
+	return 0;
+}
+
+int heph_store_commit(heph_store *s)
+{
+	int err;
+	if (s->depth <= 0)
+		return heph_error_set(HEPH_ERROR, "commit without a transaction");
+	if (s->depth > 1) {
+		if ((err = heph__exec(s, "RELEASE nested")))
+			return err;
+		s->depth--;
+		return 0;
+	}
+	if (s->hlc_dirty) {
+		char text[HEPH_HLC_LEN + 1];
+		heph_hlc_format(&s->hlc, text);
+		sqlite3_stmt *st = heph__stmt(s, "INSERT INTO meta(key, value) VALUES('hlc', ?1) "
+						 "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+		if (!st)
+			goto fail;
+		heph__bind_str(st, 1, text);
+		if (heph__step_done(s, st))
+			goto fail;
+	}
+	if ((err = heph__exec(s, "COMMIT")))
+		goto fail_err;
+	s->depth = 0;
+	s->hlc_dirty = 0;
+	return 0;
+fail:
+	err = HEPH_ERROR;
+fail_err:
+	heph_store_rollback(s);
+	return err;
+}
+
+void heph_store_rollback(heph_store *s)
+{
+	if (s->depth <= 0)
+		return;
+	if (s->depth > 1) {
+		sqlite3_exec(s->db, "ROLLBACK TO nested; RELEASE nested", NULL, NULL, NULL);
+		s->depth--;
+		return;
+	}
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->depth = 0;
+	s->hlc_dirty = 0;
+}
+
+int heph_store_setting_get(heph_store *s, const char *key, char **out)
+{
+	*out = NULL;
+	sqlite3_stmt *st = heph__stmt(s, "SELECT value FROM settings WHERE key = ?1");
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, key);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = heph__col_dup(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, "reading a setting");
+}
+
+int heph_store_setting_set(heph_store *s, const char *key, const char *value)
+{
+	sqlite3_stmt *st = heph__stmt(s, value ? "INSERT INTO settings(key, value) VALUES(?1, ?2) "
+						 "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+					       : "DELETE FROM settings WHERE key = ?1");
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, key);
+	if (value)
+		heph__bind_str(st, 2, value);
+	return heph__step_done(s, st);
+}
+
+int64_t heph_store_data_version(heph_store *s)
+{
+	sqlite3_stmt *st = heph__stmt(s, "PRAGMA data_version");
+	int64_t v = -1;
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	if (st)
+		sqlite3_reset(st);
+	return v;
+}
