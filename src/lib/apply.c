@@ -188,7 +188,9 @@ static void defer_on(struct outcome *o, const char *id)
 static int read_clock(heph_store *s, const char *id, const char *field, char clock[HEPH_HLC_LEN + 1],
 		      char base[HEPH_HLC_LEN + 1])
 {
-	sqlite3_stmt *st = heph__stmt(s, "SELECT hlc, base FROM clocks WHERE node_id = ?1 AND field = ?2");
+	sqlite3_stmt *st = heph__stmt(s,
+		"SELECT coalesce(k.hlc, n.created_hlc), coalesce(k.base, '') FROM nodes n "
+		"LEFT JOIN clocks k ON k.node_id = n.id AND k.field = ?2 WHERE n.id = ?1");
 	if (!st)
 		return HEPH_ERROR;
 	heph__bind_str(st, 1, id);
@@ -199,18 +201,6 @@ static int read_clock(heph_store *s, const char *id, const char *field, char clo
 		snprintf(clock, HEPH_HLC_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 0));
 		snprintf(base, HEPH_HLC_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 1));
 	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc != SQLITE_DONE)
-		return heph__sqlerr(s, rc, "reading a clock");
-	st = heph__stmt(s, "SELECT created_hlc FROM nodes WHERE id = ?1");
-	if (!st)
-		return HEPH_ERROR;
-	heph__bind_str(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		snprintf(clock, HEPH_HLC_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 0));
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, "reading a clock");
 }
@@ -340,8 +330,9 @@ static int pin_clocks(heph_store *s, const char *id, const char *created, int ha
 static int insert_task_row(heph_store *s, const char *id, const json_t *p)
 {
 	sqlite3_stmt *st = heph__stmt(s,
-		"INSERT INTO tasks(node_id, state, attention, do_date, late_on, recurrence) "
-		"VALUES(?1, coalesce(?2, 'outstanding'), coalesce(?3, 'white'), ?4, ?5, ?6)");
+		"INSERT INTO tasks(node_id, state, attention, do_date, late_on, recurrence, created_hlc, deleted) "
+		"SELECT ?1, coalesce(?2, 'outstanding'), coalesce(?3, 'white'), ?4, ?5, ?6, n.created_hlc, "
+		"n.tombstone_hlc IS NOT NULL FROM nodes n WHERE n.id = ?1");
 	if (!st)
 		return HEPH_ERROR;
 	heph__bind_str(st, 1, id);
@@ -409,6 +400,12 @@ static int create(heph_store *s, const heph_op *op, json_t *p, const char *kind,
 		heph__bind_str(st, 1, id);
 		heph__bind_str(st, 2, op->hlc);
 		heph__bind_str(st, 3, kind);
+		if ((err = heph__step_done(s, st)))
+			return err;
+		if (!(st = heph__stmt(s, "UPDATE tasks SET created_hlc = ?2 WHERE node_id = ?1")))
+			return HEPH_ERROR;
+		heph__bind_str(st, 1, id);
+		heph__bind_str(st, 2, op->hlc);
 		if ((err = heph__step_done(s, st)))
 			return err;
 	}
@@ -487,6 +484,11 @@ static int a_node_tombstone(heph_store *s, const heph_op *op, json_t *p, struct 
 	heph__bind_str(st, 2, op->hlc);
 	if ((err = heph__step_done(s, st)))
 		return err;
+	if (!(st = heph__stmt(s, "UPDATE tasks SET deleted = 1 WHERE node_id = ?1 AND deleted = 0")))
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, id);
+	if ((err = heph__step_done(s, st)))
+		return err;
 	return touch(s, id, op->hlc);
 }
 
@@ -516,25 +518,31 @@ static int a_link_add(heph_store *s, const heph_op *op, json_t *p, struct outcom
 {
 	const char *lid = str(p, "link_id"), *src = str(p, "src"), *dst = str(p, "dst");
 	const char *type = str(p, "type");
-	int ok, err;
-	if ((err = exists(s, "SELECT 1 FROM link_tombs WHERE link_id = ?1", lid, &ok)))
-		return err;
-	if (ok)
+	int err, tomb, has_src, has_dst;
+	/* One statement for the three lookups: this is the hottest op type. */
+	sqlite3_stmt *st = heph__stmt(s, "SELECT EXISTS (SELECT 1 FROM link_tombs WHERE link_id = ?1), "
+					 "EXISTS (SELECT 1 FROM nodes WHERE id = ?2), "
+					 "EXISTS (SELECT 1 FROM nodes WHERE id = ?3)");
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, lid);
+	heph__bind_str(st, 2, src);
+	heph__bind_str(st, 3, dst);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return heph__sqlerr(s, sqlite3_errcode(s->db), "link lookup");
+	}
+	tomb = sqlite3_column_int(st, 0);
+	has_src = sqlite3_column_int(st, 1);
+	has_dst = sqlite3_column_int(st, 2);
+	sqlite3_reset(st);
+	if (tomb)
 		return 0; /* removed before we saw it: stays removed */
-	if ((err = node_exists(s, src, &ok)))
-		return err;
-	if (!ok) {
-		defer_on(o, src);
+	if (!has_src || !has_dst) {
+		defer_on(o, has_src ? dst : src);
 		return 0;
 	}
-	if ((err = node_exists(s, dst, &ok)))
-		return err;
-	if (!ok) {
-		defer_on(o, dst);
-		return 0;
-	}
-	sqlite3_stmt *st = heph__stmt(s, "INSERT OR IGNORE INTO links(id, src, dst, type, hlc) "
-					 "VALUES(?1, ?2, ?3, ?4, ?5)");
+	st = heph__stmt(s, "INSERT OR IGNORE INTO links(id, src, dst, type, hlc) VALUES(?1, ?2, ?3, ?4, ?5)");
 	if (!st)
 		return HEPH_ERROR;
 	heph__bind_str(st, 1, lid);
@@ -636,6 +644,7 @@ static int set_status(heph_store *s, int64_t seq, int status)
 
 static int add_deferred(heph_store *s, const char *wait_for, int64_t seq)
 {
+	s->any_deferred = 1;
 	sqlite3_stmt *st = heph__stmt(s, "INSERT OR IGNORE INTO deferred(wait_for, op_seq) VALUES(?1, ?2)");
 	if (!st)
 		return HEPH_ERROR;
@@ -736,6 +745,15 @@ static int wake(heph_store *s, const char *id, int64_t *count)
 {
 	struct ids work = { 0 };
 	int err = 0;
+	if (s->any_deferred < 0) {
+		sqlite3_stmt *st = heph__stmt(s, "SELECT EXISTS (SELECT 1 FROM deferred)");
+		if (!st)
+			return HEPH_ERROR;
+		s->any_deferred = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+		sqlite3_reset(st);
+	}
+	if (!s->any_deferred)
+		return 0; /* the common case: nothing waits for anything */
 	push_id(&work, id);
 	for (size_t w = 0; w < work.n && !err; w++) {
 		struct seqs q = { 0 };
@@ -769,33 +787,24 @@ int heph__apply_op(heph_store *s, const heph_op *op, int local, heph_op_status *
 	const struct op_kind *k = kind_of(op->type);
 	struct outcome o = { 0 };
 	char *payload = NULL;
-	int err, dup;
+	int err;
+	int64_t seq;
 	heph_op_status result;
 
-	if ((err = exists(s, "SELECT 1 FROM oplog WHERE op_id = ?1", op->op_id, &dup)))
-		return err;
-	if (dup) {
-		if (status)
-			*status = HEPH_OP_DUPLICATE;
-		return 0;
-	}
 	if (!local) {
 		heph_hlc h;
 		if ((err = heph_hlc_parse(op->hlc, &h)))
 			return err;
 		if ((err = heph_hlc_recv(&s->hlc, &h, s->clock(s->clock_ctx), s->max_drift_ms)))
 			return heph_error_wrap(err, "op %s: ", op->op_id);
-		s->hlc_dirty = 1;
 	}
-	if (k && (err = k->apply(s, op, op->payload, &o)))
-		return err;
-	result = !k ? HEPH_OP_UNKNOWN : o.deferred ? HEPH_OP_DEFERRED : HEPH_OP_APPLIED;
-
-	payload = json_dumps(op->payload, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	/* Append first: the unique op_id makes a duplicate a no-op, and the
+	 * status is corrected below in the rare case the op is not applied. */
+	payload = json_dumps(op->payload, JSON_COMPACT);
 	if (!payload)
 		abort();
 	sqlite3_stmt *st = heph__stmt(s, "INSERT INTO oplog(op_id, hlc, origin, type, payload, status, local) "
-					 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+					 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(op_id) DO NOTHING");
 	if (!st) {
 		err = HEPH_ERROR;
 		goto out;
@@ -805,14 +814,27 @@ int heph__apply_op(heph_store *s, const heph_op *op, int local, heph_op_status *
 	heph__bind_str(st, 3, op->origin);
 	heph__bind_str(st, 4, op->type);
 	sqlite3_bind_text(st, 5, payload, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 6, (int)result);
+	sqlite3_bind_int(st, 6, k ? HEPH_OP_APPLIED : HEPH_OP_UNKNOWN);
 	sqlite3_bind_int(st, 7, local);
 	if ((err = heph__step_done(s, st)))
 		goto out;
-	if (result == HEPH_OP_DEFERRED)
-		err = add_deferred(s, o.wait_for, sqlite3_last_insert_rowid(s->db));
-	else if (result == HEPH_OP_APPLIED && o.created[0])
-		err = wake(s, o.created, &s->woken);
+	if (sqlite3_changes(s->db) == 0) {
+		if (status)
+			*status = HEPH_OP_DUPLICATE;
+		goto out;
+	}
+	seq = sqlite3_last_insert_rowid(s->db);
+	if (!local)
+		s->hlc_dirty = 1; /* the clock absorbed a new op */
+	if (k && (err = k->apply(s, op, op->payload, &o)))
+		goto out;
+	result = !k ? HEPH_OP_UNKNOWN : o.deferred ? HEPH_OP_DEFERRED : HEPH_OP_APPLIED;
+	if (result == HEPH_OP_DEFERRED) {
+		if ((err = set_status(s, seq, HEPH_OP_DEFERRED)) || (err = add_deferred(s, o.wait_for, seq)))
+			goto out;
+	} else if (result == HEPH_OP_APPLIED && o.created[0] && (err = wake(s, o.created, &s->woken))) {
+		goto out;
+	}
 	if (status)
 		*status = result;
 out:
@@ -899,7 +921,7 @@ int heph__replay_unknown(heph_store *s)
 	struct seqs q = { 0 };
 	struct ids woke = { 0 };
 	int err = 0;
-	sqlite3_stmt *st = heph__stmt(s, "SELECT seq, type FROM oplog WHERE status = 2 ORDER BY hlc");
+	sqlite3_stmt *st = heph__stmt(s, "SELECT seq, type FROM oplog WHERE status <> 0 AND status = 2 ORDER BY hlc");
 	if (!st)
 		return HEPH_ERROR;
 	while (sqlite3_step(st) == SQLITE_ROW)

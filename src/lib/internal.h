@@ -41,6 +41,7 @@ struct heph_store {
 	heph_hlc hlc;                      /* valid while depth > 0 */
 	int hlc_dirty;                     /* hlc must be written back at commit */
 	int64_t woken;                     /* deferred ops applied by wake-ups, for stats */
+	int any_deferred;                  /* -1 unknown, else whether deferred has rows */
 	struct stmt_slot cache[HEPH_STMT_CACHE];
 };
 

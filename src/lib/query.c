@@ -55,7 +55,7 @@ int heph__short_id(heph_store *s, const char *id, char out[HEPH_ID_LEN + 1])
 
 #define TASK_COLS                                                                          \
 	"n.id, n.title, t.state, t.attention, t.do_date, t.late_on, t.recurrence, t.project_id, " \
-	"p.title, t.context_id, n.created_hlc, n.updated_hlc, n.tombstone_hlc"
+	"p.title, t.context_id, t.created_hlc, n.updated_hlc, n.tombstone_hlc"
 #define TASK_FROM "FROM tasks t JOIN nodes n ON n.id = t.node_id LEFT JOIN nodes p ON p.id = t.project_id "
 
 static void set_str(json_t *o, const char *key, sqlite3_stmt *st, int col)
@@ -215,9 +215,8 @@ int heph__project_tree(heph_store *s, json_t **out)
 	}
 	qsort(p, (size_t)n, sizeof *p, by_id);
 
-	st = heph__stmt(s, "SELECT t.project_id, count(*) FROM tasks t JOIN nodes n ON n.id = t.node_id "
-			   "WHERE t.state = 'outstanding' AND t.project_id IS NOT NULL "
-			   "AND n.tombstone_hlc IS NULL GROUP BY t.project_id");
+	st = heph__stmt(s, "SELECT project_id, count(*) FROM tasks WHERE state = 'outstanding' AND deleted = 0 "
+			   "AND project_id IS NOT NULL GROUP BY project_id");
 	if (!st) {
 		err = HEPH_ERROR;
 		goto out;

@@ -70,7 +70,7 @@ int heph__task_query(heph_store *s, const char *where_sql, const char *arg, long
 	"ORDER BY (t.late_on IS NOT NULL AND t.late_on < ?1) DESC, "                        \
 	"CASE WHEN t.late_on < ?1 THEN t.late_on END, "                                     \
 	"CASE t.attention WHEN 'red' THEN 0 WHEN 'orange' THEN 1 WHEN 'white' THEN 2 ELSE 3 END, " \
-	"n.created_hlc, n.id"
+	"t.created_hlc, t.node_id"
 
 /* The project tree: every live project in tree order with node_id, title,
  * parent_id, depth, open_count, open_count_total. */

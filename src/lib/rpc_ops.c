@@ -255,7 +255,7 @@ HEPH_RPC_HANDLER(heph__rpc_digest)
 {
 	static const char *const parts[] = {
 		"SELECT id, kind, title, body, created_hlc, updated_hlc, tombstone_hlc, parent_id FROM nodes ORDER BY id",
-		"SELECT node_id, state, attention, do_date, late_on, recurrence, context_id, project_id FROM tasks ORDER BY node_id",
+		"SELECT node_id, state, attention, do_date, late_on, recurrence, context_id, project_id, created_hlc, deleted FROM tasks ORDER BY node_id",
 		"SELECT id, src, dst, type, hlc FROM links ORDER BY id",
 		"SELECT link_id FROM link_tombs ORDER BY link_id",
 		"SELECT op_id FROM oplog WHERE status = 0 ORDER BY op_id",

@@ -107,10 +107,10 @@ HEPH_RPC_HANDLER(heph__rpc_task_list)
 		json_decref(sub);
 	}
 	const char *where =
-		ref ? (all ? "n.tombstone_hlc IS NULL AND t.project_id IN (SELECT value FROM json_each(?2))"
-			   : "t.state = 'outstanding' AND n.tombstone_hlc IS NULL "
+		ref ? (all ? "t.deleted = 0 AND t.project_id IN (SELECT value FROM json_each(?2))"
+			   : "t.state = 'outstanding' AND t.deleted = 0 "
 			     "AND t.project_id IN (SELECT value FROM json_each(?2))")
-		    : (all ? "n.tombstone_hlc IS NULL" : "t.state = 'outstanding' AND n.tombstone_hlc IS NULL");
+		    : (all ? "t.deleted = 0" : "t.state = 'outstanding' AND t.deleted = 0");
 	err = heph__task_query(s, where, arg, 0, result);
 	free(arg);
 	return err;

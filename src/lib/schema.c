@@ -9,7 +9,9 @@
  *   nodes       every node; title/body are LWW registers; tombstone_hlc is
  *               monotonic; parent_id is derived from `parent` links
  *   tasks       task registers; context_id and project_id are derived from
- *               `canonical-context` and `in-project` links
+ *               `canonical-context` and `in-project` links; created_hlc and
+ *               deleted copy the node's, so that the hot queries (counts,
+ *               what is next) read one table through partial indexes
  *   clocks      the HLC (and base) of each register written after creation;
  *               a register with no row has the clock of its node's creation
  *   links       the live adds of the links OR-set, keyed by the add's tag
@@ -68,9 +70,15 @@ static const struct migration migrations[] = {
 	  "  late_on TEXT,"
 	  "  recurrence TEXT,"
 	  "  context_id TEXT,"
-	  "  project_id TEXT) WITHOUT ROWID;"
-	  "CREATE INDEX tasks_state ON tasks(state, attention);"
-	  "CREATE INDEX tasks_project ON tasks(project_id, state);"
+	  "  project_id TEXT,"
+	  "  created_hlc TEXT NOT NULL,"
+	  "  deleted INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+	  /* Partial indexes over the open tasks. The predicate's columns are
+	   * repeated as key columns so that SQLite can use them as covering. */
+	  "CREATE INDEX tasks_open_project ON tasks(project_id, state, deleted) "
+	  "  WHERE state = 'outstanding' AND deleted = 0;"
+	  "CREATE INDEX tasks_open_band ON tasks(attention, created_hlc, state, deleted, do_date, late_on) "
+	  "  WHERE state = 'outstanding' AND deleted = 0;"
 	  "CREATE TABLE clocks ("
 	  "  node_id TEXT NOT NULL, field TEXT NOT NULL,"
 	  "  hlc TEXT NOT NULL, base TEXT NOT NULL DEFAULT '',"

@@ -8,6 +8,7 @@
  */
 #include "internal.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,8 +142,17 @@ static int load_origin(heph_store *s)
 	return 0;
 }
 
+/* Memory statistics cost a global mutex on every SQLite allocation; we
+ * never read them. (Refused, harmlessly, if SQLite is already in use.) */
+static void configure_sqlite(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int heph_store_open(const char *path, const heph_store_opts *opts, heph_store **out)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, configure_sqlite);
 	heph_store *s = calloc(1, sizeof *s);
 	int rc, err = 0, version = 0;
 	*out = NULL;
@@ -179,7 +189,7 @@ int heph_store_open(const char *path, const heph_store_opts *opts, heph_store **
 		goto fail;
 	}
 	if ((err = heph__exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-				 "PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY")))
+				 "PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536")))
 		goto fail;
 	if (version < heph_schema_version() && (err = heph__migrate(s)))
 		goto fail;
@@ -243,6 +253,7 @@ int heph_store_begin(heph_store *s)
 	if ((err = heph__exec(s, "BEGIN IMMEDIATE")))
 		return err;
 	s->depth = 1;
+	s->any_deferred = -1;
 	if ((err = load_hlc(s))) {
 		heph_store_rollback(s);
 		return err;

@@ -1,0 +1,59 @@
+#!/bin/bash
+# bad_input.sh — every kind of bad input gets a one-line error, a
+# documented exit status, and changes nothing in the database.
+. "$(dirname "$0")/lib.sh"
+
+T=$(h task "a task")
+P=$(h project add Proj)
+before=$(h digest)
+nops=$(h ops --json | wc -l)
+
+expect_status "bad date" 3 h task "x" --do-date someday
+expect_contains "bad date message names the word" "someday" "$ERR"
+expect_status "impossible date" 3 h task "x" --late-on 2026-02-30
+expect_status "bad attention colour" 3 h task "x" --attention purple
+expect_contains "colour message lists the colours" "red, orange, white, blue" "$ERR"
+expect_status "empty title" 3 h task "   "
+expect_status "unknown project" 4 h task "x" --project Nowhere
+expect_status "unknown id" 4 h done 7ZZZZZZZZZ
+expect_status "id prefix too short" 4 h show 01
+expect_status "edit with nothing to change" 3 h edit "$T"
+expect_status "edit with a bad date changes no field" 3 h edit "$T" --title "renamed" --do-date blah
+expect_status "unknown option" 2 h task "x" --colour red
+expect_status "missing argument" 2 h done
+expect_status "unknown verb" 2 h frobnicate
+expect_status "managed link type" 3 h link add "$T" "$P" wiki
+expect_status "bad link type" 3 h link add "$T" "$P" "Not A Type"
+expect_status "in-project must point at a project" 3 h link add "$P" "$T" in-project
+expect_status "conflicts resolve: unknown" 4 h conflicts resolve 42 --keep mine
+expect_status "conflicts resolve: bad keep" 3 h conflicts resolve 42 --keep both
+
+# malformed ops: nothing from the file is applied
+printf '%s\n' "$(h ops --json | head -1)" > "$TMP/good.jsonl"
+printf '{"op_id":"x","hlc":"001795000000000-00000-aaaaaaaaaaaaaaaa","origin":"aaaaaaaaaaaaaaaa","type":"task.create","payload":{"node_id":"01K00000000000000000000T01"}}\n{"broken json\n' > "$TMP/bad.jsonl"
+expect_status "malformed op JSON" 3 h apply "$TMP/bad.jsonl"
+expect_contains "the error names the line" "line 2" "$ERR"
+expect_status "missing ops file" 4 h apply "$TMP/nope.jsonl"
+far=$(python3 -c 'import time; print("%015d" % (int(time.time()*1000) + 3600*1000))')
+printf '{"op_id":"y","hlc":"%s-00000-aaaaaaaaaaaaaaaa","origin":"aaaaaaaaaaaaaaaa","type":"task.create","payload":{"node_id":"01K00000000000000000000T02"}}\n' "$far" > "$TMP/future.jsonl"
+expect_status "an op from the future" 7 h apply "$TMP/future.jsonl"
+expect_contains "future error says ahead" "ahead" "$ERR"
+
+HEPH_NOW=tomorrow expect_status "bad HEPH_NOW" 2 h list
+
+expect_eq "nothing changed" "$before" "$(h digest)"
+expect_eq "no op was added" "$nops" "$(h ops --json | wc -l)"
+
+# a newer database is refused and left alone
+cp "$HEPH_DB" "$TMP/newer.db"
+sqlite3 "$TMP/newer.db" "PRAGMA user_version = 999" 2>/dev/null || python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('PRAGMA user_version = 999'); c.commit()" "$TMP/newer.db"
+sum=$(md5sum < "$TMP/newer.db")
+expect_status "newer schema is refused" 8 h --db "$TMP/newer.db" list
+expect_contains "the message names both versions" "999" "$ERR"
+expect_eq "the newer file is untouched" "$sum" "$(md5sum < "$TMP/newer.db")"
+
+# every error is one line on stderr
+expect_status "errors are one line" 3 h task "x" --attention purple
+expect_eq "one line" 1 "$(printf '%s\n' "$ERR" | wc -l)"
+
+finish

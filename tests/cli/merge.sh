@@ -1,0 +1,61 @@
+#!/bin/bash
+# merge.sh — three replicas make concurrent changes offline; their op-logs
+# merged by hand (heph ops --json | heph apply) in many orders give one
+# digest, and the conflicts queue holds the losing values.
+. "$(dirname "$0")/lib.sh"
+
+A="$TMP/a.db" B="$TMP/b.db" C="$TMP/c.db"
+T=$(h --db "$A" task "shared task" --attention white)
+P=$(h --db "$A" project add Shared)
+h --db "$A" ops --json > "$TMP/base.jsonl"
+h --db "$B" apply "$TMP/base.jsonl" >/dev/null
+h --db "$C" apply "$TMP/base.jsonl" >/dev/null
+
+# concurrent edits of the same fields, and of links
+h --db "$A" edit "$T" --title "title from A" --attention red >/dev/null
+h --db "$B" edit "$T" --title "title from B" >/dev/null
+h --db "$C" edit "$T" --attention orange --do-date 2026-12-24 >/dev/null
+D=$(h --db "$A" doc "A's doc")
+h --db "$A" ops --json > "$TMP/a1.jsonl"
+h --db "$B" apply "$TMP/a1.jsonl" >/dev/null
+h --db "$B" link add "$T" "$D" related >/dev/null
+h --db "$A" link add "$T" "$D" related >/dev/null
+h --db "$B" link rm "$T" "$D" related >/dev/null
+h --db "$C" edit "$T" --project Shared >/dev/null
+
+for r in A B C; do eval "h --db \"\$$r\" ops --json" ; done > "$TMP/all.jsonl"
+total=$(sort -u "$TMP/all.jsonl" | wc -l)
+
+first=""
+for seed in 1 2 3 4 5 6 7 8; do
+	db="$TMP/m$seed.db"
+	shuf --random-source=<(yes $seed) "$TMP/all.jsonl" > "$TMP/shuf.jsonl" 2>/dev/null || \
+		python3 -c "import random,sys; l=open(sys.argv[1]).readlines(); random.Random(int(sys.argv[2])).shuffle(l); sys.stdout.writelines(l)" "$TMP/all.jsonl" $seed > "$TMP/shuf.jsonl"
+	h --db "$db" apply "$TMP/shuf.jsonl" >/dev/null
+	d=$(h --db "$db" digest)
+	[ -z "$first" ] && first=$d
+	expect_eq "order $seed converges" "$first" "$d"
+done
+for r in A B C; do
+	eval "db=\$$r"
+	h --db "$db" apply "$TMP/all.jsonl" >/dev/null
+	expect_eq "replica $r converges" "$first" "$(h --db "$db" digest)"
+	expect_eq "replica $r holds every op once" "$total" "$(h --db "$db" ops --json | wc -l)"
+done
+
+# the winner is the latest write; the loser is kept
+expect_eq "latest title wins" "title from B" "$(h --db "$A" show "$T" --json | json_get 'd["title"]')"
+expect_contains "the losing title is a conflict" "title from A" "$(h --db "$A" conflicts)"
+# the OR-set: A's add was concurrent with B's remove, so the link survives
+expect_eq "concurrent add survives a remove" 1 "$(h --db "$A" links "$T" --json | json_get 'len([l for l in d if l["type"]=="related"])')"
+expect_eq "project set on C reaches everyone" Shared "$(h --db "$B" show "$T" --json | json_get 'd["project"]')"
+
+# resolving a conflict on one replica reaches the others as a plain edit
+cid=$(h --db "$A" conflicts --json | json_get '[c["id"] for c in d if c["field"]=="title"][0]')
+h --db "$A" conflicts resolve "$cid" --keep mine >/dev/null
+expect_eq "keep mine restores A's title" "title from A" "$(h --db "$A" show "$T" --json | json_get 'd["title"]')"
+h --db "$A" ops --json | h --db "$B" apply - >/dev/null
+expect_eq "the resolution syncs" "title from A" "$(h --db "$B" show "$T" --json | json_get 'd["title"]')"
+expect_eq "resolved conflicts leave the list" 0 "$(h --db "$A" conflicts --json | json_get 'len([c for c in d if c["field"]=="title"])')"
+
+finish

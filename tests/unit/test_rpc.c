@@ -1,0 +1,266 @@
+/* test_rpc.c — the method table and the JSON-RPC dispatcher: error
+ * mapping, batches, id and name resolution, the project tree, conflicts. */
+#include "helpers.h"
+
+#include "../../src/lib/internal.h"
+
+static struct fake_clock clk = { T0 };
+
+static heph_store *mem(void) { return open_at(":memory:", &clk, "2026-11-18"); }
+
+static json_t *handle(heph_store *s, const char *req)
+{
+	heph_rpc_env env = { .store = s };
+	char *out = heph_rpc_handle(&env, req, strlen(req));
+	if (!out)
+		return NULL;
+	json_t *j = json_loads(out, 0, NULL);
+	free(out);
+	assert_non_null(j);
+	return j;
+}
+
+static long long error_code(json_t *resp)
+{
+	return json_integer_value(json_object_get(json_object_get(resp, "error"), "code"));
+}
+
+static void rpc_handle__maps_errors_to_json_rpc_codes(void **state)
+{
+	(void)state;
+	heph_store *s = mem();
+	json_t *r;
+	r = handle(s, "{not json");
+	assert_int_equal(error_code(r), -32700);
+	json_decref(r);
+	r = handle(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"no.such\"}");
+	assert_int_equal(error_code(r), -32601);
+	json_decref(r);
+	r = handle(s, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"task.create\",\"params\":{}}");
+	assert_int_equal(error_code(r), -32602);
+	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(r, "error"), "message")), "title"));
+	json_decref(r);
+	r = handle(s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"node.get\",\"params\":{\"id\":\"01ZZZZZZ\"}}");
+	assert_int_equal(error_code(r), heph_error_rpc_code(HEPH_ENOTFOUND));
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(json_object_get(r, "error"), "data"), "name")),
+			    "not_found");
+	json_decref(r);
+	r = handle(s, "{\"id\":4,\"method\":\"digest\"}"); /* no jsonrpc member */
+	assert_int_equal(error_code(r), -32600);
+	json_decref(r);
+	heph_store_close(s);
+}
+
+static void rpc_handle__answers_batches_and_ignores_notifications(void **state)
+{
+	(void)state;
+	heph_store *s = mem();
+	json_t *r = handle(s, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"task.create\",\"params\":{\"title\":\"a\"}},"
+			      "{\"jsonrpc\":\"2.0\",\"method\":\"task.create\",\"params\":{\"title\":\"b\"}},"
+			      "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"task.list\"}]");
+	assert_true(json_is_array(r));
+	assert_int_equal(json_array_size(r), 2);
+	json_t *list = json_object_get(json_array_get(r, 1), "result");
+	assert_int_equal(json_array_size(list), 2); /* the notification still ran */
+	json_decref(r);
+	assert_null(handle(s, "{\"jsonrpc\":\"2.0\",\"method\":\"task.create\",\"params\":{\"title\":\"c\"}}"));
+	heph_store_close(s);
+}
+
+static void rpc_call__a_failed_write_changes_nothing(void **state)
+{
+	(void)state;
+	heph_store *s = mem();
+	char id[32], params[256];
+	take_id(call_ok(s, "task.create", "{\"title\":\"t\"}"), id);
+	char *before = digest_of(s);
+	/* the title is valid but the date is not: neither may be written */
+	snprintf(params, sizeof params, "{\"id\":\"%s\",\"title\":\"new\",\"do_date\":\"someday\"}", id);
+	call_fails(s, "task.edit", params, HEPH_EINVALID);
+	snprintf(params, sizeof params, "{\"id\":\"%s\",\"attention\":\"purple\"}", id);
+	call_fails(s, "task.edit", params, HEPH_EINVALID);
+	snprintf(params, sizeof params, "{\"id\":\"%s\",\"project\":\"Nowhere\"}", id);
+	call_fails(s, "task.edit", params, HEPH_ENOTFOUND);
+	call_fails(s, "task.create", "{\"title\":\"   \"}", HEPH_EINVALID);
+	call_fails(s, "task.create", "{\"title\":\"x\",\"late_on\":\"2026-02-31\"}", HEPH_EINVALID);
+	char *after = digest_of(s);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	heph_store_close(s);
+}
+
+static void resolve__takes_prefixes_names_and_explains_ambiguity(void **state)
+{
+	(void)state;
+	heph_store *s = mem();
+	char t[32], p[32], params[256];
+	take_id(call_ok(s, "project.add", "{\"name\":\"Home Admin\"}"), p);
+	snprintf(params, sizeof params, "{\"title\":\"t\",\"project\":\"home admin\"}");
+	take_id(call_ok(s, "task.create", params), t);
+	/* a prefix of the task also prefixes its context doc: the task wins */
+	snprintf(params, sizeof params, "{\"id\":\"%.12s\"}", t);
+	json_t *r = call_ok(s, "node.get", params);
+	assert_string_equal(json_string_value(json_object_get(r, "node_id")), t);
+	assert_string_equal(json_string_value(json_object_get(r, "project_id")), p);
+	json_decref(r);
+	/* lower case works too */
+	snprintf(params, sizeof params, "{\"id\":\"%s\"}", t);
+	for (char *c = params; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+	json_decref(call_ok(s, "task.done", params));
+	/* too short, unknown, ambiguous */
+	call_fails(s, "node.get", "{\"id\":\"01\"}", HEPH_ENOTFOUND);
+	call_fails(s, "node.get", "{\"id\":\"7ZZZZZ\"}", HEPH_ENOTFOUND);
+	json_decref(call_ok(s, "project.add", "{\"name\":\"Dup\"}"));
+	json_decref(call_ok(s, "project.add", "{\"name\":\"Dup\",\"parent\":\"Home Admin\"}"));
+	call_fails(s, "task.create", "{\"title\":\"x\",\"project\":\"dup\"}", HEPH_EAMBIGUOUS);
+	assert_non_null(strstr(heph_error_last(), "ambiguous"));
+	call_fails(s, "project.add", "{\"name\":\"Dup\"}", HEPH_ECONFLICT);
+	heph_store_close(s);
+}
+
+static json_t *find_project(json_t *tree, const char *title)
+{
+	size_t i;
+	json_t *p;
+	json_array_foreach(tree, i, p) if (strcmp(json_string_value(json_object_get(p, "title")), title) == 0) return p;
+	fail_msg("no project %s", title);
+	return NULL;
+}
+
+static void project_tree__nests_and_counts(void **state)
+{
+	(void)state;
+	heph_store *s = mem();
+	char a[32], b[32], c[32], t[32], params[256];
+	take_id(call_ok(s, "project.add", "{\"name\":\"A\"}"), a);
+	take_id(call_ok(s, "project.add", "{\"name\":\"B\",\"parent\":\"A\"}"), b);
+	take_id(call_ok(s, "project.add", "{\"name\":\"C\",\"parent\":\"B\"}"), c);
+	json_decref(call_ok(s, "project.add", "{\"name\":\"Z\"}"));
+	json_decref(call_ok(s, "task.create", "{\"title\":\"1\",\"project\":\"A\"}"));
+	json_decref(call_ok(s, "task.create", "{\"title\":\"2\",\"project\":\"C\"}"));
+	json_decref(call_ok(s, "task.create", "{\"title\":\"3\",\"project\":\"C\"}"));
+	take_id(call_ok(s, "task.create", "{\"title\":\"4\",\"project\":\"B\"}"), t);
+	snprintf(params, sizeof params, "{\"id\":\"%s\"}", t);
+	json_decref(call_ok(s, "task.done", params));
+	json_t *tree = call_ok(s, "project.list", NULL);
+	assert_int_equal(json_array_size(tree), 4);
+	const char *order[] = { "A", "B", "C", "Z" };
+	const int depth[] = { 0, 1, 2, 0 }, own[] = { 1, 0, 2, 0 }, total[] = { 3, 2, 2, 0 };
+	for (int i = 0; i < 4; i++) {
+		json_t *p = json_array_get(tree, (size_t)i);
+		assert_string_equal(json_string_value(json_object_get(p, "title")), order[i]);
+		assert_int_equal(json_integer_value(json_object_get(p, "depth")), depth[i]);
+		assert_int_equal(json_integer_value(json_object_get(p, "open_count")), own[i]);
+		assert_int_equal(json_integer_value(json_object_get(p, "open_count_total")), total[i]);
+	}
+	assert_string_equal(json_string_value(json_object_get(find_project(tree, "C"), "parent_id")), b);
+	json_decref(tree);
+	/* a project cannot become its own ancestor */
+	snprintf(params, sizeof params, "{\"src\":\"%s\",\"dst\":\"%s\",\"type\":\"parent\"}", a, c);
+	call_fails(s, "link.add", params, HEPH_EINVALID);
+	/* the subtree of B lists C's tasks too */
+	json_t *l = call_ok(s, "task.list", "{\"project\":\"B\"}");
+	assert_int_equal(json_array_size(l), 2);
+	json_decref(l);
+	heph_store_close(s);
+}
+
+static void project_tree__survives_a_cycle_made_by_two_devices(void **state)
+{
+	(void)state;
+	heph_store *s = mem();
+	/* device a puts Q under P while device b puts P under Q */
+	const char *ops[] = {
+		"{\"op_id\":\"1\",\"hlc\":\"001795000000000-00000-aaaaaaaaaaaaaaaa\",\"origin\":\"aaaaaaaaaaaaaaaa\",\"type\":\"node.create\",\"payload\":{\"node_id\":\"01K00000000000000000000P01\",\"kind\":\"project\",\"title\":\"P\"}}",
+		"{\"op_id\":\"2\",\"hlc\":\"001795000000000-00001-aaaaaaaaaaaaaaaa\",\"origin\":\"aaaaaaaaaaaaaaaa\",\"type\":\"node.create\",\"payload\":{\"node_id\":\"01K00000000000000000000Q01\",\"kind\":\"project\",\"title\":\"Q\"}}",
+		"{\"op_id\":\"3\",\"hlc\":\"001795000000010-00000-aaaaaaaaaaaaaaaa\",\"origin\":\"aaaaaaaaaaaaaaaa\",\"type\":\"link.add\",\"payload\":{\"link_id\":\"01K00000000000000000000N01\",\"src\":\"01K00000000000000000000Q01\",\"dst\":\"01K00000000000000000000P01\",\"type\":\"parent\"}}",
+		"{\"op_id\":\"4\",\"hlc\":\"001795000000011-00000-bbbbbbbbbbbbbbbb\",\"origin\":\"bbbbbbbbbbbbbbbb\",\"type\":\"link.add\",\"payload\":{\"link_id\":\"01K00000000000000000000N02\",\"src\":\"01K00000000000000000000P01\",\"dst\":\"01K00000000000000000000Q01\",\"type\":\"parent\"}}",
+	};
+	for (int i = 0; i < 4; i++) {
+		heph_op op;
+		assert_int_equal(heph_op_decode(ops[i], strlen(ops[i]), &op), 0);
+		assert_int_equal(heph_store_apply(s, &op, NULL), 0);
+		heph_op_clear(&op);
+	}
+	json_t *tree = call_ok(s, "project.list", NULL);
+	assert_int_equal(json_array_size(tree), 2); /* both shown, once each */
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(tree, 0), "depth")), 0);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(tree, 1), "depth")), 1);
+	json_decref(tree);
+	heph_store_close(s);
+}
+
+static void conflicts__are_listed_and_resolved(void **state)
+{
+	(void)state;
+	heph_store *s = mem();
+	char id[32], params[256];
+	take_id(call_ok(s, "task.create", "{\"title\":\"t\"}"), id);
+	char created[HEPH_HLC_LEN + 1];
+	heph__field_clock(s, id, "title", created);
+	/* another device renamed it concurrently, and lost */
+	char line[512];
+	snprintf(line, sizeof line,
+		 "{\"op_id\":\"remote\",\"hlc\":\"%.15s-00000-bbbbbbbbbbbbbbbb\",\"origin\":\"bbbbbbbbbbbbbbbb\","
+		 "\"type\":\"node.set\",\"payload\":{\"node_id\":\"%s\",\"title\":\"theirs\",\"base\":{\"title\":\"%s\"}}}",
+		 "001795000000001", id, created);
+	snprintf(params, sizeof params, "{\"id\":\"%s\",\"title\":\"mine\"}", id);
+	clk.now += 10;
+	json_decref(call_ok(s, "task.edit", params));
+	heph_op op;
+	assert_int_equal(heph_op_decode(line, strlen(line), &op), 0);
+	assert_int_equal(heph_store_apply(s, &op, NULL), 0);
+	heph_op_clear(&op);
+	json_t *c = call_ok(s, "conflicts.list", NULL);
+	assert_int_equal(json_array_size(c), 1);
+	json_t *one = json_array_get(c, 0);
+	assert_string_equal(json_string_value(json_object_get(one, "current")), "mine");
+	assert_string_equal(json_string_value(json_object_get(one, "other")), "theirs");
+	assert_string_equal(json_string_value(json_object_get(one, "mine")), "current");
+	long long cid = json_integer_value(json_object_get(one, "id"));
+	json_decref(c);
+	snprintf(params, sizeof params, "{\"id\":%lld,\"keep\":\"theirs\"}", cid);
+	json_decref(call_ok(s, "conflicts.resolve", params));
+	snprintf(params, sizeof params, "{\"id\":\"%s\"}", id);
+	json_t *t = call_ok(s, "node.get", params);
+	assert_string_equal(json_string_value(json_object_get(t, "title")), "theirs");
+	json_decref(t);
+	c = call_ok(s, "conflicts.list", NULL);
+	assert_int_equal(json_array_size(c), 0);
+	json_decref(c);
+	call_fails(s, "conflicts.resolve", "{\"id\":999,\"keep\":\"mine\"}", HEPH_ENOTFOUND);
+	call_fails(s, "conflicts.resolve", "{\"id\":1,\"keep\":\"both\"}", HEPH_EINVALID);
+	heph_store_close(s);
+}
+
+static void methods__every_entry_is_complete(void **state)
+{
+	(void)state;
+	int n = 0;
+	for (const heph_rpc_method *m = heph_rpc_methods(); m->name; m++, n++) {
+		assert_non_null(m->fn);
+		assert_non_null(m->summary);
+		assert_non_null(m->params);
+		assert_ptr_equal(heph_rpc_find(m->name), m);
+	}
+	assert_true(n >= 15);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(rpc_handle__maps_errors_to_json_rpc_codes),
+		cmocka_unit_test(rpc_handle__answers_batches_and_ignores_notifications),
+		cmocka_unit_test(rpc_call__a_failed_write_changes_nothing),
+		cmocka_unit_test(resolve__takes_prefixes_names_and_explains_ambiguity),
+		cmocka_unit_test(project_tree__nests_and_counts),
+		cmocka_unit_test(project_tree__survives_a_cycle_made_by_two_devices),
+		cmocka_unit_test(conflicts__are_listed_and_resolved),
+		cmocka_unit_test(methods__every_entry_is_complete),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
