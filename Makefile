@@ -12,7 +12,7 @@ MESON_FLAGS ?=
 .PHONY: all deps test test-fast test-san install demo bench clean
 
 all: deps $(BUILD)/build.ninja
-	@ninja -C $(BUILD)
+	@ninja -C $(BUILD) --quiet
 
 deps:
 	@sh scripts/deps.sh
@@ -21,7 +21,7 @@ $(BUILD)/build.ninja:
 	@meson setup $(BUILD) --buildtype=debugoptimized -Dwerror=true $(MESON_FLAGS) >/dev/null
 
 $(SAN)/build.ninja:
-	@meson setup $(SAN) --buildtype=debug -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false $(MESON_FLAGS) >/dev/null
+	@meson setup $(SAN) --buildtype=debug -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dc_args=-fno-sanitize-recover=all $(MESON_FLAGS) >/dev/null
 
 test: deps $(BUILD)/build.ninja $(SAN)/build.ninja
 	@sh scripts/run-tests.sh $(BUILD) $(SAN)

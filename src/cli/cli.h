@@ -86,5 +86,6 @@ void print_json(struct cli *cli, json_t *r);
 /* Custom verbs (cmd_ops.c). */
 int cmd_ops(struct cli *cli, int argc, char **argv);
 int cmd_apply(struct cli *cli, int argc, char **argv);
+int cmd_call(struct cli *cli, int argc, char **argv);
 
 #endif

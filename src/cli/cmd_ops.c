@@ -83,3 +83,21 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 			(long long)st.duplicate);
 	return 0;
 }
+
+int cmd_call(struct cli *cli, int argc, char **argv)
+{
+	json_error_t e;
+	json_t *params = NULL, *result = NULL;
+	int err;
+	if (argc < 1 || argc > 2)
+		return heph_error_set(HEPH_EUSAGE, "usage: heph call METHOD [PARAMS-JSON]");
+	if (argc == 2 && !(params = json_loads(argv[1], 0, &e)))
+		return heph_error_set(HEPH_EINVALID, "params: malformed JSON: %s", e.text);
+	err = cli_call(cli, argv[0], params, &result);
+	json_decref(params);
+	if (err)
+		return err;
+	print_json(cli, result);
+	json_decref(result);
+	return 0;
+}

@@ -87,6 +87,8 @@ const struct verb heph_cli_verbs[] = {
 	  resolve_opts, print_conflict_resolved, NULL,
 	  "mine is the value written on this device when exactly one side was, else the value shown now;\n"
 	  "theirs is the other one. Keeping a value that is not shown writes it again.", 0 },
+	{ "call", "METHOD [PARAMS-JSON]", "call any JSON-RPC method and print its result as JSON", NULL, NULL, NULL,
+	  NULL, cmd_call, "heph call rpc.methods lists the methods; see docs/reference/rpc.md.", 0 },
 	{ "digest", "", "a hash of the replicated state; equal on replicas holding the same ops", "digest", NULL, NULL,
 	  print_digest, NULL, NULL, 0 },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0 },

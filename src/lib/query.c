@@ -265,9 +265,11 @@ int heph__project_tree(heph_store *s, json_t **out)
 			abort();
 		p[par].kids[p[par].nkids++] = i;
 	}
-	qsort_r(roots, (size_t)nroots, sizeof *roots, by_title, p);
+	if (nroots > 1)
+		qsort_r(roots, (size_t)nroots, sizeof *roots, by_title, p);
 	for (int i = 0; i < n; i++)
-		qsort_r(p[i].kids, (size_t)p[i].nkids, sizeof(int), by_title, p);
+		if (p[i].nkids > 1)
+			qsort_r(p[i].kids, (size_t)p[i].nkids, sizeof(int), by_title, p);
 
 	json_t *arr = json_array();
 	for (int r = 0; r < nroots; r++) {

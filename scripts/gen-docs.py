@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Regenerate the parts of docs/reference that come from the code's own
+tables: the JSON-RPC methods (from `heph call rpc.methods`) and the CLI
+verbs (from `heph --help` and each verb's --help). Everything between
+<!-- generated:NAME --> and <!-- end:NAME --> is rewritten.
+
+usage: gen-docs.py HEPH [--check]   (--check: exit 1 if a doc is stale)
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run(heph, *args):
+    env = dict(os.environ, NO_COLOR="1")
+    with tempfile.TemporaryDirectory() as d:
+        env["HEPH_DB"] = os.path.join(d, "doc.db")
+        return subprocess.run([heph, *args], capture_output=True, text=True, env=env, check=True).stdout
+
+
+def methods(heph):
+    rows = json.loads(run(heph, "call", "rpc.methods"))
+    out = ["| method | params | writes | what it does |", "|---|---|---|---|"]
+    for m in rows:
+        params = m["params"] or "—"
+        out.append("| `%s` | %s | %s | %s |" % (m["name"], params, "yes" if m["write"] else "", m["summary"]))
+    return "\n".join(out)
+
+
+def verbs(heph):
+    overview = run(heph, "--help")
+    names = [m.group(1).strip() for m in re.finditer(r"^  ([a-z][a-z ]*[a-z])  ", overview, re.M)]
+    out = []
+    for v in names:
+        text = run(heph, *v.split(), "--help").rstrip()
+        out.append("### heph %s\n\n```\n%s\n```\n" % (v, text))
+    return "\n".join(out)
+
+
+def rewrite(path, name, body, check):
+    with open(path) as f:
+        text = f.read()
+    pat = re.compile(r"(<!-- generated:%s -->\n).*?(<!-- end:%s -->)" % (name, name), re.S)
+    if not pat.search(text):
+        sys.exit("%s: no generated:%s markers" % (path, name))
+    new = pat.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
+    if new != text:
+        if check:
+            print("%s is stale: run scripts/gen-docs.py build/src/cli/heph" % path)
+            return False
+        with open(path, "w") as f:
+            f.write(new)
+    return True
+
+
+def main():
+    heph = sys.argv[1]
+    check = "--check" in sys.argv
+    ok = rewrite(os.path.join(ROOT, "docs/reference/rpc.md"), "methods", methods(heph), check)
+    ok = rewrite(os.path.join(ROOT, "docs/reference/cli.md"), "verbs", verbs(heph), check) and ok
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
