@@ -24,6 +24,11 @@ void heph_id_new(int64_t ms, char out[HEPH_ID_LEN + 1]);
  * agree on an id without talking, such as one journal per day. */
 void heph_id_derived(int64_t ms, const char *tag, char out[HEPH_ID_LEN + 1]);
 
+/* A deterministic ULID: the timestamp ms followed by the first 80 bits of
+ * the SHA-256 of text. For names longer than heph_id_derived() can tell
+ * apart (a tag's name, a Taskwarrior uuid). */
+void heph_id_hashed(int64_t ms, const char *text, char out[HEPH_ID_LEN + 1]);
+
 /* True when s is a full, canonical (upper-case) ULID. */
 int heph_id_valid(const char *s);
 

@@ -83,6 +83,13 @@ void print_conflict_resolved(struct cli *cli, json_t *r);
 void print_digest(struct cli *cli, json_t *r);
 void print_json(struct cli *cli, json_t *r);
 
+/* Docs, journals, aliases, tags (print_docs.c). */
+void print_unresolved(struct cli *cli, json_t *r);
+void print_doc_change(struct cli *cli, json_t *r);
+void print_journal(struct cli *cli, json_t *r);
+void print_aliases(struct cli *cli, json_t *r);
+void print_tags(struct cli *cli, json_t *r);
+
 /* Custom verbs (cmd_ops.c). */
 int cmd_ops(struct cli *cli, int argc, char **argv);
 int cmd_apply(struct cli *cli, int argc, char **argv);

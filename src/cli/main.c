@@ -248,7 +248,12 @@ static int parse_args(const struct verb *v, int argc, char **argv, json_t *param
 			npos++;
 			continue;
 		}
-		json_object_set_new(params, want[npos++], json_string(a));
+		/* an optional positional ("date?") is the param without its '?' */
+		char key[64];
+		snprintf(key, sizeof key, "%s", want[npos++]);
+		if (key[0] && key[strlen(key) - 1] == '?')
+			key[strlen(key) - 1] = '\0';
+		json_object_set_new(params, key, json_string(a));
 	}
 	/* '*' params are words joined by spaces */
 	for (const char *const *w = want; w && *w; w++) {

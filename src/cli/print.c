@@ -123,8 +123,21 @@ void print_node(struct cli *cli, json_t *r)
 							 json_is_true(json_object_get(it, "done")) ? "x" : " ",
 							 str(it, "text"));
 	}
-	if (str(r, "body")[0])
-		fprintf(cli->out, "\n%s%s", str(r, "body"), str(r, "body")[strlen(str(r, "body")) - 1] == '\n' ? "" : "\n");
+	json_t *aliases = json_object_get(r, "aliases"), *tags = json_object_get(r, "tags"), *x;
+	size_t k;
+	if (json_array_size(aliases)) {
+		fprintf(cli->out, "%-11s ", "aliases");
+		json_array_foreach(aliases, k, x) fprintf(cli->out, "%s%s", k ? ", " : "", json_string_value(x));
+		fputc('\n', cli->out);
+	}
+	if (json_array_size(tags)) {
+		fprintf(cli->out, "%-11s ", "tags");
+		json_array_foreach(tags, k, x) fprintf(cli->out, "%s#%s", k ? " " : "", json_string_value(x));
+		fputc('\n', cli->out);
+	}
+	const char *body = str(r, "body_expanded")[0] ? str(r, "body_expanded") : str(r, "body");
+	if (body[0])
+		fprintf(cli->out, "\n%s%s", body, body[strlen(body) - 1] == '\n' ? "" : "\n");
 	if (str(r, "context")[0])
 		fprintf(cli->out, "\n%s%s", str(r, "context"),
 			str(r, "context")[strlen(str(r, "context")) - 1] == '\n' ? "" : "\n");

@@ -10,11 +10,13 @@ static const struct opt task_opts[] = {
 	{ "late-on", OPT_STR, NULL, "D", "the day after which lateness has a consequence" },
 	{ "attention", OPT_STR, NULL, "A", "red, orange, white (default) or blue" },
 	{ "body", OPT_TEXT, NULL, "TEXT", "the context doc's text (- reads standard input)" },
+	{ "tag", OPT_LIST, "tags", "T", "tag it T (repeatable)" },
 	{ NULL, 0, NULL, NULL, NULL },
 };
 
 static const struct opt list_opts[] = {
 	{ "project", OPT_STR, NULL, "P", "only project P and its subprojects" },
+	{ "tag", OPT_STR, NULL, "T", "only tasks tagged T (on the task or in its context doc)" },
 	{ "all", OPT_FLAG, NULL, NULL, "every state, not only outstanding" },
 	{ NULL, 0, NULL, NULL, NULL },
 };
@@ -38,6 +40,25 @@ static const struct opt doc_opts[] = {
 	{ NULL, 0, NULL, NULL, NULL },
 };
 
+static const struct opt doc_edit_opts[] = {
+	{ "title", OPT_STR, NULL, "T", "new title" },
+	{ "body", OPT_TEXT, NULL, "TEXT", "replace the body (- reads standard input)" },
+	{ "append", OPT_TEXT, NULL, "TEXT", "add TEXT as a new line at the end (- reads standard input)" },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
+static const struct opt journal_opts[] = {
+	{ "body", OPT_TEXT, NULL, "TEXT", "replace the day's text (- reads standard input)" },
+	{ "append", OPT_TEXT, NULL, "TEXT", "add TEXT as a new line at the end (- reads standard input)" },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
+static const struct opt alias_opts[] = {
+	{ "add", OPT_LIST, NULL, "NAME", "add an alias (repeatable)" },
+	{ "rm", OPT_LIST, "remove", "NAME", "remove an alias (repeatable)" },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
 static const struct opt conflicts_opts[] = {
 	{ "all", OPT_FLAG, NULL, NULL, "include resolved conflicts" },
 	{ NULL, 0, NULL, NULL, NULL },
@@ -49,10 +70,10 @@ static const struct opt resolve_opts[] = {
 };
 
 const struct verb heph_cli_verbs[] = {
-	{ "task", "TITLE... [--project P] [--do-date D] [--late-on D] [--attention A]",
+	{ "task", "TITLE... [--project P] [--do-date D] [--late-on D] [--attention A] [--tag T]...",
 	  "add a task; prints its id", "task.create", ARGS("*title"), task_opts, print_id, NULL,
 	  "Every task gets a context doc for its description and checklist.", 0 },
-	{ "list", "[--project P] [--all]", "outstanding tasks, most pressing first", "task.list", NULL, list_opts,
+	{ "list", "[--project P] [--tag T] [--all]", "outstanding tasks, most pressing first", "task.list", NULL, list_opts,
 	  print_tasks, NULL, NULL, 0 },
 	{ "show", "ID", "one node: its fields, body and links", "node.get", ARGS("id"), NULL, print_node, NULL,
 	  "ID is any unique prefix of 4 or more characters.", 0 },
@@ -67,7 +88,19 @@ const struct verb heph_cli_verbs[] = {
 	{ "project list", "", "the project tree with outstanding counts (own / with subprojects)", "project.list",
 	  NULL, NULL, print_projects, NULL, NULL, 0 },
 	{ "doc", "TITLE... [--body TEXT|-]", "add a doc; prints its id", "doc.create", ARGS("*title"), doc_opts,
-	  print_id, NULL, NULL, 0 },
+	  print_doc_change, NULL,
+	  "In the body, [[Name]] links to the node of that id, alias or title (stored as [[ID|Name]])\n"
+	  "and #tag tags the doc. Links that match no node, or several, stay text (noted on stderr).", 0 },
+	{ "doc edit", "ID [--title T] [--body TEXT|-] [--append TEXT|-]", "change a doc's title or text",
+	  "doc.edit", ARGS("id"), doc_edit_opts, print_doc_change, NULL,
+	  "Works on docs, journals and projects; a task's text is its context doc (heph context).", 0 },
+	{ "journal", "[DATE] [--append TEXT|-] [--body TEXT|-]", "the journal of a day (default today)",
+	  "journal.open", ARGS("date?"), journal_opts, print_journal, NULL,
+	  "Prints the day's journal, creating it if missing. Its id is derived from the date, so two\n"
+	  "devices opening the same day offline end up with one journal once they sync.", 0 },
+	{ "alias", "ID [--add NAME]... [--rm NAME]...", "a node's aliases: other names [[links]] resolve",
+	  "node.aliases", ARGS("id"), alias_opts, print_aliases, NULL, NULL, 0 },
+	{ "tags", "", "tags and how many nodes carry each", "tag.list", NULL, NULL, print_tags, NULL, NULL, 0 },
 	{ "link add", "SRC DST TYPE", "link two nodes (TYPE is any lower-case word)", "link.add",
 	  ARGS("src", "dst", "type"), NULL, print_link_change, NULL,
 	  "in-project (task to project) and parent (project to project) replace the previous link;\n"

@@ -3,8 +3,11 @@
  *
  * Rules:
  *  - Registers (titles, bodies, task fields) are last-writer-wins by HLC,
- *    field by field. A register's clock is its clocks row, or its node's
- *    created_hlc when it has none.
+ *    field by field. A register's clock is its clocks row; without one, it
+ *    is its node's created_hlc, or "" (before every HLC) while the register
+ *    holds the default a create leaves when it does not carry the field:
+ *    a create writes only the fields it carries, which is what lets two
+ *    creates of one id (a journal opened on two devices) merge in any order.
  *  - A write that loses (or is overwritten) is a conflict when it came from
  *    a different device and the winner's writer had not seen it (its `base`
  *    is older than the loser's HLC). Conflicts are kept, not dropped.
@@ -184,25 +187,58 @@ static void defer_on(struct outcome *o, const char *id)
 	snprintf(o->wait_for, sizeof o->wait_for, "%s", id);
 }
 
-/* The clock and base of a register; the node's creation when no row. */
-static int read_clock(heph_store *s, const char *id, const char *field, char clock[HEPH_HLC_LEN + 1],
-		      char base[HEPH_HLC_LEN + 1])
+/* The current value of register f (malloc'd, NULL for SQL NULL) in *out;
+ * *found is 0 when the node (or its task row) does not exist. */
+static int read_value(heph_store *s, const heph_field *f, const char *id, char **out, int *found)
 {
-	sqlite3_stmt *st = heph__stmt(s,
-		"SELECT coalesce(k.hlc, n.created_hlc), coalesce(k.base, '') FROM nodes n "
-		"LEFT JOIN clocks k ON k.node_id = n.id AND k.field = ?2 WHERE n.id = ?1");
+	sqlite3_stmt *st = heph__stmt(s, f->select_sql);
+	*out = NULL;
+	*found = 0;
 	if (!st)
 		return HEPH_ERROR;
 	heph__bind_str(st, 1, id);
-	heph__bind_str(st, 2, field);
 	int rc = sqlite3_step(st);
-	clock[0] = base[0] = '\0';
 	if (rc == SQLITE_ROW) {
-		snprintf(clock, HEPH_HLC_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 0));
-		snprintf(base, HEPH_HLC_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 1));
+		*out = heph__col_dup(st, 0);
+		*found = 1;
 	}
 	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, "reading a clock");
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, "reading a register");
+}
+
+int heph__register_clock(heph_store *s, const char *id, const heph_field *f, char clock[HEPH_HLC_LEN + 1],
+			 char base[HEPH_HLC_LEN + 1])
+{
+	sqlite3_stmt *st = heph__stmt(s,
+		"SELECT k.hlc, n.created_hlc, coalesce(k.base, '') FROM nodes n "
+		"LEFT JOIN clocks k ON k.node_id = n.id AND k.field = ?2 WHERE n.id = ?1");
+	int rc, implicit = 0, err = 0;
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, id);
+	heph__bind_str(st, 2, f->name);
+	rc = sqlite3_step(st);
+	clock[0] = base[0] = '\0';
+	if (rc == SQLITE_ROW) {
+		implicit = sqlite3_column_type(st, 0) == SQLITE_NULL;
+		snprintf(clock, HEPH_HLC_LEN + 1, "%s", (const char *)sqlite3_column_text(st, implicit ? 1 : 0));
+		snprintf(base, HEPH_HLC_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 2));
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return heph__sqlerr(s, rc, "reading a clock");
+	if (implicit) {
+		/* Never written since a create that did not carry it: a write
+		 * from another create's lineage, however old, is newer. */
+		char *v;
+		int found;
+		if ((err = read_value(s, f, id, &v, &found)))
+			return err;
+		if (found && heph__field_is_default(f, v))
+			clock[0] = '\0';
+		free(v);
+	}
+	return 0;
 }
 
 static int write_clock(heph_store *s, const char *id, const char *field, const char *hlc, const char *base)
@@ -255,7 +291,7 @@ static int lww(heph_store *s, const heph_field *f, const char *id, const json_t 
 	char *cur = NULL;
 	const char *val = json_string_value(value); /* NULL for JSON null */
 	int err, cmp;
-	if ((err = read_clock(s, id, f->name, cur_hlc, cur_base)))
+	if ((err = heph__register_clock(s, id, f, cur_hlc, cur_base)))
 		return err;
 	cmp = strcmp(hlc, cur_hlc);
 	if (cmp == 0)
@@ -307,12 +343,19 @@ static int set_registers(heph_store *s, const json_t *p, int task, const char *i
 	return 0;
 }
 
-/* Give every register of a node an explicit clock row, so that changing
- * its created_hlc cannot change the clock of registers that had none. */
+/* Give every register of a node that was written an explicit clock row, so
+ * that changing its created_hlc cannot change their clocks. Registers that
+ * still hold their default were never written and keep clock "". */
 static int pin_clocks(heph_store *s, const char *id, const char *created, int has_task)
 {
 	for (int task = 0; task <= has_task; task++)
 		for (const heph_field *f = heph__fields(task); f->name; f++) {
+			char clock[HEPH_HLC_LEN + 1], base[HEPH_HLC_LEN + 1];
+			int err = heph__register_clock(s, id, f, clock, base);
+			if (err)
+				return err;
+			if (!clock[0])
+				continue;
 			sqlite3_stmt *st = heph__stmt(s,
 				"INSERT OR IGNORE INTO clocks(node_id, field, hlc, base) VALUES(?1, ?2, ?3, '')");
 			if (!st)
@@ -320,8 +363,7 @@ static int pin_clocks(heph_store *s, const char *id, const char *created, int ha
 			heph__bind_str(st, 1, id);
 			heph__bind_str(st, 2, f->name);
 			heph__bind_str(st, 3, created);
-			int err = heph__step_done(s, st);
-			if (err)
+			if ((err = heph__step_done(s, st)))
 				return err;
 		}
 	return 0;
@@ -359,6 +401,25 @@ static int insert_task_row(heph_store *s, const char *id, const json_t *p)
 	return 0;
 }
 
+/* Node registers beyond title and body (aliases, ...) that a create carries. */
+static int extra_node_registers(heph_store *s, const char *id, const json_t *p)
+{
+	for (const heph_field *f = heph__fields(0) + 2; f->name; f++) {
+		const json_t *v = json_object_get(p, f->name);
+		sqlite3_stmt *st;
+		int err;
+		if (!json_is_string(v))
+			continue;
+		if (!(st = heph__stmt(s, f->update_sql)))
+			return HEPH_ERROR;
+		heph__bind_str(st, 1, id);
+		heph__bind_str(st, 2, json_string_value(v));
+		if ((err = heph__step_done(s, st)))
+			return err;
+	}
+	return 0;
+}
+
 /* node.create and task.create share this: create, or merge a second create
  * of the same id (two devices creating one day's journal). */
 static int create(heph_store *s, const heph_op *op, json_t *p, const char *kind, int task,
@@ -385,7 +446,8 @@ static int create(heph_store *s, const heph_op *op, json_t *p, const char *kind,
 		heph__bind_str(st, 3, str(p, "title"));
 		heph__bind_str(st, 4, str(p, "body"));
 		heph__bind_str(st, 5, op->hlc);
-		if ((err = heph__step_done(s, st)) || (task && (err = insert_task_row(s, id, p))))
+		if ((err = heph__step_done(s, st)) || (err = extra_node_registers(s, id, p)) ||
+		    (task && (err = insert_task_row(s, id, p))))
 			return err;
 		snprintf(o->created, sizeof o->created, "%s", id);
 		return 0;

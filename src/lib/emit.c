@@ -36,17 +36,12 @@ out:
 
 int heph__field_clock(heph_store *s, const char *node_id, const char *field, char out[HEPH_HLC_LEN + 1])
 {
-	sqlite3_stmt *st = heph__stmt(s,
-		"SELECT coalesce((SELECT hlc FROM clocks WHERE node_id = ?1 AND field = ?2), created_hlc) "
-		"FROM nodes WHERE id = ?1");
-	if (!st)
-		return HEPH_ERROR;
-	heph__bind_str(st, 1, node_id);
-	heph__bind_str(st, 2, field);
+	const heph_field *f = heph__field_find(0, field);
+	char base[HEPH_HLC_LEN + 1];
+	if (!f)
+		f = heph__field_find(1, field);
 	out[0] = '\0';
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		snprintf(out, HEPH_HLC_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, "reading a clock");
+	if (!f)
+		return heph_error_set(HEPH_EINVALID, "unknown field \"%.40s\"", field);
+	return heph__register_clock(s, node_id, f, out, base);
 }

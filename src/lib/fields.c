@@ -11,6 +11,7 @@
 
 #define TEXT_MAX (1 << 20)   /* bytes in a title or body */
 #define RRULE_MAX 1024
+#define ALIASES_MAX (16 << 10)
 
 static int one_of(const char *s, const char *const *set)
 {
@@ -149,27 +150,49 @@ static int check_rrule(const char *field, const json_t *v)
 	return 0;
 }
 
+/* Aliases: other names of a node, one per line (migration 2). */
+static int check_aliases(const char *field, const json_t *v)
+{
+	if (want_string(field, v))
+		return HEPH_EINVALID;
+	if (json_string_length(v) > ALIASES_MAX)
+		return heph_error_set(HEPH_ETOOBIG, "field \"%s\" is over %d bytes", field, ALIASES_MAX);
+	for (const char *p = json_string_value(v); *p; p++)
+		if ((unsigned char)*p < 0x20 && *p != '\n')
+			return heph_error_set(HEPH_EINVALID, "field \"%s\": aliases are lines of text", field);
+	return 0;
+}
+
 static const heph_field node_fields[] = {
 	{ "title", 0, 0, "SELECT title FROM nodes WHERE id = ?1",
-	  "UPDATE nodes SET title = ?2 WHERE id = ?1", check_title },
+	  "UPDATE nodes SET title = ?2 WHERE id = ?1", check_title, NULL },
 	{ "body", 0, 0, "SELECT body FROM nodes WHERE id = ?1",
-	  "UPDATE nodes SET body = ?2 WHERE id = ?1", check_text },
-	{ NULL, 0, 0, NULL, NULL, NULL },
+	  "UPDATE nodes SET body = ?2 WHERE id = ?1", check_text, NULL },
+	{ "aliases", 0, 0, "SELECT aliases FROM nodes WHERE id = ?1",
+	  "UPDATE nodes SET aliases = ?2 WHERE id = ?1", check_aliases, NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
 
 static const heph_field task_fields[] = {
 	{ "state", 1, 0, "SELECT state FROM tasks WHERE node_id = ?1",
-	  "UPDATE tasks SET state = ?2 WHERE node_id = ?1", check_state },
+	  "UPDATE tasks SET state = ?2 WHERE node_id = ?1", check_state, "outstanding" },
 	{ "attention", 1, 0, "SELECT attention FROM tasks WHERE node_id = ?1",
-	  "UPDATE tasks SET attention = ?2 WHERE node_id = ?1", check_attention },
+	  "UPDATE tasks SET attention = ?2 WHERE node_id = ?1", check_attention, "white" },
 	{ "do_date", 1, 1, "SELECT do_date FROM tasks WHERE node_id = ?1",
-	  "UPDATE tasks SET do_date = ?2 WHERE node_id = ?1", check_date },
+	  "UPDATE tasks SET do_date = ?2 WHERE node_id = ?1", check_date, NULL },
 	{ "late_on", 1, 1, "SELECT late_on FROM tasks WHERE node_id = ?1",
-	  "UPDATE tasks SET late_on = ?2 WHERE node_id = ?1", check_date },
+	  "UPDATE tasks SET late_on = ?2 WHERE node_id = ?1", check_date, NULL },
 	{ "recurrence", 1, 1, "SELECT recurrence FROM tasks WHERE node_id = ?1",
-	  "UPDATE tasks SET recurrence = ?2 WHERE node_id = ?1", check_rrule },
-	{ NULL, 0, 0, NULL, NULL, NULL },
+	  "UPDATE tasks SET recurrence = ?2 WHERE node_id = ?1", check_rrule, NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
+
+int heph__field_is_default(const heph_field *f, const char *v)
+{
+	if (f->nullable)
+		return v == NULL;
+	return v && strcmp(v, f->dflt ? f->dflt : "") == 0;
+}
 
 const heph_field *heph__fields(int task) { return task ? task_fields : node_fields; }
 

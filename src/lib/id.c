@@ -2,6 +2,7 @@
 #include "heph/id.h"
 
 #include <errno.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -50,6 +51,15 @@ void heph_id_derived(int64_t ms, const char *tag, char out[HEPH_ID_LEN + 1])
 	size_t n = strlen(tag);
 	memcpy(rnd, tag, n < sizeof rnd ? n : sizeof rnd);
 	encode(ms, rnd, out);
+}
+
+void heph_id_hashed(int64_t ms, const char *text, char out[HEPH_ID_LEN + 1])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	if (!EVP_Digest(text, strlen(text), md, &len, EVP_sha256(), NULL) || len < 10)
+		abort(); /* SHA-256 of a string in memory cannot fail */
+	encode(ms, md, out);
 }
 
 static int digit(char c)

@@ -106,7 +106,19 @@ typedef struct heph_field {
 	const char *select_sql;  /* ?1 = node id -> the current value */
 	const char *update_sql;  /* ?1 = node id, ?2 = value */
 	int (*check)(const char *field, const json_t *v); /* 0 or HEPH_EINVALID */
+	const char *dflt;        /* what a create that does not carry it leaves; NULL: "" (or SQL NULL if nullable) */
 } heph_field;
+
+/* Whether v (NULL for SQL NULL) is the value a create leaves in f when it
+ * does not carry f. Such a register, with no clocks row, was never written:
+ * its clock is "" (before every HLC), not its node's creation. */
+int heph__field_is_default(const heph_field *f, const char *v);
+
+/* The clock (and base) of register f of node id: its clocks row; else ""
+ * when it holds its default, else the node's created_hlc. Both "" when the
+ * node does not exist. */
+int heph__register_clock(heph_store *s, const char *id, const heph_field *f, char clock[HEPH_HLC_LEN + 1],
+			 char base[HEPH_HLC_LEN + 1]);
 
 /* The registers of node.set (task = 0) or task.set (task = 1), terminated by
  * an entry with name NULL. */

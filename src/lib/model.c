@@ -3,7 +3,10 @@
  * rest, exactly as it will on every other replica. */
 #include "rpc_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "body.h"
 
 int heph__link_add(heph_store *s, const char *src, const char *dst, const char *type,
 		   char id_out[HEPH_ID_LEN + 1])
@@ -109,12 +112,65 @@ int heph__set_fields(heph_store *s, const char *id, int task, json_t *fields)
 	return heph__emit(s, task ? "task.set" : "node.set", payload, NULL);
 }
 
+int heph__set_body_ex(heph_store *s, const char *node_id, const char *body, json_t *unresolved)
+{
+	char *text = NULL;
+	int err, same = 0;
+	if ((err = heph__body_prepare(s, body, &text, unresolved)))
+		return err;
+	sqlite3_stmt *st = heph__stmt(s, "SELECT body = ?2 FROM nodes WHERE id = ?1");
+	if (!st) {
+		free(text);
+		return HEPH_ERROR;
+	}
+	heph__bind_str(st, 1, node_id);
+	heph__bind_str(st, 2, text);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		same = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	/* An unchanged body makes no op, but its index is still checked: that is
+	 * how a link lost to concurrent edits comes back. */
+	if (!same) {
+		json_t *fields = json_pack("{s:s}", "body", text);
+		err = heph__set_fields(s, node_id, 0, fields);
+		json_decref(fields);
+	}
+	if (!err)
+		err = heph__body_index(s, node_id, text);
+	free(text);
+	return err;
+}
+
+int heph__set_body(heph_store *s, const char *node_id, const char *body)
+{
+	return heph__set_body_ex(s, node_id, body, NULL);
+}
+
+int heph__node_create(heph_store *s, const char *id, const char *kind, const char *title, const char *body,
+		      json_t *unresolved)
+{
+	char *text = NULL;
+	int err;
+	if ((err = heph__body_prepare(s, body ? body : "", &text, unresolved)))
+		return err;
+	/* No empty body in the op: a second create of the same id (a journal
+	 * opened on two devices) must not overwrite what the first one wrote. */
+	json_t *payload = json_pack("{s:s, s:s, s:s}", "node_id", id, "kind", kind, "title", title ? title : "");
+	if (text[0])
+		json_object_set_new(payload, "body", json_string(text));
+	err = heph__emit(s, "node.create", payload, NULL);
+	if (!err && text[0])
+		err = heph__body_index(s, id, text);
+	free(text);
+	return err;
+}
+
 int heph__task_create(heph_store *s, json_t *fields, const char *project_id, char id_out[HEPH_ID_LEN + 1])
 {
 	char doc[HEPH_ID_LEN + 1];
 	json_t *payload = json_deep_copy(fields);
 	const char *title = json_string_value(json_object_get(fields, "title"));
-	json_t *body = json_object_get(fields, "body");
+	const char *body = json_string_value(json_object_get(fields, "body"));
 	int err;
 
 	heph__new_id(s, id_out);
@@ -124,10 +180,7 @@ int heph__task_create(heph_store *s, json_t *fields, const char *project_id, cha
 	if ((err = heph__emit(s, "task.create", payload, NULL)))
 		return err;
 	/* The context doc holds the task's description and checklist. */
-	payload = json_pack("{s:s, s:s, s:s}", "node_id", doc, "kind", "doc", "title", title ? title : "");
-	if (json_is_string(body))
-		json_object_set(payload, "body", body);
-	if ((err = heph__emit(s, "node.create", payload, NULL)) ||
+	if ((err = heph__node_create(s, doc, "doc", title, body, NULL)) ||
 	    (err = heph__link_add(s, id_out, doc, "canonical-context", NULL)))
 		return err;
 	if (project_id)

@@ -310,11 +310,15 @@ int heph__project_subtree(heph_store *s, const char *id, json_t **out)
 
 int heph__links_json(heph_store *s, const char *id, int dir, json_t **out)
 {
+	/* A wiki link is shown only while its source's body names its target:
+	 * after concurrent edits of one body the index may briefly hold a link
+	 * the winning text dropped (see docs/explanation/wiki-links.md). */
 	sqlite3_stmt *st = heph__stmt(s, dir == 0
 		? "SELECT l.id, l.src, l.dst, l.type, o.title, o.kind FROM links l LEFT JOIN nodes o ON o.id = l.dst "
-		  "WHERE l.src = ?1 ORDER BY l.type, l.hlc"
+		  "WHERE l.src = ?1 AND (l.type <> 'wiki' OR instr((SELECT body FROM nodes WHERE id = ?1), l.dst) > 0) "
+		  "ORDER BY l.type, l.hlc"
 		: "SELECT l.id, l.src, l.dst, l.type, o.title, o.kind FROM links l LEFT JOIN nodes o ON o.id = l.src "
-		  "WHERE l.dst = ?1 ORDER BY l.type, l.hlc");
+		  "WHERE l.dst = ?1 AND (l.type <> 'wiki' OR instr(o.body, l.dst) > 0) ORDER BY l.type, l.hlc");
 	json_t *arr = json_array();
 	int rc;
 	if (!st) {

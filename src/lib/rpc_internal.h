@@ -94,6 +94,19 @@ void heph__hlc_time(const char *hlc, char out[32]);
 int heph__task_create(heph_store *s, json_t *fields, const char *project_id,
 		      char id_out[HEPH_ID_LEN + 1]);
 
+/* Write a node's body: names in wiki links become ids, a node.set is
+ * emitted when the text changed, and the node's `wiki` and `tag` links are
+ * brought in step with the body (body.h). Every body write goes through
+ * here. _ex appends the wiki targets it could not resolve to unresolved
+ * (may be NULL) as {"target", "reason"}. */
+int heph__set_body(heph_store *s, const char *node_id, const char *body);
+int heph__set_body_ex(heph_store *s, const char *node_id, const char *body, json_t *unresolved);
+
+/* Create a node of kind with id, title and body (NULL: empty), the body
+ * prepared and indexed as heph__set_body() does. */
+int heph__node_create(heph_store *s, const char *id, const char *kind, const char *title, const char *body,
+		      json_t *unresolved);
+
 /* Emit task.set/node.set for the given fields, each with its base clock. */
 int heph__set_fields(heph_store *s, const char *id, int task, json_t *fields);
 
@@ -109,6 +122,15 @@ int heph__link_add(heph_store *s, const char *src, const char *dst, const char *
 int heph__link_remove(heph_store *s, const char *src, const char *dst, const char *type,
 		      int *removed);
 
+/* ---- docs, tags (rpc_docs.c) ---- */
+
+/* The names of the tags of a node (for a task, its context doc's too). */
+json_t *heph__node_tags(heph_store *s, const char *id);
+
+/* Link a task to the tag nodes of names (a JSON array of strings; "#x" and
+ * "x" alike), creating them as needed; links it already has are kept. */
+int heph__tag_task(heph_store *s, const char *task_id, const json_t *names);
+
 /* ---- handlers ---- */
 
 #define HEPH_RPC_HANDLER(name) int name(heph_rpc_env *env, json_t *params, json_t **result)
@@ -123,6 +145,10 @@ HEPH_RPC_HANDLER(heph__rpc_node_remove);
 HEPH_RPC_HANDLER(heph__rpc_project_add);
 HEPH_RPC_HANDLER(heph__rpc_project_list);
 HEPH_RPC_HANDLER(heph__rpc_doc_create);
+HEPH_RPC_HANDLER(heph__rpc_doc_edit);
+HEPH_RPC_HANDLER(heph__rpc_node_aliases);
+HEPH_RPC_HANDLER(heph__rpc_journal_open);
+HEPH_RPC_HANDLER(heph__rpc_tag_list);
 HEPH_RPC_HANDLER(heph__rpc_link_add);
 HEPH_RPC_HANDLER(heph__rpc_link_remove);
 HEPH_RPC_HANDLER(heph__rpc_link_list);

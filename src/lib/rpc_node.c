@@ -2,8 +2,11 @@
 #include "rpc_internal.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "body.h"
 
 static int one_line(const char *what, const char *t)
 {
@@ -83,6 +86,11 @@ HEPH_RPC_HANDLER(heph__rpc_node_get)
 	}
 	json_object_set_new(o, "links", links);
 	json_object_set_new(o, "backlinks", back);
+	json_object_set_new(o, "aliases", heph__aliases_json(s, id));
+	json_object_set_new(o, "tags", heph__node_tags(s, id));
+	char *shown = heph__body_expand(s, json_string_value(json_object_get(o, "body")));
+	json_object_set_new(o, "body_expanded", json_string(shown));
+	free(shown);
 	*result = o;
 	return 0;
 }
@@ -148,25 +156,6 @@ HEPH_RPC_HANDLER(heph__rpc_project_list)
 {
 	(void)params;
 	return heph__project_tree(env->store, result);
-}
-
-HEPH_RPC_HANDLER(heph__rpc_doc_create)
-{
-	heph_store *s = env->store;
-	const char *title, *body;
-	char id[HEPH_ID_LEN + 1];
-	int err;
-	if ((err = heph__p_str(params, "title", 1, &title)) || (err = one_line("a title", title)) ||
-	    (err = heph__p_str(params, "body", 0, &body)))
-		return err;
-	heph__new_id(s, id);
-	if ((err = heph__emit(s, "node.create",
-			      json_pack("{s:s, s:s, s:s, s:s}", "node_id", id, "kind", "doc", "title", title, "body",
-					body ? body : ""),
-			      NULL)))
-		return err;
-	*result = json_pack("{s:s}", "node_id", id);
-	return 0;
 }
 
 static int link_params(heph_store *s, const json_t *params, char src[HEPH_ID_LEN + 1],

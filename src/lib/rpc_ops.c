@@ -205,8 +205,21 @@ HEPH_RPC_HANDLER(heph__rpc_conflicts_resolve)
 			return heph_error_set(HEPH_ECONFLICT, "this version cannot write field \"%s\"", field);
 		}
 		json_t *fields = json_pack("{s:O}", field, json_object_get(c, "other"));
-		err = heph__set_fields(s, node, task, fields);
+		if (!task && strcmp(field, "body") == 0 && json_is_string(json_object_get(c, "other")))
+			err = heph__set_body(s, node, json_string_value(json_object_get(c, "other")));
+		else
+			err = heph__set_fields(s, node, task, fields);
 		json_decref(fields);
+		if (err) {
+			json_decref(c);
+			return err;
+		}
+	} else if (strcmp(field, "body") == 0) {
+		/* The shown body stays; its links may have lost to the concurrent
+		 * edit, so bring them back in step. */
+		json_t *cur = current_value(s, node, field);
+		err = json_is_string(cur) ? heph__set_body(s, node, json_string_value(cur)) : 0;
+		json_decref(cur);
 		if (err) {
 			json_decref(c);
 			return err;
@@ -254,7 +267,7 @@ static int hash_query(heph_store *s, EVP_MD_CTX *md, const char *sql)
 HEPH_RPC_HANDLER(heph__rpc_digest)
 {
 	static const char *const parts[] = {
-		"SELECT id, kind, title, body, created_hlc, updated_hlc, tombstone_hlc, parent_id FROM nodes ORDER BY id",
+		"SELECT id, kind, title, body, aliases, created_hlc, updated_hlc, tombstone_hlc, parent_id FROM nodes ORDER BY id",
 		"SELECT node_id, state, attention, do_date, late_on, recurrence, context_id, project_id, created_hlc, deleted FROM tasks ORDER BY node_id",
 		"SELECT id, src, dst, type, hlc FROM links ORDER BY id",
 		"SELECT link_id FROM link_tombs ORDER BY link_id",

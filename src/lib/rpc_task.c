@@ -1,5 +1,6 @@
 /* rpc_task.c — task methods: create, list, done, drop, edit. */
 #include "rpc_internal.h"
+#include "body.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -82,6 +83,17 @@ HEPH_RPC_HANDLER(heph__rpc_task_create)
 		json_object_del(fields, "late_on");
 	if ((err = heph__task_create(s, fields, project[0] ? project : NULL, id)))
 		goto out;
+	const json_t *tags = json_object_get(params, "tags");
+	if (json_is_string(tags)) {
+		json_t *one = json_pack("[O]", tags);
+		err = heph__tag_task(s, id, one);
+		json_decref(one);
+	} else if (tags && !json_is_null(tags)) {
+		err = json_is_array(tags) ? heph__tag_task(s, id, tags)
+					  : heph_error_set(HEPH_EINVALID, "parameter \"tags\" must be an array of strings");
+	}
+	if (err)
+		goto out;
 	*result = json_pack("{s:s}", "node_id", id);
 out:
 	json_decref(fields);
@@ -97,7 +109,12 @@ HEPH_RPC_HANDLER(heph__rpc_task_list)
 	json_t *sub = NULL;
 	char *arg = NULL;
 
-	if ((err = heph__p_str(params, "project", 0, &ref)) || (err = heph__p_bool(params, "all", 0, &all)))
+	const char *tag;
+	char tag_id[HEPH_ID_LEN + 1], tag_name[HEPH_TAG_MAX + 1];
+	if ((err = heph__p_str(params, "project", 0, &ref)) || (err = heph__p_bool(params, "all", 0, &all)) ||
+	    (err = heph__p_str(params, "tag", 0, &tag)))
+		return err;
+	if (tag && ((err = heph__tag_name(tag, tag_name)) || (err = heph__tag_node(s, tag_name, 0, tag_id))))
 		return err;
 	if (ref) {
 		if ((err = heph__resolve(s, ref, HEPH_K_PROJECT, project)) ||
@@ -111,7 +128,17 @@ HEPH_RPC_HANDLER(heph__rpc_task_list)
 			   : "t.state = 'outstanding' AND t.deleted = 0 "
 			     "AND t.project_id IN (SELECT value FROM json_each(?2))")
 		    : (all ? "t.deleted = 0" : "t.state = 'outstanding' AND t.deleted = 0");
+	char *tagged = NULL;
+	if (tag) {
+		/* tag_id is a ULID read from the database: safe to splice */
+		if (asprintf(&tagged, "%s AND (t.node_id IN (SELECT src FROM links WHERE dst = '%s' AND type = 'tag') "
+				      "OR t.context_id IN (SELECT src FROM links WHERE dst = '%s' AND type = 'tag'))",
+			     where, tag_id, tag_id) < 0)
+			abort();
+		where = tagged;
+	}
 	err = heph__task_query(s, where, arg, 0, result);
+	free(tagged);
 	free(arg);
 	return err;
 }

@@ -21,6 +21,9 @@
  *               as received; seq is local arrival order
  *   deferred    ops waiting for a node to exist
  *   conflicts   losing values from concurrent writes of other devices
+ *
+ * Later migrations:
+ *   2  nodes.aliases (an LWW register: other names, one per line)
  */
 #include "internal.h"
 
@@ -110,6 +113,11 @@ static const struct migration migrations[] = {
 	  "  resolved INTEGER NOT NULL DEFAULT 0,"
 	  "  UNIQUE(node_id, field, loser_hlc));",
 	  init_origin },
+	/* 2: aliases, a node register of other names, one per line; the partial
+	 * index finds the few nodes that have any when a [[Name]] is resolved */
+	{ "ALTER TABLE nodes ADD COLUMN aliases TEXT NOT NULL DEFAULT '';"
+	  "CREATE INDEX nodes_aliased ON nodes(id) WHERE aliases <> '';",
+	  NULL },
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

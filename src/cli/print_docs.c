@@ -1,0 +1,60 @@
+/* print_docs.c — human output for docs, journals, aliases and tags. */
+#include "cli.h"
+
+#include <string.h>
+
+static const char *str(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	return v ? v : "";
+}
+
+/* Wiki links that resolved to nothing or to several nodes stay text; say so
+ * on standard error, so that output stays the id alone. */
+void print_unresolved(struct cli *cli, json_t *r)
+{
+	size_t i;
+	json_t *u;
+	(void)cli;
+	json_array_foreach(json_object_get(r, "unresolved"), i, u) {
+		const char *why = str(u, "reason");
+		fprintf(stderr, "heph: note: [[%s]] %s; left as text%s\n", str(u, "target"),
+			strcmp(why, "ambiguous") == 0 ? "matches several nodes" : "matches no node",
+			strcmp(why, "ambiguous") == 0 ? " (write [[ID|name]])" : "");
+	}
+}
+
+void print_doc_change(struct cli *cli, json_t *r)
+{
+	fprintf(cli->out, "%s\n", str(r, "node_id"));
+	print_unresolved(cli, r);
+}
+
+void print_journal(struct cli *cli, json_t *r)
+{
+	const char *body = str(r, "body_expanded")[0] ? str(r, "body_expanded") : str(r, "body");
+	fprintf(cli->out, "# %s%s\n", str(r, "title"), json_is_true(json_object_get(r, "created")) ? " (new)" : "");
+	if (body[0])
+		fprintf(cli->out, "\n%s%s", body, body[strlen(body) - 1] == '\n' ? "" : "\n");
+	print_unresolved(cli, r);
+}
+
+void print_aliases(struct cli *cli, json_t *r)
+{
+	size_t i;
+	json_t *a;
+	json_t *list = json_object_get(r, "aliases");
+	if (json_array_size(list) == 0)
+		fprintf(cli->out, "no aliases\n");
+	json_array_foreach(list, i, a) fprintf(cli->out, "%s\n", json_string_value(a));
+}
+
+void print_tags(struct cli *cli, json_t *r)
+{
+	size_t i;
+	json_t *t;
+	if (json_array_size(r) == 0)
+		fprintf(cli->out, "no tags\n");
+	json_array_foreach(r, i, t) fprintf(cli->out, "#%-24s %lld\n", str(t, "name"),
+					    (long long)json_integer_value(json_object_get(t, "count")));
+}
