@@ -42,6 +42,7 @@ struct heph_store {
 	int hlc_dirty;                     /* hlc must be written back at commit */
 	int64_t woken;                     /* deferred ops applied by wake-ups, for stats */
 	int any_deferred;                  /* -1 unknown, else whether deferred has rows */
+	int wal_frames;                    /* frames in the WAL after our last commit */
 	struct stmt_slot cache[HEPH_STMT_CACHE];
 };
 
@@ -65,6 +66,18 @@ void heph__bind_str(sqlite3_stmt *st, int i, const char *v);
 
 /* Column text as a malloc'd string; NULL for SQL NULL. */
 char *heph__col_dup(sqlite3_stmt *st, int i);
+
+/* ---- SHA-256 (sha256.c) ---- */
+typedef struct heph_sha256 {
+	uint32_t h[8];            /* chaining state */
+	uint64_t len;             /* bytes hashed so far */
+	unsigned char buf[64];    /* a partial block */
+	size_t used;              /* bytes in buf */
+} heph_sha256;
+
+void heph__sha256_init(heph_sha256 *c);
+void heph__sha256_update(heph_sha256 *c, const void *data, size_t n);
+void heph__sha256_final(heph_sha256 *c, unsigned char out[32]);
 
 /* ---- migrations (schema.c) ---- */
 int heph__migrate(heph_store *s);

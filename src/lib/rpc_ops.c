@@ -1,7 +1,6 @@
 /* rpc_ops.c — the op-log, conflicts and the state digest. */
 #include "rpc_internal.h"
 
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -242,7 +241,7 @@ HEPH_RPC_HANDLER(heph__rpc_conflicts_resolve)
 
 /* ---- digest ---- */
 
-static int hash_query(heph_store *s, EVP_MD_CTX *md, const char *sql)
+static int hash_query(heph_store *s, heph_sha256 *md, const char *sql)
 {
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
@@ -254,13 +253,13 @@ static int hash_query(heph_store *s, EVP_MD_CTX *md, const char *sql)
 			/* length-prefixed, NULL distinct from "" */
 			const unsigned char *t = sqlite3_column_text(st, i);
 			int n = t ? sqlite3_column_bytes(st, i) : -1;
-			EVP_DigestUpdate(md, &n, sizeof n);
+			heph__sha256_update(md, &n, sizeof n);
 			if (t)
-				EVP_DigestUpdate(md, t, (size_t)n);
+				heph__sha256_update(md, t, (size_t)n);
 		}
 	}
 	sqlite3_finalize(st);
-	EVP_DigestUpdate(md, "|", 1);
+	heph__sha256_update(md, "|", 1);
 	return rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, "digest");
 }
 
@@ -273,27 +272,24 @@ HEPH_RPC_HANDLER(heph__rpc_digest)
 		"SELECT link_id FROM link_tombs ORDER BY link_id",
 		"SELECT op_id FROM oplog WHERE status = 0 ORDER BY op_id",
 	};
-	unsigned char out[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-	char hex[2 * EVP_MAX_MD_SIZE + 1];
+	unsigned char out[32];
+	char hex[2 * sizeof out + 1];
 	int err = 0;
+	heph_sha256 md;
 	(void)params;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL))
-		abort();
+	heph__sha256_init(&md);
 	/* One read transaction, so the parts agree with each other. */
 	if ((err = heph__exec(env->store, "BEGIN")))
 		goto out;
 	for (size_t i = 0; i < sizeof parts / sizeof parts[0] && !err; i++)
-		err = hash_query(env->store, md, parts[i]);
+		err = hash_query(env->store, &md, parts[i]);
 	heph__exec(env->store, "COMMIT");
 	if (err)
 		goto out;
-	EVP_DigestFinal_ex(md, out, &len);
-	for (unsigned int i = 0; i < len; i++)
+	heph__sha256_final(&md, out);
+	for (size_t i = 0; i < sizeof out; i++)
 		snprintf(hex + 2 * i, 3, "%02x", out[i]);
 	*result = json_pack("{s:s}", "digest", hex);
 out:
-	EVP_MD_CTX_free(md);
 	return err;
 }

@@ -1,5 +1,18 @@
 /* store.c — the connection, its statement cache, transactions and settings.
  *
+ * Checkpoints. A heph command is a short process, and SQLite's habit of
+ * checkpointing and deleting the WAL when the last connection closes cost
+ * every command four fsyncs and the creation and removal of two files (most
+ * of `heph task`). Instead the WAL stays between processes: a connection
+ * checkpoints (TRUNCATE) as it closes only when its own commits left the WAL
+ * at HEPH_WAL_CLOSE_FRAMES frames or more, and a long-lived connection
+ * checkpoints as SQLite would by default, every HEPH_WAL_AUTO_FRAMES. The
+ * WAL is kept small because each new process reads all of it (WAL recovery)
+ * on open when it is the only one attached. With synchronous = NORMAL a
+ * commit is safe against a crash of any process at any point; an operating
+ * system crash or power cut can lose the commits since the last checkpoint
+ * (never corrupt the file). docs/explanation/performance.md has the figures.
+ *
  * Invariants:
  *  - The HLC lives in meta('hlc'). It is read when the outermost transaction
  *    begins (under BEGIN IMMEDIATE, so no other process can move it) and
@@ -13,6 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#define HEPH_WAL_CLOSE_FRAMES 128   /* checkpoint on close past this (512 KiB) */
+#define HEPH_WAL_AUTO_FRAMES 1000   /* SQLite's default auto-checkpoint */
 
 static int64_t real_clock(void *ctx)
 {
@@ -142,6 +158,16 @@ static int load_origin(heph_store *s)
 	return 0;
 }
 
+/* Replaces SQLite's auto-checkpoint hook: the same policy, and it remembers
+ * the size of the WAL for heph_store_close(). */
+static int wal_hook(void *ctx, sqlite3 *db, const char *name, int frames)
+{
+	((heph_store *)ctx)->wal_frames = frames;
+	if (frames >= HEPH_WAL_AUTO_FRAMES)
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return SQLITE_OK;
+}
+
 /* Memory statistics cost a global mutex on every SQLite allocation; we
  * never read them. (Refused, harmlessly, if SQLite is already in use.) */
 static void configure_sqlite(void)
@@ -176,6 +202,10 @@ int heph_store_open(const char *path, const heph_store_opts *opts, heph_store **
 		goto fail;
 	}
 	sqlite3_extended_result_codes(s->db, 0);
+	/* Before anything reads the file: closing must not write to a database
+	 * we refuse (see the checkpoint note at the top). */
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	sqlite3_wal_hook(s->db, wal_hook, s);
 	sqlite3_busy_timeout(s->db, opts && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : 5000);
 
 	/* Check the version before anything can write to the file. */
@@ -188,9 +218,15 @@ int heph_store_open(const char *path, const heph_store_opts *opts, heph_store **
 				     path, version, heph_schema_version());
 		goto fail;
 	}
-	if ((err = heph__exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-				 "PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536")))
+	/* journal_mode is a property of the file, set once when it is created;
+	 * the rest are per connection. secure_delete (on in Debian's build)
+	 * would overwrite every deleted cell with zeros: nothing heph deletes
+	 * is secret, and the op-log keeps every value anyway. */
+	if ((version < heph_schema_version() && (err = heph__exec(s, "PRAGMA journal_mode = WAL"))) ||
+	    (err = heph__exec(s, "PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;"
+				 "PRAGMA cache_size = -65536; PRAGMA secure_delete = OFF")))
 		goto fail;
+
 	if (version < heph_schema_version() && (err = heph__migrate(s)))
 		goto fail;
 	if ((err = load_origin(s)) || (err = heph__replay_unknown(s)))
@@ -209,6 +245,12 @@ void heph_store_close(heph_store *s)
 	for (size_t i = 0; i < HEPH_STMT_CACHE; i++)
 		if (s->cache[i].stmt)
 			sqlite3_finalize(s->cache[i].stmt);
+	if (s->db && s->wal_frames >= HEPH_WAL_CLOSE_FRAMES) {
+		/* Never wait for this: if another connection is reading, the
+		 * checkpoint is left to a later close or to the auto-checkpoint. */
+		sqlite3_busy_timeout(s->db, 0);
+		sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	}
 	if (s->db)
 		sqlite3_close(s->db);
 	free(s->path);

@@ -189,6 +189,87 @@ static void store__settings_are_device_local(void **state)
 	drop_db(path);
 }
 
+static long file_size(const char *path, const char *suffix)
+{
+	char buf[4200];
+	struct stat st;
+	snprintf(buf, sizeof buf, "%s%s", path, suffix);
+	return stat(buf, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* Each heph command is a process of its own: the WAL must neither be
+ * checkpointed by every one of them (fsyncs) nor grow without bound (every
+ * new process reads all of it). */
+static void store__keeps_the_wal_small_across_many_short_sessions(void **state)
+{
+	(void)state;
+	char *path = temp_db();
+	struct fake_clock clk = { T0 };
+	long largest = 0;
+	int kept = 0;
+	for (int i = 0; i < 60; i++) {
+		heph_store *s = open_at(path, &clk, NULL);
+		json_decref(call_ok(s, "task.create", "{\"title\":\"one more\"}"));
+		heph_store_close(s);
+		long wal = file_size(path, "-wal");
+		if (wal > largest)
+			largest = wal;
+		kept += wal > 0;
+		clk.now += 1000;
+	}
+	assert_true(kept > 30);                 /* most closes leave the WAL alone */
+	assert_true(largest < 200 * 4200);      /* and it stays near 128 frames */
+	heph_store *s = open_at(path, &clk, NULL);
+	json_t *all = call_ok(s, "task.list", NULL);
+	assert_int_equal(json_array_size(all), 60);
+	json_decref(all);
+	heph_store_close(s);
+	drop_db(path);
+}
+
+static void sha256__matches_the_standard_vectors(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in;
+		const char *hex;
+	} v[] = {
+		{ "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+		{ "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+		{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+		  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
+	};
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		heph_sha256 c;
+		unsigned char out[32];
+		char hex[65];
+		heph__sha256_init(&c);
+		/* fed one byte at a time, to cross block boundaries */
+		for (const char *p = v[i].in; *p; p++)
+			heph__sha256_update(&c, p, 1);
+		heph__sha256_final(&c, out);
+		for (int k = 0; k < 32; k++)
+			snprintf(hex + 2 * k, 3, "%02x", out[k]);
+		assert_string_equal(hex, v[i].hex);
+	}
+	/* a million 'a's in uneven chunks */
+	heph_sha256 c;
+	unsigned char out[32], chunk[997];
+	char hex[65];
+	memset(chunk, 'a', sizeof chunk);
+	heph__sha256_init(&c);
+	size_t left = 1000000;
+	while (left) {
+		size_t n = left < sizeof chunk ? left : sizeof chunk;
+		heph__sha256_update(&c, chunk, n);
+		left -= n;
+	}
+	heph__sha256_final(&c, out);
+	for (int k = 0; k < 32; k++)
+		snprintf(hex + 2 * k, 3, "%02x", out[k]);
+	assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +279,8 @@ int main(void)
 		cmocka_unit_test(store__migrates_a_version_1_database),
 		cmocka_unit_test(store__creates_a_fresh_database_at_the_current_version),
 		cmocka_unit_test(store__settings_are_device_local),
+		cmocka_unit_test(store__keeps_the_wal_small_across_many_short_sessions),
+		cmocka_unit_test(sha256__matches_the_standard_vectors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
