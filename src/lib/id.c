@@ -1,8 +1,7 @@
 /* id.c — ULIDs: Crockford base32, 48-bit time, 80 random bits. */
-#include "heph/id.h"
+#include "internal.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -55,10 +54,11 @@ void heph_id_derived(int64_t ms, const char *tag, char out[HEPH_ID_LEN + 1])
 
 void heph_id_hashed(int64_t ms, const char *text, char out[HEPH_ID_LEN + 1])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-	if (!EVP_Digest(text, strlen(text), md, &len, EVP_sha256(), NULL) || len < 10)
-		abort(); /* SHA-256 of a string in memory cannot fail */
+	unsigned char md[32];
+	heph_sha256 c;
+	heph__sha256_init(&c);
+	heph__sha256_update(&c, text, strlen(text));
+	heph__sha256_final(&c, md);
 	encode(ms, md, out);
 }
 
