@@ -58,3 +58,39 @@ void print_tags(struct cli *cli, json_t *r)
 	json_array_foreach(r, i, t) fprintf(cli->out, "#%-24s %lld\n", str(t, "name"),
 					    (long long)json_integer_value(json_object_get(t, "count")));
 }
+
+void print_search(struct cli *cli, json_t *r)
+{
+	size_t i;
+	json_t *h;
+	if (json_array_size(r) == 0) {
+		fprintf(cli->out, "no matches\n");
+		return;
+	}
+	json_array_foreach(r, i, h) {
+		const char *sid = str(h, "short_id");
+		const char *state = str(h, "state");
+		fprintf(cli->out, "%s%-10s%s %-7s %s%s%s%s\n", cli->color ? "\033[2m" : "", sid[0] ? sid : str(h, "node_id"),
+			cli->color ? "\033[0m" : "", str(h, "kind"), state[0] && strcmp(state, "outstanding") != 0 ? "[" : "",
+			state[0] && strcmp(state, "outstanding") != 0 ? state : "",
+			state[0] && strcmp(state, "outstanding") != 0 ? "] " : "", str(h, "title"));
+		/* the snippet on one line, its matches in bold on a terminal */
+		fputs("           ", cli->out);
+		int bold = 0;
+		for (const char *p = str(h, "snippet"); *p; p++) {
+			if (p[0] == '*' && p[1] == '*') {
+				if (cli->color)
+					fputs(bold ? "\033[0m" : "\033[1m", cli->out);
+				else
+					fputs("**", cli->out);
+				bold = !bold;
+				p++;
+			} else {
+				fputc(*p == '\n' || *p == '\r' || *p == '\t' ? ' ' : *p, cli->out);
+			}
+		}
+		if (bold && cli->color)
+			fputs("\033[0m", cli->out);
+		fputc('\n', cli->out);
+	}
+}

@@ -59,6 +59,13 @@ static const struct opt alias_opts[] = {
 	{ NULL, 0, NULL, NULL, NULL },
 };
 
+static const struct opt search_opts[] = {
+	{ "kind", OPT_STR, NULL, "K", "only nodes of kind K (task, doc, journal, project, tag)" },
+	{ "limit", OPT_INT, NULL, "N", "at most N results (default 20)" },
+	{ "raw", OPT_FLAG, NULL, NULL, "QUERY is FTS5 syntax: AND OR NOT \"phrase\" NEAR() title:" },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
 static const struct opt conflicts_opts[] = {
 	{ "all", OPT_FLAG, NULL, NULL, "include resolved conflicts" },
 	{ NULL, 0, NULL, NULL, NULL },
@@ -101,6 +108,10 @@ const struct verb heph_cli_verbs[] = {
 	{ "alias", "ID [--add NAME]... [--rm NAME]...", "a node's aliases: other names [[links]] resolve",
 	  "node.aliases", ARGS("id"), alias_opts, print_aliases, NULL, NULL, 0 },
 	{ "tags", "", "tags and how many nodes carry each", "tag.list", NULL, NULL, print_tags, NULL, NULL, 0 },
+	{ "search", "QUERY... [--kind K] [--limit N] [--raw]", "full-text search of titles and bodies",
+	  "search", ARGS("*query"), search_opts, print_search, NULL,
+	  "Every word must occur (case and accents ignored); word* matches a prefix. Best matches\n"
+	  "first; a hit in a task's context doc shows the task.", 0 },
 	{ "link add", "SRC DST TYPE", "link two nodes (TYPE is any lower-case word)", "link.add",
 	  ARGS("src", "dst", "type"), NULL, print_link_change, NULL,
 	  "in-project (task to project) and parent (project to project) replace the previous link;\n"

@@ -149,6 +149,7 @@ HEPH_RPC_HANDLER(heph__rpc_doc_edit);
 HEPH_RPC_HANDLER(heph__rpc_node_aliases);
 HEPH_RPC_HANDLER(heph__rpc_journal_open);
 HEPH_RPC_HANDLER(heph__rpc_tag_list);
+HEPH_RPC_HANDLER(heph__rpc_search);
 HEPH_RPC_HANDLER(heph__rpc_link_add);
 HEPH_RPC_HANDLER(heph__rpc_link_remove);
 HEPH_RPC_HANDLER(heph__rpc_link_list);

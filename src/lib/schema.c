@@ -24,6 +24,8 @@
  *
  * Later migrations:
  *   2  nodes.aliases (an LWW register: other names, one per line)
+ *   3  search (FTS5 over live nodes' title and body), search_ids, and the
+ *      triggers on nodes that keep them in step
  */
 #include "internal.h"
 
@@ -117,6 +119,30 @@ static const struct migration migrations[] = {
 	 * index finds the few nodes that have any when a [[Name]] is resolved */
 	{ "ALTER TABLE nodes ADD COLUMN aliases TEXT NOT NULL DEFAULT '';"
 	  "CREATE INDEX nodes_aliased ON nodes(id) WHERE aliases <> '';",
+	  NULL },
+	/* 3: full-text search over the titles and bodies of live nodes, kept in
+	 * step by triggers so that every applied op (local or synced) updates
+	 * it without the engine knowing. search_ids gives each node a stable
+	 * integer key for the FTS5 rowid (nodes' own rowid may change on VACUUM). */
+	{ "CREATE TABLE search_ids (rid INTEGER PRIMARY KEY, node_id TEXT NOT NULL UNIQUE);"
+	  "CREATE VIRTUAL TABLE search USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 2');"
+	  "INSERT INTO search_ids(node_id) SELECT id FROM nodes ORDER BY id;"
+	  "INSERT INTO search(rowid, title, body) SELECT m.rid, n.title, n.body FROM search_ids m "
+	  "  JOIN nodes n ON n.id = m.node_id WHERE n.tombstone_hlc IS NULL;"
+	  "CREATE TRIGGER search_node_insert AFTER INSERT ON nodes BEGIN"
+	  "  INSERT OR IGNORE INTO search_ids(node_id) VALUES (new.id);"
+	  "  INSERT INTO search(rowid, title, body) SELECT rid, new.title, new.body FROM search_ids"
+	  "    WHERE node_id = new.id AND new.tombstone_hlc IS NULL;"
+	  "END;"
+	  "CREATE TRIGGER search_node_update AFTER UPDATE OF title, body, tombstone_hlc ON nodes BEGIN"
+	  "  DELETE FROM search WHERE rowid = (SELECT rid FROM search_ids WHERE node_id = old.id);"
+	  "  INSERT INTO search(rowid, title, body) SELECT rid, new.title, new.body FROM search_ids"
+	  "    WHERE node_id = new.id AND new.tombstone_hlc IS NULL;"
+	  "END;"
+	  "CREATE TRIGGER search_node_delete AFTER DELETE ON nodes BEGIN"
+	  "  DELETE FROM search WHERE rowid = (SELECT rid FROM search_ids WHERE node_id = old.id);"
+	  "  DELETE FROM search_ids WHERE node_id = old.id;"
+	  "END;",
 	  NULL },
 };
 
