@@ -95,5 +95,6 @@ void print_search(struct cli *cli, json_t *r);
 int cmd_ops(struct cli *cli, int argc, char **argv);
 int cmd_apply(struct cli *cli, int argc, char **argv);
 int cmd_call(struct cli *cli, int argc, char **argv);
+int cmd_undo(struct cli *cli, int argc, char **argv); /* cmd_undo.c */
 
 #endif

@@ -131,6 +131,12 @@ const struct verb heph_cli_verbs[] = {
 	  resolve_opts, print_conflict_resolved, NULL,
 	  "mine is the value written on this device when exactly one side was, else the value shown now;\n"
 	  "theirs is the other one. Keeping a value that is not shown writes it again.", 0 },
+	{ "undo", "[--list [--limit N]] [--dry-run]", "reverse the last change made on this device", NULL, NULL, NULL,
+	  NULL, cmd_undo,
+	  "Undo writes new ops that reverse the change, so it reaches other devices like any edit.\n"
+	  "A value changed since (here or on another device) is left alone and reported; a deleted\n"
+	  "node comes back as a copy under a new id. --list shows recent changes and what undo\n"
+	  "would do; --dry-run only says it. Undoing an undo is not offered.", 0 },
 	{ "call", "METHOD [PARAMS-JSON]", "call any JSON-RPC method and print its result as JSON", NULL, NULL, NULL,
 	  NULL, cmd_call, "heph call rpc.methods lists the methods; see docs/reference/rpc.md.", 0 },
 	{ "digest", "", "a hash of the replicated state; equal on replicas holding the same ops", "digest", NULL, NULL,

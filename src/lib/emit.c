@@ -13,6 +13,7 @@ void heph__new_id(heph_store *s, char out[HEPH_ID_LEN + 1])
 int heph__emit(heph_store *s, const char *type, json_t *payload, char *op_id_out)
 {
 	heph_op op;
+	json_t *before = NULL;
 	int err;
 	assert(s->depth > 0 && "local changes happen inside a transaction");
 	memset(&op, 0, sizeof op);
@@ -25,11 +26,13 @@ int heph__emit(heph_store *s, const char *type, json_t *payload, char *op_id_out
 	memcpy(op.origin, s->origin, sizeof op.origin);
 	snprintf(op.type, sizeof op.type, "%s", type);
 	heph__new_id(s, op.op_id);
-	if ((err = heph__apply_op(s, &op, 1, NULL)))
+	before = heph__undo_before(s, type, payload);
+	if ((err = heph__apply_op(s, &op, 1, NULL)) || (err = heph__undo_note(s, op.op_id, before)))
 		goto out;
 	if (op_id_out)
 		memcpy(op_id_out, op.op_id, HEPH_ID_LEN + 1);
 out:
+	json_decref(before);
 	json_decref(payload);
 	return err;
 }

@@ -43,6 +43,8 @@ struct heph_store {
 	int64_t woken;                     /* deferred ops applied by wake-ups, for stats */
 	int any_deferred;                  /* -1 unknown, else whether deferred has rows */
 	int wal_frames;                    /* frames in the WAL after our last commit */
+	int64_t change_first, change_last; /* seqs of this transaction's local ops, for undo (0: none) */
+	int64_t change_undoes;             /* the change this transaction reverses, or 0 */
 	struct stmt_slot cache[HEPH_STMT_CACHE];
 };
 
@@ -108,6 +110,21 @@ void heph__new_id(heph_store *s, char out[HEPH_ID_LEN + 1]);
  * `base` a local write records. "" if the node does not exist. */
 int heph__field_clock(heph_store *s, const char *node_id, const char *field,
 		      char out[HEPH_HLC_LEN + 1]);
+
+/* ---- undo (undo.c) ---- */
+
+/* Before a local node.set or task.set is applied: the value and clock of
+ * each register it writes, as {field: [value, clock]} (new reference; NULL
+ * for other op types). */
+json_t *heph__undo_before(heph_store *s, const char *type, const json_t *payload);
+
+/* After a local op is applied: count it in the open transaction's change
+ * and keep before (borrowed, may be NULL) for undo. */
+int heph__undo_note(heph_store *s, const char *op_id, const json_t *before);
+
+/* At the end of a write method, before commit: record the transaction's
+ * local ops as one change named method (nothing when it made none). */
+int heph__undo_record(heph_store *s, const char *method);
 
 /* ---- the field registry (fields.c) ---- */
 

@@ -50,6 +50,10 @@ static const heph_rpc_method methods[] = {
 	{ "conflicts.resolve", "id, keep (mine|theirs)", "Settle a conflict", heph__rpc_conflicts_resolve,
 	  HEPH_RPC_WRITE },
 	{ "digest", "", "A hash of the replicated state", heph__rpc_digest, 0 },
+	{ "undo", "dry_run?",
+	  "Reverse the last local change with new ops (dry_run: only say what would be done)", heph__rpc_undo,
+	  HEPH_RPC_WRITE },
+	{ "undo.list", "limit?", "Recent local changes, and what undo would do next", heph__rpc_undo_list, 0 },
 	{ "rpc.methods", "", "This table", heph__rpc_methods, 0 },
 	{ NULL, NULL, NULL, NULL, 0 },
 };
@@ -82,6 +86,8 @@ int heph_rpc_call(heph_rpc_env *env, const char *method, json_t *params, json_t 
 		if ((err = heph_store_begin(env->store)))
 			goto out;
 		err = m->fn(env, params, result);
+		if (!err)
+			err = heph__undo_record(env->store, m->name); /* one change per call, for heph undo */
 		if (err) {
 			heph_store_rollback(env->store);
 		} else if ((err = heph_store_commit(env->store)) == 0 && env->host && env->host->changed) {

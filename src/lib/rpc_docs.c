@@ -291,7 +291,7 @@ out:
  * opening the same day offline create one node. A journal that was deleted
  * cannot come back (tombstones are final), so the next generation's id is
  * derived from the date and a number. */
-static int journal_id(heph_store *s, const char *date, char out[HEPH_ID_LEN + 1], int *live)
+int heph__journal_id(heph_store *s, const char *date, char out[HEPH_ID_LEN + 1], int *live)
 {
 	long days = heph_date_diff("1970-01-01", date);
 	int64_t ms = (int64_t)days * 86400000;
@@ -337,7 +337,7 @@ HEPH_RPC_HANDLER(heph__rpc_journal_open)
 		err = heph_error_set(HEPH_EINVALID, "a journal needs a day, not \"none\"");
 		goto out;
 	}
-	if ((err = journal_id(s, date, id, &live)))
+	if ((err = heph__journal_id(s, date, id, &live)))
 		goto out;
 	if (!live && (err = heph__node_create(s, id, "journal", date, NULL, NULL)))
 		goto out;

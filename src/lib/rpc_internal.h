@@ -131,6 +131,10 @@ json_t *heph__node_tags(heph_store *s, const char *id);
  * "x" alike), creating them as needed; links it already has are kept. */
 int heph__tag_task(heph_store *s, const char *task_id, const json_t *names);
 
+/* The id of the journal of date ("YYYY-MM-DD"), derived from the date;
+ * *live tells whether that node exists and is live (else it is free). */
+int heph__journal_id(heph_store *s, const char *date, char out[HEPH_ID_LEN + 1], int *live);
+
 /* ---- handlers ---- */
 
 #define HEPH_RPC_HANDLER(name) int name(heph_rpc_env *env, json_t *params, json_t **result)
@@ -150,6 +154,8 @@ HEPH_RPC_HANDLER(heph__rpc_node_aliases);
 HEPH_RPC_HANDLER(heph__rpc_journal_open);
 HEPH_RPC_HANDLER(heph__rpc_tag_list);
 HEPH_RPC_HANDLER(heph__rpc_search);
+HEPH_RPC_HANDLER(heph__rpc_undo);
+HEPH_RPC_HANDLER(heph__rpc_undo_list);
 HEPH_RPC_HANDLER(heph__rpc_link_add);
 HEPH_RPC_HANDLER(heph__rpc_link_remove);
 HEPH_RPC_HANDLER(heph__rpc_link_list);

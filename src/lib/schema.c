@@ -26,6 +26,8 @@
  *   2  nodes.aliases (an LWW register: other names, one per line)
  *   3  search (FTS5 over live nodes' title and body), search_ids, and the
  *      triggers on nodes that keep them in step
+ *   4  changes, change_before: device-local history of local changes, for
+ *      heph undo (undone_by 0: there was nothing left to reverse)
  */
 #include "internal.h"
 
@@ -143,6 +145,18 @@ static const struct migration migrations[] = {
 	  "  DELETE FROM search WHERE rowid = (SELECT rid FROM search_ids WHERE node_id = old.id);"
 	  "  DELETE FROM search_ids WHERE node_id = old.id;"
 	  "END;",
+	  NULL },
+	/* 4: undo (device-local, never synced). A change is the local ops of
+	 * one write method call, seqs first_seq..last_seq of the op-log;
+	 * change_before keeps, per local set op, what its registers held. */
+	{ "CREATE TABLE changes ("
+	  "  id INTEGER PRIMARY KEY,"
+	  "  method TEXT NOT NULL,"
+	  "  first_seq INTEGER NOT NULL,"
+	  "  last_seq INTEGER NOT NULL,"
+	  "  undoes INTEGER,"
+	  "  undone_by INTEGER);"
+	  "CREATE TABLE change_before (seq INTEGER PRIMARY KEY, before TEXT NOT NULL);",
 	  NULL },
 };
 

@@ -295,6 +295,7 @@ int heph_store_begin(heph_store *s)
 	if ((err = heph__exec(s, "BEGIN IMMEDIATE")))
 		return err;
 	s->depth = 1;
+	s->change_first = s->change_last = s->change_undoes = 0;
 	s->any_deferred = -1;
 	if ((err = load_hlc(s))) {
 		heph_store_rollback(s);
