@@ -420,6 +420,23 @@ static int extra_node_registers(heph_store *s, const char *id, const json_t *p)
 	return 0;
 }
 
+/* A create that carries a field's default value ("" body, null date) still
+ * wrote it: give it an explicit clock, so that it is not mistaken for a
+ * register no create carried (whose clock is "", before every write). */
+static int clock_carried_defaults(heph_store *s, const char *id, const json_t *p, int task, const char *hlc)
+{
+	for (int t = 0; t <= task; t++)
+		for (const heph_field *f = heph__fields(t); f->name; f++) {
+			const json_t *v = json_object_get(p, f->name);
+			int err;
+			if (!v || !heph__field_is_default(f, json_string_value(v)))
+				continue;
+			if ((err = write_clock(s, id, f->name, hlc, "")))
+				return err;
+		}
+	return 0;
+}
+
 /* node.create and task.create share this: create, or merge a second create
  * of the same id (two devices creating one day's journal). */
 static int create(heph_store *s, const heph_op *op, json_t *p, const char *kind, int task,
@@ -447,7 +464,8 @@ static int create(heph_store *s, const heph_op *op, json_t *p, const char *kind,
 		heph__bind_str(st, 4, str(p, "body"));
 		heph__bind_str(st, 5, op->hlc);
 		if ((err = heph__step_done(s, st)) || (err = extra_node_registers(s, id, p)) ||
-		    (task && (err = insert_task_row(s, id, p))))
+		    (task && (err = insert_task_row(s, id, p))) ||
+		    (err = clock_carried_defaults(s, id, p, task, op->hlc)))
 			return err;
 		snprintf(o->created, sizeof o->created, "%s", id);
 		return 0;
