@@ -96,5 +96,6 @@ int cmd_ops(struct cli *cli, int argc, char **argv);
 int cmd_apply(struct cli *cli, int argc, char **argv);
 int cmd_call(struct cli *cli, int argc, char **argv);
 int cmd_undo(struct cli *cli, int argc, char **argv); /* cmd_undo.c */
+int cmd_export(struct cli *cli, int argc, char **argv); /* cmd_export.c */
 
 #endif

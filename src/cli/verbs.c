@@ -131,6 +131,11 @@ const struct verb heph_cli_verbs[] = {
 	  resolve_opts, print_conflict_resolved, NULL,
 	  "mine is the value written on this device when exactly one side was, else the value shown now;\n"
 	  "theirs is the other one. Keeping a value that is not shown writes it again.", 0 },
+	{ "export", "DIR | --ical FILE", "write every node as markdown, or dated tasks as iCalendar", NULL, NULL,
+	  NULL, NULL, cmd_export,
+	  "DIR gets <kind>/<id>.md per live node: YAML frontmatter (id, kind, title, times, task\n"
+	  "fields, aliases, tags, links) and the body; files of deleted nodes are removed.\n"
+	  "--ical FILE writes a VTODO per outstanding task with a do-date or late-on (- : stdout).", 0 },
 	{ "undo", "[--list [--limit N]] [--dry-run]", "reverse the last change made on this device", NULL, NULL, NULL,
 	  NULL, cmd_undo,
 	  "Undo writes new ops that reverse the change, so it reaches other devices like any edit.\n"

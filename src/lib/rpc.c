@@ -50,6 +50,8 @@ static const heph_rpc_method methods[] = {
 	{ "conflicts.resolve", "id, keep (mine|theirs)", "Settle a conflict", heph__rpc_conflicts_resolve,
 	  HEPH_RPC_WRITE },
 	{ "digest", "", "A hash of the replicated state", heph__rpc_digest, 0 },
+	{ "export.ical", "", "Outstanding tasks with a do-date or late-on as an iCalendar (VTODOs)",
+	  heph__rpc_export_ical, 0 },
 	{ "undo", "dry_run?",
 	  "Reverse the last local change with new ops (dry_run: only say what would be done)", heph__rpc_undo,
 	  HEPH_RPC_WRITE },
