@@ -1,0 +1,205 @@
+/* main.c — heph-tui's entry: options, the database (as the CLI finds it),
+ * the terminal, and the main loop.
+ *
+ * The loop waits for a key with a short timeout; on each timeout it asks
+ * the store whether another connection has committed (one PRAGMA), and
+ * reloads and redraws only then, so a `heph` command in another terminal
+ * or a sync by hephd shows up within a fraction of a second at no cost
+ * while idle.
+ */
+#include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "colour.h"
+#include "heph/date.h"
+#include "heph/error.h"
+
+#ifndef HEPH_VERSION
+#define HEPH_VERSION "0.0.0"
+#endif
+
+#define POLL_MS 150      /* how often an idle TUI looks for outside changes */
+#define REDRAW_SECS 15   /* how often the status line's ages are redrawn */
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: heph-tui [--db PATH]\n\n"
+		   "The agenda and triage surface of heph: views and projects, the ranked task\n"
+		   "list of the selection, and a preview of the selected task. Press ? inside for\n"
+		   "the keys; see docs/reference/tui.md.\n\n"
+		   "Options:\n"
+		   "  --db PATH    database (default $HEPH_DB, else $XDG_DATA_HOME/heph/heph.db)\n"
+		   "  --help       this help\n"
+		   "  --version    print the version\n\n"
+		   "Environment: HEPH_DB, HEPH_NOW=YYYY-MM-DD (fix \"today\"), NO_COLOR (no colours),\n"
+		   "VISUAL or EDITOR (for o). Exit status: 0 ok, 1 error, 2 usage; others as heph.\n");
+}
+
+static int mkdirs(const char *path)
+{
+	char buf[4096];
+	snprintf(buf, sizeof buf, "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return 0;
+}
+
+static char *default_db(void)
+{
+	const char *env = getenv("HEPH_DB"), *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+	char *p = NULL;
+	if (env && *env)
+		return strdup(env);
+	if (xdg && *xdg) {
+		if (asprintf(&p, "%s/heph/heph.db", xdg) < 0)
+			abort();
+	} else if (asprintf(&p, "%s/.local/share/heph/heph.db", home && *home ? home : ".") < 0) {
+		abort();
+	}
+	return p;
+}
+
+static int open_store(const char *path, heph_store **out)
+{
+	static char today[HEPH_DATE_LEN + 1];
+	heph_store_opts o = { 0 };
+	const char *now = getenv("HEPH_NOW");
+	if (now && *now) {
+		snprintf(today, sizeof today, "%s", now);
+		if (strlen(now) < HEPH_DATE_LEN || (now[HEPH_DATE_LEN] != '\0' && now[HEPH_DATE_LEN] != 'T') ||
+		    heph_date_add_days(today, 0, today) != 0)
+			return heph_error_set(HEPH_EUSAGE, "HEPH_NOW must be YYYY-MM-DD, not \"%.40s\"", now);
+		o.today = today;
+	}
+	if (mkdirs(path) != 0)
+		return heph_error_set(HEPH_ERROR, "cannot create the directory of %s: %s", path, strerror(errno));
+	return heph_store_open(path, &o, out);
+}
+
+/* The data is UTF-8: make sure curses draws it so, even under LANG=C. */
+static void utf8_locale(void)
+{
+	setlocale(LC_ALL, "");
+	if (strcmp(nl_langinfo(CODESET), "UTF-8") != 0 && !setlocale(LC_CTYPE, "C.UTF-8"))
+		setlocale(LC_CTYPE, "en_US.UTF-8");
+}
+
+static void run(struct tui_app *app)
+{
+	int dirty = 1, is_key;
+	time_t drawn = 0;
+	wint_t c;
+	while (!app->quit && !stop) {
+		if (dirty || time(NULL) - drawn >= REDRAW_SECS) {
+			tui_draw(app);
+			refresh();
+			drawn = time(NULL);
+			dirty = 0;
+		}
+		int r = get_wch(&c);
+		if (r == ERR) {
+			if (tui_model_poll(&app->m))
+				dirty = 1;
+			continue;
+		}
+		dirty = 1;
+		is_key = r == KEY_CODE_YES;
+		if (is_key && c == KEY_RESIZE)
+			continue;
+		if (app->help) { /* any key closes the help */
+			app->help = 0;
+			continue;
+		}
+		tui_key_dispatch(app, is_key ? TUI_FKEY((int)c) : (int)c);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	char *db = NULL;
+	heph_store *store = NULL;
+	struct tui_app app;
+	int err;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			free(db);
+			return 0;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("heph-tui %s (schema %d)\n", HEPH_VERSION, heph_schema_version());
+			free(db);
+			return 0;
+		} else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
+			free(db);
+			db = strdup(argv[++i]);
+		} else if (strncmp(argv[i], "--db=", 5) == 0) {
+			free(db);
+			db = strdup(argv[i] + 5);
+		} else {
+			fprintf(stderr, "heph-tui: unexpected argument \"%s\" (see heph-tui --help)\n", argv[i]);
+			free(db);
+			return heph_error_exit_status(HEPH_EUSAGE);
+		}
+	}
+	if (!db)
+		db = default_db();
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "heph-tui: needs a terminal (use heph for scripts)\n");
+		free(db);
+		return heph_error_exit_status(HEPH_EUSAGE);
+	}
+	if ((err = open_store(db, &store))) {
+		fprintf(stderr, "heph-tui: %s\n", heph_error_last());
+		free(db);
+		return heph_error_exit_status(err);
+	}
+
+	utf8_locale();
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	set_escdelay(25);
+	initscr();
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	curs_set(0);
+	timeout(POLL_MS);
+
+	memset(&app, 0, sizeof app);
+	app.colours = tui_colour_init();
+	if ((err = tui_model_open(&app.m, store)) == 0)
+		run(&app);
+	endwin();
+	if (err)
+		fprintf(stderr, "heph-tui: %s\n", heph_error_last());
+	tui_model_close(&app.m);
+	heph_store_close(store);
+	free(db);
+	return err ? heph_error_exit_status(err) : 0;
+}

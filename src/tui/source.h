@@ -1,0 +1,44 @@
+/* source.h — where each part of the TUI gets its data and sends its changes.
+ *
+ * The TUI holds no business rules: every read and write is a method of
+ * libheph's one RPC table, called in-process. This table names the method
+ * behind each use, and a fallback for methods a given libheph may lack, so
+ * that moving a pane to a new method is a one-line change in source.c.
+ * Which methods exist is checked at run time (rpc.methods).
+ */
+#ifndef HEPH_TUI_SOURCE_H
+#define HEPH_TUI_SOURCE_H
+
+enum tui_src {
+	SRC_METHODS,       /* the method table itself */
+	SRC_VIEWS,         /* the names of the built-in views, for the sidebar */
+	SRC_VIEW_TASKS,    /* the tasks of one view, ranked */
+	SRC_PROJECTS,      /* the project tree with counts */
+	SRC_PROJECT_TASKS, /* a project subtree's outstanding tasks, ranked */
+	SRC_NODE,          /* one node with its body, links and backlinks */
+	SRC_SEARCH,        /* full-text search */
+	SRC_SYNC,          /* the sync state of this replica */
+	SRC_CONFLICTS,     /* open conflicts (when there is no sync state) */
+	SRC_DONE,          /* complete a task (rolls a recurring one forward) */
+	SRC_SKIP,          /* skip a recurring task's occurrence */
+	SRC_ATTENTION,     /* set a task's attention colour */
+	SRC_EDIT,          /* change a task's do-date or project */
+	SRC_DROP,          /* drop a task for good */
+	SRC_DELETE,        /* tombstone a node */
+	SRC_QUICK_ADD,     /* the shared quick-add parser (dry_run previews) */
+	SRC_CREATE,        /* plain task creation, when quick add is missing */
+	SRC_DOC_SAVE,      /* write a doc's body */
+	SRC_UNDO,          /* reverse the last local change */
+	SRC_COUNT
+};
+
+struct tui_source {
+	const char *method;   /* the method to call */
+	const char *fallback; /* used when method is missing; NULL: none */
+	const char *what;     /* for messages: "skip", "search", ... */
+};
+
+/* The entry for src; static storage. */
+const struct tui_source *tui_source(enum tui_src src);
+
+#endif
