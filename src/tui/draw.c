@@ -168,7 +168,7 @@ static void draw_task(struct tui_app *app, int y, int x, int w, json_t *t, int s
 		p[np++].attr = tui_attr(TUI_C_DIM);
 	}
 	int title_min = w / 3 < 12 ? 12 : w / 3;
-	int need = 0;
+	int need = 1; /* a cell of margin before the pane's edge */
 	for (int i = 0; i < np; i++) {
 		int pw = tui_text_width(p[i].text) + 1;
 		if (3 + title_min + need + pw > w) {
@@ -442,7 +442,7 @@ void tui_draw(struct tui_app *app)
 	erase();
 	tui_layout(rows, cols, app->m.pane, &lay);
 	if (lay.too_small) {
-		put(0, 0, cols, "heph-tui: terminal too small", A_BOLD);
+		put(0, 0, cols, cols >= 28 ? "heph-tui: terminal too small" : "too small", A_BOLD);
 		return;
 	}
 	/* a pane that is not on screen cannot keep the focus */

@@ -22,6 +22,7 @@
 #include "colour.h"
 #include "heph/date.h"
 #include "heph/error.h"
+#include "layout.h"
 
 #ifndef HEPH_VERSION
 #define HEPH_VERSION "0.0.0"
@@ -129,6 +130,10 @@ static void run(struct tui_app *app)
 		is_key = r == KEY_CODE_YES;
 		if (is_key && c == KEY_RESIZE)
 			continue;
+		int rows, cols;
+		getmaxyx(stdscr, rows, cols);
+		if ((rows < TUI_MIN_ROWS || cols < TUI_MIN_COLS) && !(!is_key && c == 'q'))
+			continue; /* nothing to act on that the user can see */
 		if (app->help) { /* any key closes the help */
 			app->help = 0;
 			continue;

@@ -1,0 +1,70 @@
+#!/bin/bash
+# sidebar.sh — the sidebar's project tree and counts, the task list of a
+# selection in rank order with its fields, and the grouped sort.
+. "$(dirname "$0")/lib.sh"
+
+h project add Work >/dev/null
+h project add Clients --parent Work >/dev/null
+h project add Acme --parent Clients >/dev/null
+h project add Home >/dev/null
+h task "Buy milk" --project Home --do-date 2026-11-19 --attention orange >/dev/null
+h task "Send invoice" --project Clients --late-on 2026-11-17 --attention red >/dev/null
+h task "Call Acme" --project Acme >/dev/null
+h task "Inbox thing" >/dev/null
+h task "Later" --attention blue >/dev/null
+h task "Café — naïve 日本語" --project Work --late-on 2027-01-05 >/dev/null
+
+start_tui 120 30
+s=$(screen)
+# own count, or own/with subprojects when they differ; subprojects indented
+side=$(pane 1 | sed -E 's/ +$//')
+expect_eq "views, then the project tree: subprojects indented, own count or own/with subprojects" \
+" Views & projects
+Views
+ tasks
+Projects
+ Home                 1
+ Work               1/3
+   Clients          1/2
+     Acme             1" "$(echo "$side" | sed -n 1,8p)"
+
+# the task list: rank order as heph list, attention markers, fields
+want=$(h list --json | json_get '"|".join(t["title"] for t in d)')
+got=$(pane 2 | sed -n '2,7p' | sed -E 's/^(!!|! |~ |  ) //; s/ {2,}.*$//' | paste -sd'|')
+expect_eq "the list is in heph's rank order" "$want" "$got"
+expect_contains "red is marked !!" "!! Send invoice" "$s"
+expect_contains "orange is marked !" "!  Buy milk" "$s"
+expect_contains "blue is marked ~" "~  Later" "$s"
+expect_contains "a past late-on is LATE" "LATE 11-17 #Clients" "$(line_of 'Send invoice')"
+expect_contains "a do-date shows" "do 11-19 #Home" "$(line_of 'Buy milk')"
+expect_contains "a late-on of another year shows in full" "late 2027-01-05" "$(line_of 'Café')"
+expect_contains "the preview shows the first task" "Send invoice" "$(pane 3 | sed -n 2p)"
+
+# select Clients: its subtree's tasks only
+keys h
+keys j j j
+wait_for "Clients' tasks" "Clients (2)"
+s=$(screen)
+expect_contains "the subtree's task" "Call Acme" "$s"
+expect_not_contains "other projects' tasks are gone" "Buy milk" "$s"
+
+# back to every task, grouped by project
+keys g l s
+wait_for "grouped" "tasks (6) by project"
+g=$(pane 2 | sed -n '2,12p' | sed -E 's/ +$//')
+expect_eq "groups in tree order, tasks in rank order within, no project last" "Home (1)
+!  Buy milk                               do 11-19 #Home
+Work (1)
+   Café — naïve 日本語             late 2027-01-05 #Work
+Clients (1)
+!! Send invoice                      LATE 11-17 #Clients
+Acme (1)
+   Call Acme                                       #Acme
+No project (2)
+   Inbox thing
+~  Later" "$g"
+keys s
+wait_for "ranked again" "tasks (6)  "
+
+stop_tui
+finish
