@@ -209,6 +209,15 @@ static void k_move(struct tui_app *app)
 	free(ids);
 }
 
+/* Drop trailing newlines: editors add one on save, and it is no change. */
+static char *chomp(char *s)
+{
+	size_t n = strlen(s);
+	while (n > 0 && s[n - 1] == '\n')
+		s[--n] = '\0';
+	return s;
+}
+
 static void k_open(struct tui_app *app)
 {
 	struct tui_model *m = &app->m;
@@ -231,7 +240,7 @@ static void k_open(struct tui_app *app)
 		abort();
 	if (tui_edit_text(app, old, &text) != 0) {
 		tui_model_message(m, 1, "%s", heph_error_last());
-	} else if (strcmp(text, old) == 0) {
+	} else if (strcmp(chomp(text), chomp(old)) == 0) {
 		tui_model_message(m, 0, "context unchanged");
 	} else if (tui_model_call(m, SRC_DOC_SAVE, json_pack("{s:s, s:s}", "id", ctx_id, "body", text), NULL) == 0) {
 		tui_model_reload(m);

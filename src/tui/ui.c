@@ -218,7 +218,8 @@ int tui_edit_text(struct tui_app *app, const char *text, char **out)
 	if ((fd = mkstemps(path, 3)) < 0)
 		return heph_error_set(HEPH_ERROR, "cannot create a temporary file: %s", strerror(errno));
 	size_t len = strlen(text);
-	if (write(fd, text, len) != (ssize_t)len) {
+	/* a text file ends with a newline, as editors expect */
+	if (write(fd, text, len) != (ssize_t)len || (len && text[len - 1] != '\n' && write(fd, "\n", 1) != 1)) {
 		close(fd);
 		unlink(path);
 		return heph_error_set(HEPH_ERROR, "cannot write %s: %s", path, strerror(errno));
