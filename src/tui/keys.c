@@ -350,9 +350,7 @@ static void k_undo(struct tui_app *app)
 	struct tui_model *m = &app->m;
 	json_t *r = NULL;
 	if (tui_model_call(m, SRC_UNDO, NULL, &r) == 0) {
-		const char *what = tui_task_str(r, "summary");
-		if (!what)
-			what = tui_task_str(r, "undone");
+		const char *what = tui_task_str(json_object_get(r, "change"), "summary");
 		tui_model_reload(m);
 		tui_model_message(m, 0, "undone%s%s", what ? ": " : "", what ? what : "");
 	}

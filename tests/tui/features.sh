@@ -106,7 +106,7 @@ if has_method undo; then
 	keys d
 	wait_for "d before u" "dropped: Water plants"
 	keys u
-	wait_for "u undoes" "undone"
+	wait_for "u undoes the last change and says which" "undone: task.drop"
 	expect_eq "u brings the dropped task back" "$before" "$(h list --json | json_get 'len(d)')"
 else
 	keys u
