@@ -66,6 +66,11 @@ int cli_call_print(struct cli *cli, const char *method, json_t *params);
 /* Call a method; *result is a new reference. */
 int cli_call(struct cli *cli, const char *method, json_t *params, json_t **result);
 
+/* Parse a verb's arguments into params by its table entry: options by
+ * their kind, positionals by name ("name?" optional, "*name" the rest of
+ * the words). 0, or HEPH_EUSAGE with a message. Custom verbs use it too. */
+int cli_parse_args(const struct verb *v, int argc, char **argv, json_t *params);
+
 /* Print usage of one verb, or the overview when v is NULL. */
 void cli_help(FILE *f, const struct verb *v);
 
@@ -82,6 +87,8 @@ void print_conflicts(struct cli *cli, json_t *r);
 void print_conflict_resolved(struct cli *cli, json_t *r);
 void print_digest(struct cli *cli, json_t *r);
 void print_json(struct cli *cli, json_t *r);
+void print_views(struct cli *cli, json_t *r);
+void print_attention(struct cli *cli, json_t *r);
 
 /* Docs, journals, aliases, tags (print_docs.c). */
 void print_unresolved(struct cli *cli, json_t *r);
@@ -97,5 +104,8 @@ int cmd_apply(struct cli *cli, int argc, char **argv);
 int cmd_call(struct cli *cli, int argc, char **argv);
 int cmd_undo(struct cli *cli, int argc, char **argv); /* cmd_undo.c */
 int cmd_export(struct cli *cli, int argc, char **argv); /* cmd_export.c */
+
+/* Custom verbs (cmd_life.c). */
+int cmd_view(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -183,8 +183,16 @@ static void param_key(const struct opt *o, char *buf, size_t n)
 			*p = '_';
 }
 
-/* Parse a verb's arguments into params. Returns 0, or HEPH_EUSAGE. */
-static int parse_args(const struct verb *v, int argc, char **argv, json_t *params)
+/* A positional's params key: its name without the '*' and '?' marks. */
+static void pos_key(const char *name, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s", name[0] == '*' ? name + 1 : name);
+	size_t len = strlen(buf);
+	if (len && buf[len - 1] == '?')
+		buf[len - 1] = '\0';
+}
+
+int cli_parse_args(const struct verb *v, int argc, char **argv, json_t *params)
 {
 	int npos = 0, only_pos = 0;
 	const char *const *want = v->args;
@@ -241,25 +249,25 @@ static int parse_args(const struct verb *v, int argc, char **argv, json_t *param
 			json_array_append_new(rest, json_string(a));
 			continue;
 		}
+		char key[64];
+		pos_key(want[npos], key, sizeof key);
 		if (want[npos][0] == '*') {
 			rest = json_array();
-			json_object_set_new(params, want[npos] + 1, rest);
+			json_object_set_new(params, key, rest);
 			json_array_append_new(rest, json_string(a));
 			npos++;
 			continue;
 		}
-		/* an optional positional ("date?") is the param without its '?' */
-		char key[64];
-		snprintf(key, sizeof key, "%s", want[npos++]);
-		if (key[0] && key[strlen(key) - 1] == '?')
-			key[strlen(key) - 1] = '\0';
 		json_object_set_new(params, key, json_string(a));
+		npos++;
 	}
 	/* '*' params are words joined by spaces */
 	for (const char *const *w = want; w && *w; w++) {
 		if ((*w)[0] != '*')
 			continue;
-		json_t *arr = json_object_get(params, *w + 1);
+		char key[64];
+		pos_key(*w, key, sizeof key);
+		json_t *arr = json_object_get(params, key);
 		if (!arr)
 			continue;
 		size_t i, len = 0;
@@ -273,7 +281,7 @@ static int parse_args(const struct verb *v, int argc, char **argv, json_t *param
 				strcat(joined, " ");
 			strcat(joined, json_string_value(x));
 		}
-		json_object_set_new(params, *w + 1, json_string(joined));
+		json_object_set_new(params, key, json_string(joined));
 		free(joined);
 	}
 	for (const char *const *w = want; w && *w; w++) {
@@ -382,7 +390,7 @@ int main(int argc, char **argv)
 		err = cli.verb->run(&cli, n - used, rest + used);
 	} else {
 		json_t *params = json_object();
-		err = parse_args(cli.verb, n - used, rest + used, params);
+		err = cli_parse_args(cli.verb, n - used, rest + used, params);
 		if (!err)
 			err = cli_call_print(&cli, cli.verb->method, params);
 		json_decref(params);

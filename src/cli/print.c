@@ -225,3 +225,26 @@ void print_digest(struct cli *cli, json_t *r)
 {
 	fprintf(cli->out, "%s\n", str(r, "digest"));
 }
+
+void print_views(struct cli *cli, json_t *r)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(r, i, v) {
+		int missing = !json_is_true(json_object_get(v, "project_found"));
+		const char *proj = str(v, "project")[0] ? str(v, "project") : str(v, "exclude");
+		fprintf(cli->out, "%-8s %s", str(v, "name"), str(v, "summary"));
+		if (missing)
+			fprintf(cli->out, " %s(no project named %s)%s", cli->color ? C_DIM : "", proj,
+				cli->color ? C_RESET : "");
+		fputc('\n', cli->out);
+	}
+}
+
+void print_attention(struct cli *cli, json_t *r)
+{
+	const char *att = str(r, "attention");
+	const char *col = cli->color ? att_color(att) : "";
+	fprintf(cli->out, "%s: %s %s%s%s\n", str(r, "short_id")[0] ? str(r, "short_id") : str(r, "node_id"),
+		str(r, "title"), col, att, col[0] ? C_RESET : "");
+}

@@ -21,6 +21,17 @@ static const struct opt list_opts[] = {
 	{ NULL, 0, NULL, NULL, NULL },
 };
 
+static const struct opt next_opts[] = {
+	{ "limit", OPT_INT, NULL, "N", "show N tasks (default 10; 0: all); red ones are always shown" },
+	{ "project", OPT_STR, NULL, "P", "only project P and its subprojects" },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
+static const struct opt view_opts[] = {
+	{ "limit", OPT_INT, NULL, "N", "show N tasks (default 100; 0: all); red ones are always shown" },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
 static const struct opt edit_opts[] = {
 	{ "title", OPT_STR, NULL, "T", "new title" },
 	{ "attention", OPT_STR, NULL, "A", "red, orange, white or blue" },
@@ -82,6 +93,21 @@ const struct verb heph_cli_verbs[] = {
 	  "Every task gets a context doc for its description and checklist.", 0 },
 	{ "list", "[--project P] [--tag T] [--all]", "outstanding tasks, most pressing first", "task.list", NULL, list_opts,
 	  print_tasks, NULL, NULL, 0 },
+	{ "next", "[--limit N] [--project P]", "what to do now: actionable tasks, most pressing first", "task.next",
+	  NULL, next_opts, print_tasks, NULL,
+	  "Candidates: outstanding, not blue, do-date empty or not after today. Order: tasks past their\n"
+	  "late-on first (the furthest past first), then red, orange, white, then oldest first. The\n"
+	  "do-date never orders. Red tasks are shown even beyond the limit.",
+	  0 },
+	{ "view", "[NAME] [--limit N]", "a named view of the tasks; without NAME, the list of views", NULL,
+	  ARGS("name?"), view_opts, NULL, cmd_view,
+	  "Views: tom (top of mind), ondeck (blue), chores (outside the Work project), work (the Work\n"
+	  "project), tasks (every outstanding task), inbox (tasks in no project). See\n"
+	  "docs/explanation/what-is-next.md.",
+	  0 },
+	{ "attention", "ID COLOUR", "set a task's attention: red, orange, white or blue", "task.edit",
+	  ARGS("id", "attention"), NULL, print_attention, NULL,
+	  "red: a consequence exists if this is late; blue: on deck, hidden from the top-of-mind views.", 0 },
 	{ "show", "ID", "one node: its fields, body and links", "node.get", ARGS("id"), NULL, print_node, NULL,
 	  "ID is any unique prefix of 4 or more characters.", 0 },
 	{ "done", "ID", "mark a task done", "task.done", ARGS("id"), NULL, print_task_state, NULL, NULL, 0 },

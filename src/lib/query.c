@@ -1,6 +1,7 @@
 /* query.c — read-side queries and the JSON shapes every surface shows.
  * Nothing here writes. */
 #include "rpc_internal.h"
+#include "heph/recur.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -53,10 +54,8 @@ int heph__short_id(heph_store *s, const char *id, char out[HEPH_ID_LEN + 1])
 	return 0;
 }
 
-#define TASK_COLS                                                                          \
-	"n.id, n.title, t.state, t.attention, t.do_date, t.late_on, t.recurrence, t.project_id, " \
-	"p.title, t.context_id, t.created_hlc, n.updated_hlc, n.tombstone_hlc"
-#define TASK_FROM "FROM tasks t JOIN nodes n ON n.id = t.node_id LEFT JOIN nodes p ON p.id = t.project_id "
+#define TASK_COLS HEPH_TASK_COLS
+#define TASK_FROM HEPH_TASK_FROM
 
 static void set_str(json_t *o, const char *key, sqlite3_stmt *st, int col)
 {
@@ -64,13 +63,13 @@ static void set_str(json_t *o, const char *key, sqlite3_stmt *st, int col)
 	json_object_set_new(o, key, v ? json_string(v) : json_null());
 }
 
-static json_t *task_row(heph_store *s, sqlite3_stmt *st)
+json_t *heph__task_row(heph_store *s, sqlite3_stmt *st, int with_short_id)
 {
 	char sid[HEPH_ID_LEN + 1], when[32];
 	const char *id = (const char *)sqlite3_column_text(st, 0);
 	json_t *o = json_object();
 	json_object_set_new(o, "node_id", json_string(id));
-	if (heph__short_id(s, id, sid) == 0)
+	if (with_short_id && heph__short_id(s, id, sid) == 0)
 		json_object_set_new(o, "short_id", json_string(sid));
 	set_str(o, "title", st, 1);
 	set_str(o, "state", st, 2);
@@ -78,6 +77,14 @@ static json_t *task_row(heph_store *s, sqlite3_stmt *st)
 	set_str(o, "do_date", st, 4);
 	set_str(o, "late_on", st, 5);
 	set_str(o, "recurrence", st, 6);
+	if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
+		char *words = heph_recur_text((const char *)sqlite3_column_text(st, 6),
+					      (const char *)sqlite3_column_text(st, 4));
+		json_object_set_new(o, "recurrence_text", json_string(words));
+		free(words);
+	} else {
+		json_object_set_new(o, "recurrence_text", json_null());
+	}
 	set_str(o, "project_id", st, 7);
 	set_str(o, "project", st, 8);
 	set_str(o, "context_id", st, 9);
@@ -98,7 +105,7 @@ json_t *heph__task_json(heph_store *s, const char *id)
 	heph__bind_str(st, 1, id);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		o = task_row(s, st);
+		o = heph__task_row(s, st, 1);
 	sqlite3_reset(st);
 	if (!o)
 		heph_error_set(HEPH_ENOTFOUND, "no task %s", id);
@@ -124,7 +131,7 @@ int heph__task_query(heph_store *s, const char *where_sql, const char *arg, long
 	heph__bind_str(st, 1, heph_store_today(s));
 	heph__bind_str(st, 2, arg);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(arr, task_row(s, st));
+		json_array_append_new(arr, heph__task_row(s, st, 1));
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		json_decref(arr);

@@ -56,9 +56,20 @@ int heph__node_kind(heph_store *s, const char *id, char out[33]);
 int heph__short_id(heph_store *s, const char *id, char out[HEPH_ID_LEN + 1]);
 
 /* The task object of `list`, `next` and `show`: node_id, short_id, title,
- * state, attention, do_date, late_on, recurrence, project_id, project,
- * context_id, created_at, updated_at. NULL with the error set if missing. */
+ * state, attention, do_date, late_on, recurrence, recurrence_text,
+ * project_id, project, context_id, created_at, updated_at, deleted. NULL
+ * with the error set if missing. */
 json_t *heph__task_json(heph_store *s, const char *id);
+
+/* The columns and joins heph__task_row() reads, in its order. */
+#define HEPH_TASK_COLS                                                                     \
+	"n.id, n.title, t.state, t.attention, t.do_date, t.late_on, t.recurrence, t.project_id, " \
+	"p.title, t.context_id, t.created_hlc, n.updated_hlc, n.tombstone_hlc"
+#define HEPH_TASK_FROM "FROM tasks t JOIN nodes n ON n.id = t.node_id LEFT JOIN nodes p ON p.id = t.project_id "
+
+/* The task object of a row selected with HEPH_TASK_COLS (new reference);
+ * short_id only when with_short_id (it costs two index probes). */
+json_t *heph__task_row(heph_store *s, sqlite3_stmt *st, int with_short_id);
 
 /* Tasks matching a WHERE clause over `t` (tasks), `n` (nodes), in rank
  * order; ?1 is bound to today, ?2 to arg (may be NULL). */
@@ -71,6 +82,37 @@ int heph__task_query(heph_store *s, const char *where_sql, const char *arg, long
 	"CASE WHEN t.late_on < ?1 THEN t.late_on END, "                                     \
 	"CASE t.attention WHEN 'red' THEN 0 WHEN 'orange' THEN 1 WHEN 'white' THEN 2 ELSE 3 END, " \
 	"t.created_hlc, t.node_id"
+
+/* ---- what is next and views (rank.c, views.c) ---- */
+
+/* Attention bands as bits of heph__filter.bands. */
+enum {
+	HEPH_BAND_RED = 1 << 0,
+	HEPH_BAND_ORANGE = 1 << 1,
+	HEPH_BAND_WHITE = 1 << 2,
+	HEPH_BAND_BLUE = 1 << 3,
+};
+
+/* Which outstanding, live tasks a ranked read shows. */
+typedef struct heph__filter {
+	unsigned bands;  /* HEPH_BAND_* of the attention colours shown */
+	int actionable;  /* only tasks whose do_date is empty or not after today */
+	int unfiled;     /* only tasks in no project */
+	json_t *scope;   /* project ids whose tasks are shown (a subtree), or NULL: all (borrowed) */
+	json_t *exclude; /* project ids whose tasks are left out, or NULL (borrowed) */
+} heph__filter;
+
+/* The tasks passing f in rank order: the first `limit` (<= 0: all), then
+ * every red one beyond. *out is a new JSON array of task objects. */
+int heph__rank(heph_store *s, const heph__filter *f, long long limit, json_t **out);
+
+/* 0 red, 1 orange, 2 white, 3 blue (and anything unknown). */
+int heph__band_of(const char *attention);
+
+/* The rank order of two tasks (<0: a first): late before not late, then
+ * older late_on, then band, then created HLC, then id. */
+int heph__rank_compare(int a_late, const char *a_late_on, int a_band, const char *a_created, const char *a_id,
+		       int b_late, const char *b_late_on, int b_band, const char *b_created, const char *b_id);
 
 /* The project tree: every live project in tree order with node_id, title,
  * parent_id, depth, open_count, open_count_total. */
@@ -167,5 +209,8 @@ HEPH_RPC_HANDLER(heph__rpc_conflicts_list);
 HEPH_RPC_HANDLER(heph__rpc_conflicts_resolve);
 HEPH_RPC_HANDLER(heph__rpc_digest);
 HEPH_RPC_HANDLER(heph__rpc_methods);
+HEPH_RPC_HANDLER(heph__rpc_task_next);
+HEPH_RPC_HANDLER(heph__rpc_view_list);
+HEPH_RPC_HANDLER(heph__rpc_view_show);
 
 #endif

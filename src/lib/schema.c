@@ -28,6 +28,8 @@
  *      triggers on nodes that keep them in step
  *   4  changes, change_before: device-local history of local changes, for
  *      heph undo (undone_by 0: there was nothing left to reverse)
+ *   5  tasks_open_late: open tasks with a late_on in late_on order, so that
+ *      "what is next" reads the late ones first without a scan (rank.c)
  */
 #include "internal.h"
 
@@ -157,6 +159,10 @@ static const struct migration migrations[] = {
 	  "  undoes INTEGER,"
 	  "  undone_by INTEGER);"
 	  "CREATE TABLE change_before (seq INTEGER PRIMARY KEY, before TEXT NOT NULL);",
+	  NULL },
+	/* 5: what is next reads late tasks in late_on order (rank.c) */
+	{ "CREATE INDEX tasks_open_late ON tasks(late_on) "
+	  "  WHERE state = 'outstanding' AND deleted = 0 AND late_on IS NOT NULL;",
 	  NULL },
 };
 
