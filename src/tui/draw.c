@@ -86,6 +86,8 @@ static void draw_side(struct tui_app *app, const struct tui_rect *r)
 			snprintf(label, sizeof label, "%*s%s", 1 + 2 * it->depth, "", it->label);
 			if (it->kind == TUI_ITEM_PROJECT)
 				attr = tui_attr_project(it->key);
+			else if (it->dim)
+				attr = tui_attr(TUI_C_DIM);
 		}
 		if (it->kind == TUI_ITEM_PROJECT && it->total > it->count)
 			snprintf(count, sizeof count, "%ld/%ld", it->count, it->total);

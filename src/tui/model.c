@@ -119,15 +119,16 @@ static void free_items(struct tui_model *m)
 	m->nitems = 0;
 }
 
-static void add_item(struct tui_model *m, int *cap, enum tui_item_kind kind, const char *key, const char *label,
-		     int depth, long count, long total)
+static struct tui_item *add_item(struct tui_model *m, int *cap, enum tui_item_kind kind, const char *key,
+				  const char *label, int depth, long count, long total)
 {
 	if (m->nitems == *cap) {
 		*cap = *cap ? *cap * 2 : 32;
 		if (!(m->items = realloc(m->items, (size_t)*cap * sizeof *m->items)))
 			abort();
 	}
-	m->items[m->nitems++] = (struct tui_item){ kind, key ? dup(key) : NULL, dup(label), depth, count, total };
+	m->items[m->nitems] = (struct tui_item){ kind, key ? dup(key) : NULL, dup(label), depth, count, total, 0 };
+	return &m->items[m->nitems++];
 }
 
 static long int_or(json_t *o, const char *key, long dflt)
@@ -160,7 +161,8 @@ static void load_sidebar(struct tui_model *m)
 		json_array_foreach(arr, i, v) {
 			const char *name = json_is_string(v) ? json_string_value(v) : tui_task_str(v, "name");
 			if (name)
-				add_item(m, &cap, TUI_ITEM_VIEW, name, name, 0, int_or(v, "count", -1), -1);
+				add_item(m, &cap, TUI_ITEM_VIEW, name, name, 0, int_or(v, "count", -1), -1)->dim =
+					json_is_false(json_object_get(v, "project_found"));
 		}
 		json_decref(arr);
 		json_decref(r);
@@ -333,7 +335,7 @@ static void load_tasks(struct tui_model *m, int keep)
 			src = SRC_VIEW_TASKS;
 			/* the fallback (every outstanding task) takes no name */
 			if (tui_model_has(m, tui_source(src)->method))
-				params = json_pack("{s:s}", "name", it->key);
+				params = json_pack("{s:s, s:i}", "name", it->key, "limit", TUI_VIEW_LIMIT);
 			break;
 		}
 		if (tui_model_call(m, src, params, &r) == 0) {

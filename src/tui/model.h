@@ -22,6 +22,9 @@
 #include "heph/store.h"
 #include "source.h"
 
+/* Tasks a view's list holds at most (red ones are always added beyond). */
+#define TUI_VIEW_LIMIT 1000
+
 enum tui_pane { TUI_PANE_SIDE, TUI_PANE_TASKS, TUI_PANE_PREVIEW, TUI_PANES };
 
 enum tui_item_kind {
@@ -38,6 +41,7 @@ struct tui_item {
 	int depth;   /* nesting depth of a project, 0 otherwise */
 	long count;  /* outstanding tasks (a project's own); -1 when unknown */
 	long total;  /* a project's count with its subprojects; -1 when unknown */
+	int dim;     /* a view whose project does not exist here */
 };
 
 struct tui_row {
