@@ -24,6 +24,7 @@ SH
 chmod +x "$TMP/noop-editor.sh"
 
 start_tui 120 30 EDITOR="$TMP/editor.sh" VISUAL=
+select_entry tasks
 
 # o: edit the context doc in $EDITOR and save it back
 select_task "Bake bread"
@@ -58,7 +59,7 @@ if has_method search; then
 	keys b
 	wait_for "a task hit can be triaged" "on deck: Bake bread"
 	expect_eq "b on a search hit reached the database" blue "$(task_field "$OVEN" attention)"
-	keys h g j l
+	select_entry tasks
 	wait_for "the views are still there below the search" "tasks ("
 else
 	wait_for "/ without search says so" "not available"
@@ -118,6 +119,7 @@ stop_tui
 # an editor that changes nothing saves nothing
 if has_method doc.edit; then
 	start_tui 120 30 EDITOR="$TMP/noop-editor.sh" VISUAL=
+	select_entry tasks
 	select_task "Bake bread"
 	n=$(h ops --json | wc -l)
 	keys o

@@ -12,6 +12,7 @@ GONE=$(h task "Old idea")
 DROPME=$(h task "Drop me")
 
 start_tui 120 30
+select_entry tasks
 
 # the preview: fields and the context doc
 select_task "Inbox thing"

@@ -111,3 +111,20 @@ wait_line() {
 	_report "$1: line $2 never began with [$3]" "$(screen)"
 	return 1
 }
+
+# select_entry LABEL — select the sidebar entry LABEL (a view or a project)
+# and put the focus back on the task list, once it shows LABEL's tasks.
+_list_is() { case "$(pane 2 | sed -n 1p)" in " $1 ("*) return 0 ;; esac; return 1; }
+select_entry() {
+	n=$(pane 1 | sed -n '2,$p' | grep -vE '^(Views|Projects) *$' | grep -n -m1 -E "^ +$1( |$)" | cut -d: -f1)
+	if [ -z "$n" ]; then
+		_report "select $1: not in the sidebar" "$(screen)"
+		return 1
+	fi
+	keys h g
+	[ "$n" -gt 1 ] && keys -N $((n - 1)) j
+	keys l
+	if _poll "$WAIT" _list_is "$1"; then return 0; fi
+	_report "select $1: the task list never showed it" "$(screen)"
+	return 1
+}

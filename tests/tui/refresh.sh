@@ -6,6 +6,7 @@
 h project add Home >/dev/null
 h task "First task" >/dev/null
 start_tui 120 30
+select_entry tasks
 
 # another process adds, files and completes tasks: the TUI follows
 T=$(h task "From outside" --project Home)
@@ -47,15 +48,18 @@ stop_tui
 h task "Orange one" --attention orange >/dev/null
 h task "Red one" --attention red >/dev/null
 start_tui 100 20
+select_entry tasks
 wait_for "256 colours" "Orange one"
 expect_contains "on 256 colours orange is a real orange" "38;5;208m" "$(screen_esc)"
 stop_tui
 start_tui 100 20 TERM=screen
+select_entry tasks
 wait_for "8 colours" "Orange one"
 expect_contains "on 8 colours orange becomes yellow" "[33m" "$(screen_esc | grep -F 'Orange one')"
 expect_not_contains "on 8 colours no 256-colour codes" "38;5;" "$(screen_esc)"
 stop_tui
 start_tui 100 20 NO_COLOR=1
+select_entry tasks
 wait_for "NO_COLOR" "Orange one"
 if screen_esc | grep -qE $'\e\\[(3[0-7]|38;5;[0-9]+)m'; then
 	_report "NO_COLOR: no colour codes" "$(screen_esc | cat -v | head -5)"
