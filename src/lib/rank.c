@@ -182,7 +182,8 @@ int heph__rank(heph_store *s, const heph__filter *f, long long limit, json_t **o
 	if (late_bands[1] && (err = read_part(s, f, P_LATE, late_bands, limit, exclude, scope, &rows)))
 		goto out;
 
-	qsort(rows.v, rows.n, sizeof *rows.v, by_rank);
+	if (rows.n) /* qsort wants a non-null base even for no rows */
+		qsort(rows.v, rows.n, sizeof *rows.v, by_rank);
 	arr = json_array();
 	for (size_t i = 0; i < rows.n; i++) {
 		struct row *r = &rows.v[i];
