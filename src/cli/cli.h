@@ -104,6 +104,7 @@ int cmd_apply(struct cli *cli, int argc, char **argv);
 int cmd_call(struct cli *cli, int argc, char **argv);
 int cmd_undo(struct cli *cli, int argc, char **argv); /* cmd_undo.c */
 int cmd_export(struct cli *cli, int argc, char **argv); /* cmd_export.c */
+int cmd_import(struct cli *cli, int argc, char **argv); /* cmd_import.c */
 
 /* Custom verbs (cmd_life.c). */
 int cmd_view(struct cli *cli, int argc, char **argv);

@@ -197,6 +197,7 @@ HEPH_RPC_HANDLER(heph__rpc_journal_open);
 HEPH_RPC_HANDLER(heph__rpc_tag_list);
 HEPH_RPC_HANDLER(heph__rpc_search);
 HEPH_RPC_HANDLER(heph__rpc_export_ical);
+HEPH_RPC_HANDLER(heph__rpc_import_taskwarrior);
 HEPH_RPC_HANDLER(heph__rpc_undo);
 HEPH_RPC_HANDLER(heph__rpc_undo_list);
 HEPH_RPC_HANDLER(heph__rpc_link_add);

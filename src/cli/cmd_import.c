@@ -1,0 +1,92 @@
+/* cmd_import.c — `heph import taskwarrior FILE|-`: read `task export`
+ * output (a JSON array, or one task object per line as `task import`
+ * takes) and hand the tasks to import.taskwarrior in one call. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The tasks of text: a JSON array, or JSON objects one per line. */
+static int parse_tasks(const char *text, json_t **out)
+{
+	json_error_t e;
+	const char *p = text;
+	while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')
+		p++;
+	if (*p == '[') {
+		if (!(*out = json_loads(text, 0, &e)))
+			return heph_error_set(HEPH_EINVALID, "malformed JSON at line %d: %s", e.line, e.text);
+		return 0;
+	}
+	json_t *arr = json_array();
+	int line = 0;
+	for (const char *l = text; *l;) {
+		const char *end = strchr(l, '\n');
+		size_t n = end ? (size_t)(end - l) : strlen(l);
+		line++;
+		size_t k = 0;
+		while (k < n && (l[k] == ' ' || l[k] == '\t' || l[k] == '\r'))
+			k++;
+		if (k < n) {
+			json_t *t = json_loadb(l, n, 0, &e);
+			if (!t) {
+				json_decref(arr);
+				return heph_error_set(HEPH_EINVALID, "malformed JSON at line %d: %s", line, e.text);
+			}
+			json_array_append_new(arr, t);
+		}
+		l += n + (end ? 1 : 0);
+	}
+	*out = arr;
+	return 0;
+}
+
+int cmd_import(struct cli *cli, int argc, char **argv)
+{
+	FILE *in;
+	char *text = NULL;
+	size_t len = 0, cap = 0, got;
+	json_t *tasks = NULL, *params, *r = NULL, *w;
+	int err;
+	if (argc != 1 || (argv[0][0] == '-' && argv[0][1] == '-'))
+		return heph_error_set(HEPH_EUSAGE, "usage: heph import taskwarrior FILE|-");
+	if (strcmp(argv[0], "-") == 0)
+		in = stdin;
+	else if (!(in = fopen(argv[0], "r")))
+		return heph_error_set(HEPH_ENOTFOUND, "cannot open %s: %s", argv[0], strerror(errno));
+	do {
+		if (cap - len < 65536 && !(text = realloc(text, cap = cap * 2 + 65536)))
+			abort();
+		got = fread(text + len, 1, cap - len - 1, in);
+		len += got;
+	} while (got > 0);
+	text[len] = '\0';
+	err = ferror(in) ? heph_error_set(HEPH_ERROR, "reading %s failed", argv[0]) : 0;
+	if (in != stdin)
+		fclose(in);
+	if (!err)
+		err = parse_tasks(text, &tasks);
+	free(text);
+	if (err)
+		return err;
+	params = json_pack("{s:o}", "tasks", tasks);
+	err = cli_call(cli, "import.taskwarrior", params, &r);
+	json_decref(params);
+	if (err)
+		return err;
+	if (cli->json) {
+		print_json(cli, r);
+	} else {
+		fprintf(cli->out, "read %lld task(s): %lld imported, %lld already here; %lld project(s) made, %lld dependency link(s)\n",
+			(long long)json_integer_value(json_object_get(r, "tasks")),
+			(long long)json_integer_value(json_object_get(r, "created")),
+			(long long)json_integer_value(json_object_get(r, "already")),
+			(long long)json_integer_value(json_object_get(r, "projects")),
+			(long long)json_integer_value(json_object_get(r, "dependencies")));
+		size_t i;
+		json_array_foreach(json_object_get(r, "warnings"), i, w) fprintf(stderr, "heph: note: %s\n", json_string_value(w));
+	}
+	json_decref(r);
+	return 0;
+}
