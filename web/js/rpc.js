@@ -1,0 +1,129 @@
+// rpc.js — the hub's one JSON-RPC method table, reached through POST /rpc.
+//
+// Every call goes out as a JSON-RPC 2.0 batch (an array), so a screen's
+// reads and a triage write plus the reads it invalidates travel in one
+// round trip and run on the hub in order. Each request object carries
+// "today" (this device's local date), which the hub uses for date words
+// ("tomorrow", "fri") instead of its own clock: the phone's day is the one
+// the person means, including for changes queued offline and sent later.
+//
+// Failures are HubError with a kind:
+//   offline   the hub could not be reached (network error, timeout, 502-504)
+//   auth      401 or 403: the token is missing, wrong or revoked
+//   http      any other non-2xx answer
+//   protocol  the answer was not a JSON-RPC response
+// A method's own error (bad date word, unknown id) is not thrown: it comes
+// back as {error: {code, message, data}} in its slot of the batch.
+
+export class HubError extends Error {
+  constructor(kind, message, status = 0) {
+    super(message);
+    this.kind = kind;
+    this.status = status;
+  }
+}
+
+export function localDate(d = new Date()) {
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+}
+
+export class Hub {
+  constructor({ url, token, timeoutMs = 12000, fetchFn = null }) {
+    this.url = (url || '').replace(/\/+$/, '');
+    this.token = token || '';
+    this.timeoutMs = timeoutMs;
+    this.fetch = fetchFn || ((...a) => fetch(...a));
+    this.nextId = 1;
+  }
+
+  endpoint(path) {
+    return `${this.url}${path}`;
+  }
+
+  // calls: [{method, params, today?}] -> [{result} | {error}] in the same order.
+  async batch(calls) {
+    if (!calls.length) return [];
+    const reqs = calls.map((c) => ({
+      jsonrpc: '2.0',
+      id: this.nextId++,
+      method: c.method,
+      params: c.params || {},
+      today: c.today || localDate(),
+    }));
+    const headers = { 'Content-Type': 'application/json' };
+    if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    const body = await this.post('/rpc', JSON.stringify(reqs), headers);
+    if (!Array.isArray(body)) {
+      if (body && body.error) throw new HubError('protocol', body.error.message || 'the hub refused the request');
+      throw new HubError('protocol', 'the hub answered something that is not a JSON-RPC batch');
+    }
+    const byId = new Map(body.map((r) => [r.id, r]));
+    return reqs.map((q) => {
+      const r = byId.get(q.id);
+      if (!r) return { error: { code: -32603, message: 'no answer for this call' } };
+      return 'error' in r ? { error: r.error } : { result: r.result };
+    });
+  }
+
+  // One call; a method error is thrown as a plain Error with .rpc set.
+  async call(method, params = {}, today) {
+    const [r] = await this.batch([{ method, params, today }]);
+    if (r.error) {
+      const e = new Error(r.error.message || 'the hub refused this');
+      e.rpc = r.error;
+      throw e;
+    }
+    return r.result;
+  }
+
+  async config() {
+    return this.get('/config');
+  }
+
+  async get(path) {
+    return this.request(path, { method: 'GET' });
+  }
+
+  async post(path, body, headers) {
+    return this.request(path, { method: 'POST', body, headers });
+  }
+
+  async request(path, init) {
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), this.timeoutMs);
+    let res;
+    try {
+      res = await this.fetch(this.endpoint(path), { ...init, signal: ctl.signal, cache: 'no-store', credentials: 'omit' });
+    } catch (e) {
+      throw new HubError('offline', ctl.signal.aborted ? 'the hub did not answer in time' : 'the hub cannot be reached');
+    } finally {
+      clearTimeout(timer);
+    }
+    let text = '';
+    try {
+      text = await res.text();
+    } catch (e) {
+      throw new HubError('offline', 'the connection to the hub dropped');
+    }
+    let json = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch (e) {
+      json = null;
+    }
+    if (res.status === 401 || res.status === 403) {
+      const why = json && json.error && json.error.message;
+      throw new HubError('auth', why || (res.status === 401 ? 'the hub wants a valid token' : 'this token may not use the hub'), res.status);
+    }
+    if (res.status === 502 || res.status === 503 || res.status === 504) {
+      throw new HubError('offline', `the hub is unavailable (HTTP ${res.status})`, res.status);
+    }
+    if (!res.ok && !(json && (Array.isArray(json) || json.jsonrpc))) {
+      const why = json && json.error && (json.error.message || json.error);
+      throw new HubError('http', `the hub answered HTTP ${res.status}${why ? `: ${why}` : ''}`, res.status);
+    }
+    if (json === null && text) throw new HubError('protocol', 'the hub answered something that is not JSON');
+    return json;
+  }
+}
