@@ -51,7 +51,16 @@ typedef struct heph_rpc_method {
 
 /* The table, terminated by an entry whose name is NULL. */
 const heph_rpc_method *heph_rpc_methods(void);
+/* A method of the table or of the host's segment below; NULL if none. */
 const heph_rpc_method *heph_rpc_find(const char *name);
+
+/* A second segment of the table, for methods only a host program carries
+ * (hephd's doc.render links cmark-gfm, which the CLI does not load). Set it
+ * once, before any call; names must not repeat the table's. The segment is
+ * dispatched, listed by rpc.methods and documented like the table. */
+void heph_rpc_extend(const heph_rpc_method *segment);
+/* The segment set by heph_rpc_extend(), or NULL. */
+const heph_rpc_method *heph_rpc_extension(void);
 
 /* Call a method. params may be NULL (an empty object). On success *result is
  * the result; on failure the error code is returned and the message set, and
@@ -60,7 +69,10 @@ int heph_rpc_call(heph_rpc_env *env, const char *method, json_t *params, json_t 
 
 /* Handle one JSON-RPC 2.0 request text (an object or a batch array) and
  * return the response text, or NULL for a notification. Errors are mapped
- * with heph_error_rpc_code(); data.name carries heph_error_name(). */
+ * with heph_error_rpc_code(); data.name carries heph_error_name(). A request
+ * object may carry "today": "YYYY-MM-DD" beside its params: the caller's
+ * date, which date words in that call are relative to (a phone in another
+ * time zone, or a change queued offline yesterday). */
 char *heph_rpc_handle(heph_rpc_env *env, const char *request, size_t len);
 
 /* The JSON-RPC error object for a code and message (new reference). */

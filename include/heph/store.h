@@ -55,8 +55,15 @@ const char *heph_store_path(heph_store *s);
 /* Now, per the injected clock. */
 int64_t heph_store_now_ms(heph_store *s);
 
-/* Today's date as "YYYY-MM-DD" (fixed by opts.today, else local time). */
+/* Today's date as "YYYY-MM-DD": the override below if set, else opts.today,
+ * else the clock's local date (read again on each call, so a long-running
+ * hub turns the day at midnight). Valid until the next call. */
 const char *heph_store_today(heph_store *s);
+
+/* Take today to be the given "YYYY-MM-DD" until called with NULL: a caller
+ * on another device (the web app) says which day its date words mean.
+ * HEPH_EINVALID for anything but a real date. */
+int heph_store_override_today(heph_store *s, const char *today);
 
 /* Transactions. The outermost begin is BEGIN IMMEDIATE; nested begins are
  * savepoints. Every local change must happen between begin and commit. */

@@ -37,6 +37,7 @@ struct heph_store {
 	int64_t max_drift_ms;              /* future bound for remote HLCs */
 	char today[11];                    /* YYYY-MM-DD */
 	int today_fixed;                   /* today came from opts, not the clock */
+	char today_call[11];               /* heph_store_override_today(), or "" */
 	int depth;                         /* transaction nesting; 0 = none */
 	heph_hlc hlc;                      /* valid while depth > 0 */
 	int hlc_dirty;                     /* hlc must be written back at commit */

@@ -69,11 +69,21 @@ static const heph_rpc_method methods[] = {
 	{ NULL, NULL, NULL, NULL, 0 },
 };
 
+/* A host's own methods (hephd), set once at start-up before any call. */
+static const heph_rpc_method *extension;
+
 const heph_rpc_method *heph_rpc_methods(void) { return methods; }
+
+void heph_rpc_extend(const heph_rpc_method *segment) { extension = segment; }
+
+const heph_rpc_method *heph_rpc_extension(void) { return extension; }
 
 const heph_rpc_method *heph_rpc_find(const char *name)
 {
 	for (const heph_rpc_method *m = methods; m->name; m++)
+		if (strcmp(m->name, name) == 0)
+			return m;
+	for (const heph_rpc_method *m = extension; m && m->name; m++)
 		if (strcmp(m->name, name) == 0)
 			return m;
 	return NULL;
@@ -144,7 +154,15 @@ static json_t *respond(heph_rpc_env *env, json_t *req)
 				 "error", "code", -32602, "message", "params must be an object (by name)");
 		return notification ? (json_decref(resp), NULL) : resp;
 	}
+	json_t *today = json_object_get(req, "today");
+	if (today && (!json_is_string(today) || heph_store_override_today(env->store, json_string_value(today)))) {
+		resp = json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", id ? id : json_null(), "error",
+				 "code", -32602, "message", "today must be a date as YYYY-MM-DD");
+		return notification ? (json_decref(resp), NULL) : resp;
+	}
 	int err = heph_rpc_call(env, method, params, &result);
+	if (today)
+		heph_store_override_today(env->store, NULL);
 	if (notification) {
 		json_decref(result);
 		return NULL;
@@ -200,9 +218,11 @@ HEPH_RPC_HANDLER(heph__rpc_methods)
 	(void)env;
 	(void)params;
 	json_t *arr = json_array();
-	for (const heph_rpc_method *m = methods; m->name; m++)
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b}", "name", m->name, "params", m->params,
-						     "summary", m->summary, "write", (m->flags & HEPH_RPC_WRITE) != 0));
+	for (int seg = 0; seg < 2; seg++)
+		for (const heph_rpc_method *m = seg ? extension : methods; m && m->name; m++)
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b}", "name", m->name, "params",
+							     m->params, "summary", m->summary, "write",
+							     (m->flags & HEPH_RPC_WRITE) != 0));
 	*result = arr;
 	return 0;
 }

@@ -260,7 +260,26 @@ void heph_store_close(heph_store *s)
 const char *heph_store_origin(heph_store *s) { return s->origin; }
 const char *heph_store_path(heph_store *s) { return s->path; }
 int64_t heph_store_now_ms(heph_store *s) { return s->clock(s->clock_ctx); }
-const char *heph_store_today(heph_store *s) { return s->today; }
+const char *heph_store_today(heph_store *s)
+{
+	if (s->today_call[0])
+		return s->today_call;
+	if (!s->today_fixed)
+		set_today(s, NULL);
+	return s->today;
+}
+
+int heph_store_override_today(heph_store *s, const char *today)
+{
+	if (!today) {
+		s->today_call[0] = '\0';
+		return 0;
+	}
+	if (heph__check_date(today))
+		return heph_error_set(HEPH_EINVALID, "today must be a date as YYYY-MM-DD, not \"%.40s\"", today);
+	snprintf(s->today_call, sizeof s->today_call, "%s", today);
+	return 0;
+}
 
 static int load_hlc(heph_store *s)
 {

@@ -237,6 +237,70 @@ static void conflicts__are_listed_and_resolved(void **state)
 	heph_store_close(s);
 }
 
+static void rpc_handle__date_words_follow_the_callers_today_for_that_call_only(void **state)
+{
+	(void)state;
+	heph_store *s = mem(); /* today is 2026-11-18 */
+	json_t *r = handle(s, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"task.create\","
+			      "\"params\":{\"title\":\"a\",\"do_date\":\"tomorrow\"},\"today\":\"2030-01-05\"},"
+			      "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"task.create\",\"params\":{\"title\":\"b\",\"do_date\":\"tomorrow\"}},"
+			      "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"task.create\","
+			      "\"params\":{\"title\":\"c\"},\"today\":\"2030-02-30\"},"
+			      "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"task.list\"}]");
+	assert_int_equal(json_array_size(r), 4);
+	assert_int_equal(error_code(json_array_get(r, 2)), -32602); /* not a real day: refused, nothing made */
+	json_t *list = json_object_get(json_array_get(r, 3), "result");
+	assert_int_equal(json_array_size(list), 2);
+	int seen = 0;
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		json_t *t = json_array_get(list, i);
+		const char *title = json_string_value(json_object_get(t, "title"));
+		const char *d = json_string_value(json_object_get(t, "do_date"));
+		if (strcmp(title, "a") == 0)
+			assert_string_equal(d, "2030-01-06"), seen++;
+		else
+			assert_string_equal(d, "2026-11-19"), seen++;
+	}
+	assert_int_equal(seen, 2);
+	assert_string_equal(heph_store_today(s), "2026-11-18");
+	json_decref(r);
+	heph_store_close(s);
+}
+
+static int extra_fn(heph_rpc_env *env, json_t *params, json_t **result)
+{
+	(void)env;
+	(void)params;
+	*result = json_pack("{s:s}", "from", "host");
+	return 0;
+}
+
+static const heph_rpc_method extra[] = {
+	{ "host.thing", "", "A method only a host carries", extra_fn, 0 },
+	{ NULL, NULL, NULL, NULL, 0 },
+};
+
+static void rpc_extend__adds_a_hosts_methods_to_dispatch_and_the_list(void **state)
+{
+	(void)state;
+	heph_store *s = mem();
+	json_t *r = handle(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"host.thing\"}");
+	assert_int_equal(error_code(r), -32601);
+	json_decref(r);
+	heph_rpc_extend(extra);
+	r = handle(s, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"host.thing\"},"
+			      "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"rpc.methods\"}]");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(r, 0), "result"), "from")), "host");
+	json_t *list = json_object_get(json_array_get(r, 1), "result");
+	const char *last = json_string_value(json_object_get(json_array_get(list, json_array_size(list) - 1), "name"));
+	assert_string_equal(last, "host.thing");
+	assert_ptr_equal(heph_rpc_find("host.thing"), &extra[0]);
+	heph_rpc_extend(NULL);
+	assert_null(heph_rpc_find("host.thing"));
+	json_decref(r);
+	heph_store_close(s);
+}
+
 static void methods__every_entry_is_complete(void **state)
 {
 	(void)state;
@@ -256,6 +320,8 @@ int main(void)
 		cmocka_unit_test(rpc_handle__maps_errors_to_json_rpc_codes),
 		cmocka_unit_test(rpc_handle__answers_batches_and_ignores_notifications),
 		cmocka_unit_test(rpc_call__a_failed_write_changes_nothing),
+		cmocka_unit_test(rpc_handle__date_words_follow_the_callers_today_for_that_call_only),
+		cmocka_unit_test(rpc_extend__adds_a_hosts_methods_to_dispatch_and_the_list),
 		cmocka_unit_test(resolve__takes_prefixes_names_and_explains_ambiguity),
 		cmocka_unit_test(project_tree__nests_and_counts),
 		cmocka_unit_test(project_tree__survives_a_cycle_made_by_two_devices),
