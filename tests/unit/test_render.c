@@ -9,9 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "helpers.h"
 
 #include "render.h"
+#include "render_rpc.h"
 
 #define ID_A "01M8E1NF2EGMBM28BRM2PCY770"
 #define ID_B "01M8E1NF21WJRCWXSBQ2NASXSG"
@@ -158,6 +159,75 @@ static void render_tail__starts_at_a_line_boundary(void **state)
 	assert_int_equal(heph_render_tail("", 0, 3), 0);
 }
 
+static struct fake_clock clk = { T0 };
+
+static json_t *call(heph_store *s, const char *method, json_t *params)
+{
+	heph_rpc_env env = { .store = s };
+	json_t *r = NULL;
+	int err = heph_rpc_call(&env, method, params, &r);
+	json_decref(params);
+	if (err)
+		fail_msg("%s: %s", method, heph_error_last());
+	return r;
+}
+
+static void doc_render__shows_a_tasks_context_with_titles_checklist_and_log_tail(void **state)
+{
+	(void)state;
+	heph_store *s = open_at(":memory:", &clk, "2026-11-18");
+	heph_render_register();
+	json_t *doc = call(s, "doc.create", json_pack("{s:s, s:s}", "title", "Paint plan", "body", "Buy **paint**."));
+	char doc_id[27];
+	snprintf(doc_id, sizeof doc_id, "%s", json_string_value(json_object_get(doc, "node_id")));
+	json_t *task = call(s, "task.create", json_pack("{s:s, s:s}", "title", "Paint the door", "body",
+						   "See [[Paint plan]].\n\n- [ ] sand\n- [x] buy paint\n\n<script>x()</script>\n"));
+	const char *tid = json_string_value(json_object_get(task, "node_id"));
+	json_t *r = call(s, "doc.render", json_pack("{s:s}", "id", tid));
+	const char *html = json_string_value(json_object_get(r, "html"));
+	char want[128];
+	snprintf(want, sizeof want, "<a class=\"wiki\" href=\"#/node/%s\">Paint plan</a>", doc_id);
+	has(html, want);
+	has(html, "disabled=\"\" /> sand");
+	lacks(html, "<script");
+	assert_string_equal(json_string_value(json_object_get(r, "kind")), "task");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "checklist"), "total")), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "checklist"), "done")), 1);
+	assert_string_equal(json_string_value(json_object_get(r, "log_html")), "");
+	assert_true(json_is_null(json_object_get(r, "log_id")));
+	json_decref(r);
+
+	/* Any other node shows its own body. */
+	r = call(s, "doc.render", json_pack("{s:s}", "id", doc_id));
+	has(json_string_value(json_object_get(r, "html")), "<strong>paint</strong>");
+	assert_null(json_object_get(r, "log_html"));
+	json_decref(r);
+	json_decref(task);
+	json_decref(doc);
+	heph_rpc_extend(NULL);
+	heph_store_close(s);
+}
+
+static void doc_render__refuses_a_missing_id_or_bad_log_lines(void **state)
+{
+	(void)state;
+	heph_store *s = open_at(":memory:", &clk, "2026-11-18");
+	heph_render_register();
+	heph_rpc_env env = { .store = s };
+	json_t *r = NULL, *p = json_object();
+	assert_int_equal(heph_rpc_call(&env, "doc.render", p, &r), HEPH_EINVALID);
+	json_decref(p);
+	p = json_pack("{s:s}", "id", "01ZZZZZZZZZZZZZZZZZZZZZZZZ");
+	assert_int_equal(heph_rpc_call(&env, "doc.render", p, &r), HEPH_ENOTFOUND);
+	json_decref(p);
+	p = json_pack("{s:s, s:i}", "id", "x", "log_lines", 0);
+	assert_int_equal(heph_rpc_call(&env, "doc.render", p, &r), HEPH_EINVALID);
+	json_decref(p);
+	assert_null(r);
+	heph_rpc_extend(NULL);
+	heph_store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -170,6 +240,8 @@ int main(void)
 		cmocka_unit_test(render__counts_checklist_items_and_shows_them_disabled),
 		cmocka_unit_test(render__takes_empty_and_invalid_utf8_text),
 		cmocka_unit_test(render_tail__starts_at_a_line_boundary),
+		cmocka_unit_test(doc_render__shows_a_tasks_context_with_titles_checklist_and_log_tail),
+		cmocka_unit_test(doc_render__refuses_a_missing_id_or_bad_log_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
