@@ -1,0 +1,263 @@
+// pwa.test.mjs — heph's web app in a real browser against a real hub.
+//
+// One hub (hephd --mode server, ephemeral loopback port, serving build/web),
+// one spoke (a heph database syncing through it with the CLI) and Debian's
+// Chromium at a phone's size. In order:
+//   - no token, then a wrong one: a clear message, never a blank page; the
+//     right one passes Settings' Test;
+//   - the sidebar: views, then the project tree indented by depth with
+//     outstanding counts, which change when the spoke completes a task and syncs;
+//   - quick add: the hub's parser previews chips, and the task reaches the
+//     spoke's heph list, parsed, after heph sync;
+//   - triage: each action in the page leaves the hub as the same verb of the
+//     CLI leaves a twin task;
+//   - offline: with the hub stopped, a quick add is queued, survives a
+//     reload, and reaches the hub when it is back;
+//   - search, and the context doc rendered on the hub without its script.
+// Screenshots of each screen go to $ARTIFACTS.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Hub, Spoke, browser, shot, teardown, until, remote, day } from './harness.mjs';
+
+let hub;
+let spoke;
+let tok;
+let ctx;
+let page;
+const ids = {};
+
+const byTitle = (list, title) => list.find((t) => t.title === title);
+
+before(async () => {
+  hub = new Hub('hub');
+  tok = hub.token('phone');
+  await hub.start();
+  spoke = new Spoke('laptop', hub, tok.file);
+  spoke.run('project', 'add', 'Home');
+  spoke.run('project', 'add', 'Work');
+  spoke.run('project', 'add', 'Clients', '--parent', 'Work');
+  spoke.run('project', 'add', 'Acme', '--parent', 'Clients');
+  ids.invoice = spoke.run('task', 'Send invoice', '--project', 'Clients', '--attention', 'red', '--late-on', day(-2));
+  ids.call = spoke.run('task', 'Call Acme', '--project', 'Acme');
+  ids.fence = spoke.run('task', 'Mend the fence', '--project', 'Acme');
+  ids.plants = spoke.run('task', 'Water plants', '--project', 'Home', '--body',
+    'Use the **blue** can; see [[Send invoice]].\n\n- [ ] front\n- [x] back\n\n<script>document.title="owned"</script>\n');
+  // twins: one is triaged in the page, the other with the CLI
+  for (const t of ['A', 'B']) {
+    ids[`att${t}`] = spoke.run('task', `Attention ${t}`, '--project', 'Home');
+    ids[`when${t}`] = spoke.run('task', `Reschedule ${t}`, '--project', 'Home');
+    ids[`move${t}`] = spoke.run('task', `Move ${t}`, '--project', 'Home');
+    ids[`drop${t}`] = spoke.run('task', `Drop ${t}`, '--project', 'Home');
+    ids[`done${t}`] = spoke.run('task', `Finish ${t}`, '--project', 'Home');
+  }
+  spoke.sync();
+  ctx = await browser();
+  page = ctx.pages()[0] || await ctx.newPage();
+  page.on('pageerror', (e) => { throw new Error(`page error: ${e.message}`); });
+});
+
+after(async () => {
+  await teardown();
+});
+
+async function open(hash = '') {
+  await page.goto(`${hub.url}/${hash}`);
+}
+
+async function settings(token) {
+  await open('#/settings');
+  await page.fill('input[name=token]', token);
+  await page.click('[data-act=save]');
+}
+
+test('without a token, or with a wrong one, the page says why', async () => {
+  await open('#/view/tom');
+  await page.waitForSelector('.problem');
+  const text = await page.textContent('.problem');
+  assert.match(text, /refused this device’s token/);
+  assert.match(text, /hephd token create/);
+  assert.match(await page.textContent('#banner'), /refused/);
+  await shot(page, '01-no-token');
+
+  await settings('not-a-real-token');
+  await page.click('[data-act=test]');
+  await until('Test answers', async () => /refused this token/.test(await page.textContent('.test-result')));
+  await shot(page, '02-settings-wrong-token');
+  await open('#/view/tom');
+  await page.waitForSelector('.problem');
+  assert.match(await page.textContent('.problem'), /refused/);
+  assert.equal(await page.isVisible('#status'), true);
+  assert.match(await page.textContent('#status'), /token refused/);
+  await shot(page, '03-wrong-token');
+
+  await settings(tok.token);
+  await page.click('[data-act=test]');
+  await until('Test connects', async () => /Connected: heph/.test(await page.textContent('.test-result')));
+  assert.match(await page.textContent('.about'), /App version\s*\d+\.\d+\.\d+\+[0-9a-f]{10}/);
+  await shot(page, '04-settings');
+});
+
+async function sidebar() {
+  return page.$$eval('#projects .nav-item', (els) => els.map((a) => ({
+    title: a.querySelector('.nav-name').textContent,
+    depth: Number(a.dataset.depth),
+    count: a.querySelector('.count').textContent,
+    indent: parseFloat(getComputedStyle(a).paddingLeft),
+  })));
+}
+
+test('the sidebar nests projects with their counts, and follows a completion synced from a spoke', async () => {
+  await open('#/view/tom');
+  await page.waitForSelector('.tasks[data-list=tom] .task');
+  await page.click('#menu');
+  await page.waitForSelector('body.drawer-open');
+  await until('the drawer has slid in', async () => (await page.$eval('#drawer', (d) => d.getBoundingClientRect().left)) >= -1);
+  const views = await page.$$eval('#views .nav-item', (els) => els.map((a) => a.dataset.view));
+  assert.deepEqual(views.slice(0, 2), ['tom', 'ondeck']);
+  let tree = await sidebar();
+  assert.deepEqual(tree.map((p) => [p.title, p.depth]), [['Home', 0], ['Work', 0], ['Clients', 1], ['Acme', 2]]);
+  assert.ok(tree[2].indent > tree[1].indent && tree[3].indent > tree[2].indent, `indentation grows with depth: ${JSON.stringify(tree)}`);
+  const counts = Object.fromEntries(tree.map((p) => [p.title, p.count]));
+  assert.deepEqual(counts, { Home: '11', Work: '0/3', Clients: '1/3', Acme: '2' });
+  await shot(page, '05-drawer');
+
+  spoke.run('done', ids.fence);
+  spoke.sync();
+  await page.click('#views [data-view=tasks]'); /* choosing a view asks the hub again */
+  await until('the counts follow', async () => (await sidebar()).find((p) => p.title === 'Acme').count === '1');
+  tree = await sidebar();
+  assert.deepEqual(Object.fromEntries(tree.map((p) => [p.title, p.count])), { Home: '11', Work: '0/2', Clients: '1/2', Acme: '1' });
+  assert.equal(await page.isVisible('body.drawer-open'), false, 'choosing a view closes the drawer');
+});
+
+test('the list is ranked as heph next ranks, with colour and dates in words', async () => {
+  await open('#/view/tom');
+  await page.waitForSelector('.tasks[data-list=tom] .task');
+  const shown = await page.$$eval('.tasks[data-list=tom] .task', (els) => els.map((e) => e.querySelector('.task-title').textContent));
+  const next = JSON.parse(remote(hub, tok.file, 'view', 'tom', '--json'));
+  assert.deepEqual(shown, next.map((t) => t.title));
+  const first = await page.$('.tasks[data-list=tom] .task');
+  assert.equal(await first.getAttribute('data-attention'), 'red');
+  assert.match(await first.textContent(), /late 2 days/);
+  assert.match(await first.textContent(), /#Clients/);
+  await shot(page, '06-list');
+});
+
+test('quick add shows what the hub understood, and the task reaches a spoke parsed', async () => {
+  await open('#/view/tasks');
+  await page.waitForSelector('.tasks[data-list=tasks] .task');
+  await page.fill('#add-text', 'Buy milk tomorrow p2 #Home every week');
+  await until('chips', async () => (await page.$$('#chips .chip.c-recur')).length === 1, 5000);
+  const chips = await page.$$eval('#chips .chip', (els) => els.map((c) => c.textContent));
+  assert.deepEqual(chips, ['Buy milk', 'do tomorrow', 'orange', '#Home', '↻ every week']);
+  await shot(page, '07-quick-add');
+  await page.click('#add-go');
+  await page.waitForSelector('.tasks[data-list=tasks] .task-title >> text="Buy milk"');
+  assert.equal(await page.inputValue('#add-text'), '');
+  spoke.sync();
+  const t = byTitle(spoke.json('list'), 'Buy milk');
+  assert.ok(t, 'the spoke lists it');
+  assert.equal(t.do_date, day(1));
+  assert.equal(t.attention, 'orange');
+  assert.equal(t.project, 'Home');
+  assert.match(t.recurrence || '', /FREQ=WEEKLY/);
+});
+
+async function openTask(id) {
+  await open(`#/task/${id}`);
+  await page.waitForSelector(`.detail[data-id="${id}"]`);
+}
+
+async function hubTask(id) {
+  return JSON.parse(remote(hub, tok.file, 'show', id, '--json'));
+}
+
+const same = (a, b, keys) => keys.forEach((k) => assert.deepEqual(a[k], b[k], `${k}: ${a.title} vs ${b.title}`));
+
+test('triage in the page changes the hub as the CLI does', async () => {
+  page.on('dialog', (d) => d.accept());
+  // attention
+  await openTask(ids.attA);
+  await page.click('.swatch[data-attention=blue]');
+  await until('attention saved', async () => (await hubTask(ids.attA)).attention === 'blue');
+  await shot(page, '08-task');
+  spoke.run('attention', ids.attB, 'blue');
+  // reschedule with a date word
+  await openTask(ids.whenA);
+  await page.fill('.resched input.when', 'fri');
+  await page.click('.resched button[type=submit]');
+  await until('do-date saved', async () => (await hubTask(ids.whenA)).do_date !== null);
+  spoke.run('edit', ids.whenB, '--do-date', 'fri');
+  // move to a project
+  await openTask(ids.moveA);
+  await page.selectOption('select.move', { label: '\u2003\u2003Acme' });
+  await until('moved', async () => (await hubTask(ids.moveA)).project === 'Acme');
+  spoke.run('edit', ids.moveB, '--project', 'Acme');
+  // drop
+  await openTask(ids.dropA);
+  await page.click('[data-act=drop]');
+  await until('dropped', async () => (await hubTask(ids.dropA)).state === 'dropped');
+  spoke.run('drop', ids.dropB);
+  // done, from the list's round button
+  await open('#/view/tasks');
+  await page.click(`.task[data-id="${ids.doneA}"] .check`);
+  await until('done', async () => (await hubTask(ids.doneA)).state === 'done');
+  await page.waitForSelector(`.task[data-id="${ids.doneA}"]`, { state: 'detached' });
+  spoke.run('done', ids.doneB);
+  spoke.sync();
+  const keys = ['state', 'attention', 'do_date', 'late_on', 'project', 'project_id', 'recurrence'];
+  for (const k of ['att', 'when', 'move', 'drop', 'done']) same(await hubTask(ids[`${k}A`]), await hubTask(ids[`${k}B`]), keys);
+});
+
+test('the context doc is rendered on the hub: Markdown, wiki links, checklist, no script', async () => {
+  await openTask(ids.plants);
+  await page.waitForSelector('.doc strong');
+  assert.equal(await page.textContent('.doc strong'), 'blue');
+  assert.equal(await page.$$eval('.doc input[type=checkbox]', (els) => els.length), 2);
+  assert.match(await page.textContent('.doc-section h3'), /checklist 1\/2/);
+  assert.equal(await page.$('.doc script'), null);
+  assert.notEqual(await page.title(), 'owned');
+  await shot(page, '09-context');
+  await page.click('.doc a.wiki');
+  await page.waitForSelector(`.detail[data-id="${ids.invoice}"]`);
+});
+
+test('search finds tasks by their text', async () => {
+  await open('#/search/invoice');
+  await page.waitForSelector('.results .hit');
+  const hits = await page.$$eval('.results .hit-title', (els) => els.map((e) => e.textContent));
+  assert.ok(hits.some((h) => h.includes('Send invoice')), hits.join(', '));
+  await shot(page, '10-search');
+});
+
+test('offline: a quick add is queued, survives a reload, and reaches the hub when it is back', async () => {
+  await open('#/view/tasks');
+  await page.waitForSelector('.tasks[data-list=tasks] .task');
+  await until('the service worker controls the page', () => page.evaluate(() => !!navigator.serviceWorker.controller), 10000)
+    .catch(async () => { await page.reload(); return until('controlled after a reload', () => page.evaluate(() => !!navigator.serviceWorker.controller)); });
+  const port = hub.port;
+  await hub.stop();
+  await page.fill('#add-text', 'Oil the hinges +3d p1');
+  await page.click('#add-go');
+  await page.waitForSelector('.pending-list .task.pending');
+  await until('the queue shows', async () => /1 queued/.test(await page.textContent('#status')));
+  assert.match(await page.textContent('#banner'), /cannot be reached/);
+  await shot(page, '11-offline-queued');
+
+  await page.reload();
+  await page.waitForSelector('.pending-list .task.pending');
+  assert.match(await page.textContent('.pending-list'), /Oil the hinges \+3d p1/);
+  await page.waitForSelector('.tasks[data-list=tasks] .task'); /* the last list, from IndexedDB */
+  assert.match(await page.textContent('#status'), /1 queued/);
+  await shot(page, '12-offline-reloaded');
+
+  await hub.start(port);
+  await until('the queue drains', async () => !(await page.isVisible('#status')) || !/queued/.test(await page.textContent('#status')), 30000);
+  const t = byTitle(JSON.parse(remote(hub, tok.file, 'list', '--json')), 'Oil the hinges');
+  assert.ok(t, 'the hub has it');
+  assert.equal(t.attention, 'red');
+  assert.equal(t.do_date, day(3));
+  await page.waitForSelector('.tasks[data-list=tasks] .task-title >> text="Oil the hinges"');
+  assert.equal(await page.$('.pending-list .task.pending'), null);
+});
