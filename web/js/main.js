@@ -338,6 +338,7 @@ function renderPending() {
 
 async function showList(r) {
   const today = localDate();
+  $('title').textContent = listTitle(r);
   const calls = [...sideCalls(), listCall(r)];
   if (!state.methods) calls.push({ method: 'rpc.methods', params: {} });
   // The cached screen first (instant, and all there is offline), then the hub's.
@@ -442,12 +443,15 @@ const capital = (s) => s.charAt(0).toUpperCase() + s.slice(1);
 
 async function showNode(r) {
   const today = localDate();
-  const calls = [{ method: 'node.get', params: { id: r.id } }];
-  if (has('doc.render')) calls.push({ method: 'doc.render', params: { id: r.id } });
+  $('title').textContent = r.kind === 'task' ? 'Task' : 'Note';
+  const calls = [{ method: 'node.get', params: { id: r.id } }, { method: 'doc.render', params: { id: r.id } }, ...sideCalls()];
+  if (!state.methods) calls.push({ method: 'rpc.methods', params: {} });
   const cached = await db.cacheGet('node.get', { id: r.id }).catch(() => null);
   if (cached && !document.querySelector('#screen .detail')) renderNode(r, [{ result: cached.result }], today);
   const out = await read(calls);
   if (state.route !== r) return;
+  applySide([out[2], out[3], out[4]]);
+  if (out[1].error && !out[1].cached) out[1] = {}; /* a hub without doc.render: the text as text */
   if (out[0].missing || out[0].error) return renderProblem(out[0].error && out[0].error.message);
   if (out[0].result.kind === 'task' && r.kind === 'node') {
     history.replaceState(null, '', `#/task/${encodeURIComponent(r.id)}`);
@@ -466,7 +470,7 @@ function renderNode(r, out, today) {
   if (n.kind !== 'task') {
     screen.replaceChildren(h('article', { class: 'detail' }, back,
       h('h2', { class: 'detail-title', text: n.title }),
-      docSection(null, rendered, n.body, 'body_html'),
+      docSection(null, rendered, n.body, 'html'),
       backlinks(n)));
     return;
   }
