@@ -7,7 +7,7 @@
  *   due                      late_on (local day); for a recurring task, the
  *                            next pending instance's due is its do_date
  *   priority H / M / L       attention red / orange / white
- *   recur                    recurrence, as an RRULE
+ *   recur, until             recurrence, as an RRULE (until its UNTIL)
  *   tags                     tag links
  *   annotations              lines "- DATE text" in the task's context doc
  *   depends                  `depends-on` links to the tasks it waits for
@@ -36,6 +36,7 @@
 #include <time.h>
 
 #include "body.h"
+#include "heph/recur.h"
 
 struct tw {
 	heph_store *s;
@@ -101,7 +102,7 @@ static const char *str(const json_t *o, const char *key)
 }
 
 /* Taskwarrior's recurrence periods as RRULEs; NULL when unknown. */
-static int tw_rrule(const char *recur, char out[64])
+static int tw_rrule(const char *recur, char out[80])
 {
 	static const struct {
 		const char *name, *rule;
@@ -119,7 +120,7 @@ static int tw_rrule(const char *recur, char out[64])
 	};
 	for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
 		if (strcasecmp(recur, named[i].name) == 0) {
-			snprintf(out, 64, "%s", named[i].rule);
+			snprintf(out, 80, "%s", named[i].rule);
 			return 0;
 		}
 	/* 3d, 2wks, 6 months, P2W, P1Y ... */
@@ -152,9 +153,9 @@ static int tw_rrule(const char *recur, char out[64])
 		if (strcasecmp(end, units[i].unit) == 0) {
 			long k = n * units[i].mult;
 			if (k == 1)
-				snprintf(out, 64, "FREQ=%s", units[i].freq);
+				snprintf(out, 80, "FREQ=%s", units[i].freq);
 			else
-				snprintf(out, 64, "FREQ=%s;INTERVAL=%ld", units[i].freq, k);
+				snprintf(out, 80, "FREQ=%s;INTERVAL=%ld", units[i].freq, k);
 			return 0;
 		}
 	return -1;
@@ -310,7 +311,7 @@ static void annotations(const json_t *task, char **text, size_t *len)
 static int import_one(struct tw *t, const json_t *task, const json_t *instances)
 {
 	heph_store *s = t->s;
-	char id[HEPH_ID_LEN + 1], doc[HEPH_ID_LEN + 1], day[HEPH_DATE_LEN + 1], rule[64];
+	char id[HEPH_ID_LEN + 1], doc[HEPH_ID_LEN + 1], day[HEPH_DATE_LEN + 1], rule[80];
 	const char *status = str(task, "status"), *uuid = str(task, "uuid");
 	json_t *fields;
 	int err = 0, recurring = strcmp(status, "recurring") == 0;
@@ -366,10 +367,20 @@ static int import_one(struct tw *t, const json_t *task, const json_t *instances)
 		json_object_set_new(fields, "do_date", json_string(doo));
 	const char *recur = str(task, "recur");
 	if (recur && recurring) {
-		if (tw_rrule(recur, rule) == 0)
-			json_object_set_new(fields, "recurrence", json_string(rule));
-		else
+		char *canon = NULL;
+		if (tw_rrule(recur, rule) == 0) {
+			/* a series that ends: until is its last possible day */
+			if (tw_day(str(task, "until"), day) == 0) {
+				size_t n = strlen(rule);
+				snprintf(rule + n, sizeof rule - n, ";UNTIL=%.4s%.2s%.2s", day, day + 5, day + 8);
+			}
+			if (heph_recur_check(rule, &canon) == 0)
+				json_object_set_new(fields, "recurrence", json_string(canon));
+			free(canon);
+		}
+		if (!json_object_get(fields, "recurrence"))
 			warn(t, "%s: recurrence \"%s\" not understood; imported without it", uuid, recur);
+		heph_error_clear();
 	}
 	if ((err = heph__emit(s, "task.create", fields, NULL)))
 		goto out;

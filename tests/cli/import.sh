@@ -20,6 +20,7 @@ t "$milk" annotate "called the shop"
 t "$milk" annotate "they close at 6"
 add "Water plants" project:Home recur:weekly due:2026-11-21 >/dev/null
 add "Pay rent" project:Home recur:monthly due:2026-12-01 priority:M >/dev/null
+add "Short series" recur:daily due:2026-11-20 until:2026-11-25 >/dev/null
 for r in 2wks quarterly weekdays 3d P1Y; do add "Every $r" "recur:$r" due:2026-12-01 >/dev/null; done
 add "Later thing" wait:2026-12-10 priority:L scheduled:2026-12-05 >/dev/null
 done_u=$(add "Done thing" project:Work.Clients.Acme)
@@ -51,6 +52,7 @@ expect_eq "its next occurrence is the do-date, its recur a rule" "2026-11-21 FRE
 	"$(get 'Water plants' '["do_date"]') $(get 'Water plants' '["recurrence"]') $(get 'Water plants' '["late_on"]')"
 expect_eq "Taskwarrior's periods become rules" "FREQ=WEEKLY;INTERVAL=2|FREQ=MONTHLY;INTERVAL=3|FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR|FREQ=DAILY;INTERVAL=3|FREQ=YEARLY" \
 	"$(for r in 2wks quarterly weekdays 3d P1Y; do get "Every $r" '["recurrence"]'; done | paste -sd'|')"
+expect_eq "until ends the series" "FREQ=DAILY;UNTIL=20261125" "$(get 'Short series' '["recurrence"]')"
 expect_eq "monthly" "FREQ=MONTHLY orange" "$(get 'Pay rent' '["recurrence"]') $(get 'Pay rent' '["attention"]')"
 expect_eq "completed is done" done "$(get 'Done thing' '["state"]')"
 expect_eq "deleted is dropped, kept" dropped "$(get 'Deleted thing' '["state"]')"
