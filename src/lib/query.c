@@ -220,7 +220,8 @@ int heph__project_tree(heph_store *s, json_t **out)
 		err = heph__sqlerr(s, rc, "project tree");
 		goto out;
 	}
-	qsort(p, (size_t)n, sizeof *p, by_id);
+	if (n > 0)
+		qsort(p, (size_t)n, sizeof *p, by_id); /* p is NULL when there are none */
 
 	st = heph__stmt(s, "SELECT project_id, count(*) FROM tasks WHERE state = 'outstanding' AND deleted = 0 "
 			   "AND project_id IS NOT NULL GROUP BY project_id");
