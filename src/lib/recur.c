@@ -560,27 +560,36 @@ char *heph_recur_text(const char *rrule, const char *anchor)
 	case ICAL_WEEKLY_RECURRENCE:
 		if (nmday || nmonth)
 			goto raw;
-		if (weekdays_only && r.interval <= 1) {
-			put(&t, "weekdays");
-			break;
-		}
 		if (r.freq == ICAL_DAILY_RECURRENCE && !nday) {
-			unit(&t, r.interval, "daily", "day");
+			unit(&t, r.interval, "every day", "day");
 			break;
 		}
 		if (r.freq == ICAL_DAILY_RECURRENCE && r.interval > 1)
 			goto raw;
-		unit(&t, r.interval, "weekly", "week");
-		for (int i = 0; i < nday; i++) {
+		if (!nday) {
+			unit(&t, r.interval, "every week", "week");
+			break;
+		}
+		for (int i = 0; i < nday; i++)
 			if (icalrecurrencetype_day_position(r.by_day[i]) != 0)
 				goto raw;
-			put(&t, "%s%s", i ? ", " : " on ", day_short[dow(r.by_day[i])]);
+		if (r.interval > 1) {
+			unit(&t, r.interval, "every week", "week");
+			put(&t, " on ");
+		} else {
+			put(&t, "every ");
 		}
+		if (weekdays_only) {
+			put(&t, r.interval > 1 ? "weekdays" : "weekday");
+			break;
+		}
+		for (int i = 0; i < nday; i++)
+			put(&t, "%s%s", i ? ", " : "", day_short[dow(r.by_day[i])]);
 		break;
 	case ICAL_MONTHLY_RECURRENCE:
 		if (nmonth || (nday && nmday) || nday > 1)
 			goto raw;
-		unit(&t, r.interval, "monthly", "month");
+		unit(&t, r.interval, "every month", "month");
 		if (nday) {
 			int pos = icalrecurrencetype_day_position(r.by_day[0]);
 			if (pos == 0)

@@ -102,29 +102,31 @@ static void text_is(const char *rule, const char *anchor, const char *want)
 static void recur_text__says_rules_in_words(void **state)
 {
 	(void)state;
-	text_is("FREQ=DAILY", NULL, "daily");
+	text_is("FREQ=DAILY", NULL, "every day");
 	text_is("FREQ=DAILY;INTERVAL=2", NULL, "every other day");
 	text_is("FREQ=DAILY;INTERVAL=3", NULL, "every 3 days");
-	text_is("FREQ=WEEKLY", "2026-11-18", "weekly");
+	text_is("FREQ=WEEKLY", "2026-11-18", "every week");
 	text_is("FREQ=WEEKLY;INTERVAL=2", NULL, "every other week");
 	text_is("FREQ=WEEKLY;INTERVAL=4", NULL, "every 4 weeks");
-	text_is("FREQ=WEEKLY;BYDAY=MO,WE", NULL, "weekly on Mon, Wed");
-	text_is("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", NULL, "weekdays");
+	text_is("FREQ=WEEKLY;BYDAY=MO,WE", NULL, "every Mon, Wed");
+	text_is("FREQ=DAILY;BYDAY=SA,SU", NULL, "every Sat, Sun");
+	text_is("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", NULL, "every weekday");
+	text_is("FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TU,WE,TH,FR", NULL, "every other week on weekdays");
 	text_is("FREQ=WEEKLY;INTERVAL=2;BYDAY=TU", NULL, "every other week on Tue");
-	text_is("FREQ=MONTHLY", NULL, "monthly");
-	text_is("FREQ=MONTHLY", "2026-11-18", "monthly on the 18th");
-	text_is("FREQ=MONTHLY;BYMONTHDAY=15", NULL, "monthly on the 15th");
-	text_is("FREQ=MONTHLY;BYMONTHDAY=1,15", NULL, "monthly on the 1st and 15th");
-	text_is("FREQ=MONTHLY;BYMONTHDAY=-1", NULL, "monthly on the last day");
-	text_is("FREQ=MONTHLY;BYDAY=1MO", NULL, "monthly on the first Mon");
-	text_is("FREQ=MONTHLY;BYDAY=-1FR", NULL, "monthly on the last Fri");
+	text_is("FREQ=MONTHLY", NULL, "every month");
+	text_is("FREQ=MONTHLY", "2026-11-18", "every month on the 18th");
+	text_is("FREQ=MONTHLY;BYMONTHDAY=15", NULL, "every month on the 15th");
+	text_is("FREQ=MONTHLY;BYMONTHDAY=1,15", NULL, "every month on the 1st and 15th");
+	text_is("FREQ=MONTHLY;BYMONTHDAY=-1", NULL, "every month on the last day");
+	text_is("FREQ=MONTHLY;BYDAY=1MO", NULL, "every month on the first Mon");
+	text_is("FREQ=MONTHLY;BYDAY=-1FR", NULL, "every month on the last Fri");
 	text_is("FREQ=MONTHLY;INTERVAL=3;BYMONTHDAY=22", NULL, "every 3 months on the 22nd");
 	text_is("FREQ=YEARLY", "2026-04-15", "yearly on Apr 15");
 	text_is("FREQ=YEARLY", NULL, "yearly");
 	text_is("FREQ=YEARLY;BYMONTH=4;BYMONTHDAY=15", NULL, "yearly on Apr 15");
-	text_is("FREQ=DAILY;COUNT=3", NULL, "daily, 3 times");
-	text_is("FREQ=DAILY;COUNT=1", NULL, "daily, once");
-	text_is("FREQ=WEEKLY;UNTIL=20261231", NULL, "weekly, until 2026-12-31");
+	text_is("FREQ=DAILY;COUNT=3", NULL, "every day, 3 times");
+	text_is("FREQ=DAILY;COUNT=1", NULL, "every day, once");
+	text_is("FREQ=WEEKLY;UNTIL=20261231", NULL, "every week, until 2026-12-31");
 	/* what has no words is shown as the rule */
 	text_is("FREQ=YEARLY;BYWEEKNO=20", NULL, "FREQ=YEARLY;BYWEEKNO=20");
 	text_is("not a rule", NULL, "not a rule");
