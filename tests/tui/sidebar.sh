@@ -9,10 +9,14 @@ h project add Acme --parent Clients >/dev/null
 h project add Home >/dev/null
 h task "Buy milk" --project Home --do-date 2026-11-19 --attention orange >/dev/null
 h task "Send invoice" --project Clients --late-on 2026-11-17 --attention red >/dev/null
-h task "Call Acme" --project Acme >/dev/null
+ACME=$(h task "Call Acme" --project Acme)
 h task "Inbox thing" >/dev/null
 h task "Later" --attention blue >/dev/null
 h task "Café — naïve 日本語" --project Work --late-on 2027-01-05 >/dev/null
+# a recurrence, set by an op as any device may send it
+printf '{"op_id":"01JZZZZZZZZZZZZZZZZZZZZZZZ","hlc":"%015d-00000-aaaaaaaaaaaaaaaa","origin":"aaaaaaaaaaaaaaaa","type":"task.set","payload":{"node_id":"%s","recurrence":"FREQ=WEEKLY;INTERVAL=2"}}\n' \
+	"$(($(date +%s%N) / 1000000))" "$ACME" | h apply - >/dev/null
+words=$(h show "$ACME" --json | json_get 'd.get("recurrence_text") or d["recurrence"]')
 
 start_tui 120 30
 select_entry tasks
@@ -41,6 +45,7 @@ expect_contains "blue is marked ~" "~  Later" "$s"
 expect_contains "a past late-on is LATE" "LATE 11-17 #Clients" "$(line_of 'Send invoice')"
 expect_contains "a do-date shows" "do 11-19 #Home" "$(line_of 'Buy milk')"
 expect_contains "a late-on of another year shows in full" "late 2027-01-05" "$(line_of 'Café')"
+expect_contains "the recurrence shows in words" "↻ $words" "$(line_of 'Call Acme')"
 expect_contains "the preview shows the first task" "Send invoice" "$(pane 3 | sed -n 2p)"
 
 # select Clients: its subtree's tasks only
@@ -62,7 +67,7 @@ Work (1)
 Clients (1)
 !! Send invoice                      LATE 11-17 #Clients
 Acme (1)
-   Call Acme                                       #Acme
+   Call Acme                    #Acme ↻ every other week
 No project (2)
    Inbox thing
 ~  Later" "$g"
