@@ -10,6 +10,12 @@ h project add "Deep Work" >/dev/null
 OVEN=$(h task "Bake bread" --project Home --body "- [ ] buy flour")
 h task "Water plants" >/dev/null
 h doc "Bread notes" --body "a sourdough starter wants feeding" >/dev/null
+# a task with a log doc (linked by a log-of op, as any device may send it)
+PLUMBER=$(h task "Call the plumber")
+LOG=$(h doc "Call the plumber: log" --body "- 2026-11-10: left a message
+- 2026-11-17: called again")
+printf '{"op_id":"01JZZZZZZZZZZZZZZZZZZZZZZY","hlc":"%015d-00000-aaaaaaaaaaaaaaaa","origin":"aaaaaaaaaaaaaaaa","type":"link.add","payload":{"link_id":"01JZZZZZZZZZZZZZZZZZZZZZZX","src":"%s","dst":"%s","type":"log-of"}}\n' \
+	"$(($(date +%s%N) / 1000000))" "$LOG" "$PLUMBER" | h apply - >/dev/null
 
 cat >"$TMP/editor.sh" <<'SH'
 #!/bin/sh
@@ -25,6 +31,12 @@ chmod +x "$TMP/noop-editor.sh"
 
 start_tui 120 30 EDITOR="$TMP/editor.sh" VISUAL=
 select_entry tasks
+
+# the preview ends with the tail of the task's log
+select_task "Call the plumber"
+expect_eq "the preview shows the log's tail" "Log
+- 2026-11-10: left a message
+- 2026-11-17: called again" "$(pane 3 | sed -E 's/^ //; s/ +$//' | sed -n '/^Log$/,/called again/p')"
 
 # o: edit the context doc in $EDITOR and save it back
 select_task "Bake bread"
