@@ -2,7 +2,7 @@
 # Install the Debian packages heph needs to build and test, if any are missing.
 # Quiet and fast when everything is present (one dpkg-query call).
 set -eu
-PKGS="meson ninja-build pkg-config gcc libsqlite3-dev sqlite3 libjansson-dev libcmocka-dev libssl-dev libical-dev libncurses-dev libcmark-gfm-dev libcmark-gfm-extensions-dev tmux python3 python3-yaml taskwarrior coreutils"
+PKGS="meson ninja-build pkg-config gcc libsqlite3-dev sqlite3 libjansson-dev libcmocka-dev libssl-dev libical-dev libncurses-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libmicrohttpd-dev libcurl4-openssl-dev tmux python3 python3-yaml taskwarrior coreutils"
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

@@ -53,6 +53,10 @@ int heph_error_exit_status(int code);      /* CLI exit status, 0 for HEPH_OK */
 int heph_error_rpc_code(int code);         /* JSON-RPC 2.0 error.code */
 int heph_error_http_status(int code);      /* HTTP status for /rpc and /sync */
 int heph_error_from_rpc_code(int rpc_code); /* inverse, for client mode */
+/* Inverse of the HTTP column, for a reply without a JSON error: where a
+ * status is shared the general code answers (400 invalid, 409 conflict, 500
+ * error, 503 unavailable); another 5xx is unavailable. */
+int heph_error_from_http_status(int status);
 
 #ifdef __cplusplus
 }

@@ -21,12 +21,13 @@
 extern "C" {
 #endif
 
-/* Services a host program (hephd) lends to methods that need more than the
- * database; each may be NULL, and methods fall back to in-process work. */
+/* Services a host program (hephd, or the heph CLI itself) lends to methods
+ * that need more than the database; each may be NULL. s is the store of the
+ * call. Without sync_now, sync.now fails with HEPH_EUNAVAIL. */
 typedef struct heph_rpc_host {
 	void *ctx;
-	int (*sync_now)(void *ctx, json_t **result);
-	int (*sync_status)(void *ctx, json_t **result);
+	int (*sync_now)(void *ctx, heph_store *s, json_t **result); /* one sync cycle, now */
+	int (*sync_status)(void *ctx, heph_store *s, json_t *status); /* add the host's view */
 	void (*changed)(void *ctx); /* a write method committed */
 } heph_rpc_host;
 

@@ -13,6 +13,7 @@
 #include "heph/error.h"
 #include "heph/rpc.h"
 #include "heph/store.h"
+#include "net.h"
 
 enum opt_kind {
 	OPT_STR,   /* --name VALUE */
@@ -52,6 +53,10 @@ struct cli {
 	int color;                 /* ANSI colours on stdout */
 	FILE *out;                 /* stdout */
 	const struct verb *verb;   /* the verb being run */
+	const char *remote;        /* --remote URL / $HEPH_REMOTE: verbs go to that hub's /rpc */
+	const char *token_file;    /* --token-file / $HEPH_TOKEN_FILE: the bearer token for remote */
+	net_client *rc;            /* the connection to remote, made on first use */
+	heph_rpc_host host;        /* what in-process methods may use (sync.now) */
 };
 
 /* The verb table (verbs.c), terminated by a NULL name. */
@@ -108,5 +113,17 @@ int cmd_import(struct cli *cli, int argc, char **argv); /* cmd_import.c */
 
 /* Custom verbs (cmd_life.c). */
 int cmd_view(struct cli *cli, int argc, char **argv);
+
+/* Sync, hub and daemon (cmd_sync.c). */
+int cmd_sync(struct cli *cli, int argc, char **argv);
+int cmd_hub_set(struct cli *cli, int argc, char **argv);
+int cmd_daemon(struct cli *cli, int argc, char **argv);
+
+/* The in-process sync engine lent to sync.now (cmd_sync.c). */
+int cli_sync_now(void *ctx, heph_store *s, json_t **result);
+
+/* A connection to the hephd serving this database, or -1 when none does
+ * (cmd_sync.c). */
+int cli_daemon_fd(struct cli *cli);
 
 #endif

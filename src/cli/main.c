@@ -76,12 +76,32 @@ int cli_store(struct cli *cli)
 	return heph_store_open(cli->db_path, &o, &cli->store);
 }
 
+/* The connection to the hub named by --remote, with its token. */
+static int remote_client(struct cli *cli)
+{
+	char *token = NULL;
+	int err;
+	if (cli->rc)
+		return 0;
+	if (cli->token_file && (err = net_read_token_file(cli->token_file, &token)))
+		return err;
+	cli->rc = net_client_new(cli->remote, token);
+	free(token);
+	return 0;
+}
+
 int cli_call(struct cli *cli, const char *method, json_t *params, json_t **result)
 {
-	int err = cli_store(cli);
-	if (err)
+	int err;
+	*result = NULL;
+	if (cli->remote) {
+		if ((err = remote_client(cli)))
+			return err;
+		return net_rpc_call(cli->rc, method, params, result);
+	}
+	if ((err = cli_store(cli)))
 		return err;
-	heph_rpc_env env = { .store = cli->store, .host = NULL };
+	heph_rpc_env env = { .store = cli->store, .host = &cli->host };
 	return heph_rpc_call(&env, method, params, result);
 }
 
@@ -119,20 +139,24 @@ static void opt_name(const struct opt *o, char *buf, size_t n)
 void cli_help(FILE *f, const struct verb *v)
 {
 	if (!v) {
-		fprintf(f, "usage: heph [--db PATH] [--json] VERB [ARGS]\n\n"
+		fprintf(f, "usage: heph [--db PATH | --remote URL] [--json] VERB [ARGS]\n\n"
 			   "heph keeps tasks, projects and docs in a local SQLite database and\n"
 			   "answers \"what do I do right now?\". Verbs:\n\n");
 		for (const struct verb *w = heph_cli_verbs; w->name; w++)
 			fprintf(f, "  %-18s %s\n", w->name, w->summary);
 		fprintf(f, "\nGlobal options:\n"
 			   "  --db PATH          database (default $HEPH_DB, else $XDG_DATA_HOME/heph/heph.db)\n"
+			   "  --remote URL       send each verb to that hub's /rpc instead (or $HEPH_REMOTE)\n"
+			   "  --token-file FILE  the hub's bearer token for --remote (or $HEPH_TOKEN_FILE)\n"
 			   "  --json             machine-readable output\n"
 			   "  --help             help for heph or for a verb\n"
 			   "  --version          print the version\n"
 			   "\nEnvironment: HEPH_DB (database), HEPH_NOW=YYYY-MM-DD (fix \"today\"),\n"
-			   "NO_COLOR (plain output). Exit status: 0 ok, 1 error, 2 usage, 3 invalid input,\n"
-			   "4 not found, 5 ambiguous, 6 conflict, 7 clock ahead, 8 schema too new,\n"
-			   "9 database busy, 15 read-only or disk full. See docs/reference/cli.md.\n");
+			   "HEPH_REMOTE, HEPH_TOKEN_FILE, HEPH_SOCKET (the local hephd), NO_COLOR (plain output).\n"
+			   "Exit status: 0 ok, 1 error, 2 usage, 3 invalid input, 4 not found, 5 ambiguous,\n"
+			   "6 conflict, 7 clock ahead, 8 schema too new, 9 database busy, 10 unauthorized,\n"
+			   "11 forbidden, 12 too big, 13 protocol version, 14 unavailable, 15 read-only or\n"
+			   "disk full. See docs/reference/cli.md.\n");
 		return;
 	}
 	fprintf(f, "usage: heph %s%s%s\n\n%s\n", v->name, v->usage && *v->usage ? " " : "", v->usage ? v->usage : "",
@@ -358,6 +382,18 @@ int main(int argc, char **argv)
 		} else if (strncmp(argv[i], "--db=", 5) == 0) {
 			free(db);
 			db = strdup(argv[i] + 5);
+		} else if (strcmp(argv[i], "--remote") == 0 || (strcmp(argv[i], "--token-file") == 0 && n == 0)) {
+			/* --token-file is global only before the verb: hub set has its own. */
+			if (i + 1 >= argc) {
+				fprintf(stderr, "heph: %s needs a value\n", argv[i]);
+				free(rest);
+				free(db);
+				return heph_error_exit_status(HEPH_EUSAGE);
+			}
+			if (argv[i][2] == 'r')
+				cli.remote = argv[++i];
+			else
+				cli.token_file = argv[++i];
 		} else if (strcmp(argv[i], "--version") == 0 && n == 0) {
 			printf("heph %s (schema %d)\n", HEPH_VERSION, heph_schema_version());
 			free(rest);
@@ -368,6 +404,17 @@ int main(int argc, char **argv)
 		}
 	}
 	cli.db_path = db ? db : (db = default_db());
+	if (!cli.remote && getenv("HEPH_REMOTE") && *getenv("HEPH_REMOTE"))
+		cli.remote = getenv("HEPH_REMOTE");
+	if (!cli.token_file && getenv("HEPH_TOKEN_FILE") && *getenv("HEPH_TOKEN_FILE"))
+		cli.token_file = getenv("HEPH_TOKEN_FILE");
+	if (cli.remote && strncmp(cli.remote, "http://", 7) != 0 && strncmp(cli.remote, "https://", 8) != 0) {
+		fprintf(stderr, "heph: --remote wants http://HOST:PORT or https://..., not \"%s\"\n", cli.remote);
+		status = heph_error_exit_status(HEPH_EUSAGE);
+		goto out;
+	}
+	cli.host = (heph_rpc_host){ &cli, cli_sync_now, NULL, NULL };
+	net_init();
 
 	if (n == 0 || (n == 1 && want_help(n, rest)) || strcmp(rest[0], "help") == 0) {
 		const struct verb *v = n >= 2 ? find_verb(n - 1, rest + 1, &used) : NULL;
@@ -402,6 +449,7 @@ out:
 		status = 1;
 	}
 	heph_store_close(cli.store);
+	net_client_free(cli.rc);
 	free(rest);
 	free(db);
 	return status;

@@ -177,5 +177,22 @@ const struct verb heph_cli_verbs[] = {
 	  NULL, cmd_call, "heph call rpc.methods lists the methods; see docs/reference/rpc.md.", 0 },
 	{ "digest", "", "a hash of the replicated state; equal on replicas holding the same ops", "digest", NULL, NULL,
 	  print_digest, NULL, NULL, 0 },
+	{ "sync", "[--status]", "pull from the hub and merge, then push; --status: how syncing goes", NULL, NULL, NULL,
+	  NULL, cmd_sync,
+	  "Runs through the hephd serving this database when one runs, in-process otherwise.\n"
+	  "--status shows the hub, the last attempt, the last success, the last error (and\n"
+	  "whether it was an auth failure), ops waiting to push and open conflicts.\n"
+	  "Exit status 10 when the hub refused the credential, 14 when it cannot be reached.", 0 },
+	{ "hub set", "URL|none [--token-file FILE]", "sync this database with the hub at URL", NULL, NULL, NULL, NULL,
+	  cmd_hub_set,
+	  "The hub and the token file are settings of this device, never synced. FILE holds\n"
+	  "the bearer token the hub's owner made with `hephd token create NAME`.", 0 },
+	{ "daemon", "start [HEPHD-OPTIONS]|stop|restart|status|install", "manage the background hephd of this database",
+	  NULL, NULL, NULL, NULL, cmd_daemon,
+	  "start runs hephd --mode local on this database (extra options go to hephd, e.g.\n"
+	  "--sync-interval 10); its socket is $HEPH_SOCKET, else $XDG_RUNTIME_DIR/heph/hephd.sock,\n"
+	  "and its pid file and log sit beside the socket (hephd.pid, hephd.log).\n"
+	  "status exits 14 when no hephd serves this database. install writes a systemd\n"
+	  "user unit (~/.config/systemd/user/hephd.service).", 0 },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0 },
 };

@@ -85,3 +85,17 @@ int heph_error_from_rpc_code(int rpc_code)
 			return table[i].code;
 	return HEPH_ERROR;
 }
+
+int heph_error_from_http_status(int status)
+{
+	if (status >= 200 && status < 300)
+		return HEPH_OK;
+	/* Where several codes share a status, the general one answers. */
+	for (size_t i = 1; i < sizeof table / sizeof table[0]; i++) {
+		int c = table[i].code;
+		if (table[i].http_status == status && c != HEPH_EUSAGE && c != HEPH_EAMBIGUOUS && c != HEPH_EFUTURE &&
+		    c != HEPH_ESCHEMA && c != HEPH_EBUSY)
+			return c;
+	}
+	return status >= 500 ? HEPH_EUNAVAIL : HEPH_ERROR;
+}

@@ -213,5 +213,9 @@ HEPH_RPC_HANDLER(heph__rpc_methods);
 HEPH_RPC_HANDLER(heph__rpc_task_next);
 HEPH_RPC_HANDLER(heph__rpc_view_list);
 HEPH_RPC_HANDLER(heph__rpc_view_show);
+HEPH_RPC_HANDLER(heph__rpc_sync_now);
+HEPH_RPC_HANDLER(heph__rpc_sync_status);
+HEPH_RPC_HANDLER(heph__rpc_hub_set);
+HEPH_RPC_HANDLER(heph__rpc_store_info);
 
 #endif

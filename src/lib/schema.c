@@ -30,6 +30,11 @@
  *      heph undo (undone_by 0: there was nothing left to reverse)
  *   5  tasks_open_late: open tasks with a late_on in late_on order, so that
  *      "what is next" reads the late ones first without a scan (rank.c)
+ *   6  sync_state: a spoke's sync bookkeeping (the hub's id, the pull and
+ *      push cursors, the last attempt, success and error); sync_pulled:
+ *      ranges of local oplog seqs that came from the hub, which a push
+ *      skips; tokens: a hub's device tokens, as SHA-256 hashes only (see
+ *      sync.c, token.c and docs/reference/sync-protocol.md)
  */
 #include "internal.h"
 
@@ -163,6 +168,15 @@ static const struct migration migrations[] = {
 	/* 5: what is next reads late tasks in late_on order (rank.c) */
 	{ "CREATE INDEX tasks_open_late ON tasks(late_on) "
 	  "  WHERE state = 'outstanding' AND deleted = 0 AND late_on IS NOT NULL;",
+	  NULL },
+	/* 6: sync state (spokes) and device tokens (hubs) */
+	{ "CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+	  "CREATE TABLE sync_pulled (first_seq INTEGER PRIMARY KEY, last_seq INTEGER NOT NULL);"
+	  "CREATE TABLE tokens ("
+	  "  name TEXT PRIMARY KEY,"
+	  "  hash TEXT NOT NULL UNIQUE,"
+	  "  created_at TEXT NOT NULL,"
+	  "  revoked_at TEXT) WITHOUT ROWID;",
 	  NULL },
 };
 

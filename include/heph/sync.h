@@ -1,0 +1,134 @@
+/* heph/sync.h — the sync engine over a store: the hub's side of push and
+ * pull, the spoke's cursors, and the bodies they exchange. There is no
+ * networking here; hephd carries these bodies over HTTP (libcurl on a
+ * spoke, libmicrohttpd on the hub).
+ *
+ * Wire format, protocol 1 (the full text is docs/reference/sync-protocol.md):
+ *
+ *   POST /sync/push  request   {"protocol":1, "origin":O, "ops":[OP, ...]}
+ *                    response  {"protocol":1, "hub":H, "head":N, "received":n,
+ *                               "applied":n, "deferred":n, "unknown":n,
+ *                               "duplicate":n}
+ *   GET  /sync/pull?protocol=1&after=SEQ&limit=N
+ *                    response  {"protocol":1, "hub":H, "head":N,
+ *                               "ops":[{"seq":S, OP...}, ...], "next":S, "more":B}
+ *
+ *   field     meaning
+ *   protocol  the version of this format; a hub answers any other with 426
+ *   origin    the pushing device (informational)
+ *   OP        an op envelope (heph/op.h): op_id, hlc, origin, type, payload
+ *   hub       the hub's id (its device origin); cursors belong to one hub
+ *   head      the greatest sequence number the hub has given
+ *   seq       the hub's sequence number of an op: the order it took it in
+ *   next      the cursor for the following pull (the last seq sent, or after)
+ *   more      whether the hub holds ops after next
+ * Unknown fields, in the envelope as in payloads, are ignored. A push is all
+ * or nothing: one invalid op and none of the request is applied.
+ *
+ * Spoke bookkeeping (device-local, table sync_state and sync_pulled):
+ *   pull_cursor  every hub op with seq <= pull_cursor is held here
+ *   push_cursor  every local oplog seq <= push_cursor is on the hub or came
+ *                from it
+ *   sync_pulled  ranges of local seqs above push_cursor that came from the
+ *                hub, which a push skips
+ * Each pulled page is applied, and the cursors moved, in one transaction, so
+ * an interrupted sync resumes at the last page taken. A push that the hub
+ * took but whose answer was lost is sent again and changes nothing there.
+ *
+ * Ownership: bodies returned through char ** are malloc'd and belong to the
+ * caller; json_t ** results are new references. Inputs are borrowed.
+ */
+#ifndef HEPH_SYNC_H
+#define HEPH_SYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "heph/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HEPH_SYNC_PROTOCOL 1              /* the wire format this build speaks */
+#define HEPH_SYNC_PULL_LIMIT 5000         /* ops in one pull page, at most */
+#define HEPH_SYNC_PULL_BYTES (8 << 20)    /* a page stops growing past this size */
+#define HEPH_SYNC_PUSH_LIMIT 1000         /* ops a spoke puts in one push */
+#define HEPH_SYNC_PUSH_BYTES (4 << 20)    /* a push stops growing past this size */
+#define HEPH_SYNC_ACCEPT_MAX 50000        /* ops a hub takes in one push */
+
+/* Check a "protocol" value (borrowed; NULL when absent): 0 when it is ours,
+ * HEPH_EINVALID when missing or not an integer, HEPH_EPROTOCOL naming both
+ * versions otherwise. */
+int heph_sync_check_protocol(const json_t *v);
+
+/* ---- the hub ---- */
+
+/* One pull page: ops with hub seq > after, in seq order, at most limit
+ * (capped at HEPH_SYNC_PULL_LIMIT) and about HEPH_SYNC_PULL_BYTES. */
+int heph_sync_pull_page(heph_store *s, int64_t after, int limit, char **out, size_t *len);
+
+/* Take a push body: check it, then apply every op in one transaction (or
+ * none, on the first invalid one). *out is the response body. Errors:
+ * HEPH_EINVALID (malformed, invalid op: the message names it),
+ * HEPH_EPROTOCOL, HEPH_ETOOBIG (more than HEPH_SYNC_ACCEPT_MAX ops),
+ * HEPH_EFUTURE (an op's clock too far ahead). */
+int heph_sync_accept(heph_store *s, const char *body, size_t len, char **out, size_t *out_len);
+
+/* ---- a spoke ---- */
+
+/* What taking a pull page did. */
+typedef struct heph_sync_page {
+	int64_t next;       /* the pull cursor now */
+	int64_t head;       /* the hub's head when it answered */
+	int more;           /* the hub holds ops after next */
+	int reset;          /* the hub changed or went back: cursors restarted, pull from 0 */
+	int64_t received;   /* ops in the page */
+	int64_t added;      /* ops new to this replica */
+} heph_sync_page;
+
+/* The pull cursor (0 before the first pull). */
+int heph_sync_pull_cursor(heph_store *s, int64_t *out);
+
+/* Apply a pull page fetched with cursor after, in one transaction with the
+ * cursor moves. A page from a different hub than the cursors belong to, or
+ * one whose head is behind our cursor (a hub restored from a backup),
+ * applies nothing and resets the cursors (out->reset) so that the next pull
+ * starts at 0 and every local op is pushed again. */
+int heph_sync_take_page(heph_store *s, int64_t after, const char *body, size_t len,
+			heph_sync_page *out);
+
+/* The next push body: local ops not yet on the hub, in local order, at most
+ * limit and about max_bytes (at least one op). *count is 0 (and *body NULL)
+ * when nothing waits; *last_seq is the local seq of the last op in it. */
+int heph_sync_push_body(heph_store *s, int limit, size_t max_bytes, char **body, size_t *len,
+			int *count, int64_t *last_seq);
+
+/* The hub took the push ending at last_seq (its response body): move the
+ * push cursor. HEPH_ECONFLICT if the answer came from another hub than the
+ * one the cursors belong to (nothing moves). */
+int heph_sync_pushed(heph_store *s, const char *response, size_t len, int64_t last_seq);
+
+/* Ops waiting to be pushed. */
+int heph_sync_pending(heph_store *s, int64_t *count);
+
+/* Record one sync attempt that started at started_ms: err 0 for success
+ * (with the counts), else the error code and message. */
+int heph_sync_record(heph_store *s, int64_t started_ms, int err, const char *message,
+		     int64_t pulled, int64_t pushed);
+
+/* The sync status of this replica: hub, token_file, hub_id, last_attempt,
+ * last_success, last_error, last_error_name, auth_failed, pending_push,
+ * conflicts, pull_cursor, push_cursor, last_pulled, last_pushed. */
+int heph_sync_status(heph_store *s, json_t **out);
+
+/* Device-local settings naming the hub (heph hub set). */
+#define HEPH_SETTING_HUB_URL "hub.url"
+#define HEPH_SETTING_HUB_TOKEN_FILE "hub.token_file"
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,471 @@
+/* cmd_sync.c — `heph sync [--status]`, `heph hub set` and `heph daemon`.
+ *
+ * heph sync goes through the hephd serving this database when one runs
+ * (so that its background sync and ours do not race for the hub), and runs
+ * the cycle in-process otherwise. Which hephd serves this database is asked,
+ * not assumed: the socket's store.info must name our device origin.
+ *
+ * Daemon files: the socket S is $HEPH_SOCKET, else
+ * $XDG_RUNTIME_DIR/heph/hephd.sock, else /tmp/heph-UID/hephd.sock; the pid
+ * file and the log sit beside it as S without ".sock" plus ".pid" / ".log".
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "heph/sync.h"
+
+int cli_sync_now(void *ctx, heph_store *s, json_t **result)
+{
+	struct cli *cli = ctx;
+	struct net_hub hub;
+	struct net_sync_opts o = { 0 };
+	const char *batch = getenv("HEPH_SYNC_BATCH");
+	int err;
+	(void)cli;
+	if (batch && *batch)
+		o.batch = atoi(batch);
+	if ((err = net_hub_load(s, NULL, NULL, &hub)))
+		return err;
+	err = net_sync_run(s, &hub, &o, result);
+	net_hub_free(&hub);
+	return err;
+}
+
+int cli_daemon_fd(struct cli *cli)
+{
+	char path[PATH_MAX];
+	json_t *info = NULL;
+	if (cli->remote || cli_store(cli))
+		return -1;
+	net_socket_default(path, sizeof path);
+	int fd = net_socket_connect(path);
+	if (fd < 0)
+		return -1;
+	if (net_socket_call(fd, "store.info", NULL, &info) != 0 ||
+	    !json_is_string(json_object_get(info, "origin")) ||
+	    strcmp(json_string_value(json_object_get(info, "origin")), heph_store_origin(cli->store)) != 0) {
+		json_decref(info);
+		close(fd);
+		return -1;
+	}
+	json_decref(info);
+	return fd;
+}
+
+/* Call through the hephd of this database if one runs, else in-process. */
+static int call_local(struct cli *cli, const char *method, json_t *params, json_t **result)
+{
+	int fd = cli_daemon_fd(cli);
+	if (fd < 0)
+		return cli_call(cli, method, params, result);
+	int err = net_socket_call(fd, method, params, result);
+	close(fd);
+	return err;
+}
+
+static const char *s_or(json_t *o, const char *key, const char *dflt)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	return v ? v : dflt;
+}
+
+static void print_status(struct cli *cli, json_t *r)
+{
+	FILE *f = cli->out;
+	json_t *dm = json_object_get(r, "daemon");
+	const char *err = s_or(r, "last_error", NULL);
+	const char *hub = s_or(r, "hub", NULL), *tf = s_or(r, "token_file", NULL);
+	if (hub)
+		fprintf(f, "hub           %s%s%s%s\n", hub, tf ? "  (token " : "", tf ? tf : "", tf ? ")" : "");
+	else if (json_is_string(json_object_get(r, "role")))
+		fprintf(f, "hub           this is the hub\n");
+	else
+		fprintf(f, "hub           none (heph hub set URL)\n");
+	fprintf(f, "last attempt  %s\n", s_or(r, "last_attempt", "never"));
+	fprintf(f, "last success  %s\n", s_or(r, "last_success", "never"));
+	if (err)
+		fprintf(f, "last error    %s%s\n", err, json_is_true(json_object_get(r, "auth_failed")) ? "  (auth failure)" : "");
+	else
+		fprintf(f, "last error    none\n");
+	fprintf(f, "to push       %lld ops\n", (long long)json_integer_value(json_object_get(r, "pending_push")));
+	fprintf(f, "conflicts     %lld open\n", (long long)json_integer_value(json_object_get(r, "conflicts")));
+	if (json_is_object(dm))
+		fprintf(f, "daemon        hephd pid %lld, %s, next sync in %lld s\n",
+			(long long)json_integer_value(json_object_get(dm, "pid")),
+			json_is_true(json_object_get(dm, "running")) ? "syncing now" : "idle",
+			(long long)json_integer_value(json_object_get(dm, "next_sync_in")));
+	else if (!cli->remote)
+		fprintf(f, "daemon        not running (heph daemon start)\n");
+}
+
+int cmd_sync(struct cli *cli, int argc, char **argv)
+{
+	int status = 0, err;
+	json_t *r = NULL;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--status") == 0)
+			status = 1;
+		else
+			return heph_error_set(HEPH_EUSAGE, "sync: unexpected argument \"%s\" (see heph sync --help)", argv[i]);
+	}
+	if ((err = call_local(cli, status ? "sync.status" : "sync.now", NULL, &r)))
+		return err;
+	if (cli->json)
+		print_json(cli, r);
+	else if (status)
+		print_status(cli, r);
+	else
+		fprintf(cli->out, "synced with %s: pulled %lld, pushed %lld\n", s_or(r, "hub", "the hub"),
+			(long long)json_integer_value(json_object_get(r, "pulled")),
+			(long long)json_integer_value(json_object_get(r, "pushed")));
+	json_decref(r);
+	return 0;
+}
+
+int cmd_hub_set(struct cli *cli, int argc, char **argv)
+{
+	const char *url = NULL, *tf = NULL;
+	char abs[PATH_MAX];
+	json_t *params, *r = NULL;
+	int err;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--token-file") == 0 && i + 1 < argc)
+			tf = argv[++i];
+		else if (strncmp(argv[i], "--token-file=", 13) == 0)
+			tf = argv[i] + 13;
+		else if (argv[i][0] == '-' && argv[i][1] == '-')
+			return heph_error_set(HEPH_EUSAGE, "hub set: unknown option %s (see heph hub set --help)", argv[i]);
+		else if (!url)
+			url = argv[i];
+		else
+			return heph_error_set(HEPH_EUSAGE, "usage: heph hub set URL [--token-file FILE]");
+	}
+	if (!url)
+		return heph_error_set(HEPH_EUSAGE, "usage: heph hub set URL [--token-file FILE]");
+	params = json_pack("{s:s}", "url", url);
+	if (tf && strcmp(tf, "none") != 0) {
+		char *tok = NULL;
+		if (tf[0] != '/') {
+			char cwd[PATH_MAX];
+			if (!getcwd(cwd, sizeof cwd)) {
+				json_decref(params);
+				return heph_error_set(HEPH_ERROR, "getcwd: %s", strerror(errno));
+			}
+			snprintf(abs, sizeof abs, "%s/%s", cwd, tf);
+			tf = abs;
+		}
+		/* Refuse a token file that cannot be read now, rather than at the
+		 * first sync. */
+		if ((err = net_read_token_file(tf, &tok))) {
+			json_decref(params);
+			return err;
+		}
+		free(tok);
+	}
+	if (tf)
+		json_object_set_new(params, "token_file", json_string(tf));
+	err = cli_call(cli, "hub.set", params, &r);
+	json_decref(params);
+	if (err)
+		return err;
+	if (cli->json)
+		print_json(cli, r);
+	else if (json_is_string(json_object_get(r, "hub")))
+		fprintf(cli->out, "hub set to %s%s%s\n", s_or(r, "hub", ""), json_is_string(json_object_get(r, "token_file")) ? ", token from " : "",
+			s_or(r, "token_file", ""));
+	else
+		fprintf(cli->out, "no hub: this replica no longer syncs\n");
+	json_decref(r);
+	return 0;
+}
+
+/* ---- heph daemon ---- */
+
+struct dpaths {
+	char sock[PATH_MAX];
+	char pid[PATH_MAX];
+	char log[PATH_MAX];
+};
+
+static void daemon_paths(struct dpaths *p)
+{
+	size_t n;
+	net_socket_default(p->sock, sizeof p->sock);
+	n = strlen(p->sock);
+	if (n > 5 && strcmp(p->sock + n - 5, ".sock") == 0)
+		n -= 5;
+	snprintf(p->pid, sizeof p->pid, "%.*s.pid", (int)n, p->sock);
+	snprintf(p->log, sizeof p->log, "%.*s.log", (int)n, p->sock);
+}
+
+/* The pid in the pid file when that process is a live hephd; 0 otherwise. */
+static pid_t live_pid(const char *pidfile)
+{
+	char buf[64], path[64], cmd[PATH_MAX];
+	FILE *f = fopen(pidfile, "r");
+	pid_t pid = 0;
+	if (!f)
+		return 0;
+	if (fgets(buf, sizeof buf, f))
+		pid = (pid_t)atol(buf);
+	fclose(f);
+	if (pid <= 0 || kill(pid, 0) != 0)
+		return 0;
+	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t got = fd >= 0 ? read(fd, cmd, sizeof cmd - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (got <= 0)
+		return 0;
+	cmd[got] = '\0';
+	const char *base = strrchr(cmd, '/');
+	return strcmp(base ? base + 1 : cmd, "hephd") == 0 ? pid : 0; /* not a reused pid */
+}
+
+/* hephd next to this heph (installed side by side, or the build tree). */
+static void find_hephd(char *out, size_t n)
+{
+	char self[PATH_MAX];
+	const char *env = getenv("HEPHD");
+	if (env && *env) {
+		snprintf(out, n, "%s", env);
+		return;
+	}
+	ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (len > 0) {
+		self[len] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(out, n, "%s/hephd", self);
+			if (access(out, X_OK) == 0)
+				return;
+			snprintf(out, n, "%s/../daemon/hephd", self);
+			if (access(out, X_OK) == 0)
+				return;
+		}
+	}
+	snprintf(out, n, "hephd");
+}
+
+static int daemon_status(struct cli *cli, const struct dpaths *p, int quiet)
+{
+	json_t *st = NULL;
+	int fd = cli_daemon_fd(cli);
+	if (fd >= 0) {
+		int err = net_socket_call(fd, "sync.status", NULL, &st);
+		close(fd);
+		if (err)
+			return err;
+	}
+	if (quiet) {
+		json_decref(st);
+		return st ? 0 : HEPH_EUNAVAIL;
+	}
+	json_t *dm = json_object_get(st, "daemon");
+	if (cli->json) {
+		json_t *o = json_pack("{s:b, s:s, s:s, s:s, s:s}", "running", st != NULL, "socket", p->sock, "pid_file",
+				      p->pid, "log", p->log, "db", cli->db_path);
+		if (dm)
+			json_object_set(o, "pid", json_object_get(dm, "pid"));
+		if (st)
+			json_object_set(o, "sync", st);
+		print_json(cli, o);
+		json_decref(o);
+	} else {
+		if (st)
+			fprintf(cli->out, "hephd running, pid %lld\n", (long long)json_integer_value(json_object_get(dm, "pid")));
+		else
+			fprintf(cli->out, "hephd not running for this database\n");
+		fprintf(cli->out, "socket    %s\ndatabase  %s\nlog       %s\n", p->sock, cli->db_path, p->log);
+		if (st) {
+			fprintf(cli->out, "\n");
+			print_status(cli, st);
+		}
+	}
+	json_decref(st);
+	if (!st)
+		return heph_error_set(HEPH_EUNAVAIL, "hephd is not running for %s", cli->db_path);
+	return 0;
+}
+
+static int daemon_start(struct cli *cli, const struct dpaths *p, int argc, char **argv)
+{
+	char hephd[PATH_MAX], db[PATH_MAX];
+	int err;
+	if ((err = cli_store(cli)))
+		return err;
+	if (daemon_status(cli, p, 1) == 0) {
+		fprintf(cli->out, "hephd is already running for %s\n", cli->db_path);
+		return 0;
+	}
+	if (!realpath(cli->db_path, db))
+		return heph_error_set(HEPH_ERROR, "%s: %s", cli->db_path, strerror(errno));
+	if (net_mkdirs(p->sock) != 0)
+		return heph_error_set(HEPH_ERROR, "cannot make the directory of %s: %s", p->sock, strerror(errno));
+	find_hephd(hephd, sizeof hephd);
+	pid_t child = fork();
+	if (child < 0)
+		return heph_error_set(HEPH_ERROR, "fork: %s", strerror(errno));
+	if (child == 0) {
+		/* Detach: a new session, then a grandchild that init adopts. */
+		setsid();
+		if (fork() != 0)
+			_exit(0);
+		int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		int log = open(p->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (in < 0 || log < 0)
+			_exit(127);
+		dup2(in, 0);
+		dup2(log, 1);
+		dup2(log, 2);
+		char **args = calloc((size_t)argc + 12, sizeof *args);
+		int n = 0;
+		if (!args)
+			_exit(127);
+		args[n++] = hephd;
+		args[n++] = "--mode";
+		args[n++] = "local";
+		args[n++] = "--db";
+		args[n++] = db;
+		args[n++] = "--socket";
+		args[n++] = (char *)p->sock;
+		args[n++] = "--pid-file";
+		args[n++] = (char *)p->pid;
+		for (int i = 0; i < argc; i++)
+			args[n++] = argv[i];
+		args[n] = NULL;
+		execvp(hephd, args);
+		fprintf(stderr, "heph daemon start: cannot run %s: %s\n", hephd, strerror(errno));
+		_exit(127);
+	}
+	waitpid(child, NULL, 0);
+	/* Wait until it answers for this database, or give up. */
+	for (int i = 0; i < 200; i++) {
+		if (daemon_status(cli, p, 1) == 0) {
+			fprintf(cli->out, "hephd started (pid %d), log %s\n", (int)live_pid(p->pid), p->log);
+			return 0;
+		}
+		struct timespec ts = { 0, 50 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	return heph_error_set(HEPH_EUNAVAIL, "hephd did not start; see %s", p->log);
+}
+
+static int daemon_stop(struct cli *cli, const struct dpaths *p)
+{
+	pid_t pid = live_pid(p->pid);
+	if (!pid) {
+		/* Started by systemd, say: the socket knows its pid. */
+		json_t *st = NULL;
+		int fd = cli_daemon_fd(cli);
+		if (fd >= 0 && net_socket_call(fd, "sync.status", NULL, &st) == 0)
+			pid = (pid_t)json_integer_value(json_object_get(json_object_get(st, "daemon"), "pid"));
+		if (fd >= 0)
+			close(fd);
+		json_decref(st);
+	}
+	if (pid <= 0) {
+		fprintf(cli->out, "hephd is not running for %s\n", cli->db_path);
+		return 0;
+	}
+	if (kill(pid, SIGTERM) != 0)
+		return heph_error_set(HEPH_ERROR, "cannot stop hephd (pid %d): %s", (int)pid, strerror(errno));
+	for (int i = 0; i < 200; i++) {
+		if (kill(pid, 0) != 0) {
+			fprintf(cli->out, "hephd stopped (pid %d)\n", (int)pid);
+			return 0;
+		}
+		struct timespec ts = { 0, 50 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	return heph_error_set(HEPH_EBUSY, "hephd (pid %d) did not stop within 10 s", (int)pid);
+}
+
+static int daemon_install(struct cli *cli, const struct dpaths *p)
+{
+	char hephd[PATH_MAX], real[PATH_MAX], db[PATH_MAX], unit[PATH_MAX];
+	const char *cfg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME"), *env_sock = getenv("HEPH_SOCKET");
+	int err;
+	if ((err = cli_store(cli)))
+		return err;
+	if (!realpath(cli->db_path, db))
+		return heph_error_set(HEPH_ERROR, "%s: %s", cli->db_path, strerror(errno));
+	find_hephd(hephd, sizeof hephd);
+	if (!realpath(hephd, real))
+		return heph_error_set(HEPH_ENOTFOUND, "cannot find hephd (looked for %s); install it or set HEPHD", hephd);
+	if (cfg && *cfg)
+		snprintf(unit, sizeof unit, "%s/systemd/user/hephd.service", cfg);
+	else
+		snprintf(unit, sizeof unit, "%s/.config/systemd/user/hephd.service", home && *home ? home : ".");
+	if (net_mkdirs(unit) != 0)
+		return heph_error_set(HEPH_ERROR, "cannot make the directory of %s: %s", unit, strerror(errno));
+	FILE *f = fopen(unit, "w");
+	if (!f)
+		return heph_error_set(HEPH_ERROR, "cannot write %s: %s", unit, strerror(errno));
+	fprintf(f,
+		"# Written by heph daemon install.\n"
+		"[Unit]\n"
+		"Description=heph replica and background sync (hephd)\n"
+		"After=network-online.target\n"
+		"\n"
+		"[Service]\n"
+		"Type=simple\n"
+		"ExecStart=%s --mode local --db %s --socket %s\n"
+		"Restart=on-failure\n"
+		"RestartSec=5\n"
+		"\n"
+		"[Install]\n"
+		"WantedBy=default.target\n",
+		real, db, env_sock && *env_sock ? p->sock : "%t/heph/hephd.sock");
+	if (fclose(f) != 0)
+		return heph_error_set(HEPH_ERROR, "cannot write %s: %s", unit, strerror(errno));
+	if (cli->json) {
+		json_t *o = json_pack("{s:s, s:s, s:s}", "unit", unit, "hephd", real, "db", db);
+		print_json(cli, o);
+		json_decref(o);
+	} else {
+		fprintf(cli->out, "wrote %s\nstart it now and at every login with:\n"
+				  "  systemctl --user daemon-reload && systemctl --user enable --now hephd\n",
+			unit);
+	}
+	return 0;
+}
+
+int cmd_daemon(struct cli *cli, int argc, char **argv)
+{
+	struct dpaths p;
+	int err;
+	if (cli->remote)
+		return heph_error_set(HEPH_EUSAGE, "heph daemon manages this device's hephd; drop --remote");
+	if (argc < 1)
+		return heph_error_set(HEPH_EUSAGE, "usage: heph daemon start|stop|restart|status|install");
+	daemon_paths(&p);
+	if (strcmp(argv[0], "start") == 0)
+		return daemon_start(cli, &p, argc - 1, argv + 1);
+	if (argc > 1)
+		return heph_error_set(HEPH_EUSAGE, "daemon %s: unexpected argument \"%s\"", argv[0], argv[1]);
+	if (strcmp(argv[0], "stop") == 0)
+		return daemon_stop(cli, &p);
+	if (strcmp(argv[0], "restart") == 0) {
+		if ((err = daemon_stop(cli, &p)))
+			return err;
+		return daemon_start(cli, &p, 0, NULL);
+	}
+	if (strcmp(argv[0], "status") == 0)
+		return daemon_status(cli, &p, 0);
+	if (strcmp(argv[0], "install") == 0)
+		return daemon_install(cli, &p);
+	return heph_error_set(HEPH_EUSAGE, "usage: heph daemon start|stop|restart|status|install");
+}

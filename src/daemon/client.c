@@ -1,0 +1,234 @@
+/* client.c — HTTP requests to a hub with libcurl, and where a replica's hub
+ * and token come from. One curl handle per net_client, so a sync cycle
+ * reuses one connection. */
+#include "net.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "heph/error.h"
+#include "heph/sync.h"
+
+#ifndef HEPH_VERSION
+#define HEPH_VERSION "0.0.0"
+#endif
+
+void net_init(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void net_reply_free(struct net_reply *r)
+{
+	if (!r)
+		return;
+	free(r->body);
+	r->body = NULL;
+	r->len = 0;
+}
+
+int net_reply_error(const struct net_reply *r, const char *what)
+{
+	json_t *j = r->body ? json_loadb(r->body, r->len, 0, NULL) : NULL;
+	json_t *e = json_object_get(j, "error"); /* borrowed */
+	int code = heph_error_from_http_status((int)r->status);
+	if (code == HEPH_OK)
+		code = HEPH_ERROR;
+	if (json_is_object(e) && json_is_string(json_object_get(e, "message"))) {
+		if (json_is_integer(json_object_get(e, "code")))
+			code = heph_error_from_rpc_code((int)json_integer_value(json_object_get(e, "code")));
+		heph_error_set(code, "%s: %s", what, json_string_value(json_object_get(e, "message")));
+	} else {
+		heph_error_set(code, "%s answered HTTP %ld", what, r->status);
+	}
+	json_decref(j);
+	return code;
+}
+
+struct net_client {
+	CURL *curl;
+	char *base;                   /* base URL */
+	struct curl_slist *headers;   /* Authorization, Content-Type, Expect */
+	char errbuf[CURL_ERROR_SIZE]; /* curl's message for a failed transfer */
+};
+
+net_client *net_client_new(const char *base_url, const char *token)
+{
+	net_client *c = calloc(1, sizeof *c);
+	if (!c || !(c->curl = curl_easy_init()) || !(c->base = strdup(base_url)))
+		abort();
+	for (size_t n = strlen(c->base); n > 0 && c->base[n - 1] == '/'; n--)
+		c->base[n - 1] = '\0';
+	if (token) {
+		char *h;
+		if (asprintf(&h, "Authorization: Bearer %s", token) < 0)
+			abort();
+		c->headers = curl_slist_append(c->headers, h);
+		free(h);
+	}
+	c->headers = curl_slist_append(c->headers, "Content-Type: application/json");
+	c->headers = curl_slist_append(c->headers, "Expect:");
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->headers);
+	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, 10L);
+	/* A stalled hub: give up after 60 s without a byte. */
+	curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "heph/" HEPH_VERSION);
+	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->errbuf);
+	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c->curl, CURLOPT_TCP_NODELAY, 1L);
+	return c;
+}
+
+void net_client_free(net_client *c)
+{
+	if (!c)
+		return;
+	curl_easy_cleanup(c->curl);
+	curl_slist_free_all(c->headers);
+	free(c->base);
+	free(c);
+}
+
+const char *net_client_url(const net_client *c) { return c->base; }
+
+struct sink {
+	char *p;
+	size_t n, cap;
+	int over; /* the reply passed NET_REPLY_MAX */
+};
+
+static size_t take(char *data, size_t size, size_t nmemb, void *ctx)
+{
+	struct sink *k = ctx;
+	size_t n = size * nmemb;
+	if (k->n + n > NET_REPLY_MAX) {
+		k->over = 1;
+		return 0; /* stops the transfer */
+	}
+	if (k->n + n + 1 > k->cap) {
+		size_t cap = k->cap ? k->cap : 16384;
+		while (cap < k->n + n + 1)
+			cap *= 2;
+		if (!(k->p = realloc(k->p, cap)))
+			abort();
+		k->cap = cap;
+	}
+	memcpy(k->p + k->n, data, n);
+	k->n += n;
+	k->p[k->n] = '\0';
+	return n;
+}
+
+int net_client_request(net_client *c, const char *method, const char *path, const char *body, size_t len,
+		       struct net_reply *out)
+{
+	struct sink k = { 0 };
+	char *url;
+	CURLcode rc;
+	memset(out, 0, sizeof *out);
+	if (asprintf(&url, "%s%s", c->base, path) < 0)
+		abort();
+	curl_easy_setopt(c->curl, CURLOPT_URL, url);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, take);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &k);
+	if (strcmp(method, "POST") == 0) {
+		curl_easy_setopt(c->curl, CURLOPT_POST, 1L);
+		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body ? body : "");
+		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? len : 0));
+	} else {
+		curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
+	}
+	c->errbuf[0] = '\0';
+	rc = curl_easy_perform(c->curl);
+	free(url);
+	if (rc != CURLE_OK) {
+		free(k.p);
+		if (k.over)
+			return heph_error_set(HEPH_ETOOBIG, "%s sent a reply over %u bytes", c->base, NET_REPLY_MAX);
+		return heph_error_set(HEPH_EUNAVAIL, "cannot reach %s: %s", c->base,
+				      c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+	}
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &out->status);
+	if (!k.p && !(k.p = calloc(1, 1)))
+		abort();
+	out->body = k.p;
+	out->len = k.n;
+	return 0;
+}
+
+/* ---- hub and token ---- */
+
+int net_read_token_file(const char *path, char **out)
+{
+	char line[8192];
+	FILE *f = fopen(path, "r");
+	*out = NULL;
+	if (!f)
+		return heph_error_set(errno == ENOENT ? HEPH_ENOTFOUND : HEPH_ERROR, "cannot read token file %s: %s", path,
+				      strerror(errno));
+	if (!fgets(line, sizeof line, f))
+		line[0] = '\0';
+	fclose(f);
+	char *p = line, *e;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	e = p + strlen(p);
+	while (e > p && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+		*--e = '\0';
+	if (!*p)
+		return heph_error_set(HEPH_EINVALID, "token file %s is empty", path);
+	for (char *q = p; *q; q++)
+		if ((unsigned char)*q < 0x21 || (unsigned char)*q > 0x7e)
+			return heph_error_set(HEPH_EINVALID, "token file %s holds something that is not a token", path);
+	if (!(*out = strdup(p)))
+		abort();
+	return 0;
+}
+
+int net_hub_load(heph_store *s, const char *url, const char *token_file, struct net_hub *out)
+{
+	char *set_url = NULL, *set_tf = NULL;
+	int err = 0;
+	memset(out, 0, sizeof *out);
+	if (s && !url && (err = heph_store_setting_get(s, HEPH_SETTING_HUB_URL, &set_url)))
+		return err;
+	if (s && !token_file && (err = heph_store_setting_get(s, HEPH_SETTING_HUB_TOKEN_FILE, &set_tf))) {
+		free(set_url);
+		return err;
+	}
+	if (!url && !set_url) {
+		free(set_tf);
+		return heph_error_set(HEPH_EUSAGE, "no hub is set for this database (heph hub set URL [--token-file FILE])");
+	}
+	if (!(out->url = strdup(url ? url : set_url)))
+		abort();
+	for (size_t n = strlen(out->url); n > 0 && out->url[n - 1] == '/'; n--)
+		out->url[n - 1] = '\0';
+	if (token_file || set_tf) {
+		if (!(out->token_file = strdup(token_file ? token_file : set_tf)))
+			abort();
+		err = net_read_token_file(out->token_file, &out->token);
+	}
+	free(set_url);
+	free(set_tf);
+	if (err)
+		net_hub_free(out);
+	return err;
+}
+
+void net_hub_free(struct net_hub *h)
+{
+	if (!h)
+		return;
+	free(h->url);
+	if (h->token)
+		memset(h->token, 0, strlen(h->token));
+	free(h->token);
+	free(h->token_file);
+	memset(h, 0, sizeof *h);
+}

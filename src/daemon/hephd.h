@@ -1,0 +1,98 @@
+/* hephd.h — what hephd's parts share: its configuration, the hub (http.c),
+ * the socket server (socket.c), the background sync of a spoke (spoke.c)
+ * and the one credential check (auth.c).
+ *
+ * Threads: a heph_store belongs to one thread, so every thread that touches
+ * the database opens its own (http.c keeps one per pool thread, socket.c
+ * one per connection, spoke.c its own). SQLite's WAL lets readers run
+ * beside the one writer; hephd's own writers take d->write_lock first, so
+ * that they queue in order instead of backing off in SQLite's busy handler.
+ */
+#ifndef HEPHD_H
+#define HEPHD_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "heph/rpc.h"
+#include "heph/store.h"
+
+enum hephd_mode { MODE_LOCAL, MODE_SERVER, MODE_CLIENT };
+
+struct spoke;
+struct hub;
+
+struct hephd {
+	enum hephd_mode mode;        /* --mode */
+	char *db;                    /* --db, absolute */
+	char *socket;                /* --socket (local, client) */
+	char *http_addr;             /* --http-addr HOST:PORT (server) */
+	char *web_root;              /* --web-root, absolute, or NULL */
+	char *hub_url;               /* --hub-url, or NULL: the database's setting */
+	char *token_file;            /* --token-file, or NULL: the database's setting */
+	int sync_interval;           /* --sync-interval seconds */
+	int sync_batch;              /* --sync-batch ops per request (0: protocol default) */
+	int no_auth;                 /* --no-auth (loopback only) */
+	size_t max_body;             /* --max-body bytes */
+	int timeout;                 /* --timeout seconds of silence before a connection is closed */
+	int threads;                 /* --threads in the HTTP pool */
+	char *ready_file;            /* --ready-file: written once serving */
+	char *pid_file;              /* --pid-file */
+	pthread_mutex_t write_lock;  /* hephd's writers, in turn */
+	struct spoke *spoke;         /* local mode: the background sync */
+	struct hub *hub;             /* server mode: the HTTP server */
+};
+
+/* Open a store for the calling thread (the database exists by now). */
+int hephd_open_store(const struct hephd *d, heph_store **out);
+
+/* Log one line to stderr with a timestamp. */
+void hephd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- the hub (http.c) ---- */
+
+/* Start serving HTTP on d->http_addr; *url_out (malloc'd) is the base URL
+ * actually bound (the port filled in when 0 was asked). */
+int hub_start(struct hephd *d, char **url_out);
+void hub_stop(struct hephd *d);
+
+/* ---- auth (auth.c) ---- */
+
+#define HEPHD_OWNER_MAX 160
+
+/* The one credential check: map a request's Authorization header (may be
+ * NULL) to the owner it speaks for, or fail with HEPH_EAUTH (missing, bad or
+ * revoked credential) or HEPH_EFORBIDDEN (a valid identity that is not this
+ * hub's owner). Device tokens today; an identity provider's tokens plug in
+ * here and nowhere else. */
+int hub_authenticate(const struct hephd *d, heph_store *s, const char *authorization,
+		     char owner[HEPHD_OWNER_MAX]);
+
+/* True when host (a literal address or "localhost") is a loopback address. */
+int hephd_is_loopback(const char *host);
+
+/* ---- the unix socket (socket.c) ---- */
+
+/* Bind the socket (removing a stale one, refusing a live one), mode 0600. */
+int socket_listen(struct hephd *d, int *fd_out);
+
+/* Serve connections until *stop is set or stop_fd is readable: each
+ * connection gets a thread that answers JSON-RPC lines (local: against the
+ * database, with the spoke's hooks; client: forwarded to the hub). */
+int socket_serve(struct hephd *d, int listen_fd, int stop_fd);
+
+/* ---- background sync (spoke.c) ---- */
+
+/* Start the sync thread of a local hephd (a no-op thread until a hub is
+ * set). */
+int spoke_start(struct hephd *d);
+void spoke_stop(struct hephd *d);
+
+/* The host hooks a local hephd lends to the methods (sync.now waits for a
+ * cycle of the sync thread; writes wake it). */
+const heph_rpc_host *spoke_host(struct hephd *d);
+
+#endif

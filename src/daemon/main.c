@@ -1,0 +1,409 @@
+/* main.c — hephd: one binary, three modes, and the hub's token commands.
+ *
+ *   hephd --mode local   a replica on this device: JSON-RPC on a unix socket,
+ *                        background sync with its hub (if one is set)
+ *   hephd --mode server  the hub: HTTP (sync, /rpc, /config, the web app)
+ *   hephd --mode client  a socket that forwards every call to a hub's /rpc
+ *   hephd token create NAME | list | revoke NAME   device tokens of a hub
+ *
+ * Signals: SIGTERM, SIGINT and SIGHUP stop it cleanly (blocked in every
+ * thread and read from a signalfd by the main thread).
+ */
+#include "hephd.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "heph/error.h"
+#include "heph/sync.h"
+#include "heph/token.h"
+#include "net.h"
+
+#ifndef HEPH_VERSION
+#define HEPH_VERSION "0.0.0"
+#endif
+
+static const char usage_text[] =
+	"usage: hephd [--mode local|server|client] [OPTIONS]\n"
+	"       hephd token create NAME | token list [--json] | token revoke NAME  [--db PATH]\n"
+	"\n"
+	"hephd keeps a heph replica available to other programs and in sync.\n"
+	"  local   (default) serve this device's database on a unix socket and sync it\n"
+	"          with its hub in the background, every --sync-interval seconds and\n"
+	"          at once after a change\n"
+	"  server  the hub: HTTP with POST /sync/push, GET /sync/pull, POST /rpc,\n"
+	"          GET /config, GET /healthz and the web app under --web-root\n"
+	"  client  serve the unix socket, forwarding every call to the hub's /rpc\n"
+	"\n"
+	"Options:\n"
+	"  --db PATH             database (default $HEPH_DB, else $XDG_DATA_HOME/heph/heph.db)\n"
+	"  --socket PATH         unix socket (default $HEPH_SOCKET, else\n"
+	"                        $XDG_RUNTIME_DIR/heph/hephd.sock, else /tmp/heph-UID/hephd.sock)\n"
+	"  --http-addr HOST:PORT where the hub listens (default 127.0.0.1:8420; port 0 picks one)\n"
+	"  --web-root DIR        serve the web app from DIR (server)\n"
+	"  --hub-url URL         the hub (local, client; default: heph hub set)\n"
+	"  --token-file FILE     the bearer token for the hub (default: heph hub set)\n"
+	"  --sync-interval SECS  seconds between background syncs (default 30)\n"
+	"  --sync-batch N        ops per sync request (default 5000 pulled, 1000 pushed)\n"
+	"  --no-auth             serve without credentials; only on a loopback address\n"
+	"  --max-body BYTES      the largest request body the hub takes (default 33554432)\n"
+	"  --timeout SECS        close a connection silent this long (default 30)\n"
+	"  --threads N           HTTP worker threads (default 2 per CPU, at most 16)\n"
+	"  --pid-file FILE       write the process id here\n"
+	"  --ready-file FILE     once serving, write the hub's URL (server) or the socket\n"
+	"                        path here\n"
+	"  --version             print the version\n"
+	"  --help                this help\n"
+	"\n"
+	"Exit status: 0 stopped cleanly, 1 error, 2 usage, 6 another hephd serves the socket,\n"
+	"14 the address is in use. See docs/how-to/set-up-a-hub.md.\n";
+
+void hephd_log(const char *fmt, ...)
+{
+	char when[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	va_list ap;
+	localtime_r(&t, &tm);
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+	flockfile(stderr);
+	fprintf(stderr, "%s hephd[%d]: ", when, (int)getpid());
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	funlockfile(stderr);
+}
+
+int hephd_open_store(const struct hephd *d, heph_store **out)
+{
+	heph_store_opts o = { .no_create = 1 };
+	return heph_store_open(d->db, &o, out);
+}
+
+static int fail(int code)
+{
+	fprintf(stderr, "hephd: %s\n", heph_error_last());
+	return heph_error_exit_status(code);
+}
+
+static char *absolute(const char *path)
+{
+	char cwd[PATH_MAX], *out;
+	if (path[0] == '/' || !getcwd(cwd, sizeof cwd))
+		out = strdup(path);
+	else if (asprintf(&out, "%s/%s", cwd, path) < 0)
+		out = NULL;
+	if (!out)
+		abort();
+	return out;
+}
+
+static int write_file(const char *path, const char *text)
+{
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (!f || fprintf(f, "%s\n", text) < 0 || fclose(f) != 0 || rename(tmp, path) != 0)
+		return heph_error_set(HEPH_ERROR, "cannot write %s: %s", path, strerror(errno));
+	return 0;
+}
+
+/* Open (creating and migrating) the database once in the main thread, so
+ * that the threads can open it without creating it. */
+static int prepare_db(struct hephd *d)
+{
+	heph_store *s = NULL;
+	if (net_mkdirs(d->db) != 0)
+		return heph_error_set(HEPH_ERROR, "cannot create the directory of %s: %s", d->db, strerror(errno));
+	int err = heph_store_open(d->db, NULL, &s);
+	heph_store_close(s);
+	return err;
+}
+
+static int parse_int(const char *flag, const char *v, long long min, long long max, long long *out)
+{
+	char *end;
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	if (!*v || *end || errno || n < min || n > max)
+		return heph_error_set(HEPH_EUSAGE, "%s wants a number from %lld to %lld, not \"%s\"", flag, min, max, v);
+	*out = n;
+	return 0;
+}
+
+/* ---- hephd token ... ---- */
+
+static int tokens(const char *db, int argc, char **argv, int json)
+{
+	heph_store *s = NULL;
+	heph_store_opts o = { 0 };
+	int err;
+	if (argc < 1)
+		return heph_error_set(HEPH_EUSAGE, "usage: hephd token create NAME | list | revoke NAME");
+	if (net_mkdirs(db) != 0)
+		return heph_error_set(HEPH_ERROR, "cannot create the directory of %s: %s", db, strerror(errno));
+	if (strcmp(argv[0], "create") == 0 && argc == 2) {
+		char *tok = NULL;
+		if ((err = heph_store_open(db, &o, &s)) || (err = heph_token_create(s, argv[1], &tok)))
+			goto out;
+		printf("%s\n", tok);
+		fprintf(stderr, "hephd: made token \"%s\"; it is shown only now. Keep it in a file only you can read\n"
+				"and give the file to the device: heph hub set URL --token-file FILE\n",
+			argv[1]);
+		free(tok);
+	} else if (strcmp(argv[0], "revoke") == 0 && argc == 2) {
+		if ((err = heph_store_open(db, &o, &s)) || (err = heph_token_revoke(s, argv[1])))
+			goto out;
+		fprintf(stderr, "hephd: revoked token \"%s\"\n", argv[1]);
+	} else if (strcmp(argv[0], "list") == 0 && argc == 1) {
+		json_t *list = NULL, *t;
+		size_t i;
+		if ((err = heph_store_open(db, &o, &s)) || (err = heph_token_list(s, &list)))
+			goto out;
+		if (json) {
+			char *text = json_dumps(list, JSON_COMPACT);
+			printf("%s\n", text);
+			free(text);
+		} else {
+			json_array_foreach(list, i, t) {
+				const char *rev = json_string_value(json_object_get(t, "revoked_at"));
+				printf("%-24s created %s%s%s\n", json_string_value(json_object_get(t, "name")),
+				       json_string_value(json_object_get(t, "created_at")), rev ? ", revoked " : "",
+				       rev ? rev : "");
+			}
+		}
+		json_decref(list);
+	} else {
+		err = heph_error_set(HEPH_EUSAGE, "usage: hephd token create NAME | list | revoke NAME");
+	}
+out:
+	heph_store_close(s);
+	return err;
+}
+
+/* ---- serving ---- */
+
+static int stop_fd(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	/* Blocked before any thread starts, so every thread inherits it. */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+static int serve(struct hephd *d)
+{
+	int sfd = stop_fd(), lfd = -1, err = 0;
+	char *url = NULL;
+	if (sfd < 0)
+		return heph_error_set(HEPH_ERROR, "signalfd: %s", strerror(errno));
+	if (d->mode != MODE_CLIENT && (err = prepare_db(d)))
+		goto out;
+	if (d->pid_file) {
+		char pid[32];
+		snprintf(pid, sizeof pid, "%d", (int)getpid());
+		if ((err = write_file(d->pid_file, pid)))
+			goto out;
+	}
+	if (d->mode == MODE_SERVER) {
+		if ((err = hub_start(d, &url)))
+			goto out;
+		if (d->no_auth)
+			hephd_log("WARNING: --no-auth: anyone who can connect to %s can read and change every task "
+				  "on this hub. Use it only for a local test.", url);
+		hephd_log("hub serving %s (database %s, protocol %d, %d threads)", url, d->db, HEPH_SYNC_PROTOCOL,
+			  d->threads);
+		if (d->ready_file && (err = write_file(d->ready_file, url)))
+			goto out;
+		struct pollfd p = { .fd = sfd, .events = POLLIN };
+		while (poll(&p, 1, -1) < 0 && errno == EINTR)
+			;
+	} else {
+		if (d->mode == MODE_CLIENT) {
+			struct net_hub hub;
+			if ((err = net_hub_load(NULL, d->hub_url, d->token_file, &hub)))
+				goto out;
+			hephd_log("client of %s", hub.url);
+			net_hub_free(&hub);
+		}
+		if ((err = socket_listen(d, &lfd)))
+			goto out;
+		if (d->mode == MODE_LOCAL && (err = spoke_start(d)))
+			goto out;
+		hephd_log("serving %s (%s%s%s)", d->socket, d->mode == MODE_LOCAL ? "local, database " : "client of ",
+			  d->mode == MODE_LOCAL ? d->db : d->hub_url, "");
+		if (d->ready_file && (err = write_file(d->ready_file, d->socket)))
+			goto out;
+		err = socket_serve(d, lfd, sfd);
+	}
+	hephd_log("stopping");
+out:
+	spoke_stop(d);
+	hub_stop(d);
+	if (lfd >= 0) {
+		close(lfd);
+		unlink(d->socket);
+	}
+	if (d->ready_file)
+		unlink(d->ready_file);
+	if (d->pid_file)
+		unlink(d->pid_file);
+	free(url);
+	close(sfd);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	struct hephd d = { .mode = MODE_LOCAL, .sync_interval = 30, .max_body = 32u << 20, .timeout = 30 };
+	char sock[PATH_MAX];
+	int json = 0, err = 0, status;
+	char *db = NULL, **rest = calloc((size_t)argc + 1, sizeof *rest);
+	int nrest = 0;
+	long long n;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (!rest)
+		abort();
+	d.threads = (int)(ncpu > 0 ? ncpu * 2 : 2);
+	if (d.threads > 16)
+		d.threads = 16;
+	pthread_mutex_init(&d.write_lock, NULL);
+	net_init();
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define TAKES(name) (strcmp(a, name) == 0 && (v ? (i++, 1) : (err = heph_error_set(HEPH_EUSAGE, "%s needs a value", name), 0)))
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			fputs(usage_text, stdout);
+			goto done;
+		} else if (strcmp(a, "--version") == 0) {
+			printf("hephd %s (schema %d, sync protocol %d)\n", HEPH_VERSION, heph_schema_version(),
+			       HEPH_SYNC_PROTOCOL);
+			goto done;
+		} else if (strcmp(a, "--json") == 0) {
+			json = 1;
+		} else if (strcmp(a, "--no-auth") == 0) {
+			d.no_auth = 1;
+		} else if (TAKES("--mode")) {
+			if (strcmp(v, "local") == 0)
+				d.mode = MODE_LOCAL;
+			else if (strcmp(v, "server") == 0)
+				d.mode = MODE_SERVER;
+			else if (strcmp(v, "client") == 0)
+				d.mode = MODE_CLIENT;
+			else
+				err = heph_error_set(HEPH_EUSAGE, "--mode is local, server or client, not \"%s\"", v);
+		} else if (TAKES("--db")) {
+			free(db);
+			db = strdup(v);
+		} else if (TAKES("--socket")) {
+			free(d.socket);
+			d.socket = absolute(v);
+		} else if (TAKES("--http-addr")) {
+			free(d.http_addr);
+			d.http_addr = strdup(v);
+		} else if (TAKES("--web-root")) {
+			free(d.web_root);
+			d.web_root = absolute(v);
+		} else if (TAKES("--hub-url")) {
+			free(d.hub_url);
+			d.hub_url = strdup(v);
+		} else if (TAKES("--token-file")) {
+			free(d.token_file);
+			d.token_file = absolute(v);
+		} else if (TAKES("--sync-interval")) {
+			if (!(err = parse_int(a, v, 1, 86400, &n)))
+				d.sync_interval = (int)n;
+		} else if (TAKES("--sync-batch")) {
+			if (!(err = parse_int(a, v, 1, HEPH_SYNC_PULL_LIMIT, &n)))
+				d.sync_batch = (int)n;
+		} else if (TAKES("--max-body")) {
+			if (!(err = parse_int(a, v, 1024, (long long)1 << 32, &n)))
+				d.max_body = (size_t)n;
+		} else if (TAKES("--timeout")) {
+			if (!(err = parse_int(a, v, 1, 3600, &n)))
+				d.timeout = (int)n;
+		} else if (TAKES("--threads")) {
+			if (!(err = parse_int(a, v, 1, 256, &n)))
+				d.threads = (int)n;
+		} else if (TAKES("--pid-file")) {
+			free(d.pid_file);
+			d.pid_file = absolute(v);
+		} else if (TAKES("--ready-file")) {
+			free(d.ready_file);
+			d.ready_file = absolute(v);
+		} else if (a[0] == '-' && a[1] == '-') {
+			if (!err)
+				err = heph_error_set(HEPH_EUSAGE, "unknown option %s (see hephd --help)", a);
+		} else {
+			rest[nrest++] = argv[i];
+		}
+#undef TAKES
+		if (err)
+			break;
+	}
+	if (err)
+		goto done;
+	if (!db)
+		db = net_default_db();
+	d.db = absolute(db);
+	if (nrest > 0) {
+		if (strcmp(rest[0], "token") != 0) {
+			err = heph_error_set(HEPH_EUSAGE, "unknown command \"%s\" (see hephd --help)", rest[0]);
+			goto done;
+		}
+		err = tokens(d.db, nrest - 1, rest + 1, json);
+		goto done;
+	}
+	if (!d.socket) {
+		net_socket_default(sock, sizeof sock);
+		d.socket = absolute(sock);
+	}
+	if (!d.http_addr)
+		d.http_addr = strdup("127.0.0.1:8420");
+	if (d.mode == MODE_CLIENT && !d.hub_url) {
+		/* The hub of this device's database, if it names one. */
+		heph_store *s = NULL;
+		heph_store_opts o = { .no_create = 1 };
+		if (heph_store_open(d.db, &o, &s) == 0)
+			heph_store_setting_get(s, HEPH_SETTING_HUB_URL, &d.hub_url);
+		if (!d.token_file && s)
+			heph_store_setting_get(s, HEPH_SETTING_HUB_TOKEN_FILE, &d.token_file);
+		heph_store_close(s);
+		if (!d.hub_url) {
+			err = heph_error_set(HEPH_EUSAGE, "client mode needs --hub-url URL (or heph hub set URL)");
+			goto done;
+		}
+	}
+	err = serve(&d);
+done:
+	status = err ? fail(err) : 0;
+	free(db);
+	free(d.db);
+	free(d.socket);
+	free(d.http_addr);
+	free(d.web_root);
+	free(d.hub_url);
+	free(d.token_file);
+	free(d.pid_file);
+	free(d.ready_file);
+	free(rest);
+	pthread_mutex_destroy(&d.write_lock);
+	return status;
+}

@@ -1,0 +1,123 @@
+/* net.h — what heph and hephd share to reach a hub and a local hephd: HTTP
+ * requests (libcurl), the spoke's sync cycle, JSON-RPC over HTTP, and the
+ * unix socket client. Built as a small static library linked by both.
+ *
+ * Ownership: replies, hubs and clients are freed with their *_free(), which
+ * accept NULL. json_t ** results are new references; inputs are borrowed.
+ * Errors are heph error codes with the thread's message set (heph/error.h).
+ */
+#ifndef HEPH_NET_H
+#define HEPH_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "heph/store.h"
+
+/* Call once at program start, before any thread is made. */
+void net_init(void);
+
+/* ---- HTTP ---- */
+
+#define NET_REPLY_MAX (64u << 20) /* the largest reply body taken */
+
+struct net_reply {
+	long status;  /* HTTP status */
+	char *body;   /* NUL-terminated, may be "" */
+	size_t len;   /* bytes in body */
+};
+
+void net_reply_free(struct net_reply *r);
+
+/* The error a non-2xx reply stands for: the code and message of its JSON
+ * error ({"error":{...}} or a JSON-RPC error) when it has one, else the
+ * HTTP status mapped by heph_error_from_http_status(). what prefixes the
+ * message ("hub http://h:1"). */
+int net_reply_error(const struct net_reply *r, const char *what);
+
+/* A connection to one base URL, reused across requests (keep-alive). token
+ * may be NULL (no Authorization header). */
+typedef struct net_client net_client;
+net_client *net_client_new(const char *base_url, const char *token);
+void net_client_free(net_client *c);
+const char *net_client_url(const net_client *c);
+
+/* One request: method "GET" or "POST", path appended to the base URL, body
+ * (POST, JSON) may be NULL. A reply of any status is 0 with *out filled;
+ * an unreachable hub or a broken transfer is HEPH_EUNAVAIL. */
+int net_client_request(net_client *c, const char *method, const char *path, const char *body, size_t len,
+		       struct net_reply *out);
+
+/* ---- the hub this replica syncs with ---- */
+
+struct net_hub {
+	char *url;         /* base URL, without a trailing slash */
+	char *token;       /* bearer token, or NULL */
+	char *token_file;  /* where the token came from, or NULL */
+};
+
+/* Read a token file: its first line, trimmed. HEPH_ENOTFOUND/HEPH_EINVALID
+ * with a message naming the file. */
+int net_read_token_file(const char *path, char **out);
+
+/* The hub of a store: url and token_file given here win over the store's
+ * settings (heph hub set). HEPH_EUSAGE when no hub is set anywhere. */
+int net_hub_load(heph_store *s, const char *url, const char *token_file, struct net_hub *out);
+void net_hub_free(struct net_hub *h);
+
+/* ---- the sync cycle (sync.c) ---- */
+
+struct net_sync_opts {
+	int batch;  /* ops per pull page and per push; 0: the protocol's defaults */
+};
+
+/* Pull and merge every page the hub has after our cursor, then push what
+ * waits, recording the attempt in the store (heph sync --status). *result
+ * (may be NULL): hub, pulled, pushed, head, pending_push. */
+int net_sync_run(heph_store *s, const struct net_hub *hub, const struct net_sync_opts *o, json_t **result);
+
+/* ---- JSON-RPC over HTTP (remote.c) ---- */
+
+/* Send a JSON-RPC request text to hub/rpc; *response is the reply text
+ * (a JSON-RPC response, malloc'd). Transport and auth failures are errors. */
+int net_rpc_forward(net_client *c, const char *request, size_t len, char **response);
+
+/* Call one method on hub/rpc; a JSON-RPC error comes back as its heph code
+ * and message. */
+int net_rpc_call(net_client *c, const char *method, json_t *params, json_t **result);
+
+/* ---- defaults shared by heph and hephd (local.c) ---- */
+
+/* The database: $HEPH_DB, else $XDG_DATA_HOME/heph/heph.db, else
+ * ~/.local/share/heph/heph.db. Malloc'd. */
+char *net_default_db(void);
+
+/* Make the directories above path (mode 0700); 0 or -1 with errno. */
+int net_mkdirs(const char *path);
+
+/* ---- the local hephd's unix socket (local.c) ---- */
+
+/* The socket path: $HEPH_SOCKET, else $XDG_RUNTIME_DIR/heph/hephd.sock, else
+ * /tmp/heph-UID/hephd.sock. */
+void net_socket_default(char *buf, size_t n);
+
+/* Connect; -1 (errno set) when nothing listens there. */
+int net_socket_connect(const char *path);
+
+/* One call over a connected socket (a line out, a line back). */
+int net_socket_call(int fd, const char *method, json_t *params, json_t **result);
+
+/* Read one '\n'-terminated line of at most max bytes from fd into a
+ * malloc'd string (without the newline); *out NULL at end of file. */
+int net_read_line(int fd, char **out, size_t max);
+
+/* Write all of buf. */
+int net_write_all(int fd, const char *buf, size_t len);
+
+/* The JSON-RPC error object of a response, as a heph code with the message
+ * set; 0 when the response has a result (*result, new reference). */
+int net_rpc_result(json_t *response, json_t **result);
+
+#endif

@@ -1,0 +1,321 @@
+/* spoke.c — the background sync of a local hephd. One thread, its own
+ * store, runs a sync cycle (pull and merge, then push):
+ *   - every --sync-interval seconds, and once at start;
+ *   - at once when a write method committed through the socket (the
+ *     `changed` hook) or sync.now asks (the caller waits for that cycle);
+ *   - at once when another process (a heph command) committed to the
+ *     database and left ops to push: inotify on the database's directory
+ *     wakes the thread, PRAGMA data_version tells another connection wrote
+ *     (our own writes do not move it), and the pending count says whether
+ *     anything waits.
+ * After a failed cycle, writes wait RETRY_MS before trying the hub again;
+ * sync.now never waits.
+ */
+#include "hephd.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "heph/error.h"
+#include "heph/sync.h"
+#include "net.h"
+
+#define RETRY_MS 2000
+
+struct spoke {
+	struct hephd *d;
+	pthread_t thread;
+	int wake_fd;               /* eventfd: a write, a sync.now, stop */
+	pthread_mutex_t mu;        /* guards what follows */
+	pthread_cond_t done;       /* a cycle finished */
+	int64_t requested;         /* sync.now requests made */
+	int64_t finished;          /* requests a finished cycle answered */
+	int changed;               /* a write committed through the socket */
+	int running;               /* a cycle is running */
+	int stop;                  /* shutting down */
+	int last_err;              /* of the last finished cycle */
+	char last_msg[1024];
+	json_t *last_result;       /* of the last finished cycle, or NULL */
+	int64_t next_ms;           /* when the next periodic cycle is due */
+	heph_rpc_host host;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void wake(struct spoke *sp)
+{
+	uint64_t one = 1;
+	if (write(sp->wake_fd, &one, sizeof one) < 0) {
+		/* the counter is full, which wakes the thread anyway */
+	}
+}
+
+static void on_changed(void *ctx)
+{
+	struct spoke *sp = ctx;
+	pthread_mutex_lock(&sp->mu);
+	sp->changed = 1;
+	pthread_mutex_unlock(&sp->mu);
+	wake(sp);
+}
+
+static int on_sync_now(void *ctx, heph_store *s, json_t **result)
+{
+	struct spoke *sp = ctx;
+	int err;
+	(void)s;
+	*result = NULL;
+	pthread_mutex_lock(&sp->mu);
+	int64_t want = ++sp->requested;
+	pthread_mutex_unlock(&sp->mu);
+	wake(sp);
+	pthread_mutex_lock(&sp->mu);
+	while (sp->finished < want && !sp->stop)
+		pthread_cond_wait(&sp->done, &sp->mu);
+	if (sp->finished < want) {
+		err = heph_error_set(HEPH_EUNAVAIL, "hephd is stopping");
+	} else {
+		err = sp->last_err;
+		if (err)
+			heph_error_set(err, "%s", sp->last_msg);
+		else
+			*result = json_deep_copy(sp->last_result);
+	}
+	pthread_mutex_unlock(&sp->mu);
+	return err;
+}
+
+static int on_sync_status(void *ctx, heph_store *s, json_t *status)
+{
+	struct spoke *sp = ctx;
+	(void)s;
+	pthread_mutex_lock(&sp->mu);
+	int64_t left = sp->next_ms - now_ms();
+	json_object_set_new(status, "daemon",
+			    json_pack("{s:I, s:s, s:i, s:b, s:I}", "pid", (json_int_t)getpid(), "mode", "local", "interval",
+				      sp->d->sync_interval, "running", sp->running, "next_sync_in",
+				      (json_int_t)(left > 0 ? (left + 999) / 1000 : 0)));
+	pthread_mutex_unlock(&sp->mu);
+	return 0;
+}
+
+const heph_rpc_host *spoke_host(struct hephd *d)
+{
+	return d->spoke ? &d->spoke->host : NULL;
+}
+
+/* One cycle; the outcome is kept for sync.now callers. quiet: no hub set
+ * is not worth a log line (a periodic tick on a replica without a hub). */
+static int cycle(struct spoke *sp, heph_store *s, int quiet)
+{
+	struct net_hub hub;
+	struct net_sync_opts o = { .batch = sp->d->sync_batch };
+	json_t *result = NULL;
+	int err = net_hub_load(s, sp->d->hub_url, sp->d->token_file, &hub);
+	if (err == HEPH_EUSAGE && quiet)
+		return err;
+	if (!err) {
+		err = net_sync_run(s, &hub, &o, &result);
+		if (err)
+			hephd_log("sync with %s failed: %s", hub.url, heph_error_last());
+		else if (json_integer_value(json_object_get(result, "pulled")) ||
+			 json_integer_value(json_object_get(result, "pushed")))
+			hephd_log("synced with %s: pulled %lld, pushed %lld", hub.url,
+				  (long long)json_integer_value(json_object_get(result, "pulled")),
+				  (long long)json_integer_value(json_object_get(result, "pushed")));
+		net_hub_free(&hub);
+	}
+	pthread_mutex_lock(&sp->mu);
+	sp->last_err = err;
+	snprintf(sp->last_msg, sizeof sp->last_msg, "%s", err ? heph_error_last() : "");
+	json_decref(sp->last_result);
+	sp->last_result = result;
+	pthread_mutex_unlock(&sp->mu);
+	return err;
+}
+
+/* Watch the database's directory for writes to the database or its WAL. */
+static int watch(const char *db, char *base, size_t n)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(db, '/');
+	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - db) : 1, slash ? db : ".");
+	if (slash && slash == db)
+		snprintf(dir, sizeof dir, "/");
+	snprintf(base, n, "%s", slash ? slash + 1 : db);
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (inotify_add_watch(fd, dir, IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Drain inotify events; whether one named the database or its WAL. */
+static int db_touched(int fd, const char *base)
+{
+	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+	size_t bl = strlen(base);
+	int hit = 0;
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof buf)) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			struct inotify_event *e = (struct inotify_event *)p;
+			if (e->len && strncmp(e->name, base, bl) == 0 &&
+			    (e->name[bl] == '\0' || strcmp(e->name + bl, "-wal") == 0))
+				hit = 1;
+			p += sizeof *e + e->len;
+		}
+	}
+	return hit;
+}
+
+static void *run(void *arg)
+{
+	struct spoke *sp = arg;
+	heph_store *s = NULL;
+	char base[256];
+	int err, ifd, failed = 0;
+	int64_t last_fail = 0, last_dv;
+	if ((err = hephd_open_store(sp->d, &s))) {
+		hephd_log("sync: cannot open the database: %s", heph_error_last());
+		pthread_mutex_lock(&sp->mu);
+		sp->stop = 1;
+		pthread_cond_broadcast(&sp->done);
+		pthread_mutex_unlock(&sp->mu);
+		return NULL;
+	}
+	ifd = watch(sp->d->db, base, sizeof base);
+	if (ifd < 0)
+		hephd_log("sync: no file notifications (%s); other processes' changes sync on the interval",
+			  strerror(errno));
+	last_dv = heph_store_data_version(s);
+	pthread_mutex_lock(&sp->mu);
+	sp->next_ms = now_ms(); /* a first cycle at start */
+	pthread_mutex_unlock(&sp->mu);
+	for (;;) {
+		struct pollfd p[2] = { { .fd = sp->wake_fd, .events = POLLIN }, { .fd = ifd, .events = POLLIN } };
+		int64_t now = now_ms(), timeout;
+		pthread_mutex_lock(&sp->mu);
+		timeout = sp->next_ms - now;
+		pthread_mutex_unlock(&sp->mu);
+		if (timeout < 0)
+			timeout = 0;
+		if (timeout > INT_MAX)
+			timeout = INT_MAX;
+		poll(p, ifd >= 0 ? 2 : 1, (int)timeout);
+		if (p[0].revents) {
+			uint64_t v;
+			if (read(sp->wake_fd, &v, sizeof v) < 0) {
+				/* nothing to read: woken by a signal */
+			}
+		}
+		int external = 0;
+		if (ifd >= 0 && p[1].revents && db_touched(ifd, base)) {
+			int64_t dv = heph_store_data_version(s), pending = 0;
+			if (dv != last_dv && heph_sync_pending(s, &pending) == 0 && pending > 0)
+				external = 1;
+			last_dv = dv;
+		}
+		pthread_mutex_lock(&sp->mu);
+		if (sp->stop) {
+			pthread_mutex_unlock(&sp->mu);
+			break;
+		}
+		now = now_ms();
+		int asked = sp->requested > sp->finished;
+		int local = sp->changed || external;
+		int due = now >= sp->next_ms;
+		int64_t gen = sp->requested;
+		if (local && failed && now - last_fail < RETRY_MS && !asked && !due) {
+			/* the hub just failed: try again a little later */
+			if (sp->next_ms > last_fail + RETRY_MS)
+				sp->next_ms = last_fail + RETRY_MS;
+			sp->changed = 1;
+			pthread_mutex_unlock(&sp->mu);
+			continue;
+		}
+		if (!asked && !local && !due) {
+			pthread_mutex_unlock(&sp->mu);
+			continue;
+		}
+		sp->changed = 0;
+		sp->running = 1;
+		pthread_mutex_unlock(&sp->mu);
+
+		last_dv = heph_store_data_version(s);
+		err = cycle(sp, s, !asked && !local);
+		failed = err != 0 && err != HEPH_EUSAGE;
+		if (failed)
+			last_fail = now_ms();
+
+		pthread_mutex_lock(&sp->mu);
+		sp->running = 0;
+		sp->finished = gen;
+		sp->next_ms = now_ms() + (int64_t)sp->d->sync_interval * 1000;
+		pthread_cond_broadcast(&sp->done);
+		pthread_mutex_unlock(&sp->mu);
+	}
+	if (ifd >= 0)
+		close(ifd);
+	heph_store_close(s);
+	return NULL;
+}
+
+int spoke_start(struct hephd *d)
+{
+	struct spoke *sp = calloc(1, sizeof *sp);
+	if (!sp)
+		abort();
+	sp->d = d;
+	sp->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (sp->wake_fd < 0) {
+		free(sp);
+		return heph_error_set(HEPH_ERROR, "eventfd: %s", strerror(errno));
+	}
+	pthread_mutex_init(&sp->mu, NULL);
+	pthread_cond_init(&sp->done, NULL);
+	sp->host = (heph_rpc_host){ sp, on_sync_now, on_sync_status, on_changed };
+	d->spoke = sp;
+	if (pthread_create(&sp->thread, NULL, run, sp) != 0) {
+		close(sp->wake_fd);
+		free(sp);
+		d->spoke = NULL;
+		return heph_error_set(HEPH_ERROR, "cannot start the sync thread");
+	}
+	return 0;
+}
+
+void spoke_stop(struct hephd *d)
+{
+	struct spoke *sp = d->spoke;
+	if (!sp)
+		return;
+	pthread_mutex_lock(&sp->mu);
+	sp->stop = 1;
+	pthread_cond_broadcast(&sp->done);
+	pthread_mutex_unlock(&sp->mu);
+	wake(sp);
+	pthread_join(sp->thread, NULL);
+	close(sp->wake_fd);
+	json_decref(sp->last_result);
+	pthread_mutex_destroy(&sp->mu);
+	pthread_cond_destroy(&sp->done);
+	free(sp);
+	d->spoke = NULL;
+}

@@ -1,0 +1,777 @@
+/* sync.c — the hub's side of push and pull, a spoke's cursors, and the sync
+ * status (heph/sync.h; the wire format is laid out there).
+ *
+ * Invariants:
+ *  - The hub's sequence numbers are its oplog seqs: every op it holds has
+ *    one, given in the order it took the op, and an op is never renumbered.
+ *  - A pull page is read in one read transaction, so head and the ops agree.
+ *  - On a spoke, a page is applied and the cursors are moved in one write
+ *    transaction; a push cursor only moves after the hub answered.
+ *  - The push cursor is kept normalised: no sync_pulled range starts at
+ *    push_cursor + 1 or below (such ranges are folded into the cursor).
+ *  - Op text is spliced into bodies as stored: payloads are the JSON the
+ *    engine wrote, envelope strings are validated tokens, escaped anyway.
+ */
+#include "internal.h"
+
+#include "heph/sync.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- a growable text buffer ---- */
+
+struct buf {
+	char *p;
+	size_t n, cap;
+};
+
+static void put(struct buf *b, const char *s, size_t n)
+{
+	if (b->n + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->n + n + 1)
+			cap *= 2;
+		if (!(b->p = realloc(b->p, cap)))
+			abort();
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+static void puts_(struct buf *b, const char *s) { put(b, s, strlen(s)); }
+
+static void put_i64(struct buf *b, int64_t v)
+{
+	char t[32];
+	int n = snprintf(t, sizeof t, "%lld", (long long)v);
+	put(b, t, (size_t)n);
+}
+
+/* A JSON string: quotes, backslashes and control characters escaped. */
+static void put_jstr(struct buf *b, const char *s)
+{
+	put(b, "\"", 1);
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c == '"' || c == '\\') {
+			char e[2] = { '\\', (char)c };
+			put(b, e, 2);
+		} else if (c < 0x20) {
+			char e[8];
+			snprintf(e, sizeof e, "\\u%04x", c);
+			put(b, e, 6);
+		} else {
+			put(b, p, 1);
+		}
+	}
+	put(b, "\"", 1);
+}
+
+/* One op row (seq, op_id, hlc, origin, type, payload) as an envelope; with
+ * with_seq the hub's seq is its first field. */
+static void put_op(struct buf *b, sqlite3_stmt *st, int with_seq)
+{
+	const char *payload = (const char *)sqlite3_column_text(st, 5);
+	put(b, "{", 1);
+	if (with_seq) {
+		puts_(b, "\"seq\":");
+		put_i64(b, sqlite3_column_int64(st, 0));
+		put(b, ",", 1);
+	}
+	puts_(b, "\"op_id\":");
+	put_jstr(b, (const char *)sqlite3_column_text(st, 1));
+	puts_(b, ",\"hlc\":");
+	put_jstr(b, (const char *)sqlite3_column_text(st, 2));
+	puts_(b, ",\"origin\":");
+	put_jstr(b, (const char *)sqlite3_column_text(st, 3));
+	puts_(b, ",\"type\":");
+	put_jstr(b, (const char *)sqlite3_column_text(st, 4));
+	puts_(b, ",\"payload\":");
+	puts_(b, payload && payload[0] == '{' ? payload : "{}");
+	put(b, "}", 1);
+}
+
+/* ---- sync_state ---- */
+
+static int state_get(heph_store *s, const char *key, char **out)
+{
+	sqlite3_stmt *st = heph__stmt(s, "SELECT value FROM sync_state WHERE key = ?1");
+	*out = NULL;
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, key);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = heph__col_dup(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, "reading sync state");
+}
+
+static int state_i64(heph_store *s, const char *key, int64_t *out)
+{
+	char *v = NULL;
+	int err = state_get(s, key, &v);
+	*out = v ? strtoll(v, NULL, 10) : 0;
+	free(v);
+	return err;
+}
+
+static int state_set(heph_store *s, const char *key, const char *value)
+{
+	sqlite3_stmt *st = heph__stmt(s, value ? "INSERT INTO sync_state(key, value) VALUES(?1, ?2) "
+						 "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+					       : "DELETE FROM sync_state WHERE key = ?1");
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, key);
+	if (value)
+		heph__bind_str(st, 2, value);
+	return heph__step_done(s, st);
+}
+
+static int state_set_i64(heph_store *s, const char *key, int64_t v)
+{
+	char t[32];
+	snprintf(t, sizeof t, "%lld", (long long)v);
+	return state_set(s, key, t);
+}
+
+static int max_seq(heph_store *s, int64_t *out)
+{
+	sqlite3_stmt *st = heph__stmt(s, "SELECT coalesce(max(seq), 0) FROM oplog");
+	if (!st)
+		return HEPH_ERROR;
+	int rc = sqlite3_step(st);
+	*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : heph__sqlerr(s, rc, "reading the op-log");
+}
+
+/* A read transaction of our own, unless one is open already. */
+static int read_begin(heph_store *s, int *own)
+{
+	*own = s->depth == 0 && sqlite3_get_autocommit(s->db);
+	return *own ? heph__exec(s, "BEGIN") : 0;
+}
+
+static void read_end(heph_store *s, int own)
+{
+	if (own)
+		heph__exec(s, "COMMIT");
+}
+
+int heph_sync_check_protocol(const json_t *v)
+{
+	if (!v)
+		return heph_error_set(HEPH_EINVALID, "missing protocol version (this side speaks protocol %d)",
+				      HEPH_SYNC_PROTOCOL);
+	if (!json_is_integer(v))
+		return heph_error_set(HEPH_EINVALID, "protocol version must be an integer");
+	if (json_integer_value(v) != HEPH_SYNC_PROTOCOL)
+		return heph_error_set(HEPH_EPROTOCOL,
+				      "protocol version %lld is not spoken here: this side speaks protocol %d, the "
+				      "other side protocol %lld; upgrade the older of the two",
+				      (long long)json_integer_value(v), HEPH_SYNC_PROTOCOL,
+				      (long long)json_integer_value(v));
+	return 0;
+}
+
+/* ---- the hub ---- */
+
+int heph_sync_pull_page(heph_store *s, int64_t after, int limit, char **out, size_t *len)
+{
+	struct buf b = { 0 };
+	int64_t head = 0, next = after;
+	int own, err, rc, n = 0;
+	*out = NULL;
+	*len = 0;
+	if (after < 0)
+		return heph_error_set(HEPH_EINVALID, "after must be 0 or more");
+	if (limit <= 0 || limit > HEPH_SYNC_PULL_LIMIT)
+		limit = HEPH_SYNC_PULL_LIMIT;
+	if ((err = read_begin(s, &own)))
+		return err;
+	if ((err = max_seq(s, &head)))
+		goto out;
+	sqlite3_stmt *st = heph__stmt(s, "SELECT seq, op_id, hlc, origin, type, payload FROM oplog "
+					 "WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+	if (!st) {
+		err = HEPH_ERROR;
+		goto out;
+	}
+	puts_(&b, "{\"protocol\":");
+	put_i64(&b, HEPH_SYNC_PROTOCOL);
+	puts_(&b, ",\"hub\":");
+	put_jstr(&b, s->origin);
+	puts_(&b, ",\"head\":");
+	put_i64(&b, head);
+	puts_(&b, ",\"ops\":[");
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int(st, 2, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n++)
+			put(&b, ",", 1);
+		put_op(&b, st, 1);
+		next = sqlite3_column_int64(st, 0);
+		if (b.n >= HEPH_SYNC_PULL_BYTES)
+			break;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		err = heph__sqlerr(s, rc, "reading the op-log");
+		goto out;
+	}
+	puts_(&b, "],\"next\":");
+	put_i64(&b, next);
+	puts_(&b, next < head ? ",\"more\":true}" : ",\"more\":false}");
+out:
+	read_end(s, own);
+	if (err) {
+		free(b.p);
+		return err;
+	}
+	*out = b.p;
+	*len = b.n;
+	return 0;
+}
+
+static int parse_object(const char *body, size_t len, const char *what, json_t **out)
+{
+	json_error_t e;
+	*out = json_loadb(body, len, JSON_REJECT_DUPLICATES, &e);
+	if (!*out)
+		return heph_error_set(HEPH_EINVALID, "%s: malformed JSON at line %d column %d: %s", what, e.line,
+				      e.column, e.text);
+	if (!json_is_object(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		return heph_error_set(HEPH_EINVALID, "%s must be a JSON object", what);
+	}
+	return 0;
+}
+
+int heph_sync_accept(heph_store *s, const char *body, size_t len, char **out, size_t *out_len)
+{
+	json_t *req = NULL, *ops, *v;
+	heph_op *decoded = NULL;
+	size_t i, n = 0;
+	int64_t counts[4] = { 0 }, head = 0;
+	int err;
+	*out = NULL;
+	*out_len = 0;
+	if ((err = parse_object(body, len, "push", &req)))
+		return err;
+	if ((err = heph_sync_check_protocol(json_object_get(req, "protocol"))))
+		goto out;
+	ops = json_object_get(req, "ops");
+	if (!json_is_array(ops)) {
+		err = heph_error_set(HEPH_EINVALID, "push: \"ops\" must be an array of ops");
+		goto out;
+	}
+	n = json_array_size(ops);
+	if (n > HEPH_SYNC_ACCEPT_MAX) {
+		err = heph_error_set(HEPH_ETOOBIG, "push: %zu ops in one request, more than the %d this hub takes",
+				     n, HEPH_SYNC_ACCEPT_MAX);
+		goto out;
+	}
+	if (!(decoded = calloc(n ? n : 1, sizeof *decoded)))
+		abort();
+	/* Check everything before touching the database. */
+	json_array_foreach(ops, i, v) {
+		if ((err = heph_op_from_json(v, &decoded[i]))) {
+			heph_error_wrap(err, "push: ops[%zu]: ", i);
+			goto out;
+		}
+	}
+	if ((err = heph_store_begin(s)))
+		goto out;
+	for (i = 0; i < n; i++) {
+		heph_op_status st;
+		if ((err = heph__apply_op(s, &decoded[i], 0, &st))) {
+			heph_error_wrap(err, "push: ops[%zu]: ", i);
+			heph_store_rollback(s);
+			goto out;
+		}
+		counts[st]++;
+	}
+	if ((err = max_seq(s, &head))) {
+		heph_store_rollback(s);
+		goto out;
+	}
+	if ((err = heph_store_commit(s)))
+		goto out;
+	{
+		struct buf b = { 0 };
+		puts_(&b, "{\"protocol\":");
+		put_i64(&b, HEPH_SYNC_PROTOCOL);
+		puts_(&b, ",\"hub\":");
+		put_jstr(&b, s->origin);
+		puts_(&b, ",\"head\":");
+		put_i64(&b, head);
+		puts_(&b, ",\"received\":");
+		put_i64(&b, (int64_t)n);
+		puts_(&b, ",\"applied\":");
+		put_i64(&b, counts[HEPH_OP_APPLIED]);
+		puts_(&b, ",\"deferred\":");
+		put_i64(&b, counts[HEPH_OP_DEFERRED]);
+		puts_(&b, ",\"unknown\":");
+		put_i64(&b, counts[HEPH_OP_UNKNOWN]);
+		puts_(&b, ",\"duplicate\":");
+		put_i64(&b, counts[HEPH_OP_DUPLICATE]);
+		puts_(&b, "}");
+		*out = b.p;
+		*out_len = b.n;
+	}
+out:
+	if (decoded)
+		for (i = 0; i < n; i++)
+			heph_op_clear(&decoded[i]);
+	free(decoded);
+	json_decref(req);
+	return err;
+}
+
+/* ---- a spoke ---- */
+
+/* Fold sync_pulled ranges that start at or below push_cursor + 1 into the
+ * cursor. Inside a write transaction. */
+static int normalise(heph_store *s)
+{
+	int64_t cursor, first, last;
+	int err, rc, moved = 0;
+	if ((err = state_i64(s, "push_cursor", &cursor)))
+		return err;
+	for (;;) {
+		sqlite3_stmt *st = heph__stmt(s, "SELECT first_seq, last_seq FROM sync_pulled ORDER BY first_seq LIMIT 1");
+		if (!st)
+			return HEPH_ERROR;
+		rc = sqlite3_step(st);
+		if (rc != SQLITE_ROW) {
+			sqlite3_reset(st);
+			if (rc != SQLITE_DONE)
+				return heph__sqlerr(s, rc, "reading sync ranges");
+			break;
+		}
+		first = sqlite3_column_int64(st, 0);
+		last = sqlite3_column_int64(st, 1);
+		sqlite3_reset(st);
+		if (first > cursor + 1)
+			break;
+		if (last > cursor)
+			cursor = last;
+		moved = 1;
+		if (!(st = heph__stmt(s, "DELETE FROM sync_pulled WHERE first_seq = ?1")))
+			return HEPH_ERROR;
+		sqlite3_bind_int64(st, 1, first);
+		if ((err = heph__step_done(s, st)))
+			return err;
+	}
+	return moved ? state_set_i64(s, "push_cursor", cursor) : 0;
+}
+
+/* Remember that local seqs first..last came from the hub, merging with a
+ * range that ends just before. */
+static int add_pulled(heph_store *s, int64_t first, int64_t last)
+{
+	sqlite3_stmt *st = heph__stmt(s, "UPDATE sync_pulled SET last_seq = ?2 WHERE last_seq = ?1 - 1");
+	int err;
+	if (!st)
+		return HEPH_ERROR;
+	sqlite3_bind_int64(st, 1, first);
+	sqlite3_bind_int64(st, 2, last);
+	if ((err = heph__step_done(s, st)))
+		return err;
+	if (sqlite3_changes(s->db) > 0)
+		return 0;
+	if (!(st = heph__stmt(s, "INSERT INTO sync_pulled(first_seq, last_seq) VALUES(?1, ?2)")))
+		return HEPH_ERROR;
+	sqlite3_bind_int64(st, 1, first);
+	sqlite3_bind_int64(st, 2, last);
+	return heph__step_done(s, st);
+}
+
+static int reset_cursors(heph_store *s, const char *hub)
+{
+	int err;
+	if ((err = state_set_i64(s, "pull_cursor", 0)) || (err = state_set_i64(s, "push_cursor", 0)) ||
+	    (err = heph__exec(s, "DELETE FROM sync_pulled")))
+		return err;
+	return hub ? state_set(s, "hub_id", hub) : 0;
+}
+
+int heph_sync_pull_cursor(heph_store *s, int64_t *out)
+{
+	return state_i64(s, "pull_cursor", out);
+}
+
+/* Check a page's envelope and decode its ops; *ops gets n decoded ops. */
+static int decode_page(json_t *page, int64_t after, const char **hub, int64_t *head, int64_t *next, int *more,
+		       heph_op **ops, size_t *n)
+{
+	json_t *arr, *v;
+	size_t i;
+	int64_t prev = after;
+	int err;
+	*ops = NULL;
+	*n = 0;
+	if ((err = heph_sync_check_protocol(json_object_get(page, "protocol"))))
+		return heph_error_wrap(err, "hub: ");
+	*hub = json_string_value(json_object_get(page, "hub"));
+	if (!*hub || !heph_origin_valid(*hub))
+		return heph_error_set(HEPH_EINVALID, "hub sent a page without a valid hub id");
+	if (!json_is_integer(json_object_get(page, "head")) || !json_is_integer(json_object_get(page, "next")) ||
+	    !json_is_boolean(json_object_get(page, "more")) || !json_is_array(json_object_get(page, "ops")))
+		return heph_error_set(HEPH_EINVALID, "hub sent a page without head, next, more and ops");
+	*head = json_integer_value(json_object_get(page, "head"));
+	*next = json_integer_value(json_object_get(page, "next"));
+	*more = json_is_true(json_object_get(page, "more"));
+	arr = json_object_get(page, "ops");
+	if (!(*ops = calloc(json_array_size(arr) + 1, sizeof **ops)))
+		abort();
+	json_array_foreach(arr, i, v) {
+		json_t *seq = json_object_get(v, "seq");
+		if (!json_is_integer(seq) || json_integer_value(seq) <= prev || json_integer_value(seq) > *next)
+			return heph_error_set(HEPH_EINVALID, "hub sent ops[%zu] out of sequence", i);
+		prev = json_integer_value(seq);
+		if ((err = heph_op_from_json(v, &(*ops)[i])))
+			return heph_error_wrap(err, "hub sent an invalid op (ops[%zu]): ", i);
+		(*n)++;
+	}
+	if (*next < after)
+		return heph_error_set(HEPH_EINVALID, "hub sent a page whose next (%lld) is before after (%lld)",
+				      (long long)*next, (long long)after);
+	return 0;
+}
+
+int heph_sync_take_page(heph_store *s, int64_t after, const char *body, size_t len, heph_sync_page *out)
+{
+	json_t *page = NULL;
+	heph_op *ops = NULL;
+	size_t n = 0, i;
+	const char *hub = NULL;
+	char *stored = NULL;
+	int64_t head = 0, next = 0, cursor, before, now_max;
+	int more = 0, err;
+	memset(out, 0, sizeof *out);
+	if ((err = parse_object(body, len, "hub's pull page", &page)))
+		return err;
+	if ((err = decode_page(page, after, &hub, &head, &next, &more, &ops, &n)))
+		goto out;
+	if ((err = heph_store_begin(s)))
+		goto out;
+	if ((err = state_get(s, "hub_id", &stored)) || (err = state_i64(s, "pull_cursor", &cursor)))
+		goto fail;
+	out->head = head;
+	if ((stored && strcmp(stored, hub) != 0) || head < after) {
+		/* Another hub, or this hub lost ops we had pulled: start over. */
+		if ((err = reset_cursors(s, hub)))
+			goto fail;
+		out->reset = 1;
+		out->more = 1;
+		goto commit;
+	}
+	if (!stored && (err = state_set(s, "hub_id", hub)))
+		goto fail;
+	if ((err = max_seq(s, &before)))
+		goto fail;
+	for (i = 0; i < n; i++) {
+		heph_op_status st;
+		if ((err = heph__apply_op(s, &ops[i], 0, &st))) {
+			heph_error_wrap(err, "applying ops from the hub: ");
+			goto fail;
+		}
+		if (st != HEPH_OP_DUPLICATE)
+			out->added++;
+	}
+	if ((err = max_seq(s, &now_max)))
+		goto fail;
+	if (now_max > before && (err = add_pulled(s, before + 1, now_max)))
+		goto fail;
+	if (next > cursor && (err = state_set_i64(s, "pull_cursor", next)))
+		goto fail;
+	if ((err = normalise(s)))
+		goto fail;
+	out->next = next > cursor ? next : cursor;
+	out->more = more;
+	out->received = (int64_t)n;
+commit:
+	err = heph_store_commit(s);
+	goto out;
+fail:
+	heph_store_rollback(s);
+out:
+	for (i = 0; i < n; i++)
+		heph_op_clear(&ops[i]);
+	free(ops);
+	free(stored);
+	json_decref(page);
+	return err;
+}
+
+int heph_sync_push_body(heph_store *s, int limit, size_t max_bytes, char **body, size_t *len, int *count,
+			int64_t *last_seq)
+{
+	struct buf b = { 0 };
+	int64_t pos, *ranges = NULL;
+	size_t nranges = 0, r = 0;
+	int own, err, rc, n = 0;
+	*body = NULL;
+	*len = 0;
+	*count = 0;
+	*last_seq = 0;
+	if (limit <= 0)
+		limit = HEPH_SYNC_PUSH_LIMIT;
+	if (max_bytes == 0)
+		max_bytes = HEPH_SYNC_PUSH_BYTES;
+	if ((err = read_begin(s, &own)))
+		return err;
+	if ((err = state_i64(s, "push_cursor", &pos)))
+		goto out;
+	/* The pulled ranges above the cursor, as (first, last) pairs. */
+	sqlite3_stmt *st = heph__stmt(s, "SELECT first_seq, last_seq FROM sync_pulled WHERE last_seq > ?1 ORDER BY first_seq");
+	if (!st) {
+		err = HEPH_ERROR;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, pos);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (!(ranges = realloc(ranges, (nranges + 1) * 2 * sizeof *ranges)))
+			abort();
+		ranges[2 * nranges] = sqlite3_column_int64(st, 0);
+		ranges[2 * nranges + 1] = sqlite3_column_int64(st, 1);
+		nranges++;
+	}
+	sqlite3_reset(st);
+	puts_(&b, "{\"protocol\":");
+	put_i64(&b, HEPH_SYNC_PROTOCOL);
+	puts_(&b, ",\"origin\":");
+	put_jstr(&b, s->origin);
+	puts_(&b, ",\"ops\":[");
+	while (n < limit && b.n < max_bytes) {
+		int64_t stop = r < nranges ? ranges[2 * r] : INT64_MAX;
+		int got = 0;
+		if (!(st = heph__stmt(s, "SELECT seq, op_id, hlc, origin, type, payload FROM oplog "
+					 "WHERE seq > ?1 AND seq < ?2 ORDER BY seq LIMIT ?3"))) {
+			err = HEPH_ERROR;
+			goto out;
+		}
+		sqlite3_bind_int64(st, 1, pos);
+		sqlite3_bind_int64(st, 2, stop);
+		sqlite3_bind_int(st, 3, limit - n);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			if (n++)
+				put(&b, ",", 1);
+			put_op(&b, st, 0);
+			pos = *last_seq = sqlite3_column_int64(st, 0);
+			got++;
+			if (b.n >= max_bytes)
+				break;
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			err = heph__sqlerr(s, rc, "reading the op-log");
+			goto out;
+		}
+		if (n >= limit || b.n >= max_bytes)
+			break;
+		if (r >= nranges)
+			break; /* the end of the log */
+		pos = ranges[2 * r + 1]; /* skip what came from the hub */
+		r++;
+		(void)got;
+	}
+	puts_(&b, "]}");
+out:
+	read_end(s, own);
+	free(ranges);
+	if (err || n == 0) {
+		free(b.p);
+		*last_seq = 0;
+		return err;
+	}
+	*body = b.p;
+	*len = b.n;
+	*count = n;
+	return 0;
+}
+
+int heph_sync_pushed(heph_store *s, const char *response, size_t len, int64_t last_seq)
+{
+	json_t *r = NULL;
+	char *stored = NULL;
+	const char *hub;
+	int64_t cursor;
+	int err;
+	if ((err = parse_object(response, len, "hub's push answer", &r)))
+		return err;
+	if ((err = heph_sync_check_protocol(json_object_get(r, "protocol")))) {
+		heph_error_wrap(err, "hub: ");
+		goto out;
+	}
+	hub = json_string_value(json_object_get(r, "hub"));
+	if (!hub || !heph_origin_valid(hub)) {
+		err = heph_error_set(HEPH_EINVALID, "hub answered a push without a valid hub id");
+		goto out;
+	}
+	if ((err = heph_store_begin(s)))
+		goto out;
+	if ((err = state_get(s, "hub_id", &stored)) || (err = state_i64(s, "push_cursor", &cursor)))
+		goto fail;
+	if (!stored || strcmp(stored, hub) != 0) {
+		err = heph_error_set(HEPH_ECONFLICT, "the hub's id changed during sync (%s, now %s); the next sync "
+				     "starts over", stored ? stored : "none", hub);
+		goto fail;
+	}
+	if (last_seq > cursor && (err = state_set_i64(s, "push_cursor", last_seq)))
+		goto fail;
+	if ((err = normalise(s)))
+		goto fail;
+	err = heph_store_commit(s);
+	goto out;
+fail:
+	heph_store_rollback(s);
+out:
+	free(stored);
+	json_decref(r);
+	return err;
+}
+
+int heph_sync_pending(heph_store *s, int64_t *count)
+{
+	int64_t cursor, total = 0, pulled = 0;
+	int own, err, rc;
+	*count = 0;
+	if ((err = read_begin(s, &own)))
+		return err;
+	if ((err = state_i64(s, "push_cursor", &cursor)))
+		goto out;
+	sqlite3_stmt *st = heph__stmt(s, "SELECT count(*) FROM oplog WHERE seq > ?1");
+	if (!st) {
+		err = HEPH_ERROR;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, cursor);
+	rc = sqlite3_step(st);
+	total = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW) {
+		err = heph__sqlerr(s, rc, "counting ops");
+		goto out;
+	}
+	if (!(st = heph__stmt(s, "SELECT coalesce(sum(last_seq - max(first_seq, ?1 + 1) + 1), 0) "
+				 "FROM sync_pulled WHERE last_seq > ?1"))) {
+		err = HEPH_ERROR;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, cursor);
+	rc = sqlite3_step(st);
+	pulled = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		err = heph__sqlerr(s, rc, "counting ops");
+	*count = total > pulled ? total - pulled : 0;
+out:
+	read_end(s, own);
+	return err;
+}
+
+/* ---- status ---- */
+
+static void iso_time(int64_t ms, char out[32])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int heph_sync_record(heph_store *s, int64_t started_ms, int err, const char *message, int64_t pulled,
+		     int64_t pushed)
+{
+	char when[32];
+	int e;
+	iso_time(started_ms, when);
+	if ((e = heph_store_begin(s)))
+		return e;
+	if ((e = state_set(s, "last_attempt", when)))
+		goto fail;
+	if (err == 0) {
+		if ((e = state_set(s, "last_success", when)) || (e = state_set(s, "last_error", NULL)) ||
+		    (e = state_set(s, "last_error_name", NULL)) || (e = state_set(s, "auth_failed", NULL)) ||
+		    (e = state_set_i64(s, "last_pulled", pulled)) || (e = state_set_i64(s, "last_pushed", pushed)))
+			goto fail;
+	} else {
+		if ((e = state_set(s, "last_error", message && *message ? message : heph_error_name(err))) ||
+		    (e = state_set(s, "last_error_name", heph_error_name(err))) ||
+		    (e = state_set(s, "auth_failed", err == HEPH_EAUTH || err == HEPH_EFORBIDDEN ? "1" : NULL)))
+			goto fail;
+	}
+	return heph_store_commit(s);
+fail:
+	heph_store_rollback(s);
+	return e;
+}
+
+static json_t *str_or_null(char *v)
+{
+	json_t *j = v ? json_string(v) : json_null();
+	free(v);
+	return j;
+}
+
+int heph_sync_status(heph_store *s, json_t **out)
+{
+	static const char *const keys[] = { "hub_id", "last_attempt", "last_success", "last_error", "last_error_name" };
+	json_t *o = json_object();
+	char *v = NULL;
+	int64_t n;
+	int own, err;
+	*out = NULL;
+	if ((err = read_begin(s, &own)))
+		goto fail_nt;
+	if ((err = heph_store_setting_get(s, HEPH_SETTING_HUB_URL, &v)))
+		goto fail;
+	json_object_set_new(o, "hub", str_or_null(v));
+	if ((err = heph_store_setting_get(s, HEPH_SETTING_HUB_TOKEN_FILE, &v)))
+		goto fail;
+	json_object_set_new(o, "token_file", str_or_null(v));
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		if ((err = state_get(s, keys[i], &v)))
+			goto fail;
+		json_object_set_new(o, keys[i], str_or_null(v));
+	}
+	if ((err = state_get(s, "auth_failed", &v)))
+		goto fail;
+	json_object_set_new(o, "auth_failed", json_boolean(v != NULL));
+	free(v);
+	if ((err = heph_sync_pending(s, &n)))
+		goto fail;
+	json_object_set_new(o, "pending_push", json_integer(n));
+	sqlite3_stmt *st = heph__stmt(s, "SELECT count(*) FROM conflicts WHERE resolved = 0");
+	if (!st) {
+		err = HEPH_ERROR;
+		goto fail;
+	}
+	n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	json_object_set_new(o, "conflicts", json_integer(n));
+	static const char *const counters[] = { "pull_cursor", "push_cursor", "last_pulled", "last_pushed" };
+	for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
+		if ((err = state_i64(s, counters[i], &n)))
+			goto fail;
+		json_object_set_new(o, counters[i], json_integer(n));
+	}
+	read_end(s, own);
+	*out = o;
+	return 0;
+fail:
+	read_end(s, own);
+fail_nt:
+	json_decref(o);
+	return err;
+}
