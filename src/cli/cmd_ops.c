@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "heph/op.h"
@@ -41,6 +42,44 @@ static int print_human(const heph_op *op, heph_op_status st, int64_t seq, void *
 	return ferror(cli->out) ? heph_error_set(HEPH_ERROR, "writing ops failed") : 0;
 }
 
+/* With --remote: the hub's op-log, page by page through ops.list. */
+static int remote_ops(struct cli *cli, int pending)
+{
+	long long after = 0;
+	for (;;) {
+		json_t *params = json_pack("{s:I, s:i, s:b}", "after", (json_int_t)after, "limit", 10000, "pending", pending);
+		json_t *page = NULL, *o;
+		size_t i;
+		int err = cli_call(cli, "ops.list", params, &page);
+		json_decref(params);
+		if (err)
+			return err;
+		json_array_foreach(page, i, o) {
+			heph_op op;
+			const char *st = json_string_value(json_object_get(o, "status"));
+			after = json_integer_value(json_object_get(o, "seq"));
+			if ((err = heph_op_from_json(o, &op))) {
+				json_decref(page);
+				return err;
+			}
+			err = (cli->json ? print_line : print_human)(
+				&op, st && strcmp(st, "applied") == 0 ? HEPH_OP_APPLIED
+				     : st && strcmp(st, "deferred") == 0 ? HEPH_OP_DEFERRED
+				     : st && strcmp(st, "unknown_type") == 0 ? HEPH_OP_UNKNOWN : HEPH_OP_DUPLICATE,
+				after, cli);
+			heph_op_clear(&op);
+			if (err) {
+				json_decref(page);
+				return err;
+			}
+		}
+		size_t n = json_array_size(page);
+		json_decref(page);
+		if (n < 10000)
+			return 0;
+	}
+}
+
 int cmd_ops(struct cli *cli, int argc, char **argv)
 {
 	int pending = 0, err;
@@ -50,9 +89,52 @@ int cmd_ops(struct cli *cli, int argc, char **argv)
 		else
 			return heph_error_set(HEPH_EUSAGE, "ops: unexpected argument \"%s\" (see heph ops --help)", argv[i]);
 	}
+	if (cli->remote)
+		return remote_ops(cli, pending);
 	if ((err = cli_store(cli)))
 		return err;
 	return heph_store_ops_foreach(cli->store, 0, pending, cli->json ? print_line : print_human, cli);
+}
+
+/* With --remote: every line, checked, in one ops.apply (all or none). */
+static int remote_apply(struct cli *cli, FILE *in, heph_apply_stats *st)
+{
+	json_t *ops = json_array(), *r = NULL;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	long long lineno = 0;
+	int err = 0;
+	memset(st, 0, sizeof *st);
+	while ((n = getline(&line, &cap, in)) > 0) {
+		json_error_t e;
+		lineno++;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (n == 0)
+			continue;
+		json_t *o = json_loadb(line, (size_t)n, JSON_REJECT_DUPLICATES, &e);
+		if (!o) {
+			err = heph_error_set(HEPH_EINVALID, "line %lld: malformed JSON at column %d: %s", lineno, e.column, e.text);
+			goto out;
+		}
+		json_array_append_new(ops, o);
+	}
+	json_t *params = json_pack("{s:O}", "ops", ops);
+	err = cli_call(cli, "ops.apply", params, &r);
+	json_decref(params);
+	if (err)
+		goto out;
+	st->read = (int64_t)json_array_size(ops);
+	st->applied = json_integer_value(json_object_get(r, "applied"));
+	st->deferred = json_integer_value(json_object_get(r, "deferred"));
+	st->unknown = json_integer_value(json_object_get(r, "unknown"));
+	st->duplicate = json_integer_value(json_object_get(r, "duplicate"));
+out:
+	free(line);
+	json_decref(ops);
+	json_decref(r);
+	return err;
 }
 
 int cmd_apply(struct cli *cli, int argc, char **argv)
@@ -66,7 +148,9 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 		in = stdin;
 	else if (!(in = fopen(argv[0], "r")))
 		return heph_error_set(HEPH_ENOTFOUND, "cannot open %s: %s", argv[0], strerror(errno));
-	if ((err = cli_store(cli)) == 0)
+	if (cli->remote)
+		err = remote_apply(cli, in, &st);
+	else if ((err = cli_store(cli)) == 0)
 		err = heph_store_apply_stream(cli->store, in, &st);
 	if (in != stdin)
 		fclose(in);

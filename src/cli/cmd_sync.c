@@ -152,6 +152,8 @@ int cmd_hub_set(struct cli *cli, int argc, char **argv)
 	}
 	if (!url)
 		return heph_error_set(HEPH_EUSAGE, "usage: heph hub set URL [--token-file FILE]");
+	if (cli->remote)
+		return heph_error_set(HEPH_EUSAGE, "hub set names the hub of this device's database; drop --remote");
 	params = json_pack("{s:s}", "url", url);
 	if (tf && strcmp(tf, "none") != 0) {
 		char *tok = NULL;

@@ -1,0 +1,371 @@
+/* test_sync.c — the sync engine and its wire format without a network: a
+ * hub store and spoke stores hand each other the bodies hephd would carry
+ * (pull pages, push bodies, push answers). */
+#include "helpers.h"
+
+#include "heph/sync.h"
+
+static struct fake_clock clk = { T0 };
+
+static heph_store *mem(void) { return open_at(":memory:", &clk, "2026-11-18"); }
+
+static json_t *parse(const char *text, size_t len)
+{
+	json_t *j = json_loadb(text, len, 0, NULL);
+	if (!j)
+		fail_msg("not JSON: %.200s", text);
+	return j;
+}
+
+static void add_tasks(heph_store *s, int n)
+{
+	char params[64];
+	for (int i = 0; i < n; i++) {
+		snprintf(params, sizeof params, "{\"title\":\"task %d\"}", i);
+		json_decref(call_ok(s, "task.create", params));
+	}
+}
+
+/* Pull every page from hub into spoke, limit ops at a time; returns pages. */
+static int pull_all(heph_store *hub, heph_store *spoke, int limit)
+{
+	int pages = 0;
+	for (;;) {
+		int64_t after;
+		char *page;
+		size_t len;
+		heph_sync_page info;
+		assert_int_equal(heph_sync_pull_cursor(spoke, &after), 0);
+		assert_int_equal(heph_sync_pull_page(hub, after, limit, &page, &len), 0);
+		if (heph_sync_take_page(spoke, after, page, len, &info))
+			fail_msg("take_page: %s", heph_error_last());
+		free(page);
+		pages++;
+		if (!info.more)
+			return pages;
+	}
+}
+
+/* Push everything pending from spoke to hub; returns ops pushed. */
+static int push_all(heph_store *spoke, heph_store *hub, int limit)
+{
+	int pushed = 0;
+	for (;;) {
+		char *body, *answer;
+		size_t len, alen;
+		int count;
+		int64_t last;
+		assert_int_equal(heph_sync_push_body(spoke, limit, 0, &body, &len, &count, &last), 0);
+		if (count == 0)
+			return pushed;
+		if (heph_sync_accept(hub, body, len, &answer, &alen))
+			fail_msg("accept: %s", heph_error_last());
+		assert_int_equal(heph_sync_pushed(spoke, answer, alen, last), 0);
+		free(body);
+		free(answer);
+		pushed += count;
+	}
+}
+
+static void pull_page__is_bounded_and_continues_at_the_cursor(void **state)
+{
+	(void)state;
+	heph_store *hub = mem();
+	add_tasks(hub, 3); /* 9 ops */
+	char *page;
+	size_t len;
+	assert_int_equal(heph_sync_pull_page(hub, 0, 4, &page, &len), 0);
+	json_t *j = parse(page, len);
+	assert_int_equal(json_integer_value(json_object_get(j, "protocol")), HEPH_SYNC_PROTOCOL);
+	assert_string_equal(json_string_value(json_object_get(j, "hub")), heph_store_origin(hub));
+	assert_int_equal(json_integer_value(json_object_get(j, "head")), 9);
+	assert_int_equal(json_array_size(json_object_get(j, "ops")), 4);
+	assert_int_equal(json_integer_value(json_object_get(j, "next")), 4);
+	assert_true(json_is_true(json_object_get(j, "more")));
+	json_t *op = json_array_get(json_object_get(j, "ops"), 0);
+	assert_int_equal(json_integer_value(json_object_get(op, "seq")), 1);
+	heph_op decoded;
+	assert_int_equal(heph_op_from_json(op, &decoded), 0); /* an op envelope with a seq */
+	assert_string_equal(decoded.type, "task.create");
+	heph_op_clear(&decoded);
+	json_decref(j);
+	free(page);
+	assert_int_equal(heph_sync_pull_page(hub, 8, 4, &page, &len), 0);
+	j = parse(page, len);
+	assert_int_equal(json_array_size(json_object_get(j, "ops")), 1);
+	assert_int_equal(json_integer_value(json_object_get(j, "next")), 9);
+	assert_true(json_is_false(json_object_get(j, "more")));
+	json_decref(j);
+	free(page);
+	assert_int_equal(heph_sync_pull_page(hub, 9, 4, &page, &len), 0);
+	j = parse(page, len);
+	assert_int_equal(json_array_size(json_object_get(j, "ops")), 0);
+	assert_int_equal(json_integer_value(json_object_get(j, "next")), 9); /* the cursor stays */
+	json_decref(j);
+	free(page);
+	heph_store_close(hub);
+}
+
+static void sync__spokes_converge_through_the_hub_page_by_page(void **state)
+{
+	(void)state;
+	heph_store *hub = mem(), *a = mem(), *b = mem();
+	add_tasks(a, 5);
+	add_tasks(b, 4);
+	pull_all(hub, a, 3);
+	assert_int_equal(push_all(a, hub, 4), 15);
+	assert_int_equal(pull_all(hub, b, 3), 5); /* 15 ops in pages of 3, then the empty tail */
+	assert_int_equal(push_all(b, hub, 4), 12); /* only b's own ops go back */
+	pull_all(hub, a, 3);
+	char *dh = digest_of(hub), *da = digest_of(a), *db = digest_of(b);
+	assert_string_equal(dh, da);
+	assert_string_equal(dh, db);
+	int64_t n;
+	assert_int_equal(heph_sync_pending(a, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(heph_sync_pending(b, &n), 0);
+	assert_int_equal(n, 0);
+	free(dh);
+	free(da);
+	free(db);
+	heph_store_close(hub);
+	heph_store_close(a);
+	heph_store_close(b);
+}
+
+static void push_body__skips_what_came_from_the_hub(void **state)
+{
+	(void)state;
+	heph_store *hub = mem(), *a = mem(), *b = mem();
+	add_tasks(a, 2);
+	pull_all(hub, a, 0);
+	push_all(a, hub, 0);
+	add_tasks(b, 1); /* b's own, pending while it pulls */
+	pull_all(hub, b, 2);
+	add_tasks(b, 1); /* and one made after */
+	int64_t n;
+	assert_int_equal(heph_sync_pending(b, &n), 0);
+	assert_int_equal(n, 6);
+	char *body;
+	size_t len;
+	int count;
+	int64_t last;
+	assert_int_equal(heph_sync_push_body(b, 0, 0, &body, &len, &count, &last), 0);
+	assert_int_equal(count, 6);
+	json_t *j = parse(body, len);
+	size_t i;
+	json_t *op;
+	json_array_foreach(json_object_get(j, "ops"), i, op)
+		assert_string_equal(json_string_value(json_object_get(op, "origin")), heph_store_origin(b));
+	json_decref(j);
+	free(body);
+	assert_int_equal(push_all(b, hub, 4), 6);
+	assert_int_equal(heph_sync_pending(b, &n), 0);
+	assert_int_equal(n, 0);
+	heph_store_close(hub);
+	heph_store_close(a);
+	heph_store_close(b);
+}
+
+static void accept__a_second_push_of_the_same_ops_changes_nothing(void **state)
+{
+	(void)state;
+	heph_store *hub = mem(), *a = mem();
+	add_tasks(a, 2);
+	char *body, *ans1, *ans2;
+	size_t len, l1, l2;
+	int count;
+	int64_t last;
+	assert_int_equal(heph_sync_push_body(a, 0, 0, &body, &len, &count, &last), 0);
+	assert_int_equal(heph_sync_accept(hub, body, len, &ans1, &l1), 0);
+	char *before = digest_of(hub);
+	assert_int_equal(heph_sync_accept(hub, body, len, &ans2, &l2), 0);
+	json_t *j1 = parse(ans1, l1), *j2 = parse(ans2, l2);
+	assert_int_equal(json_integer_value(json_object_get(j1, "applied")), 6);
+	assert_int_equal(json_integer_value(json_object_get(j2, "applied")), 0);
+	assert_int_equal(json_integer_value(json_object_get(j2, "duplicate")), 6);
+	assert_int_equal(json_integer_value(json_object_get(j2, "head")), 6);
+	char *after = digest_of(hub);
+	assert_string_equal(before, after);
+	json_decref(j1);
+	json_decref(j2);
+	free(before);
+	free(after);
+	free(body);
+	free(ans1);
+	free(ans2);
+	heph_store_close(hub);
+	heph_store_close(a);
+}
+
+static void accept__one_invalid_op_and_nothing_is_applied(void **state)
+{
+	(void)state;
+	heph_store *hub = mem(), *a = mem();
+	add_tasks(a, 1);
+	char *body, *ans = NULL;
+	size_t len, alen;
+	int count;
+	int64_t last;
+	assert_int_equal(heph_sync_push_body(a, 0, 0, &body, &len, &count, &last), 0);
+	json_t *j = parse(body, len);
+	json_array_append_new(json_object_get(j, "ops"),
+			      json_pack("{s:s, s:s, s:s, s:s, s:{}}", "op_id", "01K00000000000000000000X99", "hlc",
+					"001795000000000-00000-aaaaaaaaaaaaaaaa", "origin", "aaaaaaaaaaaaaaaa", "type",
+					"link.add", "payload"));
+	char *bad = json_dumps(j, JSON_COMPACT);
+	char *before = digest_of(hub);
+	assert_int_equal(heph_sync_accept(hub, bad, strlen(bad), &ans, &alen), HEPH_EINVALID);
+	assert_null(ans);
+	assert_non_null(strstr(heph_error_last(), "ops[3]"));
+	char *after = digest_of(hub);
+	assert_string_equal(before, after);
+	assert_int_equal(heph_sync_accept(hub, "{\"protocol\":1,\"ops\":[", 21, &ans, &alen), HEPH_EINVALID);
+	assert_non_null(strstr(heph_error_last(), "malformed JSON"));
+	assert_int_equal(heph_sync_accept(hub, "{\"protocol\":1}", 14, &ans, &alen), HEPH_EINVALID);
+	json_decref(j);
+	free(bad);
+	free(body);
+	free(before);
+	free(after);
+	heph_store_close(hub);
+	heph_store_close(a);
+}
+
+static void protocol__another_version_is_refused_naming_both(void **state)
+{
+	(void)state;
+	heph_store *hub = mem();
+	char *ans = NULL;
+	size_t alen;
+	const char *v2 = "{\"protocol\":2,\"ops\":[]}";
+	assert_int_equal(heph_sync_accept(hub, v2, strlen(v2), &ans, &alen), HEPH_EPROTOCOL);
+	assert_non_null(strstr(heph_error_last(), "protocol 1"));
+	assert_non_null(strstr(heph_error_last(), "protocol 2"));
+	assert_int_equal(heph_error_http_status(HEPH_EPROTOCOL), 426);
+	const char *none = "{\"ops\":[]}";
+	assert_int_equal(heph_sync_accept(hub, none, strlen(none), &ans, &alen), HEPH_EINVALID);
+	const char *text = "{\"protocol\":\"1\",\"ops\":[]}";
+	assert_int_equal(heph_sync_accept(hub, text, strlen(text), &ans, &alen), HEPH_EINVALID);
+	assert_null(ans);
+	heph_store_close(hub);
+}
+
+static void accept__ignores_unknown_envelope_fields(void **state)
+{
+	(void)state;
+	heph_store *hub = mem();
+	char *ans = NULL;
+	size_t alen;
+	const char *body = "{\"protocol\":1,\"origin\":\"aaaaaaaaaaaaaaaa\",\"compression\":\"zstd\",\"extra\":{\"a\":[1]},"
+			   "\"ops\":[{\"op_id\":\"01K00000000000000000000X01\",\"hlc\":\"001795000000000-00000-aaaaaaaaaaaaaaaa\","
+			   "\"origin\":\"aaaaaaaaaaaaaaaa\",\"type\":\"node.create\",\"seq\":77,\"note\":\"x\","
+			   "\"payload\":{\"node_id\":\"01K00000000000000000000N01\",\"kind\":\"doc\",\"title\":\"t\",\"colour\":\"red\"}}]}";
+	assert_int_equal(heph_sync_accept(hub, body, strlen(body), &ans, &alen), 0);
+	json_t *j = parse(ans, alen);
+	assert_int_equal(json_integer_value(json_object_get(j, "applied")), 1);
+	json_decref(j);
+	free(ans);
+	heph_store_close(hub);
+}
+
+static void take_page__from_another_hub_starts_over(void **state)
+{
+	(void)state;
+	heph_store *hub1 = mem(), *hub2 = mem(), *a = mem();
+	add_tasks(hub1, 1);
+	add_tasks(a, 1);
+	pull_all(hub1, a, 0);
+	push_all(a, hub1, 0);
+	int64_t cursor, pending;
+	assert_int_equal(heph_sync_pull_cursor(a, &cursor), 0);
+	assert_int_equal(cursor, 3); /* its own pushed ops are not pulled back yet */
+	/* the hub is replaced by an empty one: its first page resets us */
+	char *page;
+	size_t len;
+	heph_sync_page info;
+	assert_int_equal(heph_sync_pull_page(hub2, cursor, 0, &page, &len), 0);
+	assert_int_equal(heph_sync_take_page(a, cursor, page, len, &info), 0);
+	assert_true(info.reset);
+	free(page);
+	assert_int_equal(heph_sync_pull_cursor(a, &cursor), 0);
+	assert_int_equal(cursor, 0);
+	assert_int_equal(heph_sync_pending(a, &pending), 0);
+	assert_int_equal(pending, 6); /* everything, the first hub's ops included */
+	assert_int_equal(push_all(a, hub2, 0), 6);
+	char *d1 = digest_of(a), *d2 = digest_of(hub2);
+	assert_string_equal(d1, d2);
+	free(d1);
+	free(d2);
+	heph_store_close(hub1);
+	heph_store_close(hub2);
+	heph_store_close(a);
+}
+
+static void take_page__refuses_ops_out_of_sequence_and_applies_nothing(void **state)
+{
+	(void)state;
+	heph_store *hub = mem(), *a = mem();
+	add_tasks(hub, 1);
+	char *page;
+	size_t len;
+	heph_sync_page info;
+	assert_int_equal(heph_sync_pull_page(hub, 0, 0, &page, &len), 0);
+	json_t *j = parse(page, len);
+	json_object_set_new(json_array_get(json_object_get(j, "ops"), 2), "seq", json_integer(1));
+	char *bad = json_dumps(j, JSON_COMPACT);
+	char *before = digest_of(a);
+	assert_int_equal(heph_sync_take_page(a, 0, bad, strlen(bad), &info), HEPH_EINVALID);
+	char *after = digest_of(a);
+	assert_string_equal(before, after);
+	int64_t cursor;
+	assert_int_equal(heph_sync_pull_cursor(a, &cursor), 0);
+	assert_int_equal(cursor, 0);
+	json_decref(j);
+	free(bad);
+	free(page);
+	free(before);
+	free(after);
+	heph_store_close(hub);
+	heph_store_close(a);
+}
+
+static void status__keeps_the_last_error_and_clears_it_on_success(void **state)
+{
+	(void)state;
+	heph_store *a = mem();
+	json_t *st = NULL;
+	assert_int_equal(heph_sync_record(a, T0, HEPH_EAUTH, "hub: invalid or revoked token", 0, 0), 0);
+	assert_int_equal(heph_sync_status(a, &st), 0);
+	assert_true(json_is_true(json_object_get(st, "auth_failed")));
+	assert_string_equal(json_string_value(json_object_get(st, "last_error")), "hub: invalid or revoked token");
+	assert_string_equal(json_string_value(json_object_get(st, "last_error_name")), "unauthorized");
+	assert_true(json_is_null(json_object_get(st, "last_success")));
+	assert_string_equal(json_string_value(json_object_get(st, "last_attempt")), "2026-11-18T11:06:40Z");
+	json_decref(st);
+	assert_int_equal(heph_sync_record(a, T0 + 1000, 0, NULL, 3, 4), 0);
+	assert_int_equal(heph_sync_status(a, &st), 0);
+	assert_true(json_is_false(json_object_get(st, "auth_failed")));
+	assert_true(json_is_null(json_object_get(st, "last_error")));
+	assert_string_equal(json_string_value(json_object_get(st, "last_success")), "2026-11-18T11:06:41Z");
+	assert_int_equal(json_integer_value(json_object_get(st, "last_pushed")), 4);
+	json_decref(st);
+	heph_store_close(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(pull_page__is_bounded_and_continues_at_the_cursor),
+		cmocka_unit_test(sync__spokes_converge_through_the_hub_page_by_page),
+		cmocka_unit_test(push_body__skips_what_came_from_the_hub),
+		cmocka_unit_test(accept__a_second_push_of_the_same_ops_changes_nothing),
+		cmocka_unit_test(accept__one_invalid_op_and_nothing_is_applied),
+		cmocka_unit_test(protocol__another_version_is_refused_naming_both),
+		cmocka_unit_test(accept__ignores_unknown_envelope_fields),
+		cmocka_unit_test(take_page__from_another_hub_starts_over),
+		cmocka_unit_test(take_page__refuses_ops_out_of_sequence_and_applies_nothing),
+		cmocka_unit_test(status__keeps_the_last_error_and_clears_it_on_success),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
