@@ -85,9 +85,9 @@ static int remote_client(struct cli *cli)
 		return 0;
 	if (cli->token_file && (err = net_read_token_file(cli->token_file, &token)))
 		return err;
-	cli->rc = net_client_new(cli->remote, token);
+	err = net_client_new(cli->remote, token, &cli->rc);
 	free(token);
-	return 0;
+	return err;
 }
 
 int cli_call(struct cli *cli, const char *method, json_t *params, json_t **result)
@@ -414,7 +414,6 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	cli.host = (heph_rpc_host){ &cli, cli_sync_now, NULL, NULL };
-	net_init();
 
 	if (n == 0 || (n == 1 && want_help(n, rest)) || strcmp(rest[0], "help") == 0) {
 		const struct verb *v = n >= 2 ? find_verb(n - 1, rest + 1, &used) : NULL;

@@ -1,10 +1,18 @@
 /* client.c — HTTP requests to a hub with libcurl, and where a replica's hub
  * and token come from. One curl handle per net_client, so a sync cycle
- * reuses one connection. */
+ * reuses one connection.
+ *
+ * libcurl is loaded with dlopen() on first use instead of being linked:
+ * loading it and the libraries it pulls in (TLS, Kerberos, LDAP, ...) costs
+ * every process about 16 ms before main() runs, five times what a whole
+ * `heph list` takes, and most heph commands never talk to a hub. The calls
+ * go through the table `cu` below; curl.h still gives the types. */
 #include "net.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +24,51 @@
 #define HEPH_VERSION "0.0.0"
 #endif
 
-void net_init(void)
+static struct {
+	CURLcode (*global_init)(long flags);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *c, CURLoption o, ...);
+	CURLcode (*easy_perform)(CURL *c);
+	CURLcode (*easy_getinfo)(CURL *c, CURLINFO i, ...);
+	void (*easy_cleanup)(CURL *c);
+	const char *(*easy_strerror)(CURLcode rc);
+	struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
+	void (*slist_free_all)(struct curl_slist *l);
+} cu;
+
+static pthread_once_t cu_once = PTHREAD_ONCE_INIT;
+static char cu_error[512]; /* why libcurl could not be loaded, or "" */
+
+static void load_curl(void)
 {
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		snprintf(cu_error, sizeof cu_error, "talking to a hub needs libcurl (libcurl.so.4): %s", dlerror());
+		return;
+	}
+#define SYM(field, name)                                                                                     \
+	if (!(*(void **)&cu.field = dlsym(h, name))) {                                                    \
+		snprintf(cu_error, sizeof cu_error, "libcurl.so.4 lacks %s", name);                         \
+		return;                                                                                        \
+	}
+	SYM(global_init, "curl_global_init")
+	SYM(easy_init, "curl_easy_init")
+	SYM(easy_setopt, "curl_easy_setopt")
+	SYM(easy_perform, "curl_easy_perform")
+	SYM(easy_getinfo, "curl_easy_getinfo")
+	SYM(easy_cleanup, "curl_easy_cleanup")
+	SYM(easy_strerror, "curl_easy_strerror")
+	SYM(slist_append, "curl_slist_append")
+	SYM(slist_free_all, "curl_slist_free_all")
+#undef SYM
+	if (cu.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		snprintf(cu_error, sizeof cu_error, "libcurl failed to initialise");
+}
+
+int net_init(void)
+{
+	pthread_once(&cu_once, load_curl);
+	return cu_error[0] ? heph_error_set(HEPH_EUNAVAIL, "%s", cu_error) : 0;
 }
 
 void net_reply_free(struct net_reply *r)
@@ -55,10 +105,14 @@ struct net_client {
 	char errbuf[CURL_ERROR_SIZE]; /* curl's message for a failed transfer */
 };
 
-net_client *net_client_new(const char *base_url, const char *token)
+int net_client_new(const char *base_url, const char *token, net_client **out)
 {
+	int err;
+	*out = NULL;
+	if ((err = net_init()))
+		return err;
 	net_client *c = calloc(1, sizeof *c);
-	if (!c || !(c->curl = curl_easy_init()) || !(c->base = strdup(base_url)))
+	if (!c || !(c->curl = cu.easy_init()) || !(c->base = strdup(base_url)))
 		abort();
 	for (size_t n = strlen(c->base); n > 0 && c->base[n - 1] == '/'; n--)
 		c->base[n - 1] = '\0';
@@ -66,30 +120,32 @@ net_client *net_client_new(const char *base_url, const char *token)
 		char *h;
 		if (asprintf(&h, "Authorization: Bearer %s", token) < 0)
 			abort();
-		c->headers = curl_slist_append(c->headers, h);
+		c->headers = cu.slist_append(c->headers, h);
+		explicit_bzero(h, strlen(h));
 		free(h);
 	}
-	c->headers = curl_slist_append(c->headers, "Content-Type: application/json");
-	c->headers = curl_slist_append(c->headers, "Expect:");
-	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->headers);
-	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, 10L);
+	c->headers = cu.slist_append(c->headers, "Content-Type: application/json");
+	c->headers = cu.slist_append(c->headers, "Expect:");
+	cu.easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->headers);
+	cu.easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+	cu.easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, 10L);
 	/* A stalled hub: give up after 60 s without a byte. */
-	curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_TIME, 60L);
-	curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "heph/" HEPH_VERSION);
-	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->errbuf);
-	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c->curl, CURLOPT_TCP_NODELAY, 1L);
-	return c;
+	cu.easy_setopt(c->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	cu.easy_setopt(c->curl, CURLOPT_LOW_SPEED_TIME, 60L);
+	cu.easy_setopt(c->curl, CURLOPT_USERAGENT, "heph/" HEPH_VERSION);
+	cu.easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->errbuf);
+	cu.easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	cu.easy_setopt(c->curl, CURLOPT_TCP_NODELAY, 1L);
+	*out = c;
+	return 0;
 }
 
 void net_client_free(net_client *c)
 {
 	if (!c)
 		return;
-	curl_easy_cleanup(c->curl);
-	curl_slist_free_all(c->headers);
+	cu.easy_cleanup(c->curl);
+	cu.slist_free_all(c->headers);
 	free(c->base);
 	free(c);
 }
@@ -133,27 +189,27 @@ int net_client_request(net_client *c, const char *method, const char *path, cons
 	memset(out, 0, sizeof *out);
 	if (asprintf(&url, "%s%s", c->base, path) < 0)
 		abort();
-	curl_easy_setopt(c->curl, CURLOPT_URL, url);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, take);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &k);
+	cu.easy_setopt(c->curl, CURLOPT_URL, url);
+	cu.easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, take);
+	cu.easy_setopt(c->curl, CURLOPT_WRITEDATA, &k);
 	if (strcmp(method, "POST") == 0) {
-		curl_easy_setopt(c->curl, CURLOPT_POST, 1L);
-		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body ? body : "");
-		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? len : 0));
+		cu.easy_setopt(c->curl, CURLOPT_POST, 1L);
+		cu.easy_setopt(c->curl, CURLOPT_POSTFIELDS, body ? body : "");
+		cu.easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? len : 0));
 	} else {
-		curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
+		cu.easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
 	}
 	c->errbuf[0] = '\0';
-	rc = curl_easy_perform(c->curl);
+	rc = cu.easy_perform(c->curl);
 	free(url);
 	if (rc != CURLE_OK) {
 		free(k.p);
 		if (k.over)
 			return heph_error_set(HEPH_ETOOBIG, "%s sent a reply over %u bytes", c->base, NET_REPLY_MAX);
 		return heph_error_set(HEPH_EUNAVAIL, "cannot reach %s: %s", c->base,
-				      c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+				      c->errbuf[0] ? c->errbuf : cu.easy_strerror(rc));
 	}
-	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &out->status);
+	cu.easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &out->status);
 	if (!k.p && !(k.p = calloc(1, 1)))
 		abort();
 	out->body = k.p;

@@ -283,7 +283,6 @@ int main(int argc, char **argv)
 	if (d.threads > 16)
 		d.threads = 16;
 	pthread_mutex_init(&d.write_lock, NULL);
-	net_init();
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -391,6 +390,10 @@ int main(int argc, char **argv)
 			goto done;
 		}
 	}
+	/* libcurl is loaded before any thread starts (its initialisation is
+	 * not for threads); a hub needs none. */
+	if (d.mode != MODE_SERVER && net_init())
+		hephd_log("%s; this hephd cannot reach a hub", heph_error_last());
 	err = serve(&d);
 done:
 	status = err ? fail(err) : 0;

@@ -16,8 +16,10 @@
 
 #include "heph/store.h"
 
-/* Call once at program start, before any thread is made. */
-void net_init(void);
+/* Load libcurl (once; it is not linked, see client.c). hephd calls it
+ * before making threads; heph lets net_client_new() call it when needed.
+ * HEPH_EUNAVAIL when libcurl cannot be loaded. */
+int net_init(void);
 
 /* ---- HTTP ---- */
 
@@ -38,9 +40,10 @@ void net_reply_free(struct net_reply *r);
 int net_reply_error(const struct net_reply *r, const char *what);
 
 /* A connection to one base URL, reused across requests (keep-alive). token
- * may be NULL (no Authorization header). */
+ * may be NULL (no Authorization header). Fails only when libcurl cannot be
+ * loaded. */
 typedef struct net_client net_client;
-net_client *net_client_new(const char *base_url, const char *token);
+int net_client_new(const char *base_url, const char *token, net_client **out);
 void net_client_free(net_client *c);
 const char *net_client_url(const net_client *c);
 

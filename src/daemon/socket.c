@@ -110,7 +110,10 @@ static void *serve_conn(void *arg)
 			hephd_log("client: %s", heph_error_last());
 			goto out;
 		}
-		hub = net_client_new(cfg.url, cfg.token);
+		if ((err = net_client_new(cfg.url, cfg.token, &hub))) {
+			hephd_log("client: %s", heph_error_last());
+			goto out;
+		}
 	}
 	for (;;) {
 		char *resp;

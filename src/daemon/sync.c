@@ -89,10 +89,17 @@ int net_sync_run(heph_store *s, const struct net_hub *hub, const struct net_sync
 {
 	int64_t started = heph_store_now_ms(s), pulled = 0, pushed = 0, head = 0, pending = 0;
 	int batch = o && o->batch > 0 ? o->batch : 0;
-	net_client *c = net_client_new(hub->url, hub->token);
+	net_client *c = NULL;
 	int err;
 	if (result)
 		*result = NULL;
+	if ((err = net_client_new(hub->url, hub->token, &c))) {
+		char msg[1024];
+		snprintf(msg, sizeof msg, "%s", heph_error_last());
+		heph_sync_record(s, started, err, msg, 0, 0);
+		heph_error_set(err, "%s", msg);
+		return err;
+	}
 	err = pull(s, c, batch ? batch : HEPH_SYNC_PULL_LIMIT, &pulled, &head);
 	if (!err)
 		err = push(s, c, batch ? batch : HEPH_SYNC_PUSH_LIMIT, &pushed);
