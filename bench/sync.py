@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Sync benchmarks (not tests): real hephd processes on loopback.
+
+usage: sync.py BUILD [--ops N] [--spokes S] [--pushes P] [--out FILE]
+
+1. A fresh spoke pulls and applies N ops (default 1,000,000, from gen.py)
+   from a hub: wall time, ops/s and the spoke's peak memory, next to the time
+   `heph apply` takes for the same ops on its own (the engine's floor).
+2. S spokes (default 50, threads of bench/pushload, each its own device and
+   connection) push small batches (5 ops) concurrently to a fresh hub:
+   pushes/s and latency p50/p99/max.
+3. Resident memory of an idle hephd: a hub and a local spoke just started,
+   and the hub again after it served the big pull.
+
+Targets from the issue: pull 1M ops in at most 10 s; at least 2,000
+pushes/s with p99 under 50 ms; idle RSS under 10 MB. Figures are printed
+and written to FILE (default bench/RESULTS-sync.md) as Markdown, whatever
+they are. Everything runs in a temporary directory that is removed after,
+and every process started here is stopped.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class Procs:
+    def __init__(self):
+        self.procs = []
+
+    def start(self, args, log):
+        p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=open(log, "a"))
+        self.procs.append(p)
+        return p
+
+    def stop(self, p):
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+    def stop_all(self):
+        for p in self.procs:
+            self.stop(p)
+
+
+def wait_file(path, secs=20):
+    end = time.time() + secs
+    while time.time() < end:
+        if os.path.exists(path) and os.path.getsize(path) > 0:
+            with open(path) as f:
+                return f.read().strip()
+        time.sleep(0.02)
+    sys.exit("timed out waiting for " + path)
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def timed(args, env=None):
+    """Run args; return (seconds, peak RSS in KB of the child)."""
+    t = time.perf_counter()
+    r = subprocess.run(["/usr/bin/time", "-f", "%M"] + args, capture_output=True, text=True, env=env)
+    secs = time.perf_counter() - t
+    if r.returncode != 0:
+        sys.exit("%s failed: %s" % (" ".join(args), r.stderr))
+    return secs, int(r.stderr.strip().splitlines()[-1]), r.stdout
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("build")
+    ap.add_argument("--ops", type=int, default=1000000)
+    ap.add_argument("--spokes", type=int, default=50)
+    ap.add_argument("--pushes", type=int, default=200)
+    ap.add_argument("--out", default=os.path.join(HERE, "RESULTS-sync.md"))
+    a = ap.parse_args()
+    heph = os.path.abspath(os.path.join(a.build, "src/cli/heph"))
+    hephd = os.path.abspath(os.path.join(a.build, "src/daemon/hephd"))
+    pushload = os.path.abspath(os.path.join(a.build, "bench/pushload"))
+    procs = Procs()
+    tmp = tempfile.mkdtemp(prefix="heph-sync-bench.")
+    env = dict(os.environ, NO_COLOR="1")
+    env.pop("HEPH_SOCKET", None)
+    rows = []
+    try:
+        os.chdir(tmp)
+        # --- the big pull ---
+        tasks = max(1, int(a.ops / 4.708))
+        with open("ops.jsonl", "w") as f:
+            subprocess.run([sys.executable, os.path.join(HERE, "gen.py"), "--tasks", str(tasks),
+                            "--projects", "1000"], stdout=f, stderr=subprocess.DEVNULL, check=True)
+        n = sum(1 for _ in open("ops.jsonl"))
+        apply_s, apply_kb, _ = timed([heph, "--db", "hub.db", "apply", "ops.jsonl"], env)
+        subprocess.run([hephd, "--db", "hub.db", "token", "create", "bench"], stdout=open("bench.token", "w"),
+                       stderr=subprocess.DEVNULL, check=True)
+        hub = procs.start([hephd, "--mode", "server", "--db", "hub.db", "--http-addr", "127.0.0.1:0",
+                           "--ready-file", "hub.url"], "hub.log")
+        url = wait_file("hub.url")
+        time.sleep(1)
+        hub_idle_kb = rss_kb(hub.pid)
+        subprocess.run([heph, "--db", "spoke.db", "hub", "set", url, "--token-file", "bench.token"], env=env,
+                       stdout=subprocess.DEVNULL, check=True)
+        pull_s, pull_kb, out = timed([heph, "--db", "spoke.db", "--json", "sync"], env)
+        pulled = json.loads(out)["pulled"]
+        same = subprocess.run([heph, "--db", "spoke.db", "digest"], capture_output=True, text=True).stdout == \
+            subprocess.run([heph, "--db", "hub.db", "digest"], capture_output=True, text=True).stdout
+        hub_after_kb = rss_kb(hub.pid)
+        procs.stop(hub)
+        rows.append(("fresh spoke pulls and applies %d ops" % n,
+                     "%.1f s (%.0f ops/s), peak RSS %.1f MB%s" % (pull_s, pulled / pull_s, pull_kb / 1024,
+                                                                    "" if same else " — DIGESTS DIFFER"),
+                     "≤ 10 s"))
+        rows.append(("the same ops applied locally (heph apply, one transaction)",
+                     "%.1f s (%.0f ops/s), peak RSS %.1f MB" % (apply_s, n / apply_s, apply_kb / 1024), "—"))
+
+        # --- many spokes pushing ---
+        subprocess.run([hephd, "--db", "push.db", "token", "create", "bench"], stdout=open("push.token", "w"),
+                       stderr=subprocess.DEVNULL, check=True)
+        hub = procs.start([hephd, "--mode", "server", "--db", "push.db", "--http-addr", "127.0.0.1:0",
+                           "--ready-file", "push.url"], "push.log")
+        purl = wait_file("push.url")
+        r = subprocess.run([pushload, purl, "push.token", str(a.spokes), str(a.pushes), "5"], capture_output=True,
+                           text=True)
+        if r.returncode != 0:
+            sys.exit("pushload failed: " + r.stdout + r.stderr)
+        load = json.loads(r.stdout)
+        procs.stop(hub)
+        rows.append(("%d spokes push 5-op batches concurrently (%d pushes)" % (load["spokes"], load["pushes"]),
+                     "%d pushes/s; p50 %.1f ms, p99 %.1f ms, max %.1f ms" % (load["pushes_per_s"], load["p50_ms"],
+                                                                            load["p99_ms"], load["max_ms"]),
+                     "≥ 2,000/s, p99 < 50 ms"))
+
+        # --- idle memory ---
+        subprocess.run([heph, "--db", "idle.db", "hub", "set", purl, "--token-file", "push.token"], env=env,
+                       stdout=subprocess.DEVNULL, check=True)
+        spoke = procs.start([hephd, "--mode", "local", "--db", "idle.db", "--socket", os.path.join(tmp, "idle.sock"),
+                             "--ready-file", "idle.ready"], "idle.log")
+        wait_file("idle.ready")
+        time.sleep(2)
+        spoke_idle_kb = rss_kb(spoke.pid)
+        procs.stop(spoke)
+        rows.append(("idle hephd RSS: a hub just started (1M-op database)", "%.1f MB" % (hub_idle_kb / 1024), "< 10 MB"))
+        rows.append(("idle hephd RSS: a local spoke (socket, sync thread)", "%.1f MB" % (spoke_idle_kb / 1024),
+                     "< 10 MB"))
+        rows.append(("hephd RSS: the hub after serving the big pull", "%.1f MB" % (hub_after_kb / 1024), "—"))
+    finally:
+        procs.stop_all()
+        os.chdir(HERE)
+        subprocess.run(["rm", "-rf", tmp])
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    text = ["# Sync benchmarks", "",
+            "Written by `bench/sync.py` on %s, %s, %d CPUs. Real hephd processes on loopback; "
+            "wall-clock figures of whole processes." % (datetime.date.today().isoformat(), cpu, os.cpu_count()),
+            "", "| what | measured | target |", "|---|---|---|"]
+    text += ["| %s | %s | %s |" % r for r in rows]
+    text.append("")
+    with open(a.out, "w") as f:
+        f.write("\n".join(text))
+    print("\n".join(text))
+
+
+if __name__ == "__main__":
+    main()
