@@ -27,6 +27,7 @@
 #include "heph/sync.h"
 #include "heph/token.h"
 #include "net.h"
+#include "render_rpc.h"
 
 #ifndef HEPH_VERSION
 #define HEPH_VERSION "0.0.0"
@@ -390,6 +391,8 @@ int main(int argc, char **argv)
 			goto done;
 		}
 	}
+	/* Methods only hephd links join the table before any thread reads it. */
+	heph_render_register();
 	/* libcurl is loaded before any thread starts (its initialisation is
 	 * not for threads); a hub needs none. */
 	if (d.mode != MODE_SERVER && net_init())

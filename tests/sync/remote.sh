@@ -26,6 +26,8 @@ h --db "$TMP/other.db" ops --json > "$TMP/other.jsonl"
 expect_status "apply remotely" 0 R apply "$TMP/other.jsonl"
 expect_contains "the applied ops are on the hub" "from a file" "$(h --db "$TMP/hub.db" list)"
 expect_status "call remotely" 0 R call rpc.methods
+expect_contains "the hub lends the methods only hephd links" "<strong>" \
+	"$(R call doc.render "{\"id\":\"$(R doc "rendered" --body 'some **bold** text')\"}")"
 expect_status "no token: exit 10" 10 "$HEPH" --remote "$HUB_URL" list
 expect_status "an unreachable hub: exit 14" 14 "$HEPH" --remote "http://127.0.0.1:1" list
 expect_status "not a URL: exit 2" 2 "$HEPH" --remote "ftp://example" list
