@@ -2,6 +2,9 @@
  * ids, keeping the `wiki` and `tag` links in step, and showing titles on
  * read. The syntax is laid out in body.h.
  *
+ * A body may open with YAML frontmatter (a "---" line, ..., a "---" line):
+ * its `tags:` entry gives tags; nothing else in it is a link or a tag.
+ *
  * Code is not prose: nothing inside a fenced code block (``` or ~~~, up to
  * three spaces of indent, closed by a fence of the same character at least as
  * long) or an inline code span (a run of backticks closed by a run of the
@@ -177,12 +180,96 @@ static size_t tag_len(const char *s)
 	return q <= HEPH_TAG_MAX ? q : 0;
 }
 
+/* The end of a frontmatter block ("---" first line ... "---" line), just
+ * past its closing line; 0 when the body has none. */
+static size_t frontmatter_end(const char *b)
+{
+	size_t p;
+	if (strncmp(b, "---\n", 4) != 0 && strncmp(b, "---\r\n", 5) != 0)
+		return 0;
+	p = next_line(b, 0);
+	while (b[p]) {
+		if (strncmp(b + p, "---", 3) == 0 && blank_from(b, p + 3))
+			return next_line(b, p);
+		p = next_line(b, p);
+	}
+	return 0;
+}
+
+/* Report one frontmatter tag token b[t0, t1) (quotes and '#' stripped) if
+ * it is a tag by the inline grammar. */
+static int fm_tag(const char *b, size_t t0, size_t t1, heph_ref_fn fn, void *ctx)
+{
+	while (t0 < t1 && (b[t0] == ' ' || b[t0] == '\t' || b[t0] == '"' || b[t0] == '\'' || b[t0] == '#'))
+		t0++;
+	while (t1 > t0 && (b[t1 - 1] == ' ' || b[t1 - 1] == '\t' || b[t1 - 1] == '"' || b[t1 - 1] == '\'' ||
+			   b[t1 - 1] == '\r'))
+		t1--;
+	if (t1 == t0 || tag_len(b + t0) != t1 - t0)
+		return 0;
+	struct heph_ref r = { .tag = 1, .start = t0, .end = t1, .t0 = t0, .t1 = t1 };
+	return fn(b, &r, ctx);
+}
+
+/* The tags of a frontmatter block ending at end: "tags: [a, b]",
+ * "tags: a, b", "tags: a b", or "tags:" followed by "- a" lines. Nothing
+ * else in it is read: it is metadata, not prose. */
+static int frontmatter_tags(const char *b, size_t end, heph_ref_fn fn, void *ctx)
+{
+	size_t p = next_line(b, 0);
+	int in_list = 0, ret;
+	while (p < end) {
+		size_t e = next_line(b, p), stop = e;
+		while (stop > p && (b[stop - 1] == '\n' || b[stop - 1] == '\r'))
+			stop--;
+		if (in_list) {
+			size_t q = p;
+			while (q < stop && (b[q] == ' ' || b[q] == '\t'))
+				q++;
+			if (q < stop && b[q] == '-' && q > p) {
+				if ((ret = fm_tag(b, q + 1, stop, fn, ctx)))
+					return ret;
+				p = e;
+				continue;
+			}
+			in_list = 0;
+		}
+		if (strncmp(b + p, "tags:", 5) == 0) {
+			size_t q = p + 5;
+			int flow = 0;
+			while (q < stop && (b[q] == ' ' || b[q] == '\t' || b[q] == '[')) {
+				flow |= b[q] == '[';
+				q++;
+			}
+			if (q == stop) {
+				in_list = 1;
+			} else {
+				/* a flow list's items are split by commas only */
+				while (q < stop) {
+					size_t t = q;
+					while (t < stop && b[t] != ',' && b[t] != ']' && (flow || b[t] != ' '))
+						t++;
+					if ((ret = fm_tag(b, q, t, fn, ctx)))
+						return ret;
+					q = t + 1;
+				}
+			}
+		}
+		p = e;
+	}
+	return 0;
+}
+
 int heph__body_refs(const char *b, heph_ref_fn fn, void *ctx)
 {
 	size_t p = 0;
 	int line_start = 1, ret;
 	if (!b)
 		return 0;
+	if ((p = frontmatter_end(b))) {
+		if ((ret = frontmatter_tags(b, p, fn, ctx)))
+			return ret;
+	}
 	while (b[p]) {
 		if (line_start) {
 			char ch;

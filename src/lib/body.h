@@ -19,6 +19,9 @@
  *                   '-' and '/' are not part of it), at most 64 bytes; folded
  *                   to lower case; links the node to the `tag` node of that
  *                   name, created on demand with an id derived from the name
+ *   ---             a body that opens with YAML frontmatter: its `tags:`
+ *   tags: [a, b]    entry (a flow list, words, or "- a" lines) tags the node
+ *   ---             too; nothing else in the block is read
  *
  * Ownership: strings returned through out pointers are malloc'd and belong to
  * the caller; json_t arrays passed in (unresolved) are borrowed and appended to.

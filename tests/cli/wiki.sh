@@ -51,6 +51,11 @@ expect_eq "list --tag finds the task's own tags and its context doc's" "Buy seed
 expect_eq "list --tag takes #tag too" "Turn the heap" "$(h list --tag '#chores' --json | json_get '",".join(t["title"] for t in d)')"
 expect_eq "show lists a task's tags" "chores garden-work" "$(h show "$T1" --json | json_get '" ".join(d["tags"])')"
 
+# frontmatter tags count too
+F=$(h doc "Imported note" --body $'---\ntags: [reading, "Garden-work"]\n---\nText.')
+expect_eq "frontmatter tags tag the doc" "garden-work reading" "$(h show "$F" --json | json_get '" ".join(d["tags"])')"
+expect_eq "a title's #word is not a tag" "" "$(h show "$(h task 'Call Bob #later')" --json | json_get '" ".join(d["tags"])')"
+
 # journals
 J=$(h journal --json | json_get 'd["node_id"]')
 expect_eq "the journal is titled by its day" "2026-11-18 journal" "$(h show "$J" --json | json_get 'd["title"]+" "+d["kind"]')"

@@ -69,6 +69,18 @@ static void body_refs__ignores_fenced_blocks_and_code_spans(void **state)
 	expect_refs("```\nnever closed [[x]]", "");
 }
 
+static void body_refs__reads_tags_from_frontmatter_and_nothing_else_there(void **state)
+{
+	(void)state;
+	expect_refs("---\ntitle: x #no\ntags: [Alpha, \"beta\", '#gamma', bad tag, 9no]\nlink: \"[[no]]\"\n---\n#delta [[yes]]",
+		    "t:Alpha t:beta t:gamma t:delta w:yes");
+	expect_refs("---\ntags: one two, three\n---\nbody", "t:one t:two t:three");
+	expect_refs("---\naliases: [a]\ntags:\n  - first\n  - \"second\"\nother: - no\n---\n", "t:first t:second");
+	/* not frontmatter: not at the very start, or never closed */
+	expect_refs("text\n---\ntags: [x]\n---\n", "");
+	expect_refs("---\ntags: [x]\n#inline", "t:inline");
+}
+
 static void body_targets__are_unique_ids_and_lower_case_tags(void **state)
 {
 	(void)state;
@@ -384,6 +396,7 @@ int main(void)
 		cmocka_unit_test(body_refs__finds_wiki_links_with_and_without_labels),
 		cmocka_unit_test(body_refs__finds_tags_but_not_headings_anchors_or_numbers),
 		cmocka_unit_test(body_refs__ignores_fenced_blocks_and_code_spans),
+		cmocka_unit_test(body_refs__reads_tags_from_frontmatter_and_nothing_else_there),
 		cmocka_unit_test(body_targets__are_unique_ids_and_lower_case_tags),
 		cmocka_unit_test(tag_name__normalises_or_refuses),
 		cmocka_unit_test(set_body__indexes_wiki_links_as_they_come_and_go),
