@@ -1,17 +1,30 @@
 #!/bin/sh
-# Install the Debian packages heph needs to build and test, if any are missing.
-# Quiet and fast when everything is present (one dpkg-query call).
+# Install the Debian packages heph needs to build and test, if any are missing,
+# and the browser tests' npm package (playwright-core, pinned by
+# tests/web/package-lock.json; it drives Debian's Chromium and downloads no
+# browser). Quiet and fast when everything is present (one dpkg-query call).
 set -eu
-PKGS="meson ninja-build pkg-config gcc libsqlite3-dev sqlite3 libjansson-dev libcmocka-dev libssl-dev libical-dev libncurses-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libmicrohttpd-dev libcurl4-openssl-dev tmux python3 python3-yaml taskwarrior coreutils"
+PKGS="meson ninja-build pkg-config gcc libsqlite3-dev sqlite3 libjansson-dev libcmocka-dev libssl-dev libical-dev libncurses-dev libmicrohttpd-dev libcurl4-openssl-dev libcmark-gfm-dev libcmark-gfm-extensions-dev tmux python3 python3-yaml taskwarrior coreutils chromium fonts-dejavu-core"
+# Node.js and npm: Debian's nodejs and npm packages, unless a node and npm are
+# already there (another nodejs package, such as one that bundles npm, would
+# conflict with Debian's npm).
+command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
 	case "$st" in *"install ok installed"*) ;; *) missing="$missing $p" ;; esac
 done
-[ -z "$missing" ] && exit 0
-echo "heph: installing missing packages:$missing" >&2
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq >/dev/null
-$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+if [ -n "$missing" ]; then
+	echo "heph: installing missing packages:$missing" >&2
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -qq >/dev/null
+	$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+web=$(dirname "$0")/../tests/web
+if [ ! -f "$web/node_modules/playwright-core/package.json" ]; then
+	echo "heph: installing the browser tests' npm packages (tests/web)" >&2
+	(cd "$web" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi

@@ -29,8 +29,13 @@
 #include "net.h"
 #include "render_rpc.h"
 
+
 #ifndef HEPH_VERSION
 #define HEPH_VERSION "0.0.0"
+#endif
+/* Where make install puts the web app (meson sets it from the prefix). */
+#ifndef HEPH_WEB_ROOT
+#define HEPH_WEB_ROOT "/usr/local/share/heph/web"
 #endif
 
 static const char usage_text[] =
@@ -50,7 +55,8 @@ static const char usage_text[] =
 	"  --socket PATH         unix socket (default $HEPH_SOCKET, else\n"
 	"                        $XDG_RUNTIME_DIR/heph/hephd.sock, else /tmp/heph-UID/hephd.sock)\n"
 	"  --http-addr HOST:PORT where the hub listens (default 127.0.0.1:8420; port 0 picks one)\n"
-	"  --web-root DIR        serve the web app from DIR (server)\n"
+	"  --web-root DIR        serve the web app from DIR (server; default\n"
+	"                        " HEPH_WEB_ROOT " when it exists; none: no web app)\n"
 	"  --hub-url URL         the hub (local, client; default: heph hub set)\n"
 	"  --token-file FILE     the bearer token for the hub (default: heph hub set)\n"
 	"  --sync-interval SECS  seconds between background syncs (default 30)\n"
@@ -229,6 +235,10 @@ static int serve(struct hephd *d)
 				  "on this hub. Use it only for a local test.", url);
 		hephd_log("hub serving %s (database %s, protocol %d, %d threads)", url, d->db, HEPH_SYNC_PROTOCOL,
 			  d->threads);
+		if (d->web_root)
+			hephd_log("web app from %s", d->web_root);
+		else
+			hephd_log("no web app (none installed at %s; see --web-root)", HEPH_WEB_ROOT);
 		if (d->ready_file && (err = write_file(d->ready_file, url)))
 			goto out;
 		struct pollfd p = { .fd = sfd, .events = POLLIN };
@@ -273,7 +283,7 @@ int main(int argc, char **argv)
 {
 	struct hephd d = { .mode = MODE_LOCAL, .sync_interval = 30, .max_body = 32u << 20, .timeout = 30 };
 	char sock[PATH_MAX];
-	int json = 0, err = 0, status;
+	int json = 0, err = 0, status, no_web = 0;
 	char *db = NULL, **rest = calloc((size_t)argc + 1, sizeof *rest);
 	int nrest = 0;
 	long long n;
@@ -320,7 +330,8 @@ int main(int argc, char **argv)
 			d.http_addr = strdup(v);
 		} else if (TAKES("--web-root")) {
 			free(d.web_root);
-			d.web_root = absolute(v);
+			d.web_root = strcmp(v, "none") == 0 ? NULL : absolute(v);
+			no_web = d.web_root == NULL;
 		} else if (TAKES("--hub-url")) {
 			free(d.hub_url);
 			d.hub_url = strdup(v);
@@ -377,6 +388,9 @@ int main(int argc, char **argv)
 	}
 	if (!d.http_addr)
 		d.http_addr = strdup("127.0.0.1:8420");
+	if (!d.web_root && !no_web && d.mode == MODE_SERVER && access(HEPH_WEB_ROOT "/index.html", R_OK) == 0) {
+		d.web_root = strdup(HEPH_WEB_ROOT);
+	}
 	if (d.mode == MODE_CLIENT && !d.hub_url) {
 		/* The hub of this device's database, if it names one. */
 		heph_store *s = NULL;
