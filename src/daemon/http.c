@@ -9,6 +9,14 @@
  *   GET  /healthz     no     200 while the database answers
  *   GET  anything     no     files under --web-root; a path without a dot in
  *                            its last segment falls back to index.html
+ *   OPTIONS /rpc, /config, /healthz   a CORS preflight (no credential)
+ *
+ * /rpc, /config and /healthz allow any origin (CORS): a web app served from
+ * elsewhere may call them, but only with a bearer token, which a browser
+ * never adds by itself. A POST /rpc may carry Idempotency-Key: the hub keeps
+ * the answers of the last IDEM_KEEP writing requests by key (in memory) and
+ * answers a repeated key with the kept answer instead of running it again,
+ * so that a client that lost an answer can retry without doing twice.
  *
  * Errors are JSON, {"error":{"code":C,"name":N,"message":M}}, with the
  * status heph_error_http_status() gives. A body over --max-body is refused
@@ -41,13 +49,23 @@
 #define HEPH_VERSION "0.0.0"
 #endif
 
+#define IDEM_KEEP 256     /* answers kept for Idempotency-Key */
+#define IDEM_KEY_MAX 64   /* bytes in a key */
+
+struct idem {
+	char key[IDEM_KEY_MAX + 1]; /* "" when unused */
+	char *answer;               /* the response text */
+};
+
 struct hub {
 	struct MHD_Daemon *mhd;
 	pthread_key_t store_key;   /* this pool thread's heph_store */
 	char *web_real;            /* realpath of --web-root, or NULL */
+	struct idem idem[IDEM_KEEP]; /* a ring, under d->write_lock */
+	unsigned idem_next;        /* the slot the next answer takes */
 };
 
-enum route { R_NONE, R_PUSH, R_PULL, R_RPC, R_CONFIG, R_HEALTH, R_STATIC };
+enum route { R_NONE, R_PUSH, R_PULL, R_RPC, R_CONFIG, R_HEALTH, R_STATIC, R_OPTIONS };
 
 struct req {
 	enum route route;
@@ -69,6 +87,7 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, char
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	if (status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"heph\"");
@@ -217,13 +236,55 @@ static int writes(const char *body, size_t len)
 	return w;
 }
 
+/* The kept answer of key, or NULL. Under d->write_lock. */
+static const char *idem_find(struct hub *h, const char *key)
+{
+	for (unsigned i = 0; key && i < IDEM_KEEP; i++)
+		if (h->idem[i].key[0] && strcmp(h->idem[i].key, key) == 0)
+			return h->idem[i].answer;
+	return NULL;
+}
+
+static void idem_keep(struct hub *h, const char *key, const char *answer)
+{
+	struct idem *e = &h->idem[h->idem_next];
+	h->idem_next = (h->idem_next + 1) % IDEM_KEEP;
+	free(e->answer);
+	if (!(e->answer = strdup(answer)))
+		abort();
+	snprintf(e->key, sizeof e->key, "%s", key);
+}
+
+/* An Idempotency-Key worth keeping: 1 to IDEM_KEY_MAX visible ASCII bytes. */
+static const char *idem_key(struct MHD_Connection *c)
+{
+	const char *k = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key");
+	size_t n = k ? strlen(k) : 0;
+	if (n == 0 || n > IDEM_KEY_MAX)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (k[i] <= ' ' || k[i] > '~')
+			return NULL;
+	return k;
+}
+
 static enum MHD_Result do_rpc(struct hephd *d, struct MHD_Connection *c, heph_store *s, struct req *q)
 {
 	heph_rpc_env env = { .store = s, .host = &hub_host };
 	int lock = writes(q->body ? q->body : "", q->len);
+	const char *key = lock ? idem_key(c) : NULL;
+	char *out;
 	if (lock)
 		pthread_mutex_lock(&d->write_lock);
-	char *out = heph_rpc_handle(&env, q->body ? q->body : "", q->len);
+	const char *kept = idem_find(d->hub, key);
+	if (kept) {
+		if (!(out = strdup(kept)))
+			abort();
+	} else {
+		out = heph_rpc_handle(&env, q->body ? q->body : "", q->len);
+		if (key && out)
+			idem_keep(d->hub, key, out);
+	}
 	if (lock)
 		pthread_mutex_unlock(&d->write_lock);
 	if (!out)
@@ -384,6 +445,21 @@ static enum MHD_Result do_static(struct hephd *d, struct MHD_Connection *c, cons
 	return send_file(c, fd, resolved);
 }
 
+/* A CORS preflight: any origin may send a bearer token to /rpc. */
+static enum MHD_Result do_preflight(struct MHD_Connection *c)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+	MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+	MHD_add_response_header(r, "Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key");
+	MHD_add_response_header(r, "Access-Control-Max-Age", "600");
+	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_NO_CONTENT, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 /* ---- the handler ---- */
 
 static enum route route_of(const char *url)
@@ -426,6 +502,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		q->route = route_of(url);
 		int post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
 		int get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+		if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0 &&
+		    (q->route == R_RPC || q->route == R_CONFIG || q->route == R_HEALTH)) {
+			q->route = R_OPTIONS; /* answered once the request is complete */
+			return MHD_YES;
+		}
 		if (((q->route == R_PUSH || q->route == R_RPC) && !post) ||
 		    (q->route != R_PUSH && q->route != R_RPC && !get))
 			return method_not_allowed(c, method, url);
@@ -470,6 +551,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	/* The whole request is in. */
 	if (q->route == R_STATIC)
 		return do_static(d, c, url);
+	if (q->route == R_OPTIONS)
+		return do_preflight(c);
 	if ((q->route == R_PULL || q->route == R_CONFIG || q->route == R_HEALTH)) {
 		if ((err = thread_store(d, &s)))
 			return send_error(c, err);
@@ -580,6 +663,8 @@ void hub_stop(struct hephd *d)
 	if (d->hub->mhd)
 		MHD_stop_daemon(d->hub->mhd);
 	free(d->hub->web_real);
+	for (unsigned i = 0; i < IDEM_KEEP; i++)
+		free(d->hub->idem[i].answer);
 	free(d->hub);
 	d->hub = NULL;
 }

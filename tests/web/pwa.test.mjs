@@ -231,6 +231,26 @@ test('search finds tasks by their text', async () => {
   await shot(page, '10-search');
 });
 
+test('the hub answers a browser from another origin, and a repeated Idempotency-Key once', async () => {
+  const pre = await fetch(`${hub.url}/rpc`, { method: 'OPTIONS', headers: { Origin: 'https://elsewhere.example', 'Access-Control-Request-Method': 'POST' } });
+  assert.equal(pre.status, 204);
+  assert.equal(pre.headers.get('access-control-allow-origin'), '*');
+  assert.match(pre.headers.get('access-control-allow-headers'), /Authorization/);
+  const send = () => fetch(`${hub.url}/rpc`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${tok.token}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'test-key-1' },
+    body: JSON.stringify([{ jsonrpc: '2.0', id: 1, method: 'task.create', params: { title: 'Only once' } }]),
+  });
+  const a = await send();
+  assert.equal(a.headers.get('access-control-allow-origin'), '*');
+  const first = await a.json();
+  const again = await (await send()).json();
+  assert.deepEqual(again, first);
+  const list = JSON.parse(remote(hub, tok.file, 'list', '--json'));
+  assert.equal(list.filter((t) => t.title === 'Only once').length, 1);
+  remote(hub, tok.file, 'drop', first[0].result.node_id);
+});
+
 test('offline: a quick add is queued, survives a reload, and reaches the hub when it is back', async () => {
   await open('#/view/tasks');
   await page.waitForSelector('.tasks[data-list=tasks] .task');

@@ -3,7 +3,7 @@
 //
 //   store   key                       value
 //   cache   "method {params}"         {key, result, at}      the last answer of a read
-//   queue   seq (auto-increment)      {seq, method, params, today, label, at, state, error}
+//   queue   seq (auto-increment)      {seq, method, params, today, label, key, at, state, error}
 //
 // The service worker's HTTP cache holds only the app shell; API answers live
 // here, where the app decides what is stale. The queue is the durable record

@@ -1,10 +1,12 @@
 // queue.js — the outbox: changes made while the hub was unreachable, sent
 // in the order they were made once it answers again.
 //
-// An entry is {method, params, today, label}: the same JSON-RPC call the app
-// would have made online, with the local date it was made on (so "tomorrow"
-// typed offline on Monday still means Tuesday when it reaches the hub on
-// Wednesday). Entries go out one at a time, oldest first:
+// An entry is {method, params, today, label, key}: the same JSON-RPC call the
+// app would have made online, with the local date it was made on (so
+// "tomorrow" typed offline on Monday still means Tuesday when it reaches the
+// hub on Wednesday) and a random key sent as Idempotency-Key, so that an
+// entry resent after a lost answer is not done twice. Entries go out one at
+// a time, oldest first:
 //   - the hub accepted it      -> deleted
 //   - the method refused it    -> kept as "failed" with the hub's message, so
 //     (a bad date word, a task     nothing typed is lost; the person retries
@@ -16,6 +18,12 @@
 // A Web Lock keeps two open tabs from sending the same entry twice.
 
 import * as db from './db.js';
+
+// A key for the hub to recognise a resent change by (Idempotency-Key).
+function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
 
 export class Outbox {
   constructor({ hub, onChange, onSent, onAuth }) {
@@ -45,7 +53,7 @@ export class Outbox {
   }
 
   async add(method, params, label, today) {
-    const e = await db.queueAdd({ method, params, label, today });
+    const e = await db.queueAdd({ method, params, label, today, key: newKey() });
     this.entries.push(e);
     this.onChange(this.entries);
     this.soon(0);
@@ -93,7 +101,7 @@ export class Outbox {
     for (const e of this.pending()) {
       let r;
       try {
-        [r] = await this.hub().batch([{ method: e.method, params: e.params, today: e.today }]);
+        [r] = await this.hub().batch([{ method: e.method, params: e.params, today: e.today }], e.key);
       } catch (err) {
         this.lastError = err;
         if (err.kind === 'auth') {

@@ -42,7 +42,9 @@ export class Hub {
   }
 
   // calls: [{method, params, today?}] -> [{result} | {error}] in the same order.
-  async batch(calls) {
+  // key: an Idempotency-Key; the hub answers a repeated key with the answer
+  // it kept instead of running the calls again.
+  async batch(calls, key) {
     if (!calls.length) return [];
     const reqs = calls.map((c) => ({
       jsonrpc: '2.0',
@@ -53,6 +55,7 @@ export class Hub {
     }));
     const headers = { 'Content-Type': 'application/json' };
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    if (key) headers['Idempotency-Key'] = key;
     const body = await this.post('/rpc', JSON.stringify(reqs), headers);
     if (!Array.isArray(body)) {
       if (body && body.error) throw new HubError('protocol', body.error.message || 'the hub refused the request');
