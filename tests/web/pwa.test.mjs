@@ -132,8 +132,15 @@ test('the sidebar nests projects with their counts, and follows a completion syn
 });
 
 test('the list is ranked as heph next ranks, with colour and dates in words', async () => {
+  const calls = [];
+  const seen = (req) => { if (new URL(req.url()).pathname === '/rpc') calls.push(req.postDataJSON()); };
+  page.on('request', seen);
+  await page.goto('about:blank');
   await open('#/view/tom');
   await page.waitForSelector('.tasks[data-list=tom] .task');
+  page.off('request', seen);
+  assert.equal(calls.length, 1, 'the first screen is one round trip');
+  assert.deepEqual(calls[0].map((c) => c.method).sort(), ['project.list', 'rpc.methods', 'view.list', 'view.show']);
   const shown = await page.$$eval('.tasks[data-list=tom] .task', (els) => els.map((e) => e.querySelector('.task-title').textContent));
   const next = JSON.parse(remote(hub, tok.file, 'view', 'tom', '--json'));
   assert.deepEqual(shown, next.map((t) => t.title));
@@ -258,10 +265,13 @@ test('offline: a quick add is queued, survives a reload, and reaches the hub whe
     .catch(async () => { await page.reload(); return until('controlled after a reload', () => page.evaluate(() => !!navigator.serviceWorker.controller)); });
   const port = hub.port;
   await hub.stop();
+  await page.click(`.task[data-id="${ids.call}"] .check`); /* done, offline */
+  await until('the done is queued', async () => /1 queued/.test(await page.textContent('#status')));
+  assert.match(await page.textContent(`.task[data-id="${ids.call}"]`), /queued: done: Call Acme/);
   await page.fill('#add-text', 'Oil the hinges +3d p1');
   await page.click('#add-go');
   await page.waitForSelector('.pending-list .task.pending');
-  await until('the queue shows', async () => /1 queued/.test(await page.textContent('#status')));
+  await until('the queue shows', async () => /2 queued/.test(await page.textContent('#status')));
   assert.match(await page.textContent('#banner'), /cannot be reached/);
   await shot(page, '11-offline-queued');
 
@@ -269,13 +279,14 @@ test('offline: a quick add is queued, survives a reload, and reaches the hub whe
   await page.waitForSelector('.pending-list .task.pending');
   assert.match(await page.textContent('.pending-list'), /Oil the hinges \+3d p1/);
   await page.waitForSelector('.tasks[data-list=tasks] .task'); /* the last list, from IndexedDB */
-  assert.match(await page.textContent('#status'), /1 queued/);
+  assert.match(await page.textContent('#status'), /2 queued/);
   await shot(page, '12-offline-reloaded');
 
   await hub.start(port);
   await until('the queue drains', async () => !(await page.isVisible('#status')) || !/queued/.test(await page.textContent('#status')), 30000);
   const t = byTitle(JSON.parse(remote(hub, tok.file, 'list', '--json')), 'Oil the hinges');
   assert.ok(t, 'the hub has it');
+  assert.equal((await hubTask(ids.call)).state, 'done', 'the queued done reached the hub too');
   assert.equal(t.attention, 'red');
   assert.equal(t.do_date, day(3));
   await page.waitForSelector('.tasks[data-list=tasks] .task-title >> text="Oil the hinges"');

@@ -356,6 +356,7 @@ async function showList(r) {
 }
 
 function renderList(r, tasks, today, staleAt) {
+  state.shown = { r, tasks, staleAt };
   const title = listTitle(r);
   $('title').textContent = title;
   document.title = `${title} · heph`;
@@ -415,7 +416,9 @@ async function triage(t, method, params, label, after) {
   if (res.queued) {
     toast(`Saved on this device; it goes to the hub when it is back (${label})`);
     if (row) row.classList.remove('leaving');
-    refreshSoon();
+    const s = state.shown;
+    if (s && s.r === state.route) renderList(s.r, s.tasks, localDate(), s.staleAt); /* shows it queued */
+    else refreshSoon();
     return res;
   }
   if (res.reads[0] && res.reads[0].result) {
