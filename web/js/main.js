@@ -204,6 +204,8 @@ function refreshSoon() {
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(() => {
     const k = state.route && state.route.kind;
+    const a = document.activeElement;
+    if (a && $('screen').contains(a) && /^(INPUT|SELECT|TEXTAREA)$/.test(a.tagName)) return; /* not under someone's fingers */
     if (k === 'view' || k === 'project' || k === 'task' || k === 'node') route();
     else loadSidebar();
   }, 100);
@@ -365,15 +367,26 @@ function renderList(r, tasks, today, staleAt) {
   const screen = $('screen');
   screen.replaceChildren(
     h('div', { class: 'list-head' },
+      r.kind === 'project' ? crumbs(r.id) : null,
       h('h2', { class: 'list-title', text: title }),
       h('span', { class: 'list-count', text: `${items.length} ${items.length === 1 ? 'task' : 'tasks'}` }),
       view && view.summary ? h('p', { class: 'list-summary', text: view.summary }) : null),
     h('ul', { class: 'tasks pending-list' }, pendingRows()),
     items.length
       ? h('ul', { class: 'tasks', dataset: { list: r.kind === 'view' ? r.name : r.id } }, items.map((t) => taskRow(t, today)))
-      : h('p', { class: 'empty', text: 'Nothing here. Add a task below.' }));
+      : h('p', { class: 'empty', text: r.kind === 'view' && r.name === 'tom' ? 'Nothing to do right now.' : 'Nothing here. Add a task below.' }));
   state.staleAt = staleAt;
   renderStatus();
+}
+
+// "Work › Clients ›" above a subproject's list, each a link.
+function crumbs(id) {
+  const byId = new Map(state.projects.map((p) => [p.node_id, p]));
+  const chain = [];
+  for (let p = byId.get(byId.get(id)?.parent_id); p && chain.length < 32; p = byId.get(p.parent_id)) chain.unshift(p);
+  if (!chain.length) return null;
+  return h('nav', { class: 'crumbs', 'aria-label': 'Parent projects' },
+    chain.map((p) => [h('a', { href: `#/project/${encodeURIComponent(p.node_id)}`, text: p.title }), ' › ']));
 }
 
 function renderProblem(message) {
@@ -836,8 +849,18 @@ async function start() {
   if (input().value) preview();
   if (outbox.pending().length) outbox.soon(0);
   if ('serviceWorker' in navigator && location.protocol !== 'file:') {
+    const had = !!navigator.serviceWorker.controller;
     navigator.serviceWorker.register('sw.js').catch(() => {});
+    // A new version took over: offer it (the open page still runs the old one).
+    navigator.serviceWorker.addEventListener('controllerchange', () => {
+      if (had) toast('A new version of heph is ready', { label: 'Reload', run: () => location.reload() });
+    });
   }
+  // Other devices change things too: look again now and then while shown.
+  setInterval(() => {
+    const k = state.route && state.route.kind;
+    if (document.visibilityState === 'visible' && !state.offline && (k === 'view' || k === 'project')) refreshSoon();
+  }, 60000);
 }
 
 const input = () => $('add-text');
