@@ -368,9 +368,8 @@ function renderList(r, tasks, today, staleAt) {
   screen.replaceChildren(
     h('div', { class: 'list-head' },
       r.kind === 'project' ? crumbs(r.id) : null,
-      h('h2', { class: 'list-title', text: title }),
       h('span', { class: 'list-count', text: `${items.length} ${items.length === 1 ? 'task' : 'tasks'}` }),
-      view && view.summary ? h('p', { class: 'list-summary', text: view.summary }) : null),
+      view && view.summary ? h('span', { class: 'list-summary', text: `· ${view.summary}` }) : null),
     h('ul', { class: 'tasks pending-list' }, pendingRows()),
     items.length
       ? h('ul', { class: 'tasks', dataset: { list: r.kind === 'view' ? r.name : r.id } }, items.map((t) => taskRow(t, today)))
