@@ -97,15 +97,19 @@ export class Hub {
     return this.url;
   }
 
+  // Stop it (SIGTERM) and check it stopped cleanly: a sanitizer's report
+  // or a crash makes a non-zero exit, shown with the hub's log.
   async stop() {
     const p = this.proc;
-    if (!p || p.exitCode !== null) return;
-    const gone = new Promise((r) => p.once('exit', r));
-    p.kill('SIGTERM');
+    if (!p) return;
+    const gone = p.exitCode !== null ? Promise.resolve([p.exitCode, p.signalCode])
+      : new Promise((r) => p.once('exit', (code, sig) => r([code, sig])));
+    if (p.exitCode === null) p.kill('SIGTERM');
     const t = setTimeout(() => p.kill('SIGKILL'), 5000);
-    await gone;
+    const [code, sig] = await gone;
     clearTimeout(t);
     this.proc = null;
+    if (code !== 0) throw new Error(`hephd exited ${code ?? sig}:\n${readFileSync(this.log, 'utf8')}`);
   }
 }
 

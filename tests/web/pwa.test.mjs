@@ -58,7 +58,11 @@ before(async () => {
 });
 
 after(async () => {
-  await teardown();
+  try {
+    await hub.stop(); /* fails on an unclean exit (a sanitizer's report) */
+  } finally {
+    await teardown();
+  }
 });
 
 async function open(hash = '') {
