@@ -29,7 +29,6 @@
 #include "net.h"
 #include "render_rpc.h"
 
-
 #ifndef HEPH_VERSION
 #define HEPH_VERSION "0.0.0"
 #endif

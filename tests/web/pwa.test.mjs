@@ -25,6 +25,7 @@ let spoke;
 let tok;
 let ctx;
 let page;
+let parser; /* the hub has the quick-add parser (task.add) */
 const ids = {};
 
 const byTitle = (list, title) => list.find((t) => t.title === title);
@@ -52,6 +53,7 @@ before(async () => {
     ids[`done${t}`] = spoke.run('task', `Finish ${t}`, '--project', 'Home');
   }
   spoke.sync();
+  parser = JSON.parse(remote(hub, tok.file, 'call', 'rpc.methods')).some((m) => m.name === 'task.add');
   ctx = await browser();
   page = ctx.pages()[0] || await ctx.newPage();
   page.on('pageerror', (e) => { throw new Error(`page error: ${e.message}`); });
@@ -155,7 +157,8 @@ test('the list is ranked as heph next ranks, with colour and dates in words', as
   await shot(page, '06-list');
 });
 
-test('quick add shows what the hub understood, and the task reaches a spoke parsed', async () => {
+test('quick add shows what the hub understood, and the task reaches a spoke parsed', async (tc) => {
+  if (!parser) return tc.skip('this libheph has no quick-add parser (task.add) yet');
   await open('#/view/tasks');
   await page.waitForSelector('.tasks[data-list=tasks] .task');
   await page.fill('#add-text', 'Buy milk tomorrow p2 #Home every week');
@@ -288,11 +291,15 @@ test('offline: a quick add is queued, survives a reload, and reaches the hub whe
 
   await hub.start(port);
   await until('the queue drains', async () => !(await page.isVisible('#status')) || !/queued/.test(await page.textContent('#status')), 30000);
-  const t = byTitle(JSON.parse(remote(hub, tok.file, 'list', '--json')), 'Oil the hinges');
+  /* the hub's parser reads it now, with the day it was typed on */
+  const title = parser ? 'Oil the hinges' : 'Oil the hinges +3d p1';
+  const t = byTitle(JSON.parse(remote(hub, tok.file, 'list', '--json')), title);
   assert.ok(t, 'the hub has it');
   assert.equal((await hubTask(ids.call)).state, 'done', 'the queued done reached the hub too');
-  assert.equal(t.attention, 'red');
-  assert.equal(t.do_date, day(3));
-  await page.waitForSelector('.tasks[data-list=tasks] .task-title >> text="Oil the hinges"');
+  if (parser) {
+    assert.equal(t.attention, 'red');
+    assert.equal(t.do_date, day(3));
+  }
+  await page.waitForSelector(`.tasks[data-list=tasks] .task-title >> text="${title}"`);
   assert.equal(await page.$('.pending-list .task.pending'), null);
 });
