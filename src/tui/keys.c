@@ -282,7 +282,11 @@ static int quick_preview(struct tui_app *app, const char *text, char ***lines)
 	char keep[sizeof m->msg];
 	int kept_error = m->msg_error;
 	memcpy(keep, m->msg, sizeof keep);
-	if (tui_model_call(m, SRC_QUICK_ADD, json_pack("{s:s, s:b}", "text", text, "dry_run", 1), &r) != 0) {
+	/* the read-only parser when there is one, else a dry run of the add */
+	int err = tui_model_has(m, tui_source(SRC_QUICK_PARSE)->method)
+			  ? tui_model_call(m, SRC_QUICK_PARSE, json_pack("{s:s}", "text", text), &r)
+			  : tui_model_call(m, SRC_QUICK_ADD, json_pack("{s:s, s:b}", "text", text, "dry_run", 1), &r);
+	if (err != 0) {
 		line(lines, &n, "error", heph_error_last());
 	} else {
 		json_t *t = json_object_get(r, "task");
@@ -318,7 +322,10 @@ static void k_add(struct tui_app *app)
 	if (err == 0) {
 		json_t *t = json_object_get(r, "task");
 		const char *title = tui_task_str(json_is_object(t) ? t : r, "title");
+		const char *id = tui_task_str(json_is_object(t) ? t : r, "node_id");
 		tui_model_reload(m);
+		if (id)
+			tui_model_select(m, id); /* show the new task when it is listed */
 		tui_model_message(m, 0, "added: %s", title ? title : text);
 	}
 	json_decref(r);

@@ -545,6 +545,16 @@ int tui_model_search(struct tui_model *m, const char *query)
 	return 0;
 }
 
+int tui_model_select(struct tui_model *m, const char *id)
+{
+	int old = m->row;
+	place_cursor(m, id, old);
+	if (m->row != old)
+		tui_model_load_preview(m);
+	json_t *o = tui_model_selected(m);
+	return o && id && obj_id(o) && strcmp(obj_id(o), id) == 0;
+}
+
 void tui_model_toggle_grouped(struct tui_model *m)
 {
 	m->grouped = !m->grouped;

@@ -119,6 +119,10 @@ json_t *tui_model_selected(const struct tui_model *m);
 /* The selected task's node id when the selection is a task, else NULL. */
 const char *tui_model_task_id(const struct tui_model *m);
 
+/* Put the task list's cursor on the row of node id, when it is listed;
+ * returns whether it is. */
+int tui_model_select(struct tui_model *m, const char *id);
+
 /* Show the results of a full-text search as the sidebar's first entry. */
 int tui_model_search(struct tui_model *m, const char *query);
 /* Switch the task list between ranked and grouped by project. */

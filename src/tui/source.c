@@ -20,6 +20,7 @@ static const struct tui_source sources[SRC_COUNT] = {
 	[SRC_DROP] = { "task.drop", NULL, "drop" },
 	[SRC_DELETE] = { "node.remove", NULL, "delete" },
 	[SRC_QUICK_ADD] = { "task.add", NULL, "quick add" },
+	[SRC_QUICK_PARSE] = { "quickadd.parse", NULL, "the quick-add preview" },
 	[SRC_CREATE] = { "task.create", NULL, "add" },
 	[SRC_DOC_SAVE] = { "doc.edit", NULL, "saving the context doc" },
 	[SRC_UNDO] = { "undo", NULL, "undo" },

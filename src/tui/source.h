@@ -25,7 +25,8 @@ enum tui_src {
 	SRC_EDIT,          /* change a task's do-date or project */
 	SRC_DROP,          /* drop a task for good */
 	SRC_DELETE,        /* tombstone a node */
-	SRC_QUICK_ADD,     /* the shared quick-add parser (dry_run previews) */
+	SRC_QUICK_ADD,     /* quick add: one line, read by the shared parser */
+	SRC_QUICK_PARSE,   /* what quick add would read, changing nothing */
 	SRC_CREATE,        /* plain task creation, when quick add is missing */
 	SRC_DOC_SAVE,      /* write a doc's body */
 	SRC_UNDO,          /* reverse the last local change */

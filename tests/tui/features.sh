@@ -86,6 +86,7 @@ if has_method task.add; then
 	wait_for "the preview shows the project" "Deep Work"
 	keys Enter
 	wait_for "a adds it" "added: Buy milk"
+	if _poll "$WAIT" _preview_is "Buy milk"; then _ok; else _report "the new task is selected" "$(screen)"; fi
 	got=$(h list --json | json_get '[(t["title"], t["attention"], t["do_date"], t["project"], bool(t["recurrence"])) for t in d if t["title"] == "Buy milk"]')
 	expect_eq "quick add stored what it previewed" "[('Buy milk', 'orange', '2026-11-19', 'Deep Work', True)]" "$got"
 else
@@ -93,6 +94,7 @@ else
 	wait_for "the preview says there is no parser" "the text is the title"
 	keys Enter
 	wait_for "a adds the text as a title" "added: Plain title"
+	if _poll "$WAIT" _preview_is "Plain title"; then _ok; else _report "the new task is selected" "$(screen)"; fi
 	expect_eq "the task was created" 1 "$(h list --json | json_get 'len([t for t in d if t["title"] == "Plain title"])')"
 fi
 keys a Escape

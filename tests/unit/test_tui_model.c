@@ -256,6 +256,17 @@ static void task_id__is_null_when_nothing_is_selected(void **state)
 	assert_null(m->node);
 }
 
+static void select__puts_the_cursor_on_a_listed_task_only(void **state)
+{
+	struct fx *f = *state;
+	struct tui_model *m = &f->m;
+	assert_true(tui_model_select(m, f->inbox));
+	assert_string_equal(tui_model_task_id(m), f->inbox);
+	assert_string_equal(tui_task_str(m->node, "node_id"), f->inbox); /* the preview followed */
+	assert_false(tui_model_select(m, f->work)); /* a project is not a row */
+	assert_string_equal(tui_model_task_id(m), f->inbox);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -271,6 +282,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(call__a_missing_method_says_what_is_not_available, setup, teardown),
 		cmocka_unit_test_setup_teardown(call__a_failing_write_leaves_its_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(task_id__is_null_when_nothing_is_selected, setup, teardown),
+		cmocka_unit_test_setup_teardown(select__puts_the_cursor_on_a_listed_task_only, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
