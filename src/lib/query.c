@@ -28,30 +28,33 @@ static size_t common(const char *a, const char *b)
 	return i;
 }
 
-int heph__short_id(heph_store *s, const char *id, char out[HEPH_ID_LEN + 1])
+/* The shortest prefix of id, at least 8 characters, that differs from
+ * both of its neighbours in id order (either may be NULL). */
+static void shortest(const char *id, const char *prev, const char *next, char out[HEPH_ID_LEN + 1])
 {
-	size_t need = 0;
-	const char *sql[2] = { "SELECT max(node_id) FROM tasks WHERE node_id < ?1",
-			       "SELECT min(node_id) FROM tasks WHERE node_id > ?1" };
-	for (int i = 0; i < 2; i++) {
-		sqlite3_stmt *st = heph__stmt(s, sql[i]);
-		if (!st)
-			return HEPH_ERROR;
-		heph__bind_str(st, 1, id);
-		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-			size_t c = common(id, (const char *)sqlite3_column_text(st, 0));
-			if (c + 1 > need)
-				need = c + 1;
-		}
-		sqlite3_reset(st);
-	}
-	if (need < 8)
-		need = 8;
+	size_t need = 8;
+	if (prev && common(id, prev) + 1 > need)
+		need = common(id, prev) + 1;
+	if (next && common(id, next) + 1 > need)
+		need = common(id, next) + 1;
 	if (need > HEPH_ID_LEN)
 		need = HEPH_ID_LEN;
 	memcpy(out, id, need);
 	out[need] = '\0';
-	return 0;
+}
+
+int heph__short_id(heph_store *s, const char *id, char out[HEPH_ID_LEN + 1])
+{
+	sqlite3_stmt *st = heph__stmt(s, "SELECT (SELECT max(node_id) FROM tasks WHERE node_id < ?1), "
+					 "(SELECT min(node_id) FROM tasks WHERE node_id > ?1)");
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		shortest(id, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1), out);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : heph__sqlerr(s, rc, "short id");
 }
 
 #define TASK_COLS HEPH_TASK_COLS
@@ -119,7 +122,11 @@ int heph__task_query(heph_store *s, const char *where_sql, const char *arg, long
 	sqlite3_stmt *st;
 	int rc;
 	json_t *arr = json_array();
-	if (asprintf(&sql, "SELECT " TASK_COLS " " TASK_FROM "WHERE %s " HEPH_RANK_ORDER " LIMIT %lld",
+	/* A list asks for every row's neighbours in id order (for its short id)
+	 * inside the one statement: two index probes, not two statements. */
+	if (asprintf(&sql, "SELECT " TASK_COLS ", (SELECT max(node_id) FROM tasks WHERE node_id < t.node_id), "
+			   "(SELECT min(node_id) FROM tasks WHERE node_id > t.node_id) " TASK_FROM
+			   "WHERE %s " HEPH_RANK_ORDER " LIMIT %lld",
 		     where_sql, limit > 0 ? limit : -1LL) < 0)
 		abort();
 	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
@@ -130,8 +137,14 @@ int heph__task_query(heph_store *s, const char *where_sql, const char *arg, long
 	}
 	heph__bind_str(st, 1, heph_store_today(s));
 	heph__bind_str(st, 2, arg);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(arr, heph__task_row(s, st, 1));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char sid[HEPH_ID_LEN + 1];
+		json_t *o = heph__task_row(s, st, 0);
+		shortest((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 13),
+			 (const char *)sqlite3_column_text(st, 14), sid);
+		json_object_set_new(o, "short_id", json_string(sid));
+		json_array_append_new(arr, o);
+	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		json_decref(arr);
