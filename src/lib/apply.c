@@ -369,15 +369,21 @@ static int pin_clocks(heph_store *s, const char *id, const char *created, int ha
 	return 0;
 }
 
-static int insert_task_row(heph_store *s, const char *id, const json_t *p)
+/* The task row of node id; fresh: the node was inserted just now, live,
+ * created at hlc fresh (so there is nothing to copy from it). */
+static int insert_task_row(heph_store *s, const char *id, const json_t *p, const char *fresh)
 {
-	sqlite3_stmt *st = heph__stmt(s,
-		"INSERT INTO tasks(node_id, state, attention, do_date, late_on, recurrence, created_hlc, deleted) "
-		"SELECT ?1, coalesce(?2, 'outstanding'), coalesce(?3, 'white'), ?4, ?5, ?6, n.created_hlc, "
-		"n.tombstone_hlc IS NOT NULL FROM nodes n WHERE n.id = ?1");
+	sqlite3_stmt *st = heph__stmt(s, fresh
+		? "INSERT INTO tasks(node_id, state, attention, do_date, late_on, recurrence, created_hlc, deleted) "
+		  "VALUES(?1, coalesce(?2, 'outstanding'), coalesce(?3, 'white'), ?4, ?5, ?6, ?7, 0)"
+		: "INSERT INTO tasks(node_id, state, attention, do_date, late_on, recurrence, created_hlc, deleted) "
+		  "SELECT ?1, coalesce(?2, 'outstanding'), coalesce(?3, 'white'), ?4, ?5, ?6, n.created_hlc, "
+		  "n.tombstone_hlc IS NOT NULL FROM nodes n WHERE n.id = ?1");
 	if (!st)
 		return HEPH_ERROR;
 	heph__bind_str(st, 1, id);
+	if (fresh)
+		heph__bind_str(st, 7, fresh);
 	heph__bind_str(st, 2, str(p, "state"));
 	heph__bind_str(st, 3, str(p, "attention"));
 	heph__bind_str(st, 4, str(p, "do_date"));
@@ -464,7 +470,7 @@ static int create(heph_store *s, const heph_op *op, json_t *p, const char *kind,
 		heph__bind_str(st, 4, str(p, "body"));
 		heph__bind_str(st, 5, op->hlc);
 		if ((err = heph__step_done(s, st)) || (err = extra_node_registers(s, id, p)) ||
-		    (task && (err = insert_task_row(s, id, p))) ||
+		    (task && (err = insert_task_row(s, id, p, op->hlc))) ||
 		    (err = clock_carried_defaults(s, id, p, task, op->hlc)))
 			return err;
 		snprintf(o->created, sizeof o->created, "%s", id);
@@ -492,7 +498,7 @@ static int create(heph_store *s, const heph_op *op, json_t *p, const char *kind,
 	if ((err = set_registers(s, p, 0, id, op->hlc, 0)))
 		return err;
 	if (task && !has_task) {
-		if ((err = insert_task_row(s, id, p)))
+		if ((err = insert_task_row(s, id, p, NULL)))
 			return err;
 		for (const heph_field *f = heph__fields(1); f->name; f++)
 			if ((err = write_clock(s, id, f->name, op->hlc, "")))
@@ -594,6 +600,43 @@ static int derive(heph_store *s, const char *src, const char *type)
 	return heph__step_done(s, st);
 }
 
+/* After adding link lid (src -[type]-> dst at hlc): when it is now the
+ * greatest live link of its type out of src, which is nearly always so, the
+ * derived column is simply dst; otherwise recompute it in full. Either way
+ * the column ends as derive() would leave it. */
+static int derive_added(heph_store *s, const char *src, const char *type, const char *dst, const char *hlc,
+			const char *lid)
+{
+	const char *sql;
+	if (strcmp(type, "in-project") == 0)
+		sql = "UPDATE tasks SET project_id = ?3 WHERE node_id = ?1 AND project_id IS NOT ?3";
+	else if (strcmp(type, "canonical-context") == 0)
+		sql = "UPDATE tasks SET context_id = ?3 WHERE node_id = ?1 AND context_id IS NOT ?3";
+	else if (strcmp(type, "parent") == 0)
+		sql = "UPDATE nodes SET parent_id = ?3 WHERE id = ?1 AND parent_id IS NOT ?3";
+	else
+		return 0;
+	sqlite3_stmt *st = heph__stmt(s, "SELECT EXISTS (SELECT 1 FROM links WHERE src = ?1 AND type = ?2 "
+					 "AND (hlc > ?3 OR (hlc = ?3 AND id > ?4)))");
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, src);
+	heph__bind_str(st, 2, type);
+	heph__bind_str(st, 3, hlc);
+	heph__bind_str(st, 4, lid);
+	int rc = sqlite3_step(st), newer = rc == SQLITE_ROW && sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return heph__sqlerr(s, rc, "link lookup");
+	if (newer)
+		return derive(s, src, type);
+	if (!(st = heph__stmt(s, sql)))
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, src);
+	heph__bind_str(st, 3, dst);
+	return heph__step_done(s, st);
+}
+
 static int a_link_add(heph_store *s, const heph_op *op, json_t *p, struct outcome *o)
 {
 	const char *lid = str(p, "link_id"), *src = str(p, "src"), *dst = str(p, "dst");
@@ -632,7 +675,9 @@ static int a_link_add(heph_store *s, const heph_op *op, json_t *p, struct outcom
 	heph__bind_str(st, 5, op->hlc);
 	if ((err = heph__step_done(s, st)))
 		return err;
-	return derive(s, src, type);
+	if (sqlite3_changes(s->db) == 0)
+		return derive(s, src, type); /* a link we had: as before */
+	return derive_added(s, src, type, dst, op->hlc, lid);
 }
 
 static int a_link_remove(heph_store *s, const heph_op *op, json_t *p, struct outcome *o)
@@ -864,6 +909,12 @@ static int wake(heph_store *s, const char *id, int64_t *count)
 
 int heph__apply_op(heph_store *s, const heph_op *op, int local, heph_op_status *status)
 {
+	return heph__apply_op_text(s, op, local, NULL, 0, status);
+}
+
+int heph__apply_op_text(heph_store *s, const heph_op *op, int local, const char *text, size_t len,
+			heph_op_status *status)
+{
 	const struct op_kind *k = kind_of(op->type);
 	struct outcome o = { 0 };
 	char *payload = NULL;
@@ -880,9 +931,12 @@ int heph__apply_op(heph_store *s, const heph_op *op, int local, heph_op_status *
 	}
 	/* Append first: the unique op_id makes a duplicate a no-op, and the
 	 * status is corrected below in the rare case the op is not applied. */
-	payload = json_dumps(op->payload, JSON_COMPACT);
-	if (!payload)
-		abort();
+	if (!text) {
+		if (!(payload = json_dumps(op->payload, JSON_COMPACT)))
+			abort();
+		text = payload;
+		len = strlen(payload);
+	}
 	sqlite3_stmt *st = heph__stmt(s, "INSERT INTO oplog(op_id, hlc, origin, type, payload, status, local) "
 					 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(op_id) DO NOTHING");
 	if (!st) {
@@ -893,7 +947,7 @@ int heph__apply_op(heph_store *s, const heph_op *op, int local, heph_op_status *
 	heph__bind_str(st, 2, op->hlc);
 	heph__bind_str(st, 3, op->origin);
 	heph__bind_str(st, 4, op->type);
-	sqlite3_bind_text(st, 5, payload, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, text, (int)len, SQLITE_STATIC);
 	sqlite3_bind_int(st, 6, k ? HEPH_OP_APPLIED : HEPH_OP_UNKNOWN);
 	sqlite3_bind_int(st, 7, local);
 	if ((err = heph__step_done(s, st)))
@@ -964,11 +1018,13 @@ int heph_store_apply_stream(heph_store *s, FILE *in, heph_apply_stats *stats)
 					     HEPH_OP_LINE_MAX);
 			goto fail;
 		}
-		if ((err = heph_op_decode(line, (size_t)n, &op))) {
+		const char *ptext;
+		size_t plen;
+		if ((err = heph__op_decode_span(line, (size_t)n, &op, &ptext, &plen))) {
 			heph_error_wrap(err, "line %lld: ", (long long)lineno);
 			goto fail;
 		}
-		err = heph__apply_op(s, &op, 0, &st);
+		err = heph__apply_op_text(s, &op, 0, ptext, plen, &st);
 		heph_op_clear(&op);
 		if (err) {
 			heph_error_wrap(err, "line %lld: ", (long long)lineno);

@@ -82,6 +82,18 @@ void heph__sha256_init(heph_sha256 *c);
 void heph__sha256_update(heph_sha256 *c, const void *data, size_t n);
 void heph__sha256_final(heph_sha256 *c, unsigned char out[32]);
 
+/* ---- the op-line fast path (jsonfast.c, op.c) ---- */
+
+/* Parse JSON text whose top level is an object into a jansson tree, or
+ * return NULL when the text is not in the subset this parser reads exactly
+ * as jansson would (the caller then asks jansson). When want names a
+ * top-level key, *span and *span_len give its value's text. New reference. */
+json_t *heph__json_fast(const char *text, size_t len, const char *want, const char **span, size_t *span_len);
+
+/* heph_op_decode(), also giving the payload's text as received (a span of
+ * text, or NULL when it is not known) for storing without re-encoding. */
+int heph__op_decode_span(const char *text, size_t len, heph_op *out, const char **payload, size_t *payload_len);
+
 /* ---- migrations (schema.c) ---- */
 int heph__migrate(heph_store *s);
 
@@ -90,6 +102,11 @@ int heph__migrate(heph_store *s);
 /* Append and apply one op inside the open transaction. local: this
  * device made it (its HLC was ticked here rather than received). */
 int heph__apply_op(heph_store *s, const heph_op *op, int local, heph_op_status *status);
+
+/* The same with the payload's JSON text at hand (text may be NULL): it is
+ * stored as given instead of being encoded again. */
+int heph__apply_op_text(heph_store *s, const heph_op *op, int local, const char *text, size_t len,
+			heph_op_status *status);
 
 /* Apply ops of types this version knows that an older one stored without
  * applying, in HLC order. Called by heph_store_open(). */

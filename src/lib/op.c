@@ -63,16 +63,32 @@ int heph_op_from_json(const json_t *obj, heph_op *out)
 	return 0;
 }
 
-int heph_op_decode(const char *text, size_t len, heph_op *out)
+int heph__op_decode_span(const char *text, size_t len, heph_op *out, const char **payload, size_t *payload_len)
 {
 	json_error_t jerr;
-	json_t *obj = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	const char *span = NULL;
+	size_t span_len = 0;
+	json_t *obj = heph__json_fast(text, len, "payload", &span, &span_len);
 	memset(out, 0, sizeof *out);
-	if (!obj)
-		return heph_error_set(HEPH_EINVALID, "malformed JSON at column %d: %s", jerr.column, jerr.text);
+	if (!obj) {
+		/* Not the common shape: jansson decides, and words any error. */
+		span = NULL;
+		if (!(obj = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)))
+			return heph_error_set(HEPH_EINVALID, "malformed JSON at column %d: %s", jerr.column,
+					      jerr.text);
+	}
 	int err = heph_op_from_json(obj, out);
 	json_decref(obj);
+	if (payload) {
+		*payload = err ? NULL : span;
+		*payload_len = err ? 0 : span_len;
+	}
 	return err;
+}
+
+int heph_op_decode(const char *text, size_t len, heph_op *out)
+{
+	return heph__op_decode_span(text, len, out, NULL, NULL);
 }
 
 json_t *heph_op_to_json(const heph_op *op)
