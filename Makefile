@@ -3,13 +3,16 @@
 #   make test       unit + CLI tests in the normal build and in an ASan+UBSan build
 #   make install    PREFIX=DIR (default /usr/local)
 #   make demo       build, create a sample database, show the project tree and task list
-#   make bench      benchmarks (not tests); figures go to bench/RESULTS.md
+#   make bench      benchmarks (not tests); figures go to bench/RESULTS.md (QUICK=1: a short run)
+#   make fuzz       libFuzzer targets with clang, FUZZ_SECONDS each (default 60)
+#   make valgrind   the CLI tests under valgrind memcheck
 PREFIX ?= /usr/local
 BUILD  ?= build
 SAN    ?= build-san
+FUZZ   ?= build-fuzz
 MESON_FLAGS ?=
 
-.PHONY: all deps test test-fast test-san install demo bench clean
+.PHONY: all deps test test-fast test-san install demo bench fuzz valgrind clean
 
 all: deps $(BUILD)/build.ninja
 	@ninja -C $(BUILD) --quiet
@@ -39,5 +42,18 @@ demo: all
 bench: all
 	@sh bench/run.sh $(BUILD)
 
+$(FUZZ)/build.ninja:
+	@CC=clang-14 meson setup $(FUZZ) --buildtype=debugoptimized -Dwerror=true -Dfuzz=true -Dstatic_deps=false \
+		-Db_sanitize=address,undefined -Db_lundef=false -Dc_args='-fsanitize=fuzzer-no-link -fno-sanitize-recover=all' >/dev/null
+
+fuzz: deps
+	@FUZZ_DEPS=1 sh scripts/deps.sh
+	@$(MAKE) --no-print-directory $(FUZZ)/build.ninja
+	@ninja -C $(FUZZ) --quiet
+	@sh scripts/fuzz.sh $(FUZZ)
+
+valgrind: all
+	@sh scripts/valgrind.sh $(BUILD)
+
 clean:
-	rm -rf $(BUILD) $(SAN)
+	rm -rf $(BUILD) $(SAN) $(FUZZ)

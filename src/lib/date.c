@@ -137,8 +137,10 @@ int heph_date_parse(const char *word, const char *today, char out[HEPH_DATE_LEN 
 		return heph_date_add_days(today, -1, out);
 	if (w[0] == '+' || w[0] == '-') {
 		char *end;
+		if (w[1] < '0' || w[1] > '9')
+			goto bad; /* strtol would also take a second sign or spaces */
 		long k = strtol(w + 1, &end, 10);
-		if (end == w + 1 || k > 3650 || end[0] == '\0' || end[1] != '\0')
+		if (end == w + 1 || k < 0 || k > 3650 || end[0] == '\0' || end[1] != '\0')
 			goto bad;
 		if (w[0] == '-')
 			k = -k;

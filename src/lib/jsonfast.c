@@ -303,10 +303,10 @@ static json_t *value(struct parser *ps, int depth)
 		if (s >= ps->end || *s < '0' || *s > '9' || (*s == '0' && s + 1 < ps->end && s[1] >= '0' && s[1] <= '9'))
 			return NULL;
 		while (s < ps->end && *s >= '0' && *s <= '9') {
-			v = v * 10 + (*s - '0');
-			s++;
 			if (++digits > 18)
 				return NULL;
+			v = v * 10 + (*s - '0');
+			s++;
 		}
 		if (s < ps->end && (*s == '.' || *s == 'e' || *s == 'E'))
 			return NULL;

@@ -172,7 +172,7 @@ static int by_id(const void *a, const void *b)
 
 static int find_proj(struct proj *p, int n, const char *id)
 {
-	if (!id)
+	if (!id || n == 0)
 		return -1;
 	struct proj key = { .id = (char *)id };
 	struct proj *hit = bsearch(&key, p, (size_t)n, sizeof *p, by_id);

@@ -45,7 +45,8 @@ static void date_parse__rejects_everything_else(void **state)
 {
 	(void)state;
 	const char *bad[] = { "", "tomorow", "2026-02-30", "2026-13-01", "26-11-18", "+3", "+d", "+3x",
-			      "2026-11-18x", "someday", "mo", "+99999d" };
+			      "2026-11-18x", "someday", "mo", "+99999d", "--3d", "+-3d", "-+3d", "+ 3d",
+			      "--22222222222212820y" };
 	char out[HEPH_DATE_LEN + 1];
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		if (heph_date_parse(bad[i], "2026-11-18", out) != HEPH_EINVALID)

@@ -131,6 +131,17 @@ static json_t *find_project(json_t *tree, const char *title)
 	return NULL;
 }
 
+static void project_tree__is_empty_without_projects(void **state)
+{
+	(void)state;
+	heph_store *s = mem();
+	json_decref(call_ok(s, "task.create", "{\"title\":\"unfiled\"}"));
+	json_t *tree = call_ok(s, "project.list", NULL);
+	assert_int_equal(json_array_size(tree), 0);
+	json_decref(tree);
+	heph_store_close(s);
+}
+
 static void project_tree__nests_and_counts(void **state)
 {
 	(void)state;
@@ -323,6 +334,7 @@ int main(void)
 		cmocka_unit_test(rpc_handle__date_words_follow_the_callers_today_for_that_call_only),
 		cmocka_unit_test(rpc_extend__adds_a_hosts_methods_to_dispatch_and_the_list),
 		cmocka_unit_test(resolve__takes_prefixes_names_and_explains_ambiguity),
+		cmocka_unit_test(project_tree__is_empty_without_projects),
 		cmocka_unit_test(project_tree__nests_and_counts),
 		cmocka_unit_test(project_tree__survives_a_cycle_made_by_two_devices),
 		cmocka_unit_test(conflicts__are_listed_and_resolved),
