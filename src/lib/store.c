@@ -21,6 +21,7 @@
  */
 #include "internal.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,13 @@ sqlite3_stmt *heph__stmt(heph_store *s, const char *sql)
 int heph__sqlerr(heph_store *s, int rc, const char *what)
 {
 	const char *m = s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+	int sys = s && s->db ? sqlite3_system_errno(s->db) : 0;
+	/* A full disk often surfaces as an I/O error (growing the WAL index,
+	 * syncing); the operating system's errno says what it was. */
+	if ((rc & 0xff) == SQLITE_IOERR && (sys == ENOSPC || sys == EDQUOT || sys == EFBIG))
+		return heph_error_set(HEPH_EREADONLY, "disk full: nothing was written (%s)", strerror(sys));
+	if ((rc & 0xff) == SQLITE_IOERR && (sys == EROFS || sys == EACCES || sys == EPERM))
+		return heph_error_set(HEPH_EREADONLY, "cannot write the database: %s", strerror(sys));
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
