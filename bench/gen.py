@@ -4,7 +4,12 @@
 do-dates, late-ons, attention, recurrence, bodies with wiki links, and about
 80% of tasks completed. Deterministic for a given seed.
 
-usage: gen.py --tasks N [--projects P] [--seed S] [--taskwarrior FILE] > ops.jsonl
+usage: gen.py --tasks N [--projects P] [--seed S] [--taskwarrior FILE] [--pairs FILE] > ops.jsonl
+
+--taskwarrior writes the same tasks as `task import` JSON (one object a line);
+--pairs writes "heph-node-id taskwarrior-uuid" for each outstanding task, so
+that benchmarks can complete the same tasks in both. Neither changes the op
+stream: the Taskwarrior side draws from its own random generator.
 """
 import argparse
 import datetime
@@ -66,8 +71,10 @@ def main():
     ap.add_argument("--outstanding", type=float, default=0.2)
     ap.add_argument("--today", default="2026-11-27")
     ap.add_argument("--taskwarrior", help="also write the same tasks as `task import` JSON here")
+    ap.add_argument("--pairs", help="also write 'node_id uuid' of each outstanding task here")
     a = ap.parse_args()
     rnd = random.Random(a.seed)
+    twrnd = random.Random(a.seed + 1)
     today = datetime.date.fromisoformat(a.today)
     start = int(datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc).timestamp() * 1000)
     s = Stream(sys.stdout, "%016x" % rnd.getrandbits(64), start, rnd)
@@ -86,6 +93,7 @@ def main():
         projects.append((pid, name, path))
 
     tw = []
+    pairs = []
     task_ids = []
     for i in range(a.tasks):
         tid, did = s.new_id(), s.new_id()
@@ -117,27 +125,33 @@ def main():
         if done:
             s.op("task.set", {"node_id": tid, "state": "done"})
         task_ids.append(tid)
-        if a.taskwarrior:
+        if a.taskwarrior or a.pairs:
+            uuid = "%08x-%04x-4%03x-8%03x-%012x" % (twrnd.getrandbits(32), twrnd.getrandbits(16),
+                                                    twrnd.getrandbits(12), twrnd.getrandbits(12),
+                                                    twrnd.getrandbits(48))
             t = {"description": title, "status": "completed" if done else "pending",
-                 "uuid": "%08x-%04x-4%03x-8%03x-%012x" % (rnd.getrandbits(32), rnd.getrandbits(16),
-                                                          rnd.getrandbits(12), rnd.getrandbits(12),
-                                                          rnd.getrandbits(48)),
-                 "entry": "20240101T000000Z"}
+                 "uuid": uuid, "entry": "20240101T000000Z"}
             if proj:
                 t["project"] = proj[2]
             if do:
                 t["scheduled"] = do.replace("-", "") + "T000000Z"
             if late:
                 t["due"] = late.replace("-", "") + "T000000Z"
-            if att in ("red", "orange"):
-                t["priority"] = "H" if att == "red" else "M"
+            if att != "white":
+                t["priority"] = {"red": "H", "orange": "M", "blue": "L"}[att]
             if done:
                 t["end"] = "20250101T000000Z"
             tw.append(t)
+            if not done:
+                pairs.append((tid, uuid))
     if a.taskwarrior:
         with open(a.taskwarrior, "w") as f:
             for t in tw:
                 f.write(json.dumps(t) + "\n")
+    if a.pairs:
+        with open(a.pairs, "w") as f:
+            for tid, uuid in pairs:
+                f.write("%s %s\n" % (tid, uuid))
     print("generated %d ops" % s.count, file=sys.stderr)
 
 

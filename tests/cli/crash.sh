@@ -58,6 +58,9 @@ for round in $(seq "$ROUNDS"); do
 	sleep "$(awk "BEGIN { print $delay / 1000 }")"
 	kill -9 -- "-$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
+	# the heph it was running may still be on its way out: wait for the
+	# whole group to be gone (its locks go with it), 5 s at most
+	for _ in $(seq 500); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.01; done
 
 	ok=$(sqlite3 "$TMP/crash.db" "PRAGMA integrity_check" 2>&1)
 	[ -f "$TMP/crash.db" ] || ok=ok # killed before the file was made

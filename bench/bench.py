@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""heph's benchmarks: heph against Taskwarrior and against SQLite itself.
+
+usage: bench.py HEPH [--quick] [--out bench/RESULTS.md] [--sizes 10000,100000]
+
+For each size the data generator (gen.py) writes one set of tasks twice: as
+heph ops and as a Taskwarrior import file. heph applies the ops (timed: the
+engine's ops per second and peak memory), Taskwarrior imports the tasks,
+and then each pair of commands is timed as whole processes with hyperfine,
+over repeated runs (median, min, max). The floor is the same query run by
+the sqlite3 shell on the same database: every heph figure is also given as
+a multiple of what SQLite itself needs for it. Writes (add, done) are timed
+on their own copies of the databases, one fresh task per run.
+
+The results replace bench/RESULTS.md (a Markdown table with the machine and
+the date). Everything runs in a temporary directory that is removed after.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TODAY = "2026-11-27"  # gen.py's default "today"; HEPH_NOW for heph
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw)
+
+
+def hyperfine(cmds, runs, env, warmup=3, params=None):
+    """Time each command; returns a list of lists of seconds (one per command)."""
+    out = tempfile.mktemp(suffix=".json")
+    args = ["hyperfine", "-N", "--style", "none", "-w", str(warmup), "-r", str(runs), "--export-json", out]
+    if params:
+        args += ["-L", params[0], ",".join(params[1])]
+    subprocess.run(args + cmds, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with open(out) as f:
+        res = json.load(f)["results"]
+    os.unlink(out)
+    return [r["times"] for r in res]
+
+
+def stats(times):
+    ms = [t * 1000 for t in times]
+    return statistics.median(ms), min(ms), max(ms)
+
+
+def fmt(st):
+    if st is None:
+        return "—"
+    med, lo, hi = st
+    return "%.1f (%.1f–%.1f)" % (med, lo, hi)
+
+
+def ratio(a, b):
+    if a is None or b is None or b[0] == 0:
+        return "—"
+    return "%.2f×" % (a[0] / b[0])
+
+
+def peak_kb(cmd, env):
+    r = subprocess.run(["/usr/bin/time", "-f", "%M %e"] + cmd, env=env, text=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    last = r.stderr.strip().splitlines()[-1].split()
+    return int(last[0]), float(last[1])
+
+
+def machine():
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = 0
+    try:
+        with open("/proc/meminfo") as f:
+            mem = int(f.readline().split()[1]) // 1024 // 1024
+    except OSError:
+        pass
+    return "%s, %d cores, %d GiB, %s %s" % (cpu, os.cpu_count() or 0, mem, platform.system(), platform.release())
+
+
+# The SQL that heph runs for each read, as the sqlite3 shell runs it.
+FLOOR = {
+    "list": "SELECT n.id, n.title, t.state, t.attention, t.do_date, t.late_on, t.recurrence, t.project_id, "
+            "t.context_id, t.created_hlc, n.updated_hlc, n.tombstone_hlc, "
+            "(SELECT max(node_id) FROM tasks WHERE node_id < t.node_id), "
+            "(SELECT min(node_id) FROM tasks WHERE node_id > t.node_id) "
+            "FROM tasks t JOIN nodes n ON n.id = t.node_id WHERE t.state = 'outstanding' AND t.deleted = 0 "
+            "ORDER BY (t.late_on IS NOT NULL AND t.late_on < '%s') DESC, "
+            "CASE WHEN t.late_on < '%s' THEN t.late_on END, "
+            "CASE t.attention WHEN 'red' THEN 0 WHEN 'orange' THEN 1 WHEN 'white' THEN 2 ELSE 3 END, "
+            "t.created_hlc, t.node_id;" % (TODAY, TODAY),
+    "projects": "SELECT id, title, parent_id FROM nodes WHERE kind = 'project' AND tombstone_hlc IS NULL; "
+                "SELECT project_id, count(*) FROM tasks WHERE state = 'outstanding' AND deleted = 0 "
+                "AND project_id IS NOT NULL GROUP BY project_id;",
+    "count": "SELECT count(*) FROM tasks WHERE state = 'outstanding' AND deleted = 0;",
+}
+
+
+def floor_write(kind, node_id):
+    """What SQLite needs for the rows heph writes: one transaction."""
+    if kind == "add":
+        return ("BEGIN IMMEDIATE; "
+                "INSERT INTO oplog(op_id, hlc, origin, type, payload, status, local) VALUES "
+                "(hex(randomblob(13)), '009999999999999-00000-ffffffffffffffff', 'ffffffffffffffff', "
+                "'task.create', '{\"title\":\"bench task\"}', 0, 1); "
+                "INSERT INTO nodes(id, kind, title, created_hlc, updated_hlc) VALUES "
+                "(hex(randomblob(13)), 'task', 'bench task', '0', '0'); "
+                "INSERT INTO tasks(node_id, created_hlc) VALUES (hex(randomblob(13)), '0'); COMMIT;")
+    return ("BEGIN IMMEDIATE; "
+            "INSERT INTO oplog(op_id, hlc, origin, type, payload, status, local) VALUES "
+            "(hex(randomblob(13)), '009999999999999-00000-ffffffffffffffff', 'ffffffffffffffff', "
+            "'task.set', '{\"state\":\"done\"}', 0, 1); "
+            "UPDATE tasks SET state = 'done' WHERE node_id = '%s'; COMMIT;" % node_id)
+
+
+def has_verb(heph, verb):
+    return subprocess.run([heph, verb, "--help"], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode == 0
+
+
+def run_size(heph, n, runs, work, env):
+    d = os.path.join(work, "n%d" % n)
+    os.makedirs(d)
+    ops, twf, pairs = (os.path.join(d, x) for x in ("ops.jsonl", "tw.json", "pairs.txt"))
+    with open(ops, "w") as f:
+        subprocess.run([sys.executable, os.path.join(HERE, "gen.py"), "--tasks", str(n), "--taskwarrior", twf,
+                        "--pairs", pairs], stdout=f, stderr=subprocess.DEVNULL, check=True)
+    nops = sum(1 for _ in open(ops))
+    db = os.path.join(d, "heph.db")
+    kb, secs = peak_kb([heph, "--db", db, "apply", ops], env)
+    res = {"n": n, "ops": nops, "apply_s": secs, "apply_kb": kb}
+
+    twdir = os.path.join(d, "tw")
+    os.makedirs(twdir)
+    rc = os.path.join(d, "taskrc")
+    with open(rc, "w") as f:
+        f.write("data.location=%s\nconfirmation=no\nverbose=nothing\nhooks=off\nrecurrence=off\n"
+                "gc=on\nnews.version=2.6.2\n" % twdir)
+    tenv = dict(env, TASKRC=rc)
+    kb, secs = peak_kb(["task", "import", twf], tenv)
+    res["tw_import_s"], res["tw_import_kb"] = secs, kb
+    res["outstanding"] = int(sh(["sqlite3", db, "SELECT count(*) FROM tasks WHERE state='outstanding' "
+                                 "AND deleted=0"]).stdout)
+    res["projects"] = int(sh(["sqlite3", db, "SELECT count(*) FROM nodes WHERE kind='project'"]).stdout)
+    # Let heph's own files exist again after the sqlite3 shell (it removes
+    # the WAL as it closes): heph keeps them between commands.
+    sh([heph, "--db", db, "digest"], env=env)
+
+    rows = []
+    reads = [("outstanding list", "task list", "%s --db %s list" % (heph, db), "list"),
+             ("what is next", "task next", "%s --db %s next" % (heph, db) if has_verb(heph, "next") else None,
+              None),
+             ("project overview", "task projects", "%s --db %s project list" % (heph, db), "projects"),
+             ("count outstanding", "task count status:pending",
+              "%s --db %s count" % (heph, db) if has_verb(heph, "count") else None, "count")]
+    for name, tw, hc, floor in reads:
+        t_tw = stats(hyperfine([tw], runs, tenv)[0])
+        t_h = stats(hyperfine([hc], runs, env)[0]) if hc else None
+        t_f = None
+        if floor and hc:
+            q = os.path.join(d, "floor-%s.sql" % floor)
+            with open(q, "w") as f:
+                f.write(FLOOR[floor] + "\n")
+            t_f = stats(hyperfine(["sqlite3 -batch -init %s %s .quit" % (q, db)], runs, env)[0])
+        rows.append((name, "`%s`" % (hc.split(" ", 3)[3] if hc else "(pending)"), "`%s`" % tw, t_h, t_tw, t_f))
+
+    # Writes, each on its own copies so the reads above saw the generated set.
+    pending = [line.split() for line in open(pairs)]
+    wd = os.path.join(d, "w")
+    os.makedirs(wd)
+    wdb, wfloor, wtw = os.path.join(wd, "heph.db"), os.path.join(wd, "floor.db"), os.path.join(wd, "tw")
+    sh(["sqlite3", db, ".backup %s" % wdb])
+    sh(["sqlite3", db, ".backup %s" % wfloor])
+    shutil.copytree(twdir, wtw)
+    wrc = os.path.join(wd, "taskrc")
+    with open(rc) as f, open(wrc, "w") as g:
+        g.write(f.read().replace(twdir, wtw))
+    wenv = dict(env, TASKRC=wrc)
+    sh([heph, "--db", wdb, "digest"], env=env)
+    q = os.path.join(wd, "add.sql")
+    with open(q, "w") as f:
+        f.write(floor_write("add", None) + "\n")
+    rows.append(("add a task", "`task \"bench task\"`", "`task add \"bench task\"`",
+                 stats(hyperfine(["%s --db %s task \"bench task\"" % (heph, wdb)], runs, env)[0]),
+                 stats(hyperfine(["task add \"bench task\""], runs, wenv)[0]),
+                 stats(hyperfine(["sqlite3 -batch -init %s %s .quit" % (q, wfloor)], runs, env)[0])))
+    k = min(runs, len(pending) // 3)
+    picks = pending[:3 * k]
+    hids, tids = [p[0] for p in picks], [p[1] for p in picks]
+    for i, nid in enumerate(hids):
+        with open(os.path.join(wd, "done%d.sql" % i), "w") as f:
+            f.write(floor_write("done", nid) + "\n")
+    t_h = hyperfine(["%s --db %s done {x}" % (heph, wdb)], 1, env, warmup=0, params=("x", hids[:k]))
+    t_tw = hyperfine(["task {x} done"], 1, wenv, warmup=0, params=("x", tids[k:2 * k]))
+    t_f = hyperfine(["sqlite3 -batch -init %s/done{x}.sql %s .quit" % (wd, wfloor)], 1, env, warmup=0,
+                    params=("x", [str(i) for i in range(2 * k, 3 * k)]))
+    flat = lambda ts: [t for one in ts for t in one]
+    rows.append(("complete a task", "`done ID`", "`task UUID done`", stats(flat(t_h)), stats(flat(t_tw)),
+                 stats(flat(t_f))))
+    kb, _ = peak_kb([heph, "--db", db, "list"], env)
+    res["list_kb"] = kb
+    res["rows"] = rows
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("heph")
+    ap.add_argument("--quick", action="store_true", help="10k tasks only, fewer runs")
+    ap.add_argument("--sizes", default=None)
+    ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
+    a = ap.parse_args()
+    heph = os.path.abspath(a.heph)
+    sizes = [int(x) for x in (a.sizes or ("10000" if a.quick else "10000,100000")).split(",")]
+    runs = 10 if a.quick else 30
+    env = dict(os.environ, HEPH_NOW=TODAY, NO_COLOR="1")
+    env.pop("HEPH_DB", None)
+    work = tempfile.mkdtemp(prefix="heph-bench.")
+    try:
+        results = []
+        for n in sizes:
+            print("bench: %d tasks..." % n, file=sys.stderr)
+            results.append(run_size(heph, n, runs, work, env))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    tw_version = sh(["task", "--version"]).stdout.strip()
+    sq_version = sh(["sqlite3", "--version"]).stdout.split()[0]
+    out = ["# heph benchmarks", "",
+           "Regenerated by `make bench` (`bench/run.sh`%s); do not edit by hand." % (", QUICK=1" if a.quick else ""),
+           "",
+           "- Machine: %s" % machine(),
+           "- Date: %s" % datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+           "- heph %s; Taskwarrior %s; SQLite %s; %d runs per command (median, min–max, in ms)" % (
+               sh([heph, "--version"]).stdout.split()[1], tw_version, sq_version, runs),
+           "- Every figure is a whole process, start to exit. The floor is the same query (or, for writes,"
+           " the same rows in one transaction) through the `sqlite3` shell on the same database.",
+           ""]
+    for r in results:
+        out += ["## %s tasks (%s outstanding) in %s nested projects" % (
+            format(r["n"], ","), format(r["outstanding"], ","), format(r["projects"], ",")), "",
+            "| command | heph | Taskwarrior | heph ms | Taskwarrior ms | heph / Taskwarrior | SQLite floor ms | heph / floor |",
+            "|---|---|---|---|---|---|---|---|"]
+        for name, hc, tw, t_h, t_tw, t_f in r["rows"]:
+            out.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                name, hc, tw, fmt(t_h), fmt(t_tw), ratio(t_h, t_tw), fmt(t_f), ratio(t_h, t_f)))
+        out.append("")
+    out += ["## Engine", "",
+            "| figure | " + " | ".join("%s tasks" % format(r["n"], ",") for r in results) + " |",
+            "|---|" + "---|" * len(results),
+            "| ops in the stream | " + " | ".join(format(r["ops"], ",") for r in results) + " |",
+            "| `heph apply`: seconds | " + " | ".join("%.2f" % r["apply_s"] for r in results) + " |",
+            "| `heph apply`: ops per second | " + " | ".join(
+                format(int(r["ops"] / r["apply_s"]), ",") if r["apply_s"] else "—" for r in results) + " |",
+            "| `heph apply`: peak memory | " + " | ".join("%d MiB" % (r["apply_kb"] // 1024) for r in results) + " |",
+            "| `heph list`: peak memory | " + " | ".join("%d MiB" % (r["list_kb"] // 1024) for r in results) + " |",
+            "| `task import`: seconds | " + " | ".join("%.2f" % r["tw_import_s"] for r in results) + " |",
+            "| `task import`: peak memory | " + " | ".join("%d MiB" % (r["tw_import_kb"] // 1024) for r in results) + " |",
+            "",
+            "Not measured yet: `heph next` and a count verb until they exist (shown as pending above); the"
+            " sync figures (a fresh spoke's full pull of 1M ops, hub pushes per second with 50 spokes and"
+            " their p99) until the hub lands.", ""]
+    with open(a.out, "w") as f:
+        f.write("\n".join(out))
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
