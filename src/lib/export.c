@@ -12,6 +12,8 @@
 
 #include <libical/ical.h>
 
+#include "ical_lazy.h"
+
 #include "body.h"
 #include "rpc_internal.h"
 
@@ -198,6 +200,9 @@ int heph_export_ical(heph_store *s, char **out, int64_t *count)
 	sqlite3_stmt *st;
 	int rc, err = 0;
 	int64_t n = 0;
+	*out = NULL;
+	if (heph__ical_load())
+		return HEPH_ERROR;
 	icalcomponent *cal = icalcomponent_new_vcalendar();
 	struct icaltimetype stamp = icaltime_from_timet_with_zone((time_t)(heph_store_now_ms(s) / 1000), 0,
 								  icaltimezone_get_utc_timezone());

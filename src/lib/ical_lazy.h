@@ -1,0 +1,85 @@
+/* ical_lazy.h — libical, loaded when first needed.
+ *
+ * libical links ICU and libstdc++; loading and relocating them costs every
+ * process about two milliseconds before main(), most of what `heph task` is
+ * allowed. Only iCalendar export (and later recurrence) needs libical, so
+ * libheph opens it with dlopen() on first use and calls it through this
+ * table. A file using libical includes <libical/ical.h>, then this header,
+ * calls heph__ical_load() before anything else, and otherwise writes plain
+ * libical calls: the macros below send them through the table.
+ *
+ * To use another libical function, add it to HEPH_ICAL_FUNCS and add its
+ * #define at the bottom.
+ */
+#ifndef HEPH_ICAL_LAZY_H
+#define HEPH_ICAL_LAZY_H
+
+#include <libical/ical.h>
+
+#define HEPH_ICAL_FUNCS(X)                 \
+	X(icalcomponent_add_component)     \
+	X(icalcomponent_add_property)      \
+	X(icalcomponent_as_ical_string_r)  \
+	X(icalcomponent_free)              \
+	X(icalcomponent_new_vcalendar)     \
+	X(icalcomponent_new_vtodo)         \
+	X(icalerror_clear_errno)           \
+	X(icalmemory_free_buffer)          \
+	X(icalproperty_new_categories)     \
+	X(icalproperty_new_description)    \
+	X(icalproperty_new_dtstamp)        \
+	X(icalproperty_new_dtstart)        \
+	X(icalproperty_new_due)            \
+	X(icalproperty_new_priority)       \
+	X(icalproperty_new_prodid)         \
+	X(icalproperty_new_rrule)          \
+	X(icalproperty_new_status)         \
+	X(icalproperty_new_summary)        \
+	X(icalproperty_new_uid)            \
+	X(icalproperty_new_version)        \
+	X(icalrecurrencetype_from_string)  \
+	X(icaltime_from_timet_with_zone)   \
+	X(icaltime_null_date)              \
+	X(icaltimezone_get_utc_timezone)
+
+struct heph__ical_fns {
+#define HEPH_ICAL_MEMBER(f) __typeof__(f) *p_##f;
+	HEPH_ICAL_FUNCS(HEPH_ICAL_MEMBER)
+#undef HEPH_ICAL_MEMBER
+};
+
+/* Filled by heph__ical_load(); valid once it has returned 0. */
+extern struct heph__ical_fns heph__ical;
+
+/* Load libical (once per process). 0, or HEPH_ERROR with a message when
+ * the library or one of its functions cannot be found. */
+int heph__ical_load(void);
+
+#ifndef HEPH_ICAL_NO_MACROS
+#define icalcomponent_add_component (heph__ical.p_icalcomponent_add_component)
+#define icalcomponent_add_property (heph__ical.p_icalcomponent_add_property)
+#define icalcomponent_as_ical_string_r (heph__ical.p_icalcomponent_as_ical_string_r)
+#define icalcomponent_free (heph__ical.p_icalcomponent_free)
+#define icalcomponent_new_vcalendar (heph__ical.p_icalcomponent_new_vcalendar)
+#define icalcomponent_new_vtodo (heph__ical.p_icalcomponent_new_vtodo)
+#define icalerror_clear_errno (heph__ical.p_icalerror_clear_errno)
+#define icalmemory_free_buffer (heph__ical.p_icalmemory_free_buffer)
+#define icalproperty_new_categories (heph__ical.p_icalproperty_new_categories)
+#define icalproperty_new_description (heph__ical.p_icalproperty_new_description)
+#define icalproperty_new_dtstamp (heph__ical.p_icalproperty_new_dtstamp)
+#define icalproperty_new_dtstart (heph__ical.p_icalproperty_new_dtstart)
+#define icalproperty_new_due (heph__ical.p_icalproperty_new_due)
+#define icalproperty_new_priority (heph__ical.p_icalproperty_new_priority)
+#define icalproperty_new_prodid (heph__ical.p_icalproperty_new_prodid)
+#define icalproperty_new_rrule (heph__ical.p_icalproperty_new_rrule)
+#define icalproperty_new_status (heph__ical.p_icalproperty_new_status)
+#define icalproperty_new_summary (heph__ical.p_icalproperty_new_summary)
+#define icalproperty_new_uid (heph__ical.p_icalproperty_new_uid)
+#define icalproperty_new_version (heph__ical.p_icalproperty_new_version)
+#define icalrecurrencetype_from_string (heph__ical.p_icalrecurrencetype_from_string)
+#define icaltime_from_timet_with_zone (heph__ical.p_icaltime_from_timet_with_zone)
+#define icaltime_null_date (heph__ical.p_icaltime_null_date)
+#define icaltimezone_get_utc_timezone (heph__ical.p_icaltimezone_get_utc_timezone)
+#endif
+
+#endif
