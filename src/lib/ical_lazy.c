@@ -5,11 +5,12 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "heph/error.h"
 
-struct heph__ical_fns heph__ical;
+static struct heph__ical_fns heph__ical;
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static char failure[256]; /* why loading failed, "" when it worked */
@@ -40,4 +41,14 @@ int heph__ical_load(void)
 	if (failure[0])
 		return heph_error_set(HEPH_ERROR, "%s", failure);
 	return 0;
+}
+
+const struct heph__ical_fns *heph__ical_fns(void)
+{
+	pthread_once(&once, load);
+	if (failure[0]) {
+		fprintf(stderr, "heph: %s\n", failure);
+		abort();
+	}
+	return &heph__ical;
 }

@@ -16,6 +16,8 @@
 
 #include <libical/ical.h>
 
+#include "ical_lazy.h"
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
