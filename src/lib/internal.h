@@ -94,6 +94,12 @@ json_t *heph__json_fast(const char *text, size_t len, const char *want, const ch
  * text, or NULL when it is not known) for storing without re-encoding. */
 int heph__op_decode_span(const char *text, size_t len, heph_op *out, const char **payload, size_t *payload_len);
 
+/* ---- the full-text index (search_sync.c) ---- */
+
+/* Index the nodes noted in search_dirty since the last call; called by
+ * heph_store_commit() inside the transaction. */
+int heph__search_sync(heph_store *s);
+
 /* ---- migrations (schema.c) ---- */
 int heph__migrate(heph_store *s);
 

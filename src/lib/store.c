@@ -347,6 +347,8 @@ int heph_store_commit(heph_store *s)
 		s->depth--;
 		return 0;
 	}
+	if (heph__search_sync(s))
+		goto fail;
 	if (s->hlc_dirty) {
 		char text[HEPH_HLC_LEN + 1];
 		heph_hlc_format(&s->hlc, text);

@@ -18,7 +18,7 @@ python3 "$(dirname "$0")/../../bench/gen.py" --tasks 300 --projects 20 --seed 3 
 dir="$TMP/small"
 mkdir -p "$dir"
 how=""
-if [ -z "${FULL_DISK_RLIMIT:-}" ] && [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=1200k tmpfs "$dir" 2>/dev/null; then
+if [ -z "${FULL_DISK_RLIMIT:-}" ] && [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=4m tmpfs "$dir" 2>/dev/null; then
 	how=tmpfs
 	trap 'umount "$dir" 2>/dev/null; rm -rf "$TMP"' EXIT
 fi

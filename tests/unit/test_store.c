@@ -227,6 +227,53 @@ static void store__keeps_the_wal_small_across_many_short_sessions(void **state)
 	drop_db(path);
 }
 
+static size_t hits(heph_store *s, const char *query)
+{
+	char params[128];
+	snprintf(params, sizeof params, "{\"query\":\"%s\"}", query);
+	json_t *r = call_ok(s, "search", params);
+	size_t n = json_array_size(json_is_array(r) ? r : json_object_get(r, "results"));
+	json_decref(r);
+	return n;
+}
+
+/* The search index is brought up to date at commit, for every change the
+ * transaction made, in whatever order they came. */
+static void store__search_index_follows_every_change_of_a_transaction(void **state)
+{
+	(void)state;
+	char *path = temp_db();
+	struct fake_clock clk = { T0 };
+	heph_store *s = open_at(path, &clk, NULL);
+	char gone[32], kept[32];
+	take_id(call_ok(s, "doc.create", "{\"title\":\"walrus manual\"}"), gone);
+	assert_int_equal(hits(s, "walrus"), 1);
+
+	assert_int_equal(heph_store_begin(s), 0);
+	take_id(call_ok(s, "task.create", "{\"title\":\"feed the pelican\"}"), kept);
+	char params[160];
+	snprintf(params, sizeof params, "{\"id\":\"%s\",\"title\":\"feed the heron\"}", kept);
+	json_decref(call_ok(s, "task.edit", params));
+	snprintf(params, sizeof params, "{\"id\":\"%s\"}", gone);
+	json_decref(call_ok(s, "node.remove", params));
+	char brief[32];
+	take_id(call_ok(s, "doc.create", "{\"title\":\"osprey log\"}"), brief);
+	snprintf(params, sizeof params, "{\"id\":\"%s\"}", brief);
+	json_decref(call_ok(s, "node.remove", params));
+	assert_int_equal(heph_store_commit(s), 0);
+
+	assert_int_equal(hits(s, "osprey"), 0);  /* made and deleted in the transaction */
+	assert_true(hits(s, "heron") >= 1);      /* the task's last title is in it */
+	assert_int_equal(hits(s, "walrus"), 0);  /* a tombstoned node is not */
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(s->db, "SELECT count(*) FROM search_dirty", -1, &st, NULL);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 0);
+	sqlite3_finalize(st);
+	heph_store_close(s);
+	drop_db(path);
+}
+
 static void sha256__matches_the_standard_vectors(void **state)
 {
 	(void)state;
@@ -281,6 +328,7 @@ int main(void)
 		cmocka_unit_test(store__settings_are_device_local),
 		cmocka_unit_test(store__keeps_the_wal_small_across_many_short_sessions),
 		cmocka_unit_test(sha256__matches_the_standard_vectors),
+		cmocka_unit_test(store__search_index_follows_every_change_of_a_transaction),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
