@@ -17,16 +17,18 @@
 
 int heph__search_sync(heph_store *s)
 {
+	/* Old entries go first, so that a node created in this transaction
+	 * (which has none) costs no lookup in the index. */
 	static const char *const steps[] = {
+		"DELETE FROM search WHERE rowid IN "
+		"(SELECT m.rid FROM search_dirty d JOIN search_ids m ON m.node_id = d.node_id)",
 		"INSERT OR IGNORE INTO search_ids(node_id) SELECT d.node_id FROM search_dirty d "
-		"WHERE EXISTS (SELECT 1 FROM nodes n WHERE n.id = d.node_id) ORDER BY d.seq",
-		"DELETE FROM search WHERE rowid IN (SELECT m.rid FROM search_ids m "
-		"WHERE m.node_id IN (SELECT node_id FROM search_dirty))",
-		"INSERT INTO search(rowid, title, body) SELECT m.rid, n.title, n.body FROM search_ids m "
-		"JOIN nodes n ON n.id = m.node_id WHERE m.node_id IN (SELECT node_id FROM search_dirty) "
-		"AND n.tombstone_hlc IS NULL ORDER BY m.rid",
-		"DELETE FROM search_ids WHERE node_id IN (SELECT node_id FROM search_dirty) "
-		"AND node_id NOT IN (SELECT id FROM nodes)",
+		"JOIN nodes n ON n.id = d.node_id ORDER BY d.seq",
+		"INSERT INTO search(rowid, title, body) SELECT m.rid, n.title, n.body "
+		"FROM (SELECT DISTINCT node_id FROM search_dirty) d JOIN search_ids m ON m.node_id = d.node_id "
+		"JOIN nodes n ON n.id = d.node_id WHERE n.tombstone_hlc IS NULL ORDER BY m.rid",
+		"DELETE FROM search_ids WHERE node_id IN (SELECT d.node_id FROM search_dirty d "
+		"WHERE NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = d.node_id))",
 		"DELETE FROM search_dirty",
 	};
 	sqlite3_stmt *st = heph__stmt(s, "SELECT EXISTS (SELECT 1 FROM search_dirty)");
