@@ -1,6 +1,6 @@
 /* search_sync.c — bringing the full-text index up to date at commit.
  *
- * Triggers on nodes (migration 6) append the id of every node whose title,
+ * Triggers on nodes (migration 7) append the id of every node whose title,
  * body or tombstone changed, or that was created or deleted, to
  * search_dirty. heph_store_commit() calls heph__search_sync() before it
  * commits, so the index is always in step with the nodes it covers when a
