@@ -4,21 +4,17 @@
 # tests/web/package-lock.json; it drives Debian's Chromium and downloads no
 # browser). Quiet and fast when everything is present (one dpkg-query call).
 set -eu
-<<<<<<< HEAD
 PKGS="meson ninja-build pkg-config gcc libsqlite3-dev sqlite3 libjansson-dev libcmocka-dev libssl-dev libical-dev libncurses-dev libmicrohttpd-dev libcurl4-openssl-dev libcmark-gfm-dev libcmark-gfm-extensions-dev tmux python3 python3-yaml taskwarrior coreutils chromium fonts-dejavu-core"
 # Node.js and npm: Debian's nodejs and npm packages, unless a node and npm are
 # already there (another nodejs package, such as one that bundles npm, would
 # conflict with Debian's npm).
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
-=======
-PKGS="meson ninja-build pkg-config gcc libsqlite3-dev sqlite3 libjansson-dev libcmocka-dev libssl-dev libical-dev libncurses-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libmicrohttpd-dev libcurl4-openssl-dev tmux python3 python3-yaml taskwarrior coreutils"
 # make fuzz: clang with libFuzzer; make bench: Taskwarrior and hyperfine;
 # make valgrind: valgrind. Only those targets ask for these.
 [ "${FUZZ_DEPS:-}" ] && PKGS="$PKGS clang-14 libclang-rt-14-dev"
 [ "${BENCH_DEPS:-}" ] && PKGS="$PKGS taskwarrior hyperfine time"
 [ "${VALGRIND_DEPS:-}" ] && PKGS="$PKGS valgrind"
->>>>>>> 39dbf0f (make fuzz: libFuzzer targets for op decode and apply (checking the fast JSON path against jansson), the JSON-RPC dispatcher and the date grammar, with seed corpora; fixes for what they found: a signed overflow on date words with two signs, qsort/bsearch on an empty project list)
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
