@@ -77,6 +77,16 @@ int heph_sync_pull_page(heph_store *s, int64_t after, int limit, char **out, siz
  * HEPH_EFUTURE (an op's clock too far ahead). */
 int heph_sync_accept(heph_store *s, const char *body, size_t len, char **out, size_t *out_len);
 
+/* heph_sync_accept() in two steps, so that a hub can check a push without
+ * holding its write lock and then apply several pushes in one transaction:
+ * decode checks everything (the errors above but HEPH_EFUTURE) and touches
+ * no store; apply runs in its own transaction, or in a savepoint of one that
+ * is open, and on failure leaves nothing of this push behind. */
+typedef struct heph_sync_push heph_sync_push;
+int heph_sync_push_decode(const char *body, size_t len, heph_sync_push **out);
+int heph_sync_push_apply(heph_store *s, const heph_sync_push *p, char **out, size_t *out_len);
+void heph_sync_push_free(heph_sync_push *p);
+
 /* ---- a spoke ---- */
 
 /* What taking a pull page did. */

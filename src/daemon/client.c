@@ -6,7 +6,8 @@
  * loading it and the libraries it pulls in (TLS, Kerberos, LDAP, ...) costs
  * every process about 16 ms before main() runs, five times what a whole
  * `heph list` takes, and most heph commands never talk to a hub. The calls
- * go through the table `cu` below; curl.h still gives the types. */
+ * go through the table `cu` below; curl.h still gives the types. hephd
+ * loads it when it first syncs, so a replica without a hub never does. */
 #include "net.h"
 
 #include <curl/curl.h>

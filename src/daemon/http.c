@@ -2,7 +2,7 @@
  * store and engine every replica runs.
  *
  *   endpoint          auth   what
- *   POST /sync/push   yes    take a batch of ops (heph_sync_accept), all or none
+ *   POST /sync/push   yes    take a batch of ops (heph_sync_push_apply), all or none
  *   GET  /sync/pull   yes    a page of ops after a cursor (heph_sync_pull_page)
  *   POST /rpc         yes    the JSON-RPC method table (heph_rpc_handle)
  *   GET  /config      no     what a client needs before it logs in
@@ -25,8 +25,13 @@
  * --timeout seconds, so a stalled client holds nothing for long, and its
  * thread pool serves other connections meanwhile.
  *
- * Each pool thread opens its own store on first use (a thread-specific
- * key closes it when the pool stops). Writes take d->write_lock.
+ * Reads use a store per pool thread, opened on first use (a thread-specific
+ * key closes it when the pool stops). Writes go through one writer store
+ * under d->write_lock, which keeps its page cache warm. Pushes are checked
+ * (parsed, every op validated) before the lock and committed in groups:
+ * pushes that arrive while another holds the lock queue up, and the next
+ * holder applies all of them in one transaction, each in its own savepoint
+ * (so one failing push fails alone), and answers them after the commit.
  */
 #include "hephd.h"
 
@@ -57,12 +62,26 @@ struct idem {
 	char *answer;               /* the response text */
 };
 
+/* A push waiting for the group commit. */
+struct push_job {
+	heph_sync_push *push;      /* decoded */
+	int done;                  /* set, under write_lock, once answered */
+	int err;                   /* 0 or the heph error */
+	char msg[1024];            /* the error message */
+	char *out;                 /* the response body */
+	size_t len;
+	struct push_job *next;
+};
+
 struct hub {
 	struct MHD_Daemon *mhd;
-	pthread_key_t store_key;   /* this pool thread's heph_store */
+	pthread_key_t store_key;   /* this pool thread's reading heph_store */
 	char *web_real;            /* realpath of --web-root, or NULL */
 	struct idem idem[IDEM_KEEP]; /* a ring, under d->write_lock */
 	unsigned idem_next;        /* the slot the next answer takes */
+	heph_store *writer;        /* the writing store; under write_lock */
+	pthread_mutex_t queue_mu;  /* guards the queue */
+	struct push_job *queue;    /* pushes waiting, newest first */
 };
 
 enum route { R_NONE, R_PUSH, R_PULL, R_RPC, R_CONFIG, R_HEALTH, R_STATIC, R_OPTIONS };
@@ -192,16 +211,74 @@ static enum MHD_Result do_pull(struct hephd *d, struct MHD_Connection *c, heph_s
 	return send_text(c, MHD_HTTP_OK, out, len, "application/json");
 }
 
-static enum MHD_Result do_push(struct hephd *d, struct MHD_Connection *c, heph_store *s, struct req *q)
+/* The writer store; call with write_lock held. */
+static int writer(struct hephd *d, heph_store **out)
 {
-	char *out;
-	size_t len;
-	pthread_mutex_lock(&d->write_lock);
-	int err = heph_sync_accept(s, q->body ? q->body : "", q->len, &out, &len);
-	pthread_mutex_unlock(&d->write_lock);
+	int err;
+	if (!d->hub->writer && (err = hephd_open_store(d, &d->hub->writer)))
+		return err;
+	*out = d->hub->writer;
+	return 0;
+}
+
+/* Apply every queued push in one transaction; call with write_lock held. */
+static void group_commit(struct hephd *d)
+{
+	struct push_job *batch, *j, *rev = NULL;
+	heph_store *w = NULL;
+	int err;
+	pthread_mutex_lock(&d->hub->queue_mu);
+	batch = d->hub->queue;
+	d->hub->queue = NULL;
+	pthread_mutex_unlock(&d->hub->queue_mu);
+	while (batch) { /* oldest first */
+		j = batch->next;
+		batch->next = rev;
+		rev = batch;
+		batch = j;
+	}
+	if ((err = writer(d, &w)) == 0 && (err = heph_store_begin(w)) == 0) {
+		for (j = rev; j; j = j->next) {
+			if ((j->err = heph_sync_push_apply(w, j->push, &j->out, &j->len)))
+				snprintf(j->msg, sizeof j->msg, "%s", heph_error_last());
+		}
+		if ((err = heph_store_commit(w)) != 0)
+			for (j = rev; j; j = j->next) {
+				free(j->out);
+				j->out = NULL;
+			}
+	}
+	for (j = rev; j; j = j->next) {
+		if (err && !j->err) {
+			j->err = err;
+			snprintf(j->msg, sizeof j->msg, "%s", heph_error_last());
+		}
+		j->done = 1;
+	}
+}
+
+static enum MHD_Result do_push(struct hephd *d, struct MHD_Connection *c, struct req *q)
+{
+	struct push_job job = { 0 };
+	int err = heph_sync_push_decode(q->body ? q->body : "", q->len, &job.push);
 	if (err)
 		return send_error(c, err);
-	return send_text(c, MHD_HTTP_OK, out, len, "application/json");
+	pthread_mutex_lock(&d->hub->queue_mu);
+	job.next = d->hub->queue;
+	d->hub->queue = &job;
+	pthread_mutex_unlock(&d->hub->queue_mu);
+	/* Whoever holds the lock next commits everything queued by then;
+	 * our push may already be done when we get it. */
+	pthread_mutex_lock(&d->write_lock);
+	if (!job.done)
+		group_commit(d);
+	pthread_mutex_unlock(&d->write_lock);
+	heph_sync_push_free(job.push);
+	if (job.err) {
+		heph_error_set(job.err, "%s", job.msg);
+		return send_error(c, job.err);
+	}
+	return send_text(c, MHD_HTTP_OK, job.out, job.len, "application/json");
 }
 
 static int hub_sync_status(void *ctx, heph_store *s, json_t *status)
@@ -271,22 +348,29 @@ static const char *idem_key(struct MHD_Connection *c)
 static enum MHD_Result do_rpc(struct hephd *d, struct MHD_Connection *c, heph_store *s, struct req *q)
 {
 	heph_rpc_env env = { .store = s, .host = &hub_host };
-	int lock = writes(q->body ? q->body : "", q->len);
-	const char *key = lock ? idem_key(c) : NULL;
+	const char *key = NULL;
 	char *out;
-	if (lock)
+	if (writes(q->body ? q->body : "", q->len)) {
+		int err;
+		key = idem_key(c);
 		pthread_mutex_lock(&d->write_lock);
-	const char *kept = idem_find(d->hub, key);
-	if (kept) {
-		if (!(out = strdup(kept)))
-			abort();
+		if ((err = writer(d, &env.store))) {
+			pthread_mutex_unlock(&d->write_lock);
+			return send_error(c, err);
+		}
+		const char *kept = idem_find(d->hub, key);
+		if (kept) {
+			if (!(out = strdup(kept)))
+				abort();
+		} else {
+			out = heph_rpc_handle(&env, q->body ? q->body : "", q->len);
+			if (key && out)
+				idem_keep(d->hub, key, out);
+		}
+		pthread_mutex_unlock(&d->write_lock);
 	} else {
 		out = heph_rpc_handle(&env, q->body ? q->body : "", q->len);
-		if (key && out)
-			idem_keep(d->hub, key, out);
 	}
-	if (lock)
-		pthread_mutex_unlock(&d->write_lock);
 	if (!out)
 		return send_text(c, MHD_HTTP_NO_CONTENT, strdup(""), 0, "application/json");
 	/* One request that failed gets its error's HTTP status; batches 200. */
@@ -573,7 +657,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if ((err = thread_store(d, &s)))
 		return send_error(c, err);
 	if (q->route == R_PUSH)
-		return do_push(d, c, s, q);
+		return do_push(d, c, q);
 	return do_rpc(d, c, s, q);
 }
 
@@ -625,6 +709,7 @@ int hub_start(struct hephd *d, char **url_out)
 	if (!(d->hub = calloc(1, sizeof *d->hub)))
 		abort();
 	pthread_key_create(&d->hub->store_key, close_store);
+	pthread_mutex_init(&d->hub->queue_mu, NULL);
 	if (d->web_root) {
 		if (!realpath(d->web_root, real)) {
 			freeaddrinfo(ai);
@@ -662,6 +747,8 @@ void hub_stop(struct hephd *d)
 		return;
 	if (d->hub->mhd)
 		MHD_stop_daemon(d->hub->mhd);
+	heph_store_close(d->hub->writer);
+	pthread_mutex_destroy(&d->hub->queue_mu);
 	free(d->hub->web_real);
 	for (unsigned i = 0; i < IDEM_KEEP; i++)
 		free(d->hub->idem[i].answer);

@@ -406,10 +406,6 @@ int main(int argc, char **argv)
 	}
 	/* Methods only hephd links join the table before any thread reads it. */
 	heph_render_register();
-	/* libcurl is loaded before any thread starts (its initialisation is
-	 * not for threads); a hub needs none. */
-	if (d.mode != MODE_SERVER && net_init())
-		hephd_log("%s; this hephd cannot reach a hub", heph_error_last());
 	err = serve(&d);
 done:
 	status = err ? fail(err) : 0;

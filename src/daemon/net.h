@@ -16,9 +16,9 @@
 
 #include "heph/store.h"
 
-/* Load libcurl (once; it is not linked, see client.c). hephd calls it
- * before making threads; heph lets net_client_new() call it when needed.
- * HEPH_EUNAVAIL when libcurl cannot be loaded. */
+/* Load libcurl (once, thread-safely; it is not linked, see client.c).
+ * net_client_new() calls it when first needed. HEPH_EUNAVAIL when libcurl
+ * cannot be loaded. */
 int net_init(void);
 
 /* ---- HTTP ---- */

@@ -255,15 +255,28 @@ static int parse_object(const char *body, size_t len, const char *what, json_t *
 	return 0;
 }
 
-int heph_sync_accept(heph_store *s, const char *body, size_t len, char **out, size_t *out_len)
+struct heph_sync_push {
+	heph_op *ops;  /* decoded, each owning its payload */
+	size_t n;
+};
+
+void heph_sync_push_free(heph_sync_push *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		heph_op_clear(&p->ops[i]);
+	free(p->ops);
+	free(p);
+}
+
+int heph_sync_push_decode(const char *body, size_t len, heph_sync_push **out)
 {
 	json_t *req = NULL, *ops, *v;
-	heph_op *decoded = NULL;
-	size_t i, n = 0;
-	int64_t counts[4] = { 0 }, head = 0;
+	heph_sync_push *p = NULL;
+	size_t i, n;
 	int err;
 	*out = NULL;
-	*out_len = 0;
 	if ((err = parse_object(body, len, "push", &req)))
 		return err;
 	if ((err = heph_sync_check_protocol(json_object_get(req, "protocol"))))
@@ -279,60 +292,79 @@ int heph_sync_accept(heph_store *s, const char *body, size_t len, char **out, si
 				     n, HEPH_SYNC_ACCEPT_MAX);
 		goto out;
 	}
-	if (!(decoded = calloc(n ? n : 1, sizeof *decoded)))
+	if (!(p = calloc(1, sizeof *p)) || !(p->ops = calloc(n ? n : 1, sizeof *p->ops)))
 		abort();
-	/* Check everything before touching the database. */
 	json_array_foreach(ops, i, v) {
-		if ((err = heph_op_from_json(v, &decoded[i]))) {
+		if ((err = heph_op_from_json(v, &p->ops[i]))) {
 			heph_error_wrap(err, "push: ops[%zu]: ", i);
 			goto out;
 		}
+		p->n++;
 	}
+	*out = p;
+	p = NULL;
+out:
+	heph_sync_push_free(p);
+	json_decref(req);
+	return err;
+}
+
+int heph_sync_push_apply(heph_store *s, const heph_sync_push *p, char **out, size_t *out_len)
+{
+	int64_t counts[4] = { 0 }, head = 0;
+	int err;
+	*out = NULL;
+	*out_len = 0;
 	if ((err = heph_store_begin(s)))
-		goto out;
-	for (i = 0; i < n; i++) {
+		return err;
+	for (size_t i = 0; i < p->n; i++) {
 		heph_op_status st;
-		if ((err = heph__apply_op(s, &decoded[i], 0, &st))) {
+		if ((err = heph__apply_op(s, &p->ops[i], 0, &st))) {
 			heph_error_wrap(err, "push: ops[%zu]: ", i);
 			heph_store_rollback(s);
-			goto out;
+			return err;
 		}
 		counts[st]++;
 	}
 	if ((err = max_seq(s, &head))) {
 		heph_store_rollback(s);
-		goto out;
+		return err;
 	}
 	if ((err = heph_store_commit(s)))
-		goto out;
-	{
-		struct buf b = { 0 };
-		puts_(&b, "{\"protocol\":");
-		put_i64(&b, HEPH_SYNC_PROTOCOL);
-		puts_(&b, ",\"hub\":");
-		put_jstr(&b, s->origin);
-		puts_(&b, ",\"head\":");
-		put_i64(&b, head);
-		puts_(&b, ",\"received\":");
-		put_i64(&b, (int64_t)n);
-		puts_(&b, ",\"applied\":");
-		put_i64(&b, counts[HEPH_OP_APPLIED]);
-		puts_(&b, ",\"deferred\":");
-		put_i64(&b, counts[HEPH_OP_DEFERRED]);
-		puts_(&b, ",\"unknown\":");
-		put_i64(&b, counts[HEPH_OP_UNKNOWN]);
-		puts_(&b, ",\"duplicate\":");
-		put_i64(&b, counts[HEPH_OP_DUPLICATE]);
-		puts_(&b, "}");
-		*out = b.p;
-		*out_len = b.n;
-	}
-out:
-	if (decoded)
-		for (i = 0; i < n; i++)
-			heph_op_clear(&decoded[i]);
-	free(decoded);
-	json_decref(req);
+		return err;
+	struct buf b = { 0 };
+	puts_(&b, "{\"protocol\":");
+	put_i64(&b, HEPH_SYNC_PROTOCOL);
+	puts_(&b, ",\"hub\":");
+	put_jstr(&b, s->origin);
+	puts_(&b, ",\"head\":");
+	put_i64(&b, head);
+	puts_(&b, ",\"received\":");
+	put_i64(&b, (int64_t)p->n);
+	puts_(&b, ",\"applied\":");
+	put_i64(&b, counts[HEPH_OP_APPLIED]);
+	puts_(&b, ",\"deferred\":");
+	put_i64(&b, counts[HEPH_OP_DEFERRED]);
+	puts_(&b, ",\"unknown\":");
+	put_i64(&b, counts[HEPH_OP_UNKNOWN]);
+	puts_(&b, ",\"duplicate\":");
+	put_i64(&b, counts[HEPH_OP_DUPLICATE]);
+	puts_(&b, "}");
+	*out = b.p;
+	*out_len = b.n;
+	return 0;
+}
+
+int heph_sync_accept(heph_store *s, const char *body, size_t len, char **out, size_t *out_len)
+{
+	heph_sync_push *p = NULL;
+	int err;
+	*out = NULL;
+	*out_len = 0;
+	if ((err = heph_sync_push_decode(body, len, &p)))
+		return err;
+	err = heph_sync_push_apply(s, p, out, out_len);
+	heph_sync_push_free(p);
 	return err;
 }
 

@@ -94,6 +94,16 @@ expect_eq "pull with a cursor that is not a number: 400" 400 "${r%% *}"
 r=$(http GET "$HUB_URL/sync/pull?protocol=1&after=-5" "$TOK")
 expect_eq "pull with a negative cursor: 400" 400 "${r%% *}"
 
+# pushes arriving together are committed together, yet each stands alone:
+# the one carrying a bad op fails, the others are applied
+h --db "$TMP/many.db" task "concurrent" >/dev/null
+for i in $(seq 11); do h --db "$TMP/many.db" doc "doc $i" >/dev/null; done
+h --db "$TMP/many.db" ops --json > "$TMP/many.jsonl"
+before=$(count)
+r=$(python3 "$HERE/concurrent.py" "$HUB_URL" "$TOK" "$TMP/many.jsonl" 12)
+expect_eq "12 concurrent pushes: only the one with a bad op fails" "200 200 200 200 200 200 400 200 200 200 200 200" "$r"
+expect_eq "and the other 11 are applied" "$((before + 11))" "$(count)"
+
 # /rpc
 printf '{"jsonrpc":"2.0","id":1,' > "$TMP/rpc.json"
 r=$(http POST "$HUB_URL/rpc" "$TOK" "$TMP/rpc.json")

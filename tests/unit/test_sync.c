@@ -269,6 +269,63 @@ static void accept__ignores_unknown_envelope_fields(void **state)
 	heph_store_close(hub);
 }
 
+static void push_apply__inside_a_group_transaction_each_push_stands_alone(void **state)
+{
+	(void)state;
+	heph_store *hub = mem(), *a = mem();
+	add_tasks(a, 3); /* 9 ops: three pushes of 3 */
+	char *body, *out[3] = { NULL };
+	size_t len, olen[3];
+	int count, err[3];
+	int64_t last;
+	assert_int_equal(heph_sync_push_body(a, 0, 0, &body, &len, &count, &last), 0);
+	json_t *whole = parse(body, len), *all = json_object_get(whole, "ops");
+	heph_sync_push *p[3];
+	for (int i = 0; i < 3; i++) {
+		json_t *part = json_pack("{s:i, s:[]}", "protocol", HEPH_SYNC_PROTOCOL, "ops");
+		for (int k = 0; k < 3; k++)
+			json_array_append(json_object_get(part, "ops"), json_array_get(all, (size_t)(3 * i + k)));
+		if (i == 1) /* the second push also carries an op an hour ahead */
+			json_array_append_new(json_object_get(part, "ops"),
+					      json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s}}", "op_id", "01K00000000000000000000X55",
+							"hlc", "001795003600000-00000-aaaaaaaaaaaaaaaa", "origin", "aaaaaaaaaaaaaaaa",
+							"type", "node.create", "payload", "node_id", "01K00000000000000000000N55",
+							"kind", "doc"));
+		char *text = json_dumps(part, JSON_COMPACT);
+		assert_int_equal(heph_sync_push_decode(text, strlen(text), &p[i]), 0);
+		free(text);
+		json_decref(part);
+	}
+	assert_int_equal(heph_store_begin(hub), 0);
+	for (int i = 0; i < 3; i++)
+		err[i] = heph_sync_push_apply(hub, p[i], &out[i], &olen[i]);
+	assert_int_equal(heph_store_commit(hub), 0);
+	assert_int_equal(err[0], 0);
+	assert_int_equal(err[1], HEPH_EFUTURE);
+	assert_null(out[1]);
+	assert_int_equal(err[2], 0);
+	int64_t after;
+	char *page;
+	size_t plen;
+	assert_int_equal(heph_sync_pull_page(hub, 0, 0, &page, &plen), 0);
+	json_t *pg = parse(page, plen);
+	assert_int_equal(json_integer_value(json_object_get(pg, "head")), 6); /* pushes 1 and 3 */
+	json_t *ans = parse(out[2], olen[2]);
+	after = json_integer_value(json_object_get(ans, "head"));
+	assert_int_equal(after, 6);
+	json_decref(ans);
+	json_decref(whole);
+	for (int i = 0; i < 3; i++) {
+		heph_sync_push_free(p[i]);
+		free(out[i]);
+	}
+	json_decref(pg);
+	free(page);
+	free(body);
+	heph_store_close(hub);
+	heph_store_close(a);
+}
+
 static void take_page__from_another_hub_starts_over(void **state)
 {
 	(void)state;
@@ -363,6 +420,7 @@ int main(void)
 		cmocka_unit_test(accept__one_invalid_op_and_nothing_is_applied),
 		cmocka_unit_test(protocol__another_version_is_refused_naming_both),
 		cmocka_unit_test(accept__ignores_unknown_envelope_fields),
+		cmocka_unit_test(push_apply__inside_a_group_transaction_each_push_stands_alone),
 		cmocka_unit_test(take_page__from_another_hub_starts_over),
 		cmocka_unit_test(take_page__refuses_ops_out_of_sequence_and_applies_nothing),
 		cmocka_unit_test(status__keeps_the_last_error_and_clears_it_on_success),
