@@ -1,6 +1,8 @@
 #!/bin/sh
 # run.sh BUILD — heph's benchmarks (make bench): heph against Taskwarrior and
-# against the sqlite3 shell on the same data; writes bench/RESULTS.md.
+# against the sqlite3 shell on the same data (bench/bench.py, writes
+# bench/RESULTS.md), then the sync benchmarks (bench/sync.sh, writes
+# bench/RESULTS-sync.md).
 # QUICK=1 runs the 10k-task set only, with fewer runs (about a minute); the
 # full run (10k and 100k tasks) takes several minutes. Run it on a quiet
 # machine: every figure is wall-clock time of whole processes.
@@ -10,4 +12,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 BENCH_DEPS=1 sh "$root/scripts/deps.sh"
 quick=""
 [ -n "${QUICK:-}" ] && quick=--quick
-exec nice python3 "$root/bench/bench.py" "$build/src/cli/heph" $quick
+nice python3 "$root/bench/bench.py" "$build/src/cli/heph" $quick
+if [ -x "$build/src/daemon/hephd" ]; then
+	sh "$root/bench/sync.sh" "$build"
+fi

@@ -230,14 +230,13 @@ int heph_store_open(const char *path, const heph_store_opts *opts, heph_store **
 	/* journal_mode is a property of the file, set once when it is created;
 	 * the rest are per connection. secure_delete (on in Debian's build)
 	 * would overwrite every deleted cell with zeros: nothing heph deletes
-	 * is secret, and the op-log keeps every value anyway. Reads go through
-	 * a memory map: a list touches a few thousand pages scattered over the
-	 * file, and mapping them costs a fraction of copying each one into the
-	 * page cache (SQLite caps the map at its MAX_MMAP_SIZE, 2 GiB here). */
+	 * is secret, and the op-log keeps every value anyway. (A memory map
+	 * for reads, PRAGMA mmap_size, was measured and left out: it made the
+	 * long lists a little faster but `heph task` and `heph project list`
+	 * slower, mapping and unmapping pages at every process.) */
 	if ((version < heph_schema_version() && (err = heph__exec(s, "PRAGMA journal_mode = WAL"))) ||
 	    (err = heph__exec(s, "PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;"
-				 "PRAGMA cache_size = -65536; PRAGMA secure_delete = OFF;"
-				 "PRAGMA mmap_size = 2147418112")))
+				 "PRAGMA cache_size = -65536; PRAGMA secure_delete = OFF")))
 		goto fail;
 
 	if (version < heph_schema_version() && (err = heph__migrate(s)))
