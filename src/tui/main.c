@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <langinfo.h>
+#include <limits.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,13 +24,14 @@
 #include "heph/date.h"
 #include "heph/error.h"
 #include "layout.h"
+#include "net.h"
 
 #ifndef HEPH_VERSION
 #define HEPH_VERSION "0.0.0"
 #endif
 
 #define POLL_MS 150      /* how often an idle TUI looks for outside changes */
-#define REDRAW_SECS 15   /* how often the status line's ages are redrawn */
+#define REDRAW_SECS 10   /* how often the status line is brought up to date */
 
 static volatile sig_atomic_t stop;
 
@@ -108,13 +110,38 @@ static void utf8_locale(void)
 		setlocale(LC_CTYPE, "en_US.UTF-8");
 }
 
+/* The sync.status of the hephd serving this database (tui_daemon_fn): the
+ * socket's store.info must name our device origin, as for heph sync. */
+static int daemon_status(void *ctx, heph_store *s, json_t **out)
+{
+	char path[PATH_MAX];
+	json_t *info = NULL;
+	int fd, err = -1;
+	(void)ctx;
+	*out = NULL;
+	net_socket_default(path, sizeof path);
+	if ((fd = net_socket_connect(path)) < 0)
+		return -1;
+	if (net_socket_call(fd, "store.info", NULL, &info) == 0 &&
+	    json_is_string(json_object_get(info, "origin")) &&
+	    strcmp(json_string_value(json_object_get(info, "origin")), heph_store_origin(s)) == 0)
+		err = net_socket_call(fd, "sync.status", NULL, out);
+	json_decref(info);
+	close(fd);
+	return err ? -1 : 0;
+}
+
 static void run(struct tui_app *app)
 {
 	int dirty = 1, is_key;
 	time_t drawn = 0;
 	wint_t c;
 	while (!app->quit && !stop) {
-		if (dirty || time(NULL) - drawn >= REDRAW_SECS) {
+		if (time(NULL) - drawn >= REDRAW_SECS) {
+			tui_model_load_status(&app->m); /* ages, and whether hephd is syncing */
+			dirty = 1;
+		}
+		if (dirty) {
 			tui_draw(app);
 			refresh();
 			drawn = time(NULL);
@@ -198,6 +225,7 @@ int main(int argc, char **argv)
 
 	memset(&app, 0, sizeof app);
 	app.colours = tui_colour_init();
+	app.m.daemon = daemon_status;
 	if ((err = tui_model_open(&app.m, store)) == 0)
 		run(&app);
 	endwin();

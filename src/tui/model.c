@@ -413,6 +413,16 @@ void tui_model_load_status(struct tui_model *m)
 	if (tui_model_method(m, SRC_SYNC) && tui_model_call(m, SRC_SYNC, NULL, &r) == 0) {
 		m->sync = r;
 		m->conflicts = int_or(r, "conflicts", -1);
+		/* the hephd of this database knows whether it is syncing now;
+		 * daemon false says that none runs */
+		json_t *d = NULL;
+		if (m->daemon) {
+			if (m->daemon(m->daemon_ctx, m->env.store, &d) == 0 && json_is_object(json_object_get(d, "daemon")))
+				json_object_set(m->sync, "daemon", json_object_get(d, "daemon"));
+			else
+				json_object_set_new(m->sync, "daemon", json_false());
+			json_decref(d);
+		}
 	}
 	if (m->conflicts < 0 && tui_model_method(m, SRC_CONFLICTS) && tui_model_call(m, SRC_CONFLICTS, NULL, &r) == 0) {
 		m->conflicts = (long)json_array_size(r);
@@ -443,7 +453,11 @@ int tui_model_open(struct tui_model *m, heph_store *s)
 	json_t *r = NULL, *v;
 	size_t i;
 	int err;
+	tui_daemon_fn daemon = m->daemon; /* the caller's, set before opening */
+	void *daemon_ctx = m->daemon_ctx;
 	memset(m, 0, sizeof *m);
+	m->daemon = daemon;
+	m->daemon_ctx = daemon_ctx;
 	m->env.store = s;
 	m->side = -1;
 	m->row = -1;

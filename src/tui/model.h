@@ -50,8 +50,15 @@ struct tui_row {
 	long count;    /* tasks in the group (headings only) */
 };
 
+/* Asks the hephd serving this database, if one runs, for its sync.status
+ * (which adds a "daemon" object to what the database says). Returns 0 with
+ * *status, or non-zero when no hephd serves this database. */
+typedef int (*tui_daemon_fn)(void *ctx, heph_store *s, json_t **status);
+
 struct tui_model {
 	heph_rpc_env env;       /* the store the methods run on */
+	tui_daemon_fn daemon;   /* NULL: never look for a hephd */
+	void *daemon_ctx;       /* passed to daemon */
 	json_t *methods;        /* method name -> true, from rpc.methods */
 	struct tui_item *items; /* the sidebar */
 	int nitems;
@@ -75,8 +82,9 @@ struct tui_model {
 	int64_t data_version;   /* heph_store_data_version() at the last load */
 };
 
-/* Set up m over store s (borrowed) and load everything. Fails only when the
- * method table cannot be read. */
+/* Set up m over store s (borrowed) and load everything. m->daemon and
+ * m->daemon_ctx, set before, are kept; everything else is reset. Fails
+ * only when the method table cannot be read. */
 int tui_model_open(struct tui_model *m, heph_store *s);
 void tui_model_close(struct tui_model *m);
 

@@ -1,6 +1,7 @@
 /* status.c — the status line's words (see status.h). The fields read are
  * those of sync.status: hub, last_success, last_error, last_error_name,
- * auth_failed, pending_push and conflicts; absent fields are skipped, so an
+ * auth_failed, pending_push, conflicts, and daemon (an object while a hephd
+ * serves the database, false when none does); absent fields are skipped, so an
  * older or newer libheph degrades to fewer words, never to an error. */
 #include "status.h"
 
@@ -72,6 +73,12 @@ enum tui_status_level tui_status_text(json_t *sync, long conflicts, time_t now, 
 		} else if (err) {
 			add(buf, cap, "sync error: %s", err);
 			level = TUI_STATUS_BAD;
+		}
+		json_t *daemon = json_object_get(sync, "daemon");
+		if (json_is_false(daemon)) {
+			add(buf, cap, "no hephd");
+		} else if (json_is_true(json_object_get(daemon, "running"))) {
+			add(buf, cap, "syncing");
 		}
 		if (ok >= 0) {
 			tui_status_age(now > ok ? (long)(now - ok) : 0, age, sizeof age);

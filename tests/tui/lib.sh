@@ -7,7 +7,19 @@
 : "${HEPH_TUI:?HEPH_TUI must point at the heph-tui binary}"
 SOCK="heph-tui-test-$$"
 WAIT=${TUI_WAIT:-15} # seconds before a wait gives up (sanitizer builds are slow)
-trap 'tmux -L "$SOCK" kill-server 2>/dev/null; rm -rf "$TMP"' EXIT
+PIDS="" # processes a test starts (hephd), stopped at the end
+unset HEPH_SOCKET XDG_RUNTIME_DIR 2>/dev/null || true
+_teardown() {
+	tmux -L "$SOCK" kill-server 2>/dev/null
+	for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
+	for p in $PIDS; do
+		for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$TMP"
+}
+trap _teardown EXIT
 
 tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
 

@@ -38,4 +38,48 @@ if has_method hub.set && has_method sync.status; then
 	wait_for "ops not yet pushed are counted" "$pending to push"
 	stop_tui
 fi
+
+# a real hub, and a hephd syncing this database with it in the background
+if [ -n "${HEPHD:-}" ]; then
+	"$HEPHD" --mode server --db "$TMP/hub.db" --ready-file "$TMP/hub.url" --http-addr 127.0.0.1:0 \
+		2>>"$TMP/hub.log" &
+	HUB_PID=$!
+	PIDS="$PIDS $HUB_PID"
+	_poll 10 test -s "$TMP/hub.url" || cat "$TMP/hub.log" >&2
+	"$HEPHD" --db "$TMP/hub.db" token create laptop >"$TMP/laptop.token" 2>/dev/null
+	h hub set "$(cat "$TMP/hub.url")" --token-file "$TMP/laptop.token" >/dev/null
+	"$HEPHD" --mode local --db "$HEPH_DB" --socket "$TMP/hephd.sock" --ready-file "$TMP/hephd.ready" \
+		--sync-interval 1 2>>"$TMP/hephd.log" &
+	SPOKE_PID=$!
+	PIDS="$PIDS $SPOKE_PID"
+	_poll 10 test -s "$TMP/hephd.ready" || cat "$TMP/hephd.log" >&2
+
+	start_tui 120 20 HEPH_SOCKET="$TMP/hephd.sock"
+	select_entry tasks
+	wait_for "a hephd syncing this database: the last sync's age" "synced "
+	expect_not_contains "the hephd is seen" "no hephd" "$(screen)"
+	expect_not_contains "nothing is offline" "offline" "$(screen)"
+	# a task added in the TUI reaches the hub through the hephd
+	keys a
+	type_text "Made in the TUI"
+	keys Enter
+	wait_for "added" "added: Made in the TUI"
+	hub_has() { h --db "$TMP/hub.db" list --json | json_get 'any(t["title"] == "Made in the TUI" for t in d)' | grep -q True; }
+	if _poll "$WAIT" hub_has; then _ok; else _report "a task added in the TUI reaches the hub" "$(cat "$TMP/hephd.log")"; fi
+	wait_gone "nothing left to push" "to push"
+	# the hub goes away: offline, and the ops made meanwhile wait
+	kill -TERM "$HUB_PID"
+	wait "$HUB_PID" 2>/dev/null
+	wait_for "a hub that went away shows as offline" "offline"
+	keys a
+	type_text "Made offline"
+	keys Enter
+	wait_for "an op made offline waits" "to push"
+	# the hephd goes away: the status says so after a refresh
+	kill -TERM "$SPOKE_PID"
+	wait "$SPOKE_PID" 2>/dev/null
+	keys r
+	wait_for "no hephd serves the database any more" "no hephd"
+	stop_tui
+fi
 finish

@@ -68,6 +68,22 @@ static void status__flags_auth_trouble_and_offline(void **state)
 	assert_string_equal(buf, "sync error: bad answer \xc2\xb7 never synced");
 }
 
+static void status__says_whether_a_hephd_syncs_the_database(void **state)
+{
+	char buf[256];
+	(void)state;
+	text("{\"hub\": \"http://h\", \"last_success\": \"2026-11-18T11:06:30Z\", \"daemon\": false}", 0, buf);
+	assert_string_equal(buf, "no hephd \xc2\xb7 synced 10s ago");
+	text("{\"hub\": \"http://h\", \"last_success\": \"2026-11-18T11:06:30Z\", "
+	     "\"daemon\": {\"pid\": 7, \"running\": true}}", 0, buf);
+	assert_string_equal(buf, "syncing \xc2\xb7 synced 10s ago");
+	text("{\"hub\": \"http://h\", \"last_success\": \"2026-11-18T11:06:30Z\", "
+	     "\"daemon\": {\"pid\": 7, \"running\": false}}", 0, buf);
+	assert_string_equal(buf, "synced 10s ago");
+	text("{\"hub\": null, \"daemon\": false}", 0, buf); /* nothing to sync with: no news */
+	assert_string_equal(buf, "no hub");
+}
+
 static void status__ignores_fields_it_does_not_know_or_malformed(void **state)
 {
 	char buf[256];
@@ -154,6 +170,7 @@ int main(void)
 		cmocka_unit_test(status__says_no_hub_when_none_is_set),
 		cmocka_unit_test(status__gives_the_sync_age_and_what_waits),
 		cmocka_unit_test(status__flags_auth_trouble_and_offline),
+		cmocka_unit_test(status__says_whether_a_hephd_syncs_the_database),
 		cmocka_unit_test(status__ignores_fields_it_does_not_know_or_malformed),
 		cmocka_unit_test(age__uses_the_largest_whole_unit),
 		cmocka_unit_test(layout__shows_three_panes_on_a_wide_terminal),
