@@ -26,6 +26,7 @@ let tok;
 let ctx;
 let page;
 let parser; /* the hub has the quick-add parser (task.add) */
+let logs; /* the hub has task logs (log.append) */
 const ids = {};
 
 const byTitle = (list, title) => list.find((t) => t.title === title);
@@ -53,7 +54,12 @@ before(async () => {
     ids[`done${t}`] = spoke.run('task', `Finish ${t}`, '--project', 'Home');
   }
   spoke.sync();
-  parser = JSON.parse(remote(hub, tok.file, 'call', 'rpc.methods')).some((m) => m.name === 'task.add');
+  const methods = JSON.parse(remote(hub, tok.file, 'call', 'rpc.methods')).map((m) => m.name);
+  parser = methods.includes('task.add');
+  logs = methods.includes('log.append');
+  if (logs) {
+    for (let i = 1; i <= 45; i++) remote(hub, tok.file, 'call', 'log.append', JSON.stringify({ id: ids.plants, text: `watered, round ${i}` }));
+  }
   ctx = await browser();
   page = ctx.pages()[0] || await ctx.newPage();
   page.on('pageerror', (e) => { throw new Error(`page error: ${e.message}`); });
@@ -232,6 +238,11 @@ test('the context doc is rendered on the hub: Markdown, wiki links, checklist, n
   assert.match(await page.textContent('.doc-section h3'), /checklist 1\/2/);
   assert.equal(await page.$('.doc script'), null);
   assert.notEqual(await page.title(), 'owned');
+  if (logs) { /* the log's tail: its last 40 lines */
+    const log = await page.textContent('.doc.log');
+    assert.match(log, /watered, round 45/);
+    assert.doesNotMatch(log, /watered, round 1\b/);
+  }
   await shot(page, '09-context');
   await page.click('.doc a.wiki');
   await page.waitForSelector(`.detail[data-id="${ids.invoice}"]`);

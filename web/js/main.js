@@ -766,7 +766,9 @@ async function preview() {
   }
   if (state.offline || state.auth) return chips.replaceChildren(chip('c-note', 'offline: the hub reads this when it is back'));
   try {
-    const r = await hub().call('task.add', { text, dry_run: true });
+    /* the parser alone when the hub has it as a read (no write lock), else a dry run */
+    const r = has('quickadd.parse') && state.methods ? await hub().call('quickadd.parse', { text })
+      : await hub().call('task.add', { text, dry_run: true });
     if (seq !== previewSeq) return;
     const t = r && typeof r.task === 'object' && r.task ? r.task : r;
     chips.replaceChildren(...renderChips(t, localDate()));
