@@ -151,9 +151,9 @@ export async function browser() {
   return browserContext;
 }
 
-export async function shot(page, name) {
+export async function shot(page, name, fullPage = false) {
   const file = join(ARTIFACTS, `${name}.png`);
-  await page.screenshot({ path: file });
+  await page.screenshot({ path: file, fullPage });
   return file;
 }
 

@@ -459,7 +459,7 @@ const capital = (s) => s.charAt(0).toUpperCase() + s.slice(1);
 async function showNode(r) {
   const today = localDate();
   $('title').textContent = r.kind === 'task' ? 'Task' : 'Note';
-  const calls = [{ method: 'node.get', params: { id: r.id } }, { method: 'doc.render', params: { id: r.id } }, ...sideCalls()];
+  const calls = [{ method: 'node.get', params: { id: r.id } }, { method: 'doc.render', params: { id: r.id, log_lines: 12 } }, ...sideCalls()];
   if (!state.methods) calls.push({ method: 'rpc.methods', params: {} });
   const cached = await db.cacheGet('node.get', { id: r.id }).catch(() => null);
   if (cached && !document.querySelector('#screen .detail')) renderNode(r, [{ result: cached.result }], today);
@@ -828,7 +828,11 @@ function wire() {
     clearTimeout(previewTimer);
     previewTimer = setTimeout(preview, 150);
   });
-  window.addEventListener('hashchange', route);
+  window.addEventListener('hashchange', () => {
+    const t = document.querySelector('.toast');
+    if (t) t.hidden = true; /* news of the last screen */
+    route();
+  });
   window.addEventListener('online', () => { outbox.soon(0); refreshSoon(); });
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') { outbox.soon(0); refreshSoon(); }
