@@ -208,6 +208,37 @@ static void doc_render__shows_a_tasks_context_with_titles_checklist_and_log_tail
 	heph_store_close(s);
 }
 
+static void doc_render__shows_the_last_lines_of_a_tasks_log(void **state)
+{
+	(void)state;
+	if (!heph_rpc_find("log.append"))
+		skip(); /* a libheph without task logs */
+	heph_store *s = open_at(":memory:", &clk, "2026-11-18");
+	heph_render_register();
+	json_t *task = call(s, "task.create", json_pack("{s:s}", "title", "Oil the hinges"));
+	const char *tid = json_string_value(json_object_get(task, "node_id"));
+	const char *entries[] = { "first <b>bold</b>", "second", "third", "fourth" };
+	for (size_t i = 0; i < 4; i++)
+		json_decref(call(s, "log.append", json_pack("{s:s, s:s}", "id", tid, "text", entries[i])));
+	json_t *r = call(s, "doc.render", json_pack("{s:s, s:i}", "id", tid, "log_lines", 2));
+	const char *log = json_string_value(json_object_get(r, "log_html"));
+	has(log, "third");
+	has(log, "fourth");
+	lacks(log, "second");
+	assert_true(json_is_true(json_object_get(r, "log_truncated")));
+	assert_true(json_is_string(json_object_get(r, "log_id")));
+	json_decref(r);
+	r = call(s, "doc.render", json_pack("{s:s}", "id", tid));
+	log = json_string_value(json_object_get(r, "log_html"));
+	has(log, "first ");
+	lacks(log, "<b>");
+	assert_false(json_is_true(json_object_get(r, "log_truncated")));
+	json_decref(r);
+	json_decref(task);
+	heph_rpc_extend(NULL);
+	heph_store_close(s);
+}
+
 static void doc_render__refuses_a_missing_id_or_bad_log_lines(void **state)
 {
 	(void)state;
@@ -241,6 +272,7 @@ int main(void)
 		cmocka_unit_test(render__takes_empty_and_invalid_utf8_text),
 		cmocka_unit_test(render_tail__starts_at_a_line_boundary),
 		cmocka_unit_test(doc_render__shows_a_tasks_context_with_titles_checklist_and_log_tail),
+		cmocka_unit_test(doc_render__shows_the_last_lines_of_a_tasks_log),
 		cmocka_unit_test(doc_render__refuses_a_missing_id_or_bad_log_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
