@@ -387,6 +387,54 @@ static void take_page__refuses_ops_out_of_sequence_and_applies_nothing(void **st
 	heph_store_close(a);
 }
 
+static void take_page__reads_any_layout_of_the_same_page_alike(void **state)
+{
+	(void)state;
+	heph_store *hub = mem();
+	add_tasks(hub, 2);
+	json_decref(call_ok(hub, "doc.create", "{\"title\":\"odd \\\"quotes\\\" } ] { [ and \\\\ slashes\","
+					   "\"body\":\"caf\\u00e9 \\ud83d\\ude00 \\n\\t,:\"}"));
+	char *page;
+	size_t len;
+	assert_int_equal(heph_sync_pull_page(hub, 0, 0, &page, &len), 0);
+	json_t *j = parse(page, len);
+	/* unknown members of every kind, before and after the ops */
+	json_object_set_new(j, "aaa", json_pack("{s:[s, {s:s}]}", "x", "]}", "y", "\"{"));
+	json_object_set_new(j, "zzz", json_pack("[i, b, n, f]", 1, 0, 2.5));
+	const size_t flags[] = { JSON_COMPACT, JSON_INDENT(3), JSON_COMPACT | JSON_SORT_KEYS, JSON_INDENT(1) | JSON_SORT_KEYS };
+	char *want = NULL;
+	for (size_t f = 0; f < sizeof flags / sizeof flags[0]; f++) {
+		char *text = json_dumps(j, flags[f]);
+		heph_store *a = mem();
+		heph_sync_page info;
+		if (heph_sync_take_page(a, 0, text, strlen(text), &info))
+			fail_msg("layout %zu: %s", f, heph_error_last());
+		assert_int_equal(info.added, 7);
+		assert_false(info.more);
+		char *d = digest_of(a);
+		if (!want)
+			want = digest_of(hub);
+		assert_string_equal(d, want);
+		free(d);
+		free(text);
+		heph_store_close(a);
+	}
+	/* a page cut short is refused, and nothing of it applied */
+	heph_store *b = mem();
+	heph_sync_page info;
+	char *before = digest_of(b);
+	assert_int_equal(heph_sync_take_page(b, 0, page, len - 20, &info), HEPH_EINVALID);
+	char *after = digest_of(b);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	heph_store_close(b);
+	free(want);
+	json_decref(j);
+	free(page);
+	heph_store_close(hub);
+}
+
 static void status__keeps_the_last_error_and_clears_it_on_success(void **state)
 {
 	(void)state;
@@ -423,6 +471,7 @@ int main(void)
 		cmocka_unit_test(push_apply__inside_a_group_transaction_each_push_stands_alone),
 		cmocka_unit_test(take_page__from_another_hub_starts_over),
 		cmocka_unit_test(take_page__refuses_ops_out_of_sequence_and_applies_nothing),
+		cmocka_unit_test(take_page__reads_any_layout_of_the_same_page_alike),
 		cmocka_unit_test(status__keeps_the_last_error_and_clears_it_on_success),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
