@@ -66,22 +66,38 @@ def wait_file(path, secs=20):
     sys.exit("timed out waiting for " + path)
 
 
-def rss_kb(pid):
+def mem_kb(pid):
+    """(VmRSS, RssAnon) of a process, in KB."""
+    out = {}
     with open("/proc/%d/status" % pid) as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+            k = line.split(":")[0]
+            if k in ("VmRSS", "RssAnon"):
+                out[k] = int(line.split()[1])
+    return out.get("VmRSS", 0), out.get("RssAnon", 0)
+
+
+def cpu_s(pid):
+    """User + system CPU seconds a process has used."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
 
 
 def timed(args, env=None):
-    """Run args; return (seconds, peak RSS in KB of the child)."""
+    """Run args; (wall seconds, CPU seconds, peak RSS in KB, stdout)."""
     t = time.perf_counter()
-    r = subprocess.run(["/usr/bin/time", "-f", "%M"] + args, capture_output=True, text=True, env=env)
+    r = subprocess.run(["/usr/bin/time", "-f", "%U %S %M"] + args, capture_output=True, text=True, env=env)
     secs = time.perf_counter() - t
     if r.returncode != 0:
         sys.exit("%s failed: %s" % (" ".join(args), r.stderr))
-    return secs, int(r.stderr.strip().splitlines()[-1]), r.stdout
+    u, s, m = r.stderr.strip().splitlines()[-1].split()
+    return secs, float(u) + float(s), int(m), r.stdout
 
 
 def main():
@@ -100,6 +116,7 @@ def main():
     env = dict(os.environ, NO_COLOR="1")
     env.pop("HEPH_SOCKET", None)
     rows = []
+    load0 = load()
     try:
         os.chdir(tmp)
         # --- the big pull ---
@@ -108,28 +125,31 @@ def main():
             subprocess.run([sys.executable, os.path.join(HERE, "gen.py"), "--tasks", str(tasks),
                             "--projects", "1000"], stdout=f, stderr=subprocess.DEVNULL, check=True)
         n = sum(1 for _ in open("ops.jsonl"))
-        apply_s, apply_kb, _ = timed([heph, "--db", "hub.db", "apply", "ops.jsonl"], env)
+        apply_s, apply_cpu, apply_kb, _ = timed([heph, "--db", "hub.db", "apply", "ops.jsonl"], env)
         subprocess.run([hephd, "--db", "hub.db", "token", "create", "bench"], stdout=open("bench.token", "w"),
                        stderr=subprocess.DEVNULL, check=True)
         hub = procs.start([hephd, "--mode", "server", "--db", "hub.db", "--http-addr", "127.0.0.1:0",
                            "--ready-file", "hub.url"], "hub.log")
         url = wait_file("hub.url")
         time.sleep(1)
-        hub_idle_kb = rss_kb(hub.pid)
+        hub_idle = mem_kb(hub.pid)
         subprocess.run([heph, "--db", "spoke.db", "hub", "set", url, "--token-file", "bench.token"], env=env,
                        stdout=subprocess.DEVNULL, check=True)
-        pull_s, pull_kb, out = timed([heph, "--db", "spoke.db", "--json", "sync"], env)
+        hub_cpu0 = cpu_s(hub.pid)
+        pull_s, pull_cpu, pull_kb, out = timed([heph, "--db", "spoke.db", "--json", "sync"], env)
+        hub_pull_cpu = cpu_s(hub.pid) - hub_cpu0
         pulled = json.loads(out)["pulled"]
         same = subprocess.run([heph, "--db", "spoke.db", "digest"], capture_output=True, text=True).stdout == \
             subprocess.run([heph, "--db", "hub.db", "digest"], capture_output=True, text=True).stdout
-        hub_after_kb = rss_kb(hub.pid)
+        hub_after = mem_kb(hub.pid)
         procs.stop(hub)
         rows.append(("fresh spoke pulls and applies %d ops" % n,
-                     "%.1f s (%.0f ops/s), peak RSS %.1f MB%s" % (pull_s, pulled / pull_s, pull_kb / 1024,
-                                                                    "" if same else " — DIGESTS DIFFER"),
-                     "≤ 10 s"))
-        rows.append(("the same ops applied locally (heph apply, one transaction)",
-                     "%.1f s (%.0f ops/s), peak RSS %.1f MB" % (apply_s, n / apply_s, apply_kb / 1024), "—"))
+                     "%.1f s wall (%.0f ops/s); CPU %.1f s spoke + %.1f s hub; peak RSS %.0f MB%s"
+                     % (pull_s, pulled / pull_s, pull_cpu, hub_pull_cpu, pull_kb / 1024,
+                        "" if same else " — DIGESTS DIFFER"), "≤ 10 s"))
+        rows.append(("the same ops applied locally (heph apply, one transaction): the engine's floor",
+                     "%.1f s wall (%.0f ops/s); CPU %.1f s; peak RSS %.0f MB"
+                     % (apply_s, n / apply_s, apply_cpu, apply_kb / 1024), "—"))
 
         # --- many spokes pushing ---
         subprocess.run([hephd, "--db", "push.db", "token", "create", "bench"], stdout=open("push.token", "w"),
@@ -137,16 +157,18 @@ def main():
         hub = procs.start([hephd, "--mode", "server", "--db", "push.db", "--http-addr", "127.0.0.1:0",
                            "--ready-file", "push.url"], "push.log")
         purl = wait_file("push.url")
+        hub_cpu0 = cpu_s(hub.pid)
         r = subprocess.run([pushload, purl, "push.token", str(a.spokes), str(a.pushes), "5"], capture_output=True,
                            text=True)
         if r.returncode != 0:
             sys.exit("pushload failed: " + r.stdout + r.stderr)
-        load = json.loads(r.stdout)
+        pl = json.loads(r.stdout)
+        hub_push_cpu = cpu_s(hub.pid) - hub_cpu0
         procs.stop(hub)
-        rows.append(("%d spokes push 5-op batches concurrently (%d pushes)" % (load["spokes"], load["pushes"]),
-                     "%d pushes/s; p50 %.1f ms, p99 %.1f ms, max %.1f ms" % (load["pushes_per_s"], load["p50_ms"],
-                                                                            load["p99_ms"], load["max_ms"]),
-                     "≥ 2,000/s, p99 < 50 ms"))
+        rows.append(("%d spokes push 5-op batches concurrently (%d pushes)" % (pl["spokes"], pl["pushes"]),
+                     "%d pushes/s; p50 %.1f ms, p99 %.1f ms, max %.1f ms; hub CPU %.2f ms per push"
+                     % (pl["pushes_per_s"], pl["p50_ms"], pl["p99_ms"], pl["max_ms"],
+                        1000 * hub_push_cpu / pl["pushes"]), "≥ 2,000/s, p99 < 50 ms"))
 
         # --- idle memory ---
         subprocess.run([heph, "--db", "idle.db", "hub", "set", purl, "--token-file", "push.token"], env=env,
@@ -155,12 +177,20 @@ def main():
                              "--ready-file", "idle.ready"], "idle.log")
         wait_file("idle.ready")
         time.sleep(2)
-        spoke_idle_kb = rss_kb(spoke.pid)
+        spoke_idle = mem_kb(spoke.pid)
         procs.stop(spoke)
-        rows.append(("idle hephd RSS: a hub just started (1M-op database)", "%.1f MB" % (hub_idle_kb / 1024), "< 10 MB"))
-        rows.append(("idle hephd RSS: a local spoke (socket, sync thread)", "%.1f MB" % (spoke_idle_kb / 1024),
+        lone = procs.start([hephd, "--mode", "local", "--db", "lone.db", "--socket", os.path.join(tmp, "lone.sock"),
+                            "--ready-file", "lone.ready"], "lone.log")
+        wait_file("lone.ready")
+        time.sleep(2)
+        lone_idle = mem_kb(lone.pid)
+        procs.stop(lone)
+        mem = lambda m: "RSS %.1f MB (%.1f MB of it anonymous)" % (m[0] / 1024, m[1] / 1024)
+        rows.append(("idle hephd: a hub just started (%d-op database)" % n, mem(hub_idle), "< 10 MB"))
+        rows.append(("idle hephd: a local spoke with a hub (socket, sync thread, libcurl loaded)", mem(spoke_idle),
                      "< 10 MB"))
-        rows.append(("hephd RSS: the hub after serving the big pull", "%.1f MB" % (hub_after_kb / 1024), "—"))
+        rows.append(("idle hephd: a local replica without a hub", mem(lone_idle), "< 10 MB"))
+        rows.append(("hephd: the hub after serving the big pull", mem(hub_after), "—"))
     finally:
         procs.stop_all()
         os.chdir(HERE)
@@ -176,8 +206,10 @@ def main():
     except OSError:
         pass
     text = ["# Sync benchmarks", "",
-            "Written by `bench/sync.py` on %s, %s, %d CPUs. Real hephd processes on loopback; "
-            "wall-clock figures of whole processes." % (datetime.date.today().isoformat(), cpu, os.cpu_count()),
+            "Written by `bench/sync.py` on %s, %s, %d CPUs, load average %.1f at the start and %.1f at "
+            "the end. Real hephd processes on loopback; wall-clock figures of whole processes, and the CPU "
+            "time they used (which other load on the machine does not inflate)."
+            % (datetime.date.today().isoformat(), cpu, os.cpu_count(), load0, load()),
             "", "| what | measured | target |", "|---|---|---|"]
     text += ["| %s | %s | %s |" % r for r in rows]
     text.append("")
