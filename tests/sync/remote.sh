@@ -39,7 +39,7 @@ expect_eq "no local database was made" no "$(test -e "$HEPH_DB" && echo yes || e
 "$HEPHD" --mode client --hub-url "$HUB_URL" --token-file "$TMP/dev.token" --socket "$TMP/c.sock" \
 	--ready-file "$TMP/c.ready" 2>"$TMP/c.log" &
 PIDS="$PIDS $!"
-wait_for "client mode starts" 10 test -S "$TMP/c.sock"
+wait_for "client mode starts" 30 test -S "$TMP/c.sock"
 r=$(rpc "$TMP/c.sock" '{"jsonrpc":"2.0","id":1,"method":"task.list","params":{"all":true}}')
 expect_eq "client mode answers with the hub's tasks" "$(h --db "$TMP/hub.db" list --all --json | json_get 'json.dumps(d, sort_keys=True)')" \
 	"$(echo "$r" | json_get 'json.dumps(d["result"], sort_keys=True)')"

@@ -38,9 +38,9 @@ expect_contains "a notification is carried out and the connection goes on" "a no
 
 # writes reach the hub without asking: through the socket, and by heph directly
 hub_has() { h --db "$TMP/hub.db" list 2>/dev/null | grep -q "$1"; }
-wait_for "a write through the socket reaches the hub" 10 hub_has "over the socket"
+wait_for "a write through the socket reaches the hub" 30 hub_has "over the socket"
 h --db "$TMP/s.db" task "written directly to the database" >/dev/null
-wait_for "a write by heph on the database reaches the hub" 10 hub_has "written directly"
+wait_for "a write by heph on the database reaches the hub" 30 hub_has "written directly"
 r=$(call sync.now)
 expect_eq "sync.now over the socket" 0 "$(echo "$r" | json_get 'd["result"]["pending_push"]')"
 expect_contains "sync.status over the socket shows the daemon" '"daemon"' "$(call sync.status)"
@@ -52,11 +52,11 @@ stop "$HUB_PID"
 h --db "$TMP/s.db" task "while the hub is down" >/dev/null
 expect_eq "the spoke answers while its hub is down" 1 "$(call task.list | grep -c 'while the hub is down')"
 failed() { h --db "$TMP/s.db" sync --status --json | json_get 'd["last_error"]' | grep -q "$HUB_URL"; }
-wait_for "the spoke notes that the hub is unreachable" 10 failed
+wait_for "the spoke notes that the hub is unreachable" 30 failed
 start_hub hub --http-addr "127.0.0.1:$PORT"
-wait_for "the spoke catches up once the hub is back" 10 hub_has "while the hub is down"
+wait_for "the spoke catches up once the hub is back" 30 hub_has "while the hub is down"
 caught_up() { [ "$(h --db "$TMP/s.db" sync --status --json | json_get 'd["last_error"]')" = None ]; }
-wait_for "and clears its error" 10 caught_up
+wait_for "and clears its error" 30 caught_up
 
 # sockets: stale ones are replaced, live ones refused, other files left alone
 { kill -9 "$SPOKE_PID"; wait "$SPOKE_PID"; } 2>/dev/null
