@@ -154,15 +154,19 @@ int heph_export_markdown(heph_store *s, const char *dir, heph_export_stats *stat
 	memset(stats, 0, sizeof *stats);
 	if ((err = mkdir_p(dir)))
 		return err;
-	/* one read transaction: every file describes the same state */
-	if ((err = heph__exec(s, "BEGIN")))
+	/* one read transaction (unless the caller has one open): every file
+	 * describes the same state */
+	int own = s->depth == 0;
+	if (own && (err = heph__exec(s, "BEGIN")))
 		return err;
 	rc = sqlite3_prepare_v2(s->db, "SELECT id, kind, title, body, created_hlc, updated_hlc, parent_id, "
 				       "tombstone_hlc IS NOT NULL FROM nodes ORDER BY id",
 				-1, &st, NULL);
 	if (rc != SQLITE_OK) {
-		heph__exec(s, "COMMIT");
-		return heph__sqlerr(s, rc, "export");
+		err = heph__sqlerr(s, rc, "export");
+		if (own)
+			heph__exec(s, "COMMIT");
+		return err;
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (sqlite3_column_int(st, 7)) {
@@ -178,8 +182,9 @@ int heph_export_markdown(heph_store *s, const char *dir, heph_export_stats *stat
 		stats->written++;
 	}
 	sqlite3_finalize(st);
-	heph__exec(s, "COMMIT");
-	if (!err && rc != SQLITE_DONE)
+	if (own)
+		heph__exec(s, "COMMIT");
+	if (!err && rc != SQLITE_DONE && rc != SQLITE_ROW)
 		err = heph__sqlerr(s, rc, "export");
 	return err;
 }

@@ -379,7 +379,7 @@ int heph__tag_task(heph_store *s, const char *task_id, const json_t *names)
 	int err;
 	json_array_foreach(names, i, v) {
 		char name[HEPH_TAG_MAX + 1], tid[HEPH_ID_LEN + 1];
-		json_t *have;
+		int have;
 		if (!json_is_string(v))
 			return heph_error_set(HEPH_EINVALID, "tags must be strings");
 		if ((err = heph__tag_name(json_string_value(v), name)) || (err = heph__tag_node(s, name, 1, tid)))
@@ -389,7 +389,7 @@ int heph__tag_task(heph_store *s, const char *task_id, const json_t *names)
 			return HEPH_ERROR;
 		heph__bind_str(st, 1, task_id);
 		heph__bind_str(st, 2, tid);
-		have = sqlite3_step(st) == SQLITE_ROW ? json_true() : NULL;
+		have = sqlite3_step(st) == SQLITE_ROW;
 		sqlite3_reset(st);
 		if (!have && (err = heph__link_add(s, task_id, tid, "tag", NULL)))
 			return err;
