@@ -25,7 +25,8 @@ tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
 
 # start_tui COLS ROWS [VAR=VALUE ...] — heph-tui on $HEPH_DB in a COLSxROWS
 # pane; extra environment (TERM, NO_COLOR, EDITOR, ...) as arguments. Its
-# stderr goes to $TMP/tui.err and its exit status to $TMP/tui.status.
+# stderr goes to $TMP/tui.err and its exit status to $TMP/tui.status;
+# $TUI_ARGS (word-split) are its arguments.
 start_tui() {
 	cols=$1 rows=$2
 	shift 2
@@ -33,7 +34,7 @@ start_tui() {
 	tm kill-server 2>/dev/null
 	tm new-session -d -s tui -x "$cols" -y "$rows" \
 		"env -u NO_COLOR TERM=tmux-256color LANG=C.UTF-8 HEPH_DB='$HEPH_DB' HEPH_NOW='$HEPH_NOW' $* \
-		'$HEPH_TUI' 2>'$TMP/tui.err'; echo \$? >'$TMP/tui.status'"
+		'$HEPH_TUI' ${TUI_ARGS:-} 2>'$TMP/tui.err'; echo \$? >'$TMP/tui.status'"
 	wait_for "start" "Views & projects" || { cat "$TMP/tui.err" >&2; return 1; }
 }
 

@@ -75,4 +75,20 @@ keys s
 wait_for "ranked again" "tasks (6)  "
 
 stop_tui
+
+# --db wins over $HEPH_DB
+h --db "$TMP/other.db" project add Elsewhere >/dev/null
+TUI_ARGS="--db $TMP/other.db" start_tui 100 20
+wait_for "--db opens that database" " Elsewhere "
+expect_not_contains "and not \$HEPH_DB" "Clients" "$(screen)"
+stop_tui
+
+# options and the terminal check
+expect_status "--help" 0 "$HEPH_TUI" --help
+expect_contains "--help shows the usage" "usage: heph-tui [--db PATH]" "$OUT"
+expect_status "--version" 0 "$HEPH_TUI" --version
+expect_status "an unknown option is a usage error" 2 "$HEPH_TUI" --bogus
+expect_contains "and says so" "unexpected argument" "$ERR"
+expect_status "without a terminal heph-tui refuses" 2 "$HEPH_TUI" </dev/null
+expect_contains "and says why" "needs a terminal" "$ERR"
 finish
