@@ -2,7 +2,8 @@
 # run.sh BUILD — heph's benchmarks (make bench): heph against Taskwarrior and
 # against the sqlite3 shell on the same data (bench/bench.py, writes
 # bench/RESULTS.md), then the sync benchmarks (bench/sync.sh, writes
-# bench/RESULTS-sync.md).
+# bench/RESULTS-sync.md) and the web app's first screen (bench/web.mjs, writes
+# bench/RESULTS-web.md).
 # QUICK=1 runs the 10k-task set only, with fewer runs (about a minute); the
 # full run (10k and 100k tasks) takes several minutes. Run it on a quiet
 # machine: every figure is wall-clock time of whole processes.
@@ -15,4 +16,6 @@ quick=""
 nice python3 "$root/bench/bench.py" "$build/src/cli/heph" $quick
 if [ -x "$build/src/daemon/hephd" ]; then
 	sh "$root/bench/sync.sh" "$build"
+	# the web app's first screen in Chromium (bench/RESULTS-web.md)
+	nice node "$root/bench/web.mjs" "$build"
 fi
