@@ -28,6 +28,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TODAY = "2026-11-27"  # gen.py's default "today"; HEPH_NOW for heph
+LOAD = "?"
 NEXT_LIMIT = 10       # heph next's default number of tasks (NEXT_LIMIT in src/lib/views.c)
 
 
@@ -35,8 +36,13 @@ def sh(cmd, **kw):
     return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw)
 
 
+CPU = {}  # command -> mean CPU seconds (user + system) per run, from hyperfine
+
+
 def hyperfine(cmds, runs, env, warmup=3, params=None):
-    """Time each command; returns a list of lists of seconds (one per command)."""
+    """Time each command; returns a list of lists of seconds (one per command).
+    The mean CPU time of each is kept in CPU (steadier than wall time on a
+    busy machine)."""
     out = tempfile.mktemp(suffix=".json")
     args = ["hyperfine", "-N", "--style", "none", "-w", str(warmup), "-r", str(runs), "--export-json", out]
     if params:
@@ -45,7 +51,14 @@ def hyperfine(cmds, runs, env, warmup=3, params=None):
     with open(out) as f:
         res = json.load(f)["results"]
     os.unlink(out)
+    for c, r in zip(cmds * len(res), res):
+        CPU.setdefault(c, []).append(r["user"] + r["system"])
     return [r["times"] for r in res]
+
+
+def cpu_ms(cmd):
+    v = CPU.get(cmd)
+    return "%.1f" % (1000 * statistics.mean(v)) if v else "—"
 
 
 def stats(times):
@@ -63,13 +76,15 @@ def fmt(st):
 def ratio(a, b):
     if a is None or b is None or b[0] == 0:
         return "—"
-    return "%.2f×" % (a[0] / b[0])
+    r = a[0] / b[0]
+    return ("%.3f×" if r < 0.1 else "%.2f×") % r
 
 
 def peak_kb(cmd, env):
-    r = subprocess.run(["/usr/bin/time", "-f", "%M %e"] + cmd, env=env, text=True,
+    r = subprocess.run(["/usr/bin/time", "-f", "%M %e %U %S"] + cmd, env=env, text=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     last = r.stderr.strip().splitlines()[-1].split()
+    peak_kb.cpu = float(last[2]) + float(last[3])
     return int(last[0]), float(last[1])
 
 
@@ -150,7 +165,7 @@ def run_size(heph, n, runs, work, env):
     nops = sum(1 for _ in open(ops))
     db = os.path.join(d, "heph.db")
     kb, secs = peak_kb([heph, "--db", db, "apply", ops], env)
-    res = {"n": n, "ops": nops, "apply_s": secs, "apply_kb": kb}
+    res = {"n": n, "ops": nops, "apply_s": secs, "apply_kb": kb, "apply_cpu": peak_kb.cpu}
 
     twdir = os.path.join(d, "tw")
     os.makedirs(twdir)
@@ -178,13 +193,15 @@ def run_size(heph, n, runs, work, env):
     for name, tw, hc, floor in reads:
         t_tw = stats(hyperfine([tw], runs, tenv)[0])
         t_h = stats(hyperfine([hc], runs, env)[0]) if hc else None
+        c_h = cpu_ms(hc) if hc else "—"
         t_f = None
         if floor and hc:
             q = os.path.join(d, "floor-%s.sql" % floor)
             with open(q, "w") as f:
                 f.write((FLOOR[floor] % NEXT_LIMIT if floor == "next" else FLOOR[floor]) + "\n")
             t_f = stats(hyperfine(["sqlite3 -batch -init %s %s .quit" % (q, db)], runs, env)[0])
-        rows.append((name, "`%s`" % (hc.split(" ", 3)[3] if hc else "(pending)"), "`%s`" % tw, t_h, t_tw, t_f))
+        rows.append((name, "`%s`" % (hc.split(" ", 3)[3] if hc else "(pending)"), "`%s`" % tw, t_h, t_tw, t_f,
+                     c_h, cpu_ms(tw)))
 
     # Writes, each on its own copies so the reads above saw the generated set.
     pending = [line.split() for line in open(pairs)]
@@ -202,10 +219,12 @@ def run_size(heph, n, runs, work, env):
     q = os.path.join(wd, "add.sql")
     with open(q, "w") as f:
         f.write(floor_write("add", None) + "\n")
+    add_h = "%s --db %s task \"bench task\"" % (heph, wdb)
     rows.append(("add a task", "`task \"bench task\"`", "`task add \"bench task\"`",
-                 stats(hyperfine(["%s --db %s task \"bench task\"" % (heph, wdb)], runs, env)[0]),
+                 stats(hyperfine([add_h], runs, env)[0]),
                  stats(hyperfine(["task add \"bench task\""], runs, wenv)[0]),
-                 stats(hyperfine(["sqlite3 -batch -init %s %s .quit" % (q, wfloor)], runs, env)[0])))
+                 stats(hyperfine(["sqlite3 -batch -init %s %s .quit" % (q, wfloor)], runs, env)[0]),
+                 cpu_ms(add_h), cpu_ms("task add \"bench task\"")))
     k = min(runs, len(pending) // 3)
     picks = pending[:3 * k]
     hids, tids = [p[0] for p in picks], [p[1] for p in picks]
@@ -217,8 +236,9 @@ def run_size(heph, n, runs, work, env):
     t_f = hyperfine(["sqlite3 -batch -init %s/done{x}.sql %s .quit" % (wd, wfloor)], 1, env, warmup=0,
                     params=("x", [str(i) for i in range(2 * k, 3 * k)]))
     flat = lambda ts: [t for one in ts for t in one]
+    done_h, done_tw = "%s --db %s done {x}" % (heph, wdb), "task {x} done"
     rows.append(("complete a task", "`done ID`", "`task UUID done`", stats(flat(t_h)), stats(flat(t_tw)),
-                 stats(flat(t_f))))
+                 stats(flat(t_f)), cpu_ms(done_h), cpu_ms(done_tw)))
     kb, _ = peak_kb([heph, "--db", db, "list"], env)
     res["list_kb"] = kb
     res["rows"] = rows
@@ -237,6 +257,8 @@ def main():
     runs = 10 if a.quick else 20
     env = dict(os.environ, HEPH_NOW=TODAY, NO_COLOR="1")
     env.pop("HEPH_DB", None)
+    global LOAD
+    LOAD = open("/proc/loadavg").read().split()[0] if os.path.exists("/proc/loadavg") else "?"
     work = tempfile.mkdtemp(prefix="heph-bench.")
     try:
         results = []
@@ -252,7 +274,8 @@ def main():
     out = ["# heph benchmarks", "",
            "Regenerated by `make bench` (`bench/run.sh`%s); do not edit by hand." % (", QUICK=1" if a.quick else ""),
            "",
-           "- Machine: %s" % machine(),
+           "- Machine: %s; load average when the run began: %s (on a busy machine the wall-clock"
+           " figures grow; the CPU columns, user + system time per run, much less)" % (machine(), LOAD),
            "- Date: %s" % datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
            "- heph %s; Taskwarrior %s; SQLite %s; %d runs per command on 10k tasks, 10 on larger sets"
            " (median, min–max, in ms)" % (sh([heph, "--version"]).stdout.split()[1], tw_version, sq_version, runs),
@@ -262,11 +285,11 @@ def main():
     for r in results:
         out += ["## %s tasks (%s outstanding) in %s nested projects" % (
             format(r["n"], ","), format(r["outstanding"], ","), format(r["projects"], ",")), "",
-            "| command | heph | Taskwarrior | heph ms | Taskwarrior ms | heph / Taskwarrior | SQLite floor ms | heph / floor |",
-            "|---|---|---|---|---|---|---|---|"]
-        for name, hc, tw, t_h, t_tw, t_f in r["rows"]:
-            out.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
-                name, hc, tw, fmt(t_h), fmt(t_tw), ratio(t_h, t_tw), fmt(t_f), ratio(t_h, t_f)))
+            "| command | heph | Taskwarrior | heph ms | Taskwarrior ms | heph / Taskwarrior | SQLite floor ms | heph / floor | heph CPU ms | Taskwarrior CPU ms |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+        for name, hc, tw, t_h, t_tw, t_f, c_h, c_tw in r["rows"]:
+            out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                name, hc, tw, fmt(t_h), fmt(t_tw), ratio(t_h, t_tw), fmt(t_f), ratio(t_h, t_f), c_h, c_tw))
         out.append("")
     out += ["## Engine", "",
             "| figure | " + " | ".join("%s tasks" % format(r["n"], ",") for r in results) + " |",
@@ -275,6 +298,8 @@ def main():
             "| `heph apply`: seconds | " + " | ".join("%.2f" % r["apply_s"] for r in results) + " |",
             "| `heph apply`: ops per second | " + " | ".join(
                 format(int(r["ops"] / r["apply_s"]), ",") if r["apply_s"] else "—" for r in results) + " |",
+            "| `heph apply`: ops per CPU second (user + system) | " + " | ".join(
+                format(int(r["ops"] / r["apply_cpu"]), ",") if r["apply_cpu"] else "—" for r in results) + " |",
             "| `heph apply`: peak memory | " + " | ".join("%d MiB" % (r["apply_kb"] // 1024) for r in results) + " |",
             "| `heph list`: peak memory | " + " | ".join("%d MiB" % (r["list_kb"] // 1024) for r in results) + " |",
             "| `task import`: seconds | " + " | ".join("%.2f" % r["tw_import_s"] for r in results) + " |",
