@@ -48,3 +48,35 @@ int cmd_view(struct cli *cli, int argc, char **argv)
 	json_decref(params);
 	return err;
 }
+
+int cmd_context(struct cli *cli, int argc, char **argv)
+{
+	json_t *params;
+	int err = params_of(cli, argc, argv, &params);
+	if (err)
+		return err;
+	if (json_object_get(params, "append") || json_object_get(params, "body"))
+		err = call_with(cli, "context.edit", params, print_context);
+	else
+		err = call_with(cli, "context.get", params, print_context);
+	json_decref(params);
+	return err;
+}
+
+int cmd_log(struct cli *cli, int argc, char **argv)
+{
+	json_t *params;
+	int err = params_of(cli, argc, argv, &params);
+	if (err)
+		return err;
+	if (json_object_get(params, "text")) {
+		if (json_object_get(params, "lines"))
+			err = heph_error_set(HEPH_EUSAGE, "log: --lines is for printing, not with TEXT");
+		else
+			err = call_with(cli, "log.append", params, print_log);
+	} else {
+		err = call_with(cli, "log.tail", params, print_log);
+	}
+	json_decref(params);
+	return err;
+}

@@ -78,8 +78,18 @@ void print_tasks(struct cli *cli, json_t *r)
 
 void print_task_state(struct cli *cli, json_t *r)
 {
-	fprintf(cli->out, "%s: %s [%s]\n", str(r, "short_id")[0] ? str(r, "short_id") : str(r, "node_id"),
-		str(r, "title"), str(r, "state"));
+	const char *id = str(r, "short_id")[0] ? str(r, "short_id") : str(r, "node_id");
+	if (!json_object_get(r, "occurrence")) {
+		fprintf(cli->out, "%s: %s [%s]\n", id, str(r, "title"), str(r, "state"));
+		return;
+	}
+	/* a recurring task moved on */
+	fprintf(cli->out, "%s: %s: %s %s", id, str(r, "title"),
+		json_is_true(json_object_get(r, "logged")) ? "done for" : "skipped", str(r, "occurrence"));
+	if (str(r, "next")[0])
+		fprintf(cli->out, ", next %s (%s)\n", str(r, "next"), str(r, "recurrence_text"));
+	else
+		fprintf(cli->out, "; the series is over [%s]\n", str(r, "state"));
 }
 
 static void field(struct cli *cli, const char *name, const char *value)
@@ -141,6 +151,8 @@ void print_node(struct cli *cli, json_t *r)
 	if (str(r, "context")[0])
 		fprintf(cli->out, "\n%s%s", str(r, "context"),
 			str(r, "context")[strlen(str(r, "context")) - 1] == '\n' ? "" : "\n");
+	if (str(r, "log")[0])
+		fprintf(cli->out, "\nlog\n%s", str(r, "log"));
 	json_t *links = json_object_get(r, "links"), *back = json_object_get(r, "backlinks");
 	if (json_array_size(links) || json_array_size(back)) {
 		fprintf(cli->out, "\nlinks\n");
@@ -247,4 +259,24 @@ void print_attention(struct cli *cli, json_t *r)
 	const char *col = cli->color ? att_color(att) : "";
 	fprintf(cli->out, "%s: %s %s%s%s\n", str(r, "short_id")[0] ? str(r, "short_id") : str(r, "node_id"),
 		str(r, "title"), col, att, col[0] ? C_RESET : "");
+}
+
+void print_context(struct cli *cli, json_t *r)
+{
+	const char *body = str(r, "body");
+	size_t n = strlen(body);
+	fputs(body, cli->out);
+	if (n && body[n - 1] != '\n')
+		fputc('\n', cli->out);
+}
+
+void print_log(struct cli *cli, json_t *r)
+{
+	size_t i;
+	json_t *e;
+	if (json_array_size(json_object_get(r, "entries")) == 0) {
+		fprintf(cli->out, "no log entries\n");
+		return;
+	}
+	json_array_foreach(json_object_get(r, "entries"), i, e) fprintf(cli->out, "%s\n", json_string_value(e));
 }

@@ -11,6 +11,8 @@ static const struct opt task_opts[] = {
 	{ "attention", OPT_STR, NULL, "A", "red, orange, white (default) or blue" },
 	{ "body", OPT_TEXT, NULL, "TEXT", "the context doc's text (- reads standard input)" },
 	{ "tag", OPT_LIST, "tags", "T", "tag it T (repeatable)" },
+	{ "recur", OPT_STR, NULL, "R", "repeat: daily, weekly, every 3 days, every mon,wed, every month on the 15th" },
+	{ "rrule", OPT_STR, NULL, "RRULE", "repeat by an RFC 5545 rule, e.g. FREQ=WEEKLY;INTERVAL=2" },
 	{ NULL, 0, NULL, NULL, NULL },
 };
 
@@ -38,6 +40,19 @@ static const struct opt edit_opts[] = {
 	{ "do-date", OPT_STR, NULL, "D", "date word, or none" },
 	{ "late-on", OPT_STR, NULL, "D", "date word, or none" },
 	{ "project", OPT_STR, NULL, "P", "project name or id, or none" },
+	{ "recur", OPT_STR, NULL, "R", "repeat: a preset, a phrase, or none" },
+	{ "rrule", OPT_STR, NULL, "RRULE", "repeat by an RFC 5545 rule" },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
+static const struct opt context_opts[] = {
+	{ "append", OPT_STR, NULL, "TEXT", "add a line at the end (\"- [ ] step\" adds a checklist item)" },
+	{ "body", OPT_TEXT, NULL, "TEXT", "replace the whole text (- reads standard input)" },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
+static const struct opt log_opts[] = {
+	{ "lines", OPT_INT, NULL, "N", "how many of the last lines to print (default 10; 0: all)" },
 	{ NULL, 0, NULL, NULL, NULL },
 };
 
@@ -88,9 +103,14 @@ static const struct opt resolve_opts[] = {
 };
 
 const struct verb heph_cli_verbs[] = {
-	{ "task", "TITLE... [--project P] [--do-date D] [--late-on D] [--attention A] [--tag T]...",
+	{ "task", "TITLE... [--project P] [--do-date D] [--late-on D] [--attention A] [--tag T]... [--recur R]",
 	  "add a task; prints its id", "task.create", ARGS("*title"), task_opts, print_id, NULL,
-	  "Every task gets a context doc for its description and checklist.", 0 },
+	  "Every task gets a context doc for its description and checklist.\n"
+	  "A recurring task without a do-date gets the rule's first day from today on.\n"
+	  "Recurrence: daily, weekly, monthly, yearly, weekdays, every 3 days, every other week,\n"
+	  "every mon,wed, every month on the 15th, every year on apr 15, ... until YYYY-MM-DD,\n"
+	  "... 3 times; or --rrule with a raw RFC 5545 rule.",
+	  0 },
 	{ "list", "[--project P] [--tag T] [--all]", "outstanding tasks, most pressing first", "task.list", NULL, list_opts,
 	  print_tasks, NULL, NULL, 0 },
 	{ "next", "[--limit N] [--project P]", "what to do now: actionable tasks, most pressing first", "task.next",
@@ -110,12 +130,31 @@ const struct verb heph_cli_verbs[] = {
 	  "red: a consequence exists if this is late; blue: on deck, hidden from the top-of-mind views.", 0 },
 	{ "show", "ID", "one node: its fields, body and links", "node.get", ARGS("id"), NULL, print_node, NULL,
 	  "ID is any unique prefix of 4 or more characters.", 0 },
-	{ "done", "ID", "mark a task done", "task.done", ARGS("id"), NULL, print_task_state, NULL, NULL, 0 },
+	{ "done", "ID", "mark a task done (a recurring one moves to its next occurrence)", "task.done", ARGS("id"),
+	  NULL, print_task_state, NULL,
+	  "On a recurring task: the occurrence is logged in its log doc, its checklist is reset and the\n"
+	  "do-date moves to the rule's next day after both today and the current do-date (missed days\n"
+	  "are skipped). When the series is over the task is done.",
+	  0 },
+	{ "skip", "ID", "move a recurring task to its next occurrence without doing it", "task.skip", ARGS("id"),
+	  NULL, print_task_state, NULL, "Like done on a recurring task, but nothing is logged.", 0 },
 	{ "drop", "ID", "drop a task for good", "task.drop", ARGS("id"), NULL, print_task_state, NULL, NULL, 0 },
 	{ "rm", "ID", "delete a node (a tombstone that syncs)", "node.remove", ARGS("id"), NULL, print_id, NULL,
 	  "A task's context doc survives its task.", 0 },
-	{ "edit", "ID [--title T] [--attention A] [--do-date D|none] [--late-on D|none] [--project P|none]",
-	  "change a task", "task.edit", ARGS("id"), edit_opts, print_task_state, NULL, NULL, 0 },
+	{ "edit",
+	  "ID [--title T] [--attention A] [--do-date D|none] [--late-on D|none] [--project P|none] [--recur R|none]",
+	  "change a task", "task.edit", ARGS("id"), edit_opts, print_task_state, NULL,
+	  "--recur takes what heph task --recur takes, or none to stop repeating.", 0 },
+	{ "context", "ID [--append TEXT | --body TEXT|-]", "print or edit a task's context doc", NULL, ARGS("id"),
+	  context_opts, NULL, cmd_context,
+	  "Its GFM checklist lines (- [ ] step, - [x] done; * and + bullets too), outside fenced code,\n"
+	  "are the task's context items: heph show lists them, and done on a recurring task unchecks them.",
+	  0 },
+	{ "log", "ID [TEXT...] [--lines N]", "print the tail of a task's log, or append TEXT to it", NULL,
+	  ARGS("id", "*text?"), log_opts, NULL, cmd_log,
+	  "Entries are lines \"- YYYY-MM-DD: text\" in the task's log doc, made on first use. Recurring\n"
+	  "tasks log each occurrence done there.",
+	  0 },
 	{ "project add", "NAME [--parent P]", "add a project; prints its id", "project.add", ARGS("*name"),
 	  project_add_opts, print_id, NULL, NULL, 0 },
 	{ "project list", "", "the project tree with outstanding counts (own / with subprojects)", "project.list",

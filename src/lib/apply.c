@@ -665,7 +665,11 @@ static int a_link_add(heph_store *s, const heph_op *op, json_t *p, struct outcom
 		defer_on(o, has_src ? dst : src);
 		return 0;
 	}
-	st = heph__stmt(s, "INSERT OR IGNORE INTO links(id, src, dst, type, hlc) VALUES(?1, ?2, ?3, ?4, ?5)");
+	/* Two devices may add one link with one tag (a tag derived from what
+	 * they link, such as a log doc's log-of): the same add, kept at its
+	 * earliest clock whatever the order. */
+	st = heph__stmt(s, "INSERT INTO links(id, src, dst, type, hlc) VALUES(?1, ?2, ?3, ?4, ?5) "
+			   "ON CONFLICT(id) DO UPDATE SET hlc = excluded.hlc WHERE excluded.hlc < links.hlc");
 	if (!st)
 		return HEPH_ERROR;
 	heph__bind_str(st, 1, lid);

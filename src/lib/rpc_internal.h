@@ -164,6 +164,50 @@ int heph__link_add(heph_store *s, const char *src, const char *dst, const char *
 int heph__link_remove(heph_store *s, const char *src, const char *dst, const char *type,
 		      int *removed);
 
+/* ---- the lifecycle: context doc, log doc, recurrence (lifecycle.c) ---- */
+
+/* The task's live context doc in out ("" when it has none and !create;
+ * with create, one is made, with an id derived from the task's). */
+int heph__task_context(heph_store *s, const char *task_id, int create, char out[HEPH_ID_LEN + 1]);
+
+/* The checklist items of a body as JSON: [{text, done, line, indent}]. */
+json_t *heph__checklist_json(const char *body);
+
+/* The task's log doc: a live doc linked to it by log-of (*exists = 1), or
+ * the id its first entry will create (derived from the task's). */
+int heph__task_log(heph_store *s, const char *task_id, char out[HEPH_ID_LEN + 1], int *exists);
+
+/* Append "- DATE: text" to the task's log doc, creating it and its log-of
+ * link on first use; log_id gets its id. */
+int heph__log_append(heph_store *s, const char *task_id, const char *date, const char *text,
+		     char log_id[HEPH_ID_LEN + 1]);
+
+/* {task_id, log_id (null: none yet), entries: the last `lines` (<= 0: all)
+ * non-empty lines of the log doc}; NULL with the error set. */
+json_t *heph__log_tail(heph_store *s, const char *task_id, long long lines);
+
+/* The recur (phrase) or rrule (raw) parameter: *set when one was given,
+ * *value the canonical rule or JSON null for none (new reference). */
+int heph__recur_param(const json_t *params, int *set, json_t **value);
+
+/* The do-date a task given rrule gets when it has none: the first instance
+ * from today on. HEPH_EINVALID when the rule has none. */
+int heph__recur_first_day(heph_store *s, const char *rrule, char out[HEPH_DATE_LEN + 1]);
+
+/* Whether the task is outstanding and recurs. */
+int heph__task_recurs(heph_store *s, const char *id, int *recurs);
+
+/* Move a recurring task to its next occurrence: reset its checklist, log
+ * the occurrence when done, set do_date to the first instance strictly after
+ * both today and the current do-date (COUNT lowered by the instances
+ * passed), or mark it done when the series is over. *info: {occurrence,
+ * next, finished, logged, checklist_reset}. HEPH_ECONFLICT unless the task
+ * is outstanding and recurs. */
+int heph__task_advance(heph_store *s, const char *id, int done, json_t **info);
+
+/* heph__task_advance() and the task's JSON with the info merged in. */
+int heph__task_roll(heph_store *s, const char *id, int done, json_t **result);
+
 /* ---- docs, tags (rpc_docs.c) ---- */
 
 /* The names of the tags of a node (for a task, its context doc's too). */
@@ -217,5 +261,10 @@ HEPH_RPC_HANDLER(heph__rpc_sync_now);
 HEPH_RPC_HANDLER(heph__rpc_sync_status);
 HEPH_RPC_HANDLER(heph__rpc_hub_set);
 HEPH_RPC_HANDLER(heph__rpc_store_info);
+HEPH_RPC_HANDLER(heph__rpc_task_skip);
+HEPH_RPC_HANDLER(heph__rpc_context_get);
+HEPH_RPC_HANDLER(heph__rpc_context_edit);
+HEPH_RPC_HANDLER(heph__rpc_log_tail);
+HEPH_RPC_HANDLER(heph__rpc_log_append);
 
 #endif

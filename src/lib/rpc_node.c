@@ -66,6 +66,28 @@ HEPH_RPC_HANDLER(heph__rpc_node_get)
 				json_object_set_new(o, "context", json_string((const char *)sqlite3_column_text(st, 0)));
 			sqlite3_reset(st);
 		}
+		/* the context items and the log's tail (lifecycle.c) */
+		json_object_set_new(o, "checklist",
+				    heph__checklist_json(json_string_value(json_object_get(o, "context"))));
+		json_t *log = heph__log_tail(s, id, 10);
+		if (!log) {
+			json_decref(o);
+			return HEPH_ERROR;
+		}
+		json_object_set(o, "log_id", json_object_get(log, "log_id"));
+		json_t *entries = json_object_get(log, "entries"), *e;
+		size_t i, len = 0;
+		json_array_foreach(entries, i, e) len += json_string_length(e) + 1;
+		char *tail = calloc(1, len + 1);
+		if (!tail)
+			abort();
+		json_array_foreach(entries, i, e) {
+			strcat(tail, json_string_value(e));
+			strcat(tail, "\n");
+		}
+		json_object_set_new(o, "log", len ? json_string(tail) : json_null());
+		free(tail);
+		json_decref(log);
 	} else {
 		o = json_object();
 		json_object_set_new(o, "node_id", json_string(id));

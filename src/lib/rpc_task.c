@@ -49,16 +49,37 @@ static int task_fields(heph_store *s, const json_t *params, json_t *fields, int 
 		if (set)
 			json_object_set_new(fields, dates[i], d[0] ? json_string(d) : json_null());
 	}
+	int rset, err;
+	json_t *rule;
+	if ((err = heph__recur_param(params, &rset, &rule)))
+		return err;
+	if (rset)
+		json_object_set_new(fields, "recurrence", rule);
 	*has_project = 0;
 	project[0] = '\0';
 	if (heph__p_str(params, "project", 0, &v))
 		return HEPH_EINVALID;
 	if (v) {
 		*has_project = 1;
-		int err;
 		if (strcasecmp(v, "none") != 0 && (err = heph__resolve(s, v, HEPH_K_PROJECT, project)))
 			return err;
 	}
+	return 0;
+}
+
+/* A task given a recurrence and no do-date gets the rule's first day from
+ * today on. cur_do_date: the do-date it has now (NULL for a new task). */
+static int first_do_date(heph_store *s, json_t *fields, const char *cur_do_date)
+{
+	const char *rule = json_string_value(json_object_get(fields, "recurrence"));
+	json_t *d = json_object_get(fields, "do_date");
+	char first[HEPH_DATE_LEN + 1];
+	int err;
+	if (!rule || json_is_string(d) || (!d && cur_do_date))
+		return 0;
+	if ((err = heph__recur_first_day(s, rule, first)))
+		return err;
+	json_object_set_new(fields, "do_date", json_string(first));
 	return 0;
 }
 
@@ -81,6 +102,10 @@ HEPH_RPC_HANDLER(heph__rpc_task_create)
 		json_object_del(fields, "do_date");
 	if (json_is_null(json_object_get(fields, "late_on")))
 		json_object_del(fields, "late_on");
+	if (json_is_null(json_object_get(fields, "recurrence")))
+		json_object_del(fields, "recurrence");
+	if ((err = first_do_date(s, fields, NULL)))
+		goto out;
 	if ((err = heph__task_create(s, fields, project[0] ? project : NULL, id)))
 		goto out;
 	const json_t *tags = json_object_get(params, "tags");
@@ -173,7 +198,17 @@ static int set_state(heph_rpc_env *env, json_t *params, const char *state, json_
 	return *result ? 0 : HEPH_ERROR;
 }
 
-HEPH_RPC_HANDLER(heph__rpc_task_done) { return set_state(env, params, "done", result); }
+HEPH_RPC_HANDLER(heph__rpc_task_done)
+{
+	char id[HEPH_ID_LEN + 1];
+	int recurs, err;
+	if ((err = heph__p_node(env->store, params, "id", HEPH_K_TASK, id)) ||
+	    (err = heph__task_recurs(env->store, id, &recurs)))
+		return err;
+	if (recurs)
+		return heph__task_roll(env->store, id, 1, result);
+	return set_state(env, params, "done", result);
+}
 HEPH_RPC_HANDLER(heph__rpc_task_drop) { return set_state(env, params, "dropped", result); }
 
 HEPH_RPC_HANDLER(heph__rpc_task_edit)
@@ -187,8 +222,20 @@ HEPH_RPC_HANDLER(heph__rpc_task_edit)
 	    (err = task_fields(s, params, fields, &has_project, project)))
 		goto out;
 	if (json_object_size(fields) == 0 && !has_project) {
-		err = heph_error_set(HEPH_EINVALID, "nothing to change (give a title, attention, date or project)");
+		err = heph_error_set(HEPH_EINVALID,
+				     "nothing to change (give a title, attention, date, recurrence or project)");
 		goto out;
+	}
+	if (json_is_string(json_object_get(fields, "recurrence"))) {
+		json_t *cur = heph__task_json(s, id);
+		if (!cur) {
+			err = HEPH_ENOTFOUND;
+			goto out;
+		}
+		err = first_do_date(s, fields, json_string_value(json_object_get(cur, "do_date")));
+		json_decref(cur);
+		if (err)
+			goto out;
 	}
 	/* The title is a node register; the rest are task registers. */
 	if ((title = json_object_get(fields, "title"))) {
