@@ -96,6 +96,7 @@ void print_views(struct cli *cli, json_t *r);
 void print_attention(struct cli *cli, json_t *r);
 void print_context(struct cli *cli, json_t *r);
 void print_log(struct cli *cli, json_t *r);
+void print_quickadd(struct cli *cli, json_t *r);
 
 /* Docs, journals, aliases, tags (print_docs.c). */
 void print_unresolved(struct cli *cli, json_t *r);
@@ -117,6 +118,7 @@ int cmd_import(struct cli *cli, int argc, char **argv); /* cmd_import.c */
 int cmd_view(struct cli *cli, int argc, char **argv);
 int cmd_context(struct cli *cli, int argc, char **argv);
 int cmd_log(struct cli *cli, int argc, char **argv);
+int cmd_add(struct cli *cli, int argc, char **argv);
 
 /* Sync, hub and daemon (cmd_sync.c). */
 int cmd_sync(struct cli *cli, int argc, char **argv);

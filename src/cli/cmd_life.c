@@ -80,3 +80,17 @@ int cmd_log(struct cli *cli, int argc, char **argv)
 	json_decref(params);
 	return err;
 }
+
+int cmd_add(struct cli *cli, int argc, char **argv)
+{
+	json_t *params;
+	int err = params_of(cli, argc, argv, &params);
+	if (err)
+		return err;
+	if (json_is_true(json_object_get(params, "dry_run")))
+		err = call_with(cli, "quickadd.parse", params, print_quickadd);
+	else
+		err = call_with(cli, "task.add", params, print_quickadd);
+	json_decref(params);
+	return err;
+}

@@ -280,3 +280,19 @@ void print_log(struct cli *cli, json_t *r)
 	}
 	json_array_foreach(json_object_get(r, "entries"), i, e) fprintf(cli->out, "%s\n", json_string_value(e));
 }
+
+/* The preview of quick add (quickadd.parse), or what task.add created. */
+void print_quickadd(struct cli *cli, json_t *r)
+{
+	json_t *task = json_object_get(r, "task"), *p = json_object_get(r, "parsed");
+	if (task) {
+		fprintf(cli->out, "added %s: %s\n", str(task, "short_id"), str(task, "title"));
+		r = p;
+	} else {
+		fprintf(cli->out, "would add: %s\n", str(r, "title"));
+	}
+	field(cli, "  do date", str(r, "do_date"));
+	field(cli, "  attention", str(r, "attention"));
+	field(cli, "  project", str(r, "project"));
+	field(cli, "  repeats", str(r, "recurrence_text"));
+}

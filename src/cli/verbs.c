@@ -51,6 +51,11 @@ static const struct opt context_opts[] = {
 	{ NULL, 0, NULL, NULL, NULL },
 };
 
+static const struct opt add_opts[] = {
+	{ "dry-run", OPT_FLAG, NULL, NULL, "print what would be added and add nothing" },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
 static const struct opt log_opts[] = {
 	{ "lines", OPT_INT, NULL, "N", "how many of the last lines to print (default 10; 0: all)" },
 	{ NULL, 0, NULL, NULL, NULL },
@@ -110,6 +115,15 @@ const struct verb heph_cli_verbs[] = {
 	  "Recurrence: daily, weekly, monthly, yearly, weekdays, every 3 days, every other week,\n"
 	  "every mon,wed, every month on the 15th, every year on apr 15, ... until YYYY-MM-DD,\n"
 	  "... 3 times; or --rrule with a raw RFC 5545 rule.",
+	  0 },
+	{ "add", "TEXT... [--dry-run]", "quick add: a task from one line of text", NULL, ARGS("*text"), add_opts, NULL,
+	  cmd_add,
+	  "heph add Buy milk tomorrow p2 #Work every week\n"
+	  "  title \"Buy milk\", do-date tomorrow, orange, project Work, every week.\n"
+	  "p1 red, p2 orange, p3 blue, p4 white. #Name: an existing project (multi-word names too);\n"
+	  "an unknown #word stays in the title. Dates: today, tomorrow, fri, friday, +3d, in 2 weeks,\n"
+	  "YYYY-MM-DD (wed, sat, sun only in full). The longest \"every ...\" at the end repeats it.\n"
+	  "\\word keeps a word as it is. Quote the text, or mind the shell's # and \\.",
 	  0 },
 	{ "list", "[--project P] [--tag T] [--all]", "outstanding tasks, most pressing first", "task.list", NULL, list_opts,
 	  print_tasks, NULL, NULL, 0 },

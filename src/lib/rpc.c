@@ -8,6 +8,11 @@
 static const heph_rpc_method methods[] = {
 	{ "task.create", "title, project?, attention?, do_date?, late_on?, body?, tags?",
 	  "Create a task (and its context doc); returns its node_id", heph__rpc_task_create, HEPH_RPC_WRITE },
+	{ "task.add", "text, dry_run?",
+	  "Quick add: a task from one line (\"Buy milk tomorrow p2 #Work every week\"); dry_run: only the preview",
+	  heph__rpc_task_add, HEPH_RPC_WRITE },
+	{ "quickadd.parse", "text", "What quick add reads in a line: title, do_date, attention, project, recurrence, chips",
+	  heph__rpc_quickadd_parse, 0 },
 	{ "task.list", "project?, all?, tag?",
 	  "Outstanding tasks in rank order (all states with all; a project's subtree with project; tagged with tag)",
 	  heph__rpc_task_list, 0 },

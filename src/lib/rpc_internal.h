@@ -266,5 +266,7 @@ HEPH_RPC_HANDLER(heph__rpc_context_get);
 HEPH_RPC_HANDLER(heph__rpc_context_edit);
 HEPH_RPC_HANDLER(heph__rpc_log_tail);
 HEPH_RPC_HANDLER(heph__rpc_log_append);
+HEPH_RPC_HANDLER(heph__rpc_quickadd_parse);
+HEPH_RPC_HANDLER(heph__rpc_task_add);
 
 #endif
