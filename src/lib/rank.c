@@ -19,8 +19,10 @@
  *   late, not red   first `limit` by late_on  tasks_open_late (late_on)
  *   band B, on time first `limit` by created  tasks_open_band (attention, created_hlc)
  *
- * The parts are merged with the comparator below. A filter with a project
- * scope reads through tasks_open_project instead; the plan is SQLite's.
+ * The parts read rank keys only (from the index, where no project filter
+ * needs the row) and are merged with the comparator below; task objects
+ * are built for the rows shown. A filter scoped to a project subtree reads
+ * the subtree's tasks once, through tasks_open_project, and ranks them all.
  */
 #include "rpc_internal.h"
 
@@ -39,8 +41,9 @@ int heph__band_of(const char *attention)
 
 /* ---- the statements: {part} x {scope} ---- */
 
-/* The rank keys come last, after the columns heph__task_row() reads. */
-#define RANK_SELECT "SELECT " HEPH_TASK_COLS ", t.late_on, t.attention, t.created_hlc, t.node_id " HEPH_TASK_FROM
+/* The parts read only rank keys, from the indexes where they can; the task
+ * objects are built for the rows shown, at the end. */
+#define RANK_SELECT "SELECT t.node_id, t.late_on, t.attention, t.created_hlc FROM tasks t "
 /* ?1 today, ?2 actionable gate, ?3 excluded project ids (JSON) or NULL,
  * ?4 scope project ids (JSON), ?5 band(s), ?6 limit (-1: none) */
 #define RANK_COMMON                                                                         \
@@ -48,7 +51,6 @@ int heph__band_of(const char *attention)
 	"AND (?2 = 0 OR t.do_date IS NULL OR t.do_date <= ?1) "                             \
 	"AND (?3 IS NULL OR t.project_id IS NULL OR t.project_id NOT IN (SELECT value FROM json_each(?3))) "
 #define SCOPE_ALL ""
-#define SCOPE_SUB "AND t.project_id IN (SELECT value FROM json_each(?4)) "
 #define SCOPE_UNF "AND t.project_id IS NULL "
 #define PART_RED "AND t.attention = ?5 ORDER BY t.created_hlc, t.node_id LIMIT ?6"
 #define PART_LATE                                                                           \
@@ -60,12 +62,19 @@ int heph__band_of(const char *attention)
 	"ORDER BY t.created_hlc, t.node_id LIMIT ?6"
 
 enum { P_RED, P_LATE, P_BAND };
-enum { S_ALL, S_SUB, S_UNF };
+enum { S_ALL, S_UNF };
 
-#define ROW3(part) { RANK_SELECT RANK_COMMON SCOPE_ALL part, RANK_SELECT RANK_COMMON SCOPE_SUB part, \
-		     RANK_SELECT RANK_COMMON SCOPE_UNF part }
 /* String literals with fixed addresses: the statement cache's keys. */
-static const char *const sql[3][3] = { ROW3(PART_RED), ROW3(PART_LATE), ROW3(PART_BAND) };
+static const char *const sql[3][2] = {
+	{ RANK_SELECT RANK_COMMON SCOPE_ALL PART_RED, RANK_SELECT RANK_COMMON SCOPE_UNF PART_RED },
+	{ RANK_SELECT RANK_COMMON SCOPE_ALL PART_LATE, RANK_SELECT RANK_COMMON SCOPE_UNF PART_LATE },
+	{ RANK_SELECT RANK_COMMON SCOPE_ALL PART_BAND, RANK_SELECT RANK_COMMON SCOPE_UNF PART_BAND },
+};
+/* A project's subtree has few tasks: read them all through the project
+ * index (+t.attention keeps SQLite off the band index) and rank them here. */
+static const char *const sql_scope = RANK_SELECT RANK_COMMON
+	"AND t.project_id IN (SELECT value FROM json_each(?4)) AND instr(?5, ',' || +t.attention || ',') > 0 "
+	"LIMIT ?6";
 
 /* ---- rows and their order ---- */
 
@@ -75,7 +84,6 @@ struct row {
 	int band;               /* 0 red .. 3 blue */
 	char created[HEPH_HLC_LEN + 1];
 	char id[HEPH_ID_LEN + 1];
-	json_t *task;           /* owned */
 };
 
 struct rows {
@@ -111,12 +119,11 @@ static void bind_maybe(sqlite3_stmt *st, int i, const char *v)
 		heph__bind_str(st, i, v);
 }
 
-/* Run one part, appending its rows. */
+/* Run one part (sql_scope when scope is given), appending its rows. */
 static int read_part(heph_store *s, const heph__filter *f, int part, const char *bands, long long limit,
 		     const char *exclude, const char *scope, struct rows *out)
 {
-	int sc = f->unfiled ? S_UNF : f->scope ? S_SUB : S_ALL;
-	sqlite3_stmt *st = heph__stmt(s, sql[part][sc]);
+	sqlite3_stmt *st = heph__stmt(s, scope ? sql_scope : sql[part][f->unfiled ? S_UNF : S_ALL]);
 	const char *today = heph_store_today(s);
 	int rc;
 	if (!st)
@@ -134,14 +141,12 @@ static int read_part(heph_store *s, const heph__filter *f, int part, const char 
 				abort();
 		}
 		struct row *r = &out->v[out->n++];
-		int k = sqlite3_column_count(st) - 4;
-		const char *late_on = (const char *)sqlite3_column_text(st, k);
+		const char *late_on = (const char *)sqlite3_column_text(st, 1);
+		snprintf(r->id, sizeof r->id, "%s", (const char *)sqlite3_column_text(st, 0));
 		snprintf(r->late_on, sizeof r->late_on, "%s", late_on ? late_on : "");
 		r->late = late_on && strcmp(late_on, today) < 0;
-		r->band = heph__band_of((const char *)sqlite3_column_text(st, k + 1));
-		snprintf(r->created, sizeof r->created, "%s", (const char *)sqlite3_column_text(st, k + 2));
-		snprintf(r->id, sizeof r->id, "%s", (const char *)sqlite3_column_text(st, k + 3));
-		r->task = heph__task_row(s, st, 0);
+		r->band = heph__band_of((const char *)sqlite3_column_text(st, 2));
+		snprintf(r->created, sizeof r->created, "%s", (const char *)sqlite3_column_text(st, 3));
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, "what is next");
@@ -168,19 +173,31 @@ int heph__rank(heph_store *s, const heph__filter *f, long long limit, json_t **o
 		exclude = json_dumps(f->exclude, JSON_COMPACT);
 	if (f->scope)
 		scope = json_dumps(f->scope, JSON_COMPACT);
-	/* red: all of it, late or not */
-	if ((f->bands & HEPH_BAND_RED) && (err = read_part(s, f, P_RED, "red", 0, exclude, scope, &rows)))
-		goto out;
-	for (int b = 1; b < 4; b++) {
-		if (!(f->bands & (1u << b)))
-			continue;
-		strcat(late_bands, band_names[b]);
-		strcat(late_bands, ",");
-		if ((err = read_part(s, f, P_BAND, band_names[b], limit, exclude, scope, &rows)))
+	if (scope) {
+		/* the whole scope at once; ranked and cut below */
+		char all[40] = ",";
+		for (int b = 0; b < 4; b++)
+			if (f->bands & (1u << b)) {
+				strcat(all, band_names[b]);
+				strcat(all, ",");
+			}
+		if ((err = read_part(s, f, 0, all, 0, exclude, scope, &rows)))
+			goto out;
+	} else {
+		/* red: all of it, late or not */
+		if ((f->bands & HEPH_BAND_RED) && (err = read_part(s, f, P_RED, "red", 0, exclude, NULL, &rows)))
+			goto out;
+		for (int b = 1; b < 4; b++) {
+			if (!(f->bands & (1u << b)))
+				continue;
+			strcat(late_bands, band_names[b]);
+			strcat(late_bands, ",");
+			if ((err = read_part(s, f, P_BAND, band_names[b], limit, exclude, NULL, &rows)))
+				goto out;
+		}
+		if (late_bands[1] && (err = read_part(s, f, P_LATE, late_bands, limit, exclude, NULL, &rows)))
 			goto out;
 	}
-	if (late_bands[1] && (err = read_part(s, f, P_LATE, late_bands, limit, exclude, scope, &rows)))
-		goto out;
 
 	if (rows.n) /* qsort wants a non-null base even for no rows */
 		qsort(rows.v, rows.n, sizeof *rows.v, by_rank);
@@ -189,17 +206,18 @@ int heph__rank(heph_store *s, const heph__filter *f, long long limit, json_t **o
 		struct row *r = &rows.v[i];
 		if (limit > 0 && (long long)i >= limit && r->band != 0)
 			continue;
-		char sid[HEPH_ID_LEN + 1];
-		if (heph__short_id(s, r->id, sid) == 0)
-			json_object_set_new(r->task, "short_id", json_string(sid));
-		json_array_append(arr, r->task);
+		json_t *t = heph__task_json(s, r->id);
+		if (!t) {
+			json_decref(arr);
+			err = HEPH_ERROR;
+			goto out;
+		}
+		json_array_append_new(arr, t);
 	}
 	*out = arr;
 out:
 	if (own_txn)
 		heph__exec(s, "COMMIT");
-	for (size_t i = 0; i < rows.n; i++)
-		json_decref(rows.v[i].task);
 	free(rows.v);
 	free(exclude);
 	free(scope);
