@@ -78,10 +78,14 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 	if (cli->json) {
 		print_json(cli, r);
 	} else {
-		fprintf(cli->out, "read %lld task(s): %lld imported, %lld already here; %lld project(s) made, %lld dependency link(s)\n",
+		long long gone = json_integer_value(json_object_get(r, "already_deleted"));
+		char deleted[64] = "";
+		if (gone)
+			snprintf(deleted, sizeof deleted, " (%lld of them deleted here)", gone);
+		fprintf(cli->out, "read %lld task(s): %lld imported, %lld already here%s; %lld project(s) made, %lld dependency link(s)\n",
 			(long long)json_integer_value(json_object_get(r, "tasks")),
 			(long long)json_integer_value(json_object_get(r, "created")),
-			(long long)json_integer_value(json_object_get(r, "already")),
+			(long long)json_integer_value(json_object_get(r, "already")), deleted,
 			(long long)json_integer_value(json_object_get(r, "projects")),
 			(long long)json_integer_value(json_object_get(r, "dependencies")));
 		size_t i;

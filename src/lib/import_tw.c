@@ -22,7 +22,8 @@
  * Ids are derived from the uuid (heph_id_hashed over "taskwarrior:UUID",
  * the entry time as the ULID's time), so importing a file twice creates
  * nothing new, a task already imported is left as heph now has it, and two
- * devices importing the same file converge. Tasks are created in entry
+ * devices importing the same file converge. One deleted in heph since stays
+ * deleted (reported as already_deleted). Tasks are created in entry
  * order, so "oldest first" in heph is Taskwarrior's order. One call is one
  * transaction: a malformed task makes the whole import fail, naming it.
  */
@@ -43,7 +44,7 @@ struct tw {
 	json_t *projects;   /* lower-cased path -> id */
 	json_t *entries;    /* uuid -> entry time, for the ids of dependencies */
 	json_t *warnings;   /* strings */
-	long long created, existing, projects_made, links;
+	long long created, existing, deleted, projects_made, links;
 };
 
 static void warn(struct tw *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -321,6 +322,12 @@ static int import_one(struct tw *t, const json_t *task, const json_t *instances)
 	task_ids(task, id, doc);
 	if (node_exists(s, id)) {
 		t->existing++;
+		sqlite3_stmt *st = heph__stmt(s, "SELECT 1 FROM nodes WHERE id = ?1 AND tombstone_hlc IS NOT NULL");
+		if (st) {
+			heph__bind_str(st, 1, id);
+			t->deleted += sqlite3_step(st) == SQLITE_ROW;
+			sqlite3_reset(st);
+		}
 		return 0;
 	}
 	/* title: one line, not empty */
@@ -533,8 +540,9 @@ HEPH_RPC_HANDLER(heph__rpc_import_taskwarrior)
 	for (i = 0; i < m; i++)
 		if ((err = link_depends(&t, order[i])))
 			goto out;
-	*result = json_pack("{s:I, s:I, s:I, s:I, s:I, s:O}", "tasks", (json_int_t)n, "created", (json_int_t)t.created,
-			    "already", (json_int_t)t.existing, "projects", (json_int_t)t.projects_made, "dependencies",
+	*result = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:O}", "tasks", (json_int_t)n, "created",
+			    (json_int_t)t.created, "already", (json_int_t)t.existing, "already_deleted",
+			    (json_int_t)t.deleted, "projects", (json_int_t)t.projects_made, "dependencies",
 			    (json_int_t)t.links, "warnings", t.warnings);
 out:
 	free(order);

@@ -8,7 +8,10 @@
  * change, newest first:
  *
  *   op                 compensation
- *   node/task.create   node.tombstone (tag nodes are shared and kept)
+ *   node/task.create   node.tombstone (tag nodes are shared and kept; a
+ *                      task's log or context doc made for a task that
+ *                      already existed is emptied instead: its id may be
+ *                      derived from the task's, and a tombstone is final)
  *   node/task.set      the register's earlier value, written again, if no
  *                      one has written it since (its clock is still the
  *                      change's); a body is written back through
@@ -558,6 +561,29 @@ out:
 	return err;
 }
 
+/* Whether doc id hangs off a task the change did not create: the task's log
+ * (log-of to it) or its context doc (canonical-context from it). */
+static int task_doc(struct undo *u, const char *id, char owner[HEPH_ID_LEN + 1])
+{
+	sqlite3_stmt *st = heph__stmt(u->s,
+		"SELECT CASE WHEN l.src = ?1 THEN l.dst ELSE l.src END FROM links l JOIN nodes t ON "
+		"t.id = CASE WHEN l.src = ?1 THEN l.dst ELSE l.src END AND t.tombstone_hlc IS NULL "
+		"WHERE (l.src = ?1 AND l.type = 'log-of') OR (l.dst = ?1 AND l.type = 'canonical-context')");
+	int found = 0;
+	if (!st)
+		return 0;
+	heph__bind_str(st, 1, id);
+	while (!found && sqlite3_step(st) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		if (!json_object_get(u->created, t)) {
+			snprintf(owner, HEPH_ID_LEN + 1, "%s", t);
+			found = 1;
+		}
+	}
+	sqlite3_reset(st);
+	return found;
+}
+
 static int reverse(struct undo *u, json_t *ops)
 {
 	json_t *op;
@@ -593,8 +619,18 @@ static int reverse(struct undo *u, json_t *ops)
 				free(nd.title);
 				continue; /* tags are shared vocabulary */
 			}
+			char owner[HEPH_ID_LEN + 1];
 			if (nd.dead) {
 				act(u, id, 0, "deleted since", "delete %s \"%s\"", nd.kind, nd.title ? nd.title : "");
+			} else if (task_doc(u, id, owner)) {
+				/* a task's log or context doc may have an id derived from
+				 * the task's: a tombstone would keep the task from ever
+				 * having one again, so it is emptied instead */
+				if (!u->dry && (err = heph__set_body(u->s, id, ""))) {
+					free(nd.title);
+					return err;
+				}
+				act(u, id, 1, NULL, "empty %s \"%s\" (it belongs to a task)", nd.kind, nd.title ? nd.title : "");
 			} else {
 				if (!u->dry && (err = heph__emit(u->s, "node.tombstone", json_pack("{s:s}", "node_id", id),
 								 NULL))) {

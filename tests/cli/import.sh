@@ -88,6 +88,8 @@ h --db "$A" import taskwarrior - <<<'[{"uuid":"11111111-2222-4333-8444-555555555
 expect_eq "the extra task is there" 1 "$(h --db "$A" list --json | json_get 'len([t for t in d if t["title"]=="one more"])')"
 h --db "$A" undo >/dev/null
 expect_eq "undo removes what the import made" 0 "$(h --db "$A" list --json | json_get 'len([t for t in d if t["title"]=="one more"])')"
+expect_contains "importing it again finds it deleted" "1 already here (1 of them deleted here)" \
+	"$(h --db "$A" import taskwarrior - <<<'[{"uuid":"11111111-2222-4333-8444-555555555555","description":"one more","status":"pending","entry":"20261101T120000Z"}]')"
 
 # bad input: a clear error, nothing imported
 before=$(h digest)

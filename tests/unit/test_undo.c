@@ -4,7 +4,7 @@
  * the other replica. */
 #include "helpers.h"
 
-#include "../../src/lib/internal.h"
+#include "../../src/lib/rpc_internal.h"
 
 static struct fake_clock clk = { T0 };
 
@@ -247,6 +247,35 @@ static void undo__marks_a_change_with_nothing_left_and_moves_on(void **state)
 	heph_store_close(other);
 }
 
+static void undo__empties_a_log_doc_made_for_an_existing_task_rather_than_deleting_it(void **state)
+{
+	(void)state;
+	heph_store *s = mem();
+	char t[32], log[HEPH_ID_LEN + 1];
+	take_id(call_ok(s, "task.create", "{\"title\":\"Water plants\"}"), t);
+	/* what appending to a task's log for the first time does: a doc with
+	 * an id derived from the task's, linked to it by log-of */
+	assert_int_equal(heph_store_begin(s), 0);
+	heph_id_hashed(T0, "log of the task", log);
+	assert_int_equal(heph__node_create(s, log, "doc", "Water plants (log)", "- 2026-11-18: done\n", NULL), 0);
+	assert_int_equal(heph__link_add(s, log, t, "log-of", NULL), 0);
+	assert_int_equal(heph__undo_record(s, "log.append"), 0);
+	assert_int_equal(heph_store_commit(s), 0);
+	undo_ok(s);
+	assert_int_equal(deleted(s, log), 0);
+	expect_field(s, log, "body", "");
+	/* the link stays, so the task's next entry goes to the same doc */
+	char params[64];
+	snprintf(params, sizeof params, "{\"id\":\"%s\"}", t);
+	json_t *r = call_ok(s, "link.backlinks", params);
+	size_t i, logs = 0;
+	json_t *l;
+	json_array_foreach(r, i, l) logs += strcmp(json_string_value(json_object_get(l, "type")), "log-of") == 0;
+	assert_int_equal(logs, 1);
+	json_decref(r);
+	heph_store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +285,7 @@ int main(void)
 		cmocka_unit_test(undo__after_a_merge_reaches_the_other_replica),
 		cmocka_unit_test(undo__dry_run_and_list_change_nothing),
 		cmocka_unit_test(undo__marks_a_change_with_nothing_left_and_moves_on),
+		cmocka_unit_test(undo__empties_a_log_doc_made_for_an_existing_task_rather_than_deleting_it),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
