@@ -30,6 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TODAY = "2026-11-27"  # gen.py's default "today"; HEPH_NOW for heph
 LOAD = "?"
 NEXT_LIMIT = 10       # heph next's default number of tasks (NEXT_LIMIT in src/lib/views.c)
+VIEW_LIMIT = 100      # a view's default number of tasks (VIEW_LIMIT in src/lib/views.c)
 
 
 def sh(cmd, **kw):
@@ -122,14 +123,16 @@ FLOOR = {
                 "SELECT project_id, count(*) FROM tasks WHERE state = 'outstanding' AND deleted = 0 "
                 "AND project_id IS NOT NULL GROUP BY project_id;",
     "count": "SELECT count(*) FROM tasks WHERE state = 'outstanding' AND deleted = 0;",
-    # the candidates of "what is next" in rank order, as many as heph shows
-    "next": "SELECT n.id, n.title, t.attention, t.do_date, t.late_on FROM tasks t JOIN nodes n ON n.id = t.node_id "
-            "WHERE t.state = 'outstanding' AND t.deleted = 0 AND t.attention <> 'blue' "
-            "AND (t.do_date IS NULL OR t.do_date <= '%s') "
-            "ORDER BY (t.late_on IS NOT NULL AND t.late_on < '%s') DESC, "
+    # what is next: its candidates in rank order, the first N and every red one
+    # beyond (the answer heph gives), for N = 10 (next) and 100 (view tom)
+    "next": "SELECT id, title, attention, do_date, late_on FROM (SELECT n.id, n.title, t.attention, t.do_date, "
+            "t.late_on, row_number() OVER (ORDER BY (t.late_on IS NOT NULL AND t.late_on < '%s') DESC, "
             "CASE WHEN t.late_on < '%s' THEN t.late_on END, "
-            "CASE t.attention WHEN 'red' THEN 0 WHEN 'orange' THEN 1 ELSE 2 END, t.created_hlc, t.node_id "
-            "LIMIT %%d;" % (TODAY, TODAY, TODAY),
+            "CASE t.attention WHEN 'red' THEN 0 WHEN 'orange' THEN 1 ELSE 2 END, t.created_hlc, t.node_id) AS k "
+            "FROM tasks t JOIN nodes n ON n.id = t.node_id "
+            "WHERE t.state = 'outstanding' AND t.deleted = 0 AND t.attention <> 'blue' "
+            "AND (t.do_date IS NULL OR t.do_date <= '%s')) WHERE k <= %%d OR attention = 'red' ORDER BY k;"
+            % (TODAY, TODAY, TODAY),
 }
 
 
@@ -187,6 +190,8 @@ def run_size(heph, n, runs, work, env):
     reads = [("outstanding list", "task list", "%s --db %s list" % (heph, db), "list"),
              ("what is next", "task next", "%s --db %s next" % (heph, db) if has_verb(heph, "next") else None,
               "next"),
+             ("top of mind", "task ready", "%s --db %s view tom" % (heph, db) if has_verb(heph, "view") else None,
+              "tom"),
              ("project overview", "task projects", "%s --db %s project list" % (heph, db), "projects"),
              ("count outstanding", "task count status:pending",
               "%s --db %s count" % (heph, db) if has_verb(heph, "count") else None, "count")]
@@ -198,7 +203,9 @@ def run_size(heph, n, runs, work, env):
         if floor and hc:
             q = os.path.join(d, "floor-%s.sql" % floor)
             with open(q, "w") as f:
-                f.write((FLOOR[floor] % NEXT_LIMIT if floor == "next" else FLOOR[floor]) + "\n")
+                sql = FLOOR["next"] % (NEXT_LIMIT if floor == "next" else VIEW_LIMIT) \
+                    if floor in ("next", "tom") else FLOOR[floor]
+                f.write(sql + "\n")
             t_f = stats(hyperfine(["sqlite3 -batch -init %s %s .quit" % (q, db)], runs, env)[0])
         rows.append((name, "`%s`" % (hc.split(" ", 3)[3] if hc else "(pending)"), "`%s`" % tw, t_h, t_tw, t_f,
                      c_h, cpu_ms(tw)))
