@@ -67,14 +67,19 @@ def wait_file(path, secs=20):
 
 
 def mem_kb(pid):
-    """(VmRSS, RssAnon) of a process, in KB."""
+    """(VmRSS, RssAnon, Pss) of a process, in KB. Pss shares each library
+    page among the processes that map it."""
     out = {}
     with open("/proc/%d/status" % pid) as f:
         for line in f:
             k = line.split(":")[0]
             if k in ("VmRSS", "RssAnon"):
                 out[k] = int(line.split()[1])
-    return out.get("VmRSS", 0), out.get("RssAnon", 0)
+    with open("/proc/%d/smaps_rollup" % pid) as f:
+        for line in f:
+            if line.startswith("Pss:"):
+                out["Pss"] = int(line.split()[1])
+    return out.get("VmRSS", 0), out.get("RssAnon", 0), out.get("Pss", 0)
 
 
 def cpu_s(pid):
@@ -185,7 +190,8 @@ def main():
         time.sleep(2)
         lone_idle = mem_kb(lone.pid)
         procs.stop(lone)
-        mem = lambda m: "RSS %.1f MB (%.1f MB of it anonymous)" % (m[0] / 1024, m[1] / 1024)
+        mem = lambda m: "RSS %.1f MB (%.1f MB anonymous, the rest library pages); PSS %.1f MB" % (
+            m[0] / 1024, m[1] / 1024, m[2] / 1024)
         rows.append(("idle hephd: a hub just started (%d-op database)" % n, mem(hub_idle), "< 10 MB"))
         rows.append(("idle hephd: a local spoke with a hub (socket, sync thread, libcurl loaded)", mem(spoke_idle),
                      "< 10 MB"))
