@@ -53,8 +53,8 @@ extern "C" {
 #endif
 
 #define HEPH_SYNC_PROTOCOL 1              /* the wire format this build speaks */
-#define HEPH_SYNC_PULL_LIMIT 5000         /* ops in one pull page, at most */
-#define HEPH_SYNC_PULL_BYTES (8 << 20)    /* a page stops growing past this size */
+#define HEPH_SYNC_PULL_LIMIT 20000        /* ops in one pull page, at most */
+#define HEPH_SYNC_PULL_BYTES (16 << 20)    /* a page stops growing past this size */
 #define HEPH_SYNC_PUSH_LIMIT 1000         /* ops a spoke puts in one push */
 #define HEPH_SYNC_PUSH_BYTES (4 << 20)    /* a push stops growing past this size */
 #define HEPH_SYNC_ACCEPT_MAX 50000        /* ops a hub takes in one push */

@@ -59,7 +59,7 @@ static const char usage_text[] =
 	"  --hub-url URL         the hub (local, client; default: heph hub set)\n"
 	"  --token-file FILE     the bearer token for the hub (default: heph hub set)\n"
 	"  --sync-interval SECS  seconds between background syncs (default 30)\n"
-	"  --sync-batch N        ops per sync request (default 5000 pulled, 1000 pushed)\n"
+	"  --sync-batch N        ops per sync request (default 20000 pulled, 1000 pushed)\n"
 	"  --no-auth             serve without credentials; only on a loopback address\n"
 	"  --max-body BYTES      the largest request body the hub takes (default 33554432)\n"
 	"  --timeout SECS        close a connection silent this long (default 30)\n"
