@@ -109,6 +109,15 @@ if has_method task.skip; then
 	keys S
 	wait_for "S skips" "skipped: Water plants"
 	expect_eq "S moves the do-date on" 2026-11-19 "$(task_field "$W" do_date)"
+	select_task "Water plants"
+	keys x
+	wait_for "x on a recurring task says when it comes back" "done: Water plants (next on 2026-11-20)"
+	expect_eq "x rolls a recurring task forward" "outstanding 2026-11-20" \
+		"$(h show "$W" --json | json_get 'd["state"] + " " + d["do_date"]')"
+	last=$(h call log.tail "{\"id\": \"$W\"}" | json_get 'd["entries"][-1]')
+	expect_contains "the occurrence is logged" "2026-11-19" "$last"
+	wait_for "the preview's log tail shows it" "$last"
+	expect_eq "under the Log heading" "$last" "$(pane 3 | sed -E 's/^ //; s/ +$//' | sed -n '/^Log$/,$p' | grep -F -x -- "$last")"
 else
 	keys S
 	wait_for "S without task.skip says so" "skip is not available"
