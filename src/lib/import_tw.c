@@ -9,7 +9,7 @@
  *   priority H / M / L       attention red / orange / white
  *   recur, until             recurrence, as an RRULE (until its UNTIL)
  *   tags                     tag links
- *   annotations              lines "- DATE text" in the task's context doc
+ *   annotations              entries of the task's log doc ("- DATE: text")
  *   depends                  `depends-on` links to the tasks it waits for
  *   status pending, waiting  outstanding
  *   status recurring         the recurring task itself (outstanding)
@@ -17,7 +17,9 @@
  *   status deleted           dropped: kept, like `task all` keeps it, not
  *                            tombstoned (a tombstone is final and hides it)
  *   instances (parent set)   not tasks of their own: the recurring task
- *                            stands for them; their annotations join its own
+ *                            stands for them; their annotations join its
+ *                            log, and each one completed is logged "done"
+ *                            on its due day, as heph logs an occurrence
  *
  * Ids are derived from the uuid (heph_id_hashed over "taskwarrior:UUID",
  * the entry time as the ULID's time), so importing a file twice creates
@@ -284,29 +286,95 @@ static int by_entry(const void *a, const void *b)
 	return c ? c : strcmp(str(x, "uuid"), str(y, "uuid"));
 }
 
-/* Lines "- YYYY-MM-DD text" for a task's annotations (and, for a recurring
- * task, its instances'). */
-static void annotations(const json_t *task, char **text, size_t *len)
+/* Log entries of a task as [date, text]: its annotations, and for an
+ * instance of a recurring task its own annotations and, when it was
+ * completed, the occurrence ("done" on its due day). */
+static void log_entries(const json_t *task, int instance, json_t *out)
 {
+	char day[HEPH_DATE_LEN + 1], fallback[HEPH_DATE_LEN + 1] = "";
 	const json_t *a;
 	size_t i;
+	if (tw_day(str(task, "entry"), fallback))
+		fallback[0] = '\0';
 	json_array_foreach(json_object_get(task, "annotations"), i, a) {
 		const char *d = str(a, "description");
-		char day[HEPH_DATE_LEN + 1] = "";
-		if (!d)
+		if (!d || !d[strspn(d, " \t\r\n")])
 			continue;
 		if (tw_day(str(a, "entry"), day))
-			day[0] = '\0';
-		size_t add = strlen(d) + 32;
-		if (!(*text = realloc(*text, *len + add + 1)))
-			abort();
-		int n = snprintf(*text + *len, add + 1, "- %s%s", day, day[0] ? " " : "");
-		*len += (size_t)n;
-		for (const char *p = d; *p; p++)
-			(*text)[(*len)++] = *p == '\n' ? ' ' : *p;
-		(*text)[(*len)++] = '\n';
-		(*text)[*len] = '\0';
+			snprintf(day, sizeof day, "%s", fallback);
+		if (day[0])
+			json_array_append_new(out, json_pack("[s, s]", day, d));
 	}
+	if (instance && strcmp(str(task, "status"), "completed") == 0 &&
+	    (tw_day(str(task, "due"), day) == 0 || tw_day(str(task, "end"), day) == 0))
+		json_array_append_new(out, json_pack("[s, s]", day, "done"));
+}
+
+static int by_day(const void *a, const void *b)
+{
+	return strcmp(json_string_value(json_array_get(*(json_t *const *)a, 0)),
+		      json_string_value(json_array_get(*(json_t *const *)b, 0)));
+}
+
+/* Append the entries to the task's log doc, oldest first. */
+static int write_log(heph_store *s, const char *id, json_t *entries)
+{
+	size_t n = json_array_size(entries);
+	json_t **v;
+	int err = 0;
+	if (!n)
+		return 0;
+	if (!(v = malloc(n * sizeof *v)))
+		abort();
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_array_get(entries, i);
+	/* stable for equal days: a merge sort keeps Taskwarrior's order */
+	for (size_t w = 1; w < n; w *= 2) {
+		json_t **tmp = malloc(n * sizeof *tmp);
+		if (!tmp)
+			abort();
+		for (size_t lo = 0; lo < n; lo += 2 * w) {
+			size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n, i = lo, j = mid, k = lo;
+			while (i < mid && j < hi)
+				tmp[k++] = by_day(&v[j], &v[i]) < 0 ? v[j++] : v[i++];
+			while (i < mid)
+				tmp[k++] = v[i++];
+			while (j < hi)
+				tmp[k++] = v[j++];
+		}
+		free(v);
+		v = tmp;
+	}
+	/* all entries in one append: the log doc's create carries them all, so
+	 * two devices importing the same file write the same create */
+	size_t cap = 64, len = 0;
+	char *text = malloc(cap), log_id[HEPH_ID_LEN + 1];
+	if (!text)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		const char *day = json_string_value(json_array_get(v[i], 0));
+		const char *t = json_string_value(json_array_get(v[i], 1));
+		size_t need = len + strlen(t) * 3 + 32;
+		if (need > cap && !(text = realloc(text, cap = need * 2)))
+			abort();
+		len += (size_t)sprintf(text + len, "- %s: ", day);
+		/* as heph__log_append writes one: further lines indented */
+		for (const char *p = t; *p; p++) {
+			if (*p == '\r')
+				continue;
+			text[len++] = *p;
+			if (*p == '\n' && p[1])
+				text[len++] = ' ', text[len++] = ' ';
+		}
+		while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
+			len--;
+		text[len++] = '\n';
+		text[len] = '\0';
+	}
+	err = heph__log_append(s, id, NULL, text, log_id);
+	free(text);
+	free(v);
+	return err;
 }
 
 static int import_one(struct tw *t, const json_t *task, const json_t *instances)
@@ -316,8 +384,7 @@ static int import_one(struct tw *t, const json_t *task, const json_t *instances)
 	const char *status = str(task, "status"), *uuid = str(task, "uuid");
 	json_t *fields;
 	int err = 0, recurring = strcmp(status, "recurring") == 0;
-	char *notes = NULL;
-	size_t notes_len = 0;
+	json_t *entries = json_array();
 
 	task_ids(task, id, doc);
 	if (node_exists(s, id)) {
@@ -391,13 +458,15 @@ static int import_one(struct tw *t, const json_t *task, const json_t *instances)
 	}
 	if ((err = heph__emit(s, "task.create", fields, NULL)))
 		goto out;
-	/* the context doc, holding the annotations */
 	const json_t *in;
 	size_t i;
-	annotations(task, &notes, &notes_len);
-	json_array_foreach(instances, i, in) annotations(in, &notes, &notes_len);
-	if ((err = heph__node_create(s, doc, "doc", title, notes, NULL)) ||
+	if ((err = heph__node_create(s, doc, "doc", title, NULL, NULL)) ||
 	    (err = heph__link_add(s, id, doc, "canonical-context", NULL)))
+		goto out;
+	/* annotations, and the occurrences done, go to the task's log */
+	log_entries(task, 0, entries);
+	json_array_foreach(instances, i, in) log_entries(in, 1, entries);
+	if ((err = write_log(s, id, entries)))
 		goto out;
 	const char *proj = str(task, "project");
 	if (proj && proj[0]) {
@@ -426,7 +495,7 @@ static int import_one(struct tw *t, const json_t *task, const json_t *instances)
 	t->created++;
 out:
 	free(title);
-	free(notes);
+	json_decref(entries);
 	return err;
 }
 

@@ -200,8 +200,10 @@ static char *entry_text(const char *date, const char *text)
 int heph__log_append(heph_store *s, const char *task_id, const char *date, const char *text,
 		     char log_id[HEPH_ID_LEN + 1])
 {
-	char *entry = entry_text(date, text), *cur = NULL, *body = NULL;
+	char *entry = date ? entry_text(date, text) : strdup(text), *cur = NULL, *body = NULL;
 	int exists, err, ok;
+	if (!entry)
+		abort();
 	if ((err = heph__task_log(s, task_id, log_id, &exists)))
 		goto out;
 	if (exists) {

@@ -178,7 +178,9 @@ json_t *heph__checklist_json(const char *body);
 int heph__task_log(heph_store *s, const char *task_id, char out[HEPH_ID_LEN + 1], int *exists);
 
 /* Append "- DATE: text" to the task's log doc, creating it and its log-of
- * link on first use; log_id gets its id. */
+ * link on first use; log_id gets its id. With date NULL, text is whole
+ * entries already in that form (an import writing several at once, so that
+ * the doc's create carries them all). */
 int heph__log_append(heph_store *s, const char *task_id, const char *date, const char *text,
 		     char log_id[HEPH_ID_LEN + 1]);
 

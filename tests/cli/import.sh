@@ -30,6 +30,10 @@ add "Odd tag" +x.y >/dev/null
 add 'Café ünïcode, "quotes" \\ back' >/dev/null
 t "$done_u" done
 t "$uuid_del" delete
+# complete the first occurrence of the weekly task
+first=$(task export | python3 -c 'import json,sys; d=[t for t in json.load(sys.stdin) if t["description"]=="Water plants" and "parent" in t]; print(min(d, key=lambda t: t["due"])["uuid"])')
+t "$first" annotate "used the rain water"
+t "$first" done
 task export > "$TMP/tw.json"
 expect_eq "the export is real" yes "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("yes" if any(t["status"]=="recurring" for t in d) and any("parent" in t for t in d) else "no")' "$TMP/tw.json")"
 
@@ -44,11 +48,15 @@ expect_eq "dotted projects nest" "Home|  Groceries|Work|  Clients|    Acme" \
 	"$(h project list --json | json_get '"|".join("  "*p["depth"]+p["title"] for p in d)')"
 BM=$(get 'Buy milk' '["node_id"]')
 expect_eq "tags become tag links" "errand shop" "$(h show "$BM" --json | json_get '" ".join(d["tags"])')"
-expect_eq "annotations go to the context doc" "- 2026-11-27 called the shop|- 2026-11-27 they close at 6" \
-	"$(h show "$BM" --json | json_get '"|".join(l for l in d["context"].splitlines())' | sed 's/[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]/2026-11-27/g')"
+today_ny=$(date +%Y-%m-%d)
+expect_eq "annotations go to the task's log, dated" "- $today_ny: called the shop|- $today_ny: they close at 6" \
+	"$(h log "$BM" --json | json_get '"|".join(d["entries"])')"
 expect_eq "wait and scheduled: the later is the do-date; L is white" "2026-12-10 white" "$(get 'Later thing' '["do_date"]') $(get 'Later thing' '["attention"]')"
 expect_eq "a recurring task is one task" 1 "$(h list --all --json | json_get 'len([t for t in d if t["title"]=="Water plants"])')"
-expect_eq "its next occurrence is the do-date, its recur a rule" "2026-11-21 FREQ=WEEKLY None" \
+WP=$(get 'Water plants' '["node_id"]')
+expect_eq "a completed occurrence is logged done, its annotations too" "- 2026-11-21: done|- $today_ny: used the rain water" \
+	"$(h log "$WP" --json | json_get '"|".join(sorted(d["entries"]))')"
+expect_eq "its next occurrence is the do-date, its recur a rule" "2026-11-28 FREQ=WEEKLY None" \
 	"$(get 'Water plants' '["do_date"]') $(get 'Water plants' '["recurrence"]') $(get 'Water plants' '["late_on"]')"
 expect_eq "Taskwarrior's periods become rules" "FREQ=WEEKLY;INTERVAL=2|FREQ=MONTHLY;INTERVAL=3|FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR|FREQ=DAILY;INTERVAL=3|FREQ=YEARLY" \
 	"$(for r in 2wks quarterly weekdays 3d P1Y; do get "Every $r" '["recurrence"]'; done | paste -sd'|')"
