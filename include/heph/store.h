@@ -33,6 +33,7 @@ typedef struct heph_store_opts {
 	const char *today;      /* "YYYY-MM-DD" fixing today's date (HEPH_NOW); NULL: the clock's local date */
 	int busy_timeout_ms;    /* 0: 5000 */
 	int no_create;          /* refuse to create a missing database file */
+	int cache_kb;           /* SQLite page cache of this connection, KiB; 0: 65536 */
 } heph_store_opts;
 
 /* Open (creating and migrating as needed) the database at path.

@@ -46,8 +46,9 @@ struct hephd {
 	struct hub *hub;             /* server mode: the HTTP server */
 };
 
-/* Open a store for the calling thread (the database exists by now). */
-int hephd_open_store(const struct hephd *d, heph_store **out);
+/* Open a store for the calling thread (the database exists by now).
+ * cache_kb: its page cache (0: libheph's default). */
+int hephd_open_store(const struct hephd *d, int cache_kb, heph_store **out);
 
 /* Log one line to stderr with a timestamp. */
 void hephd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

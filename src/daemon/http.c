@@ -73,6 +73,8 @@ struct push_job {
 	struct push_job *next;
 };
 
+#define HUB_READER_CACHE_KB 4096 /* page cache of each pool thread's reading store */
+
 struct hub {
 	struct MHD_Daemon *mhd;
 	pthread_key_t store_key;   /* this pool thread's reading heph_store */
@@ -151,7 +153,9 @@ static int thread_store(struct hephd *d, heph_store **out)
 	heph_store *s = pthread_getspecific(d->hub->store_key);
 	int err;
 	if (!s) {
-		if ((err = hephd_open_store(d, &s)))
+		/* Readers mostly stream the op-log to pulls, which a cache does
+		 * not speed up; keep each pool thread's small. */
+		if ((err = hephd_open_store(d, HUB_READER_CACHE_KB, &s)))
 			return err;
 		pthread_setspecific(d->hub->store_key, s);
 	}
@@ -215,7 +219,7 @@ static enum MHD_Result do_pull(struct hephd *d, struct MHD_Connection *c, heph_s
 static int writer(struct hephd *d, heph_store **out)
 {
 	int err;
-	if (!d->hub->writer && (err = hephd_open_store(d, &d->hub->writer)))
+	if (!d->hub->writer && (err = hephd_open_store(d, 0, &d->hub->writer)))
 		return err;
 	*out = d->hub->writer;
 	return 0;

@@ -90,9 +90,9 @@ void hephd_log(const char *fmt, ...)
 	funlockfile(stderr);
 }
 
-int hephd_open_store(const struct hephd *d, heph_store **out)
+int hephd_open_store(const struct hephd *d, int cache_kb, heph_store **out)
 {
-	heph_store_opts o = { .no_create = 1 };
+	heph_store_opts o = { .no_create = 1, .cache_kb = cache_kb };
 	return heph_store_open(d->db, &o, out);
 }
 

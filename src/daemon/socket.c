@@ -134,7 +134,7 @@ static void *serve_conn(void *arg)
 		if (hub) {
 			resp = forward(hub, line, len);
 		} else {
-			if (!s && (err = hephd_open_store(d, &s))) {
+			if (!s && (err = hephd_open_store(d, 0, &s))) {
 				resp = error_line(NULL, err);
 			} else {
 				heph_rpc_env env = { .store = s, .host = spoke_host(d) };

@@ -192,7 +192,7 @@ static void *run(void *arg)
 	char base[256];
 	int err, ifd, failed = 0;
 	int64_t last_fail = 0, last_dv;
-	if ((err = hephd_open_store(sp->d, &s))) {
+	if ((err = hephd_open_store(sp->d, 0, &s))) {
 		hephd_log("sync: cannot open the database: %s", heph_error_last());
 		pthread_mutex_lock(&sp->mu);
 		sp->stop = 1;

@@ -234,9 +234,12 @@ int heph_store_open(const char *path, const heph_store_opts *opts, heph_store **
 	 * for reads, PRAGMA mmap_size, was measured and left out: it made the
 	 * long lists a little faster but `heph task` and `heph project list`
 	 * slower, mapping and unmapping pages at every process.) */
+	char cache[64];
+	snprintf(cache, sizeof cache, "PRAGMA cache_size = -%d", opts && opts->cache_kb > 0 ? opts->cache_kb : 65536);
 	if ((version < heph_schema_version() && (err = heph__exec(s, "PRAGMA journal_mode = WAL"))) ||
 	    (err = heph__exec(s, "PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;"
-				 "PRAGMA cache_size = -65536; PRAGMA secure_delete = OFF")))
+				 "PRAGMA secure_delete = OFF")) ||
+	    (err = heph__exec(s, cache)))
 		goto fail;
 
 	if (version < heph_schema_version() && (err = heph__migrate(s)))
