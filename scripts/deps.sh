@@ -1,8 +1,8 @@
 #!/bin/sh
 # Install the Debian packages heph needs to build and test, if any are missing,
-# and the browser tests' npm package (playwright-core, pinned by
-# tests/web/package-lock.json; it drives Debian's Chromium and downloads no
-# browser). Quiet and fast when everything is present (one dpkg-query call).
+# and the browser tests' npm packages (pinned by tests/web/package-lock.json:
+# playwright-core, which drives Debian's Chromium and downloads no browser,
+# and oidc-provider, the identity provider the login tests run on loopback). Quiet and fast when everything is present (one dpkg-query call).
 set -eu
 PKGS="meson ninja-build pkg-config gcc libsqlite3-dev sqlite3 libjansson-dev libcmocka-dev libssl-dev libical-dev libncurses-dev libmicrohttpd-dev libcurl4-openssl-dev libcmark-gfm-dev libcmark-gfm-extensions-dev tmux python3 python3-yaml taskwarrior coreutils chromium fonts-dejavu-core"
 # Node.js and npm: Debian's nodejs and npm packages, unless a node and npm are
@@ -29,7 +29,7 @@ if [ -n "$missing" ]; then
 	$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 web=$(dirname "$0")/../tests/web
-if [ ! -f "$web/node_modules/playwright-core/package.json" ]; then
+if [ ! -f "$web/node_modules/playwright-core/package.json" ] || [ ! -f "$web/node_modules/oidc-provider/package.json" ]; then
 	echo "heph: installing the browser tests' npm packages (tests/web)" >&2
 	(cd "$web" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi

@@ -1,7 +1,9 @@
 /* auth.c — the hub's one credential check: a request's Authorization
- * header to the owner it speaks for. Device tokens (heph/token.h) are the
- * only credential today; an identity provider's access tokens will be
- * checked here too, and nowhere else. */
+ * header to the owner it speaks for. Two kinds of bearer token:
+ *   heph_...   a device token this hub made (heph/token.h)
+ *   a JWT      an access token of the identity provider the hub trusts
+ *              (hephd --oidc-issuer; verified in oidc.c)
+ * Both may be enabled; every endpoint that needs a credential asks here. */
 #include "hephd.h"
 
 #include <arpa/inet.h>
@@ -25,7 +27,7 @@ int hephd_is_loopback(const char *host)
 	return 0;
 }
 
-int hub_authenticate(const struct hephd *d, heph_store *s, const char *authorization, char owner[HEPHD_OWNER_MAX])
+int hub_authenticate(struct hephd *d, heph_store *s, const char *authorization, char owner[HEPHD_OWNER_MAX])
 {
 	char name[HEPH_TOKEN_NAME_MAX + 1];
 	const char *tok;
@@ -36,15 +38,17 @@ int hub_authenticate(const struct hephd *d, heph_store *s, const char *authoriza
 		return 0;
 	}
 	if (!authorization || !*authorization)
-		return heph_error_set(HEPH_EAUTH, "missing credential: send Authorization: Bearer TOKEN "
-						  "(make one on the hub with hephd token create NAME)");
+		return heph_error_set(HEPH_EAUTH, d->oidc ? "missing credential: send Authorization: Bearer TOKEN "
+							    "(log in with heph auth login, or use a device token)"
+							  : "missing credential: send Authorization: Bearer TOKEN "
+							    "(make one on the hub with hephd token create NAME)");
 	if (strncasecmp(authorization, "Bearer ", 7) != 0)
 		return heph_error_set(HEPH_EAUTH, "unsupported credential: want Authorization: Bearer TOKEN");
 	tok = authorization + 7;
 	while (*tok == ' ')
 		tok++;
 	if (strncmp(tok, HEPH_TOKEN_PREFIX, strlen(HEPH_TOKEN_PREFIX)) != 0)
-		return heph_error_set(HEPH_EAUTH, "invalid or revoked token");
+		return oidc_authenticate(d, s, tok, owner);
 	if ((err = heph_token_verify(s, tok, name)))
 		return err;
 	/* Every device token is issued by this hub for its one owner. */

@@ -14,6 +14,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,8 +182,8 @@ static size_t take(char *data, size_t size, size_t nmemb, void *ctx)
 	return n;
 }
 
-int net_client_request(net_client *c, const char *method, const char *path, const char *body, size_t len,
-		       struct net_reply *out)
+static int perform(net_client *c, const char *method, const char *path, const char *body, size_t len,
+		   struct curl_slist *headers, struct net_reply *out)
 {
 	struct sink k = { 0 };
 	char *url;
@@ -193,6 +194,7 @@ int net_client_request(net_client *c, const char *method, const char *path, cons
 	cu.easy_setopt(c->curl, CURLOPT_URL, url);
 	cu.easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, take);
 	cu.easy_setopt(c->curl, CURLOPT_WRITEDATA, &k);
+	cu.easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
 	if (strcmp(method, "POST") == 0) {
 		cu.easy_setopt(c->curl, CURLOPT_POST, 1L);
 		cu.easy_setopt(c->curl, CURLOPT_POSTFIELDS, body ? body : "");
@@ -202,6 +204,7 @@ int net_client_request(net_client *c, const char *method, const char *path, cons
 	}
 	c->errbuf[0] = '\0';
 	rc = cu.easy_perform(c->curl);
+	cu.easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->headers);
 	free(url);
 	if (rc != CURLE_OK) {
 		free(k.p);
@@ -216,6 +219,95 @@ int net_client_request(net_client *c, const char *method, const char *path, cons
 	out->body = k.p;
 	out->len = k.n;
 	return 0;
+}
+
+int net_client_request(net_client *c, const char *method, const char *path, const char *body, size_t len,
+		       struct net_reply *out)
+{
+	return perform(c, method, path, body, len, c->headers, out);
+}
+
+int net_client_post_form(net_client *c, const char *path, const char *form, struct net_reply *out)
+{
+	struct curl_slist *h = NULL;
+	h = cu.slist_append(h, "Content-Type: application/x-www-form-urlencoded");
+	h = cu.slist_append(h, "Accept: application/json");
+	h = cu.slist_append(h, "Expect:");
+	int err = perform(c, "POST", path, form, strlen(form), h, out);
+	cu.slist_free_all(h);
+	return err;
+}
+
+void net_client_set_timeout(net_client *c, long ms)
+{
+	cu.easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, ms);
+	cu.easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, ms);
+}
+
+char *net_form_escape(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *out = malloc(strlen(s) * 3 + 1), *o = out;
+	if (!out)
+		abort();
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+		    *p == '.' || *p == '_' || *p == '~') {
+			*o++ = (char)*p;
+		} else {
+			*o++ = '%';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+int net_b64url_decode(const char *in, size_t n, unsigned char **out, size_t *outlen)
+{
+	unsigned char *buf = malloc(n * 3 / 4 + 3);
+	size_t o = 0;
+	uint32_t acc = 0;
+	int bits = 0;
+	*out = NULL;
+	*outlen = 0;
+	if (!buf)
+		abort();
+	if (n % 4 == 1)
+		goto bad; /* no base64 text has that length */
+	for (size_t i = 0; i < n; i++) {
+		int v;
+		char ch = in[i];
+		if (ch >= 'A' && ch <= 'Z')
+			v = ch - 'A';
+		else if (ch >= 'a' && ch <= 'z')
+			v = ch - 'a' + 26;
+		else if (ch >= '0' && ch <= '9')
+			v = ch - '0' + 52;
+		else if (ch == '-')
+			v = 62;
+		else if (ch == '_')
+			v = 63;
+		else
+			goto bad; /* padding, '+', '/', spaces: not base64url as JWTs write it */
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			buf[o++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	if (acc != 0)
+		goto bad; /* leftover bits must be zero: one text per value */
+	buf[o] = '\0';
+	*out = buf;
+	*outlen = o;
+	return 0;
+bad:
+	free(buf);
+	return heph_error_set(HEPH_EINVALID, "not base64url");
 }
 
 /* ---- hub and token ---- */

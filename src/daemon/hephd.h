@@ -24,6 +24,7 @@ enum hephd_mode { MODE_LOCAL, MODE_SERVER, MODE_CLIENT };
 
 struct spoke;
 struct hub;
+struct oidc;
 
 struct hephd {
 	enum hephd_mode mode;        /* --mode */
@@ -41,6 +42,14 @@ struct hephd {
 	int threads;                 /* --threads in the HTTP pool */
 	char *ready_file;            /* --ready-file: written once serving */
 	char *pid_file;              /* --pid-file */
+	char *oidc_issuer;           /* --oidc-issuer URL, or NULL: device tokens only */
+	char *oidc_audience;         /* --oidc-audience: the aud access tokens must carry */
+	char *oidc_client_id;        /* --oidc-client-id (default: the audience), told by /config */
+	char *oidc_web_client_id;    /* --oidc-web-client-id (default: oidc_client_id) */
+	char **authorized_subs;      /* --authorized-sub, repeatable */
+	int n_authorized_subs;
+	int oidc_refetch;            /* --oidc-jwks-refetch: least seconds between key fetches */
+	struct oidc *oidc;           /* server mode with an issuer: the token check (oidc.c) */
 	pthread_mutex_t write_lock;  /* hephd's writers, in turn */
 	struct spoke *spoke;         /* local mode: the background sync */
 	struct hub *hub;             /* server mode: the HTTP server */
@@ -62,15 +71,32 @@ void hub_stop(struct hephd *d);
 
 /* ---- auth (auth.c) ---- */
 
-#define HEPHD_OWNER_MAX 160
+#define HEPHD_OWNER_MAX 300
 
 /* The one credential check: map a request's Authorization header (may be
  * NULL) to the owner it speaks for, or fail with HEPH_EAUTH (missing, bad or
- * revoked credential) or HEPH_EFORBIDDEN (a valid identity that is not this
- * hub's owner). Device tokens today; an identity provider's tokens plug in
- * here and nowhere else. */
-int hub_authenticate(const struct hephd *d, heph_store *s, const char *authorization,
+ * revoked credential), HEPH_EFORBIDDEN (a valid identity that is not this
+ * hub's owner) or HEPH_EUNAVAIL (the identity provider could not be reached
+ * for a key). Device tokens and the identity provider's access tokens. */
+int hub_authenticate(struct hephd *d, heph_store *s, const char *authorization,
 		     char owner[HEPHD_OWNER_MAX]);
+
+/* ---- identity provider tokens (oidc.c) ---- */
+
+/* Set up the check of the provider's access tokens (d->oidc): load
+ * libcrypto and try discovery and the key set once (a provider that is down
+ * now is tried again when a token needs it). */
+int oidc_start(struct hephd *d);
+void oidc_stop(struct hephd *d);
+
+/* Verify an access token (a JWT) and map its subject to the owner it
+ * speaks for: HEPH_EAUTH for a token that is not valid, HEPH_EFORBIDDEN for
+ * a valid identity that may not use this hub, HEPH_EUNAVAIL when a key had
+ * to be fetched and the provider could not be reached. */
+int oidc_authenticate(struct hephd *d, heph_store *s, const char *jwt, char owner[HEPHD_OWNER_MAX]);
+
+/* What /config tells clients about logging in (a new reference). */
+json_t *oidc_config(struct hephd *d);
 
 /* True when host (a literal address or "localhost") is a loopback address. */
 int hephd_is_loopback(const char *host);

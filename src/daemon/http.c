@@ -392,17 +392,24 @@ static enum MHD_Result do_rpc(struct hephd *d, struct MHD_Connection *c, heph_st
 static enum MHD_Result do_config(struct hephd *d, struct MHD_Connection *c, heph_store *s)
 {
 	json_t *types = json_array();
+	json_t *methods = json_array();
 	for (const char *const *t = heph_op_types(); *t; t++)
 		json_array_append_new(types, json_string(*t));
-	json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:[i], s:i, s:o, s:i, s:{s:[s], s:s, s:b, s:n}}", "name", "heph",
+	if (!d->no_auth) {
+		json_array_append_new(methods, json_string("bearer-token"));
+		if (d->oidc)
+			json_array_append_new(methods, json_string("oidc"));
+	}
+	const char *how = d->no_auth ? "no credential needed (--no-auth, loopback only)"
+		: d->oidc ? "send Authorization: Bearer TOKEN, an access token of the identity provider (heph auth "
+			    "login; the web app's Log in) or a device token (hephd token create NAME)"
+			  : "send Authorization: Bearer TOKEN; the hub's owner makes a device token with "
+			    "hephd token create NAME";
+	json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:[i], s:i, s:o, s:i, s:{s:o, s:s, s:b, s:o}}", "name", "heph",
 			      "version", HEPH_VERSION, "hub", heph_store_origin(s), "protocol", HEPH_SYNC_PROTOCOL,
 			      "protocols", HEPH_SYNC_PROTOCOL, "schema", heph_schema_version(), "op_types", types,
 			      "max_body", (int)(d->max_body > INT_MAX ? INT_MAX : d->max_body), "auth", "methods",
-			      "bearer-token", "how",
-			      d->no_auth ? "no credential needed (--no-auth, loopback only)"
-					 : "send Authorization: Bearer TOKEN; the hub's owner makes a device token with "
-					   "hephd token create NAME",
-			      "required", !d->no_auth, "oidc");
+			      methods, "how", how, "required", !d->no_auth, "oidc", oidc_config(d));
 	return send_json(c, MHD_HTTP_OK, j);
 }
 

@@ -61,6 +61,15 @@ static const char usage_text[] =
 	"  --sync-interval SECS  seconds between background syncs (default 30)\n"
 	"  --sync-batch N        ops per sync request (default 20000 pulled, 1000 pushed)\n"
 	"  --no-auth             serve without credentials; only on a loopback address\n"
+	"  --oidc-issuer URL     also accept access tokens of this OpenID Connect provider\n"
+	"                        (server; the exact issuer, e.g. https://id.example.org/application/o/heph/)\n"
+	"  --oidc-audience AUD   the audience (aud) its access tokens for this hub carry\n"
+	"  --oidc-client-id ID   the client id heph and the web app log in with (default: AUD)\n"
+	"  --oidc-web-client-id ID  the web app's own client id, if it has one (default: the above)\n"
+	"  --authorized-sub SUB  an identity (sub) allowed besides the first one, which claims the\n"
+	"                        hub; repeatable. When given, only a listed identity can claim it\n"
+	"  --oidc-jwks-refetch SECS  the least time between two fetches of the provider's keys\n"
+	"                        for tokens naming an unknown key (default 10)\n"
 	"  --max-body BYTES      the largest request body the hub takes (default 33554432)\n"
 	"  --timeout SECS        close a connection silent this long (default 30)\n"
 	"  --threads N           HTTP worker threads (default 2 per CPU, at most 16)\n"
@@ -227,13 +236,15 @@ static int serve(struct hephd *d)
 			goto out;
 	}
 	if (d->mode == MODE_SERVER) {
-		if ((err = hub_start(d, &url)))
+		if ((err = oidc_start(d)) || (err = hub_start(d, &url)))
 			goto out;
 		if (d->no_auth)
 			hephd_log("WARNING: --no-auth: anyone who can connect to %s can read and change every task "
 				  "on this hub. Use it only for a local test.", url);
 		hephd_log("hub serving %s (database %s, protocol %d, %d threads)", url, d->db, HEPH_SYNC_PROTOCOL,
 			  d->threads);
+		if (d->oidc_issuer)
+			hephd_log("identity provider %s (audience %s)", d->oidc_issuer, d->oidc_audience);
 		if (d->web_root)
 			hephd_log("web app from %s", d->web_root);
 		else
@@ -265,6 +276,7 @@ static int serve(struct hephd *d)
 out:
 	spoke_stop(d);
 	hub_stop(d);
+	oidc_stop(d);
 	if (lfd >= 0) {
 		close(lfd);
 		unlink(d->socket);
@@ -280,7 +292,8 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct hephd d = { .mode = MODE_LOCAL, .sync_interval = 30, .max_body = 32u << 20, .timeout = 30 };
+	struct hephd d = { .mode = MODE_LOCAL, .sync_interval = 30, .max_body = 32u << 20, .timeout = 30,
+			   .oidc_refetch = 10 };
 	char sock[PATH_MAX];
 	int json = 0, err = 0, status, no_web = 0;
 	char *db = NULL, **rest = calloc((size_t)argc + 1, sizeof *rest);
@@ -318,6 +331,29 @@ int main(int argc, char **argv)
 				d.mode = MODE_CLIENT;
 			else
 				err = heph_error_set(HEPH_EUSAGE, "--mode is local, server or client, not \"%s\"", v);
+		} else if (TAKES("--oidc-issuer")) {
+			free(d.oidc_issuer);
+			d.oidc_issuer = strdup(v);
+		} else if (TAKES("--oidc-audience")) {
+			free(d.oidc_audience);
+			d.oidc_audience = strdup(v);
+		} else if (TAKES("--oidc-client-id")) {
+			free(d.oidc_client_id);
+	free(d.oidc_web_client_id);
+			d.oidc_client_id = strdup(v);
+		} else if (TAKES("--oidc-web-client-id")) {
+			free(d.oidc_web_client_id);
+			d.oidc_web_client_id = strdup(v);
+		} else if (TAKES("--authorized-sub")) {
+			if (!*v)
+				err = heph_error_set(HEPH_EUSAGE, "--authorized-sub wants a subject (the sub claim), not \"\"");
+			else if (!(d.authorized_subs = realloc(d.authorized_subs, sizeof *d.authorized_subs *
+											   (size_t)(d.n_authorized_subs + 1))) ||
+				 !(d.authorized_subs[d.n_authorized_subs++] = strdup(v)))
+				abort();
+		} else if (TAKES("--oidc-jwks-refetch")) {
+			if (!(err = parse_int(a, v, 0, 86400, &n)))
+				d.oidc_refetch = (int)n;
 		} else if (TAKES("--db")) {
 			free(db);
 			db = strdup(v);
@@ -390,6 +426,19 @@ int main(int argc, char **argv)
 	if (!d.web_root && !no_web && d.mode == MODE_SERVER && access(HEPH_WEB_ROOT "/index.html", R_OK) == 0) {
 		d.web_root = strdup(HEPH_WEB_ROOT);
 	}
+	if ((d.oidc_audience || d.oidc_client_id || d.oidc_web_client_id || d.n_authorized_subs) && !d.oidc_issuer) {
+		err = heph_error_set(HEPH_EUSAGE, "--oidc-audience, --oidc-client-id, --oidc-web-client-id and --authorized-sub "
+						  "need --oidc-issuer URL");
+		goto done;
+	}
+	if (d.oidc_issuer && d.mode != MODE_SERVER) {
+		err = heph_error_set(HEPH_EUSAGE, "--oidc-issuer is for the hub (--mode server); a spoke logs in with heph auth login");
+		goto done;
+	}
+	if (d.oidc_issuer && d.no_auth) {
+		err = heph_error_set(HEPH_EUSAGE, "--oidc-issuer and --no-auth contradict each other");
+		goto done;
+	}
 	if (d.mode == MODE_CLIENT && !d.hub_url) {
 		/* The hub of this device's database, if it names one. */
 		heph_store *s = NULL;
@@ -418,6 +467,13 @@ done:
 	free(d.token_file);
 	free(d.pid_file);
 	free(d.ready_file);
+	free(d.oidc_issuer);
+	free(d.oidc_audience);
+	free(d.oidc_client_id);
+	free(d.oidc_web_client_id);
+	for (int k = 0; k < d.n_authorized_subs; k++)
+		free(d.authorized_subs[k]);
+	free(d.authorized_subs);
 	free(rest);
 	pthread_mutex_destroy(&d.write_lock);
 	return status;

@@ -53,6 +53,20 @@ const char *net_client_url(const net_client *c);
 int net_client_request(net_client *c, const char *method, const char *path, const char *body, size_t len,
 		       struct net_reply *out);
 
+/* POST an application/x-www-form-urlencoded body (OAuth endpoints) to
+ * base URL + path, asking for JSON back; no Authorization header. */
+int net_client_post_form(net_client *c, const char *path, const char *form, struct net_reply *out);
+
+/* Give up on a request after ms milliseconds (connecting included). */
+void net_client_set_timeout(net_client *c, long ms);
+
+/* s percent-encoded for a form body or a query (malloc'd). */
+char *net_form_escape(const char *s);
+
+/* Decode unpadded base64url (as in JWTs) strictly: anything else is
+ * HEPH_EINVALID. *out is malloc'd and NUL-terminated past *outlen. */
+int net_b64url_decode(const char *in, size_t n, unsigned char **out, size_t *outlen);
+
 /* ---- the hub this replica syncs with ---- */
 
 struct net_hub {

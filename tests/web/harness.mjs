@@ -78,12 +78,13 @@ export class Hub {
     return { token: out, file };
   }
 
-  // Start on port (0: any free one; the same port again after a stop).
-  async start(port = 0) {
+  // Start on port (0: any free one; the same port again after a stop);
+  // extra: more hephd options (an identity provider, say).
+  async start(port = 0, extra = []) {
     rmSync(this.ready, { force: true });
     const fd = openSync(this.log, 'a');
     const p = spawn(HEPHD, ['--mode', 'server', '--db', this.db, '--http-addr', `127.0.0.1:${port}`,
-      '--ready-file', this.ready, '--web-root', WEB_ROOT], { env: cleanEnv(), stdio: ['ignore', 'ignore', fd] });
+      '--ready-file', this.ready, '--web-root', WEB_ROOT, ...extra], { env: cleanEnv(), stdio: ['ignore', 'ignore', fd] });
     closeSync(fd);
     children.add(p);
     p.on('exit', () => children.delete(p));
