@@ -129,8 +129,13 @@ int heph_sync_pending(heph_store *s, int64_t *count);
 int heph_sync_record(heph_store *s, int64_t started_ms, int err, const char *message,
 		     int64_t pulled, int64_t pushed);
 
+/* Say who failed the last recorded attempt: "hub" (what heph_sync_record
+ * assumes) or "provider" (the identity provider, while getting a token). */
+int heph_sync_note_source(heph_store *s, const char *from);
+
 /* The sync status of this replica: hub, token_file, hub_id, last_attempt,
- * last_success, last_error, last_error_name, auth_failed, pending_push,
+ * last_success, last_error, last_error_name, last_error_from ("hub",
+ * "provider" or null), auth_failed, pending_push,
  * conflicts, pull_cursor, push_cursor, last_pulled, last_pushed. */
 int heph_sync_status(heph_store *s, json_t **out);
 

@@ -125,6 +125,11 @@ int cmd_sync(struct cli *cli, int argc, char **argv);
 int cmd_hub_set(struct cli *cli, int argc, char **argv);
 int cmd_daemon(struct cli *cli, int argc, char **argv);
 
+/* heph auth login|status|logout (cmd_auth.c). */
+int cmd_auth_login(struct cli *cli, int argc, char **argv);
+int cmd_auth_status(struct cli *cli, int argc, char **argv);
+int cmd_auth_logout(struct cli *cli, int argc, char **argv);
+
 /* The in-process sync engine lent to sync.now (cmd_sync.c). */
 int cli_sync_now(void *ctx, heph_store *s, json_t **result);
 

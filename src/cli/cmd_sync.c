@@ -93,9 +93,16 @@ static void print_status(struct cli *cli, json_t *r)
 		fprintf(f, "hub           none (heph hub set URL)\n");
 	fprintf(f, "last attempt  %s\n", s_or(r, "last_attempt", "never"));
 	fprintf(f, "last success  %s\n", s_or(r, "last_success", "never"));
-	if (err)
-		fprintf(f, "last error    %s%s\n", err, json_is_true(json_object_get(r, "auth_failed")) ? "  (auth failure)" : "");
-	else
+	if (err) {
+		const char *from = s_or(r, "last_error_from", "hub"), *name = s_or(r, "last_error_name", "");
+		int auth = json_is_true(json_object_get(r, "auth_failed"));
+		const char *why = strcmp(from, "provider") == 0
+			? (auth ? "the identity provider rejected us"
+				: strcmp(name, "unavailable") == 0 ? "the identity provider is unreachable" : "identity provider")
+			: (auth ? "auth failure: the hub refused the credential"
+				: strcmp(name, "unavailable") == 0 ? "the hub is unreachable" : NULL);
+		fprintf(f, "last error    %s%s%s%s\n", err, why ? "  (" : "", why ? why : "", why ? ")" : "");
+	} else
 		fprintf(f, "last error    none\n");
 	fprintf(f, "to push       %lld ops\n", (long long)json_integer_value(json_object_get(r, "pending_push")));
 	fprintf(f, "conflicts     %lld open\n", (long long)json_integer_value(json_object_get(r, "conflicts")));

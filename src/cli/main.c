@@ -85,6 +85,9 @@ static int remote_client(struct cli *cli)
 		return 0;
 	if (cli->token_file && (err = net_read_token_file(cli->token_file, &token)))
 		return err;
+	/* No token file: the login to that hub (heph auth login), if any. */
+	if (!cli->token_file && (err = net_login_bearer(cli->remote, 0, &token)) && err != HEPH_ENOTFOUND)
+		return err;
 	err = net_client_new(cli->remote, token, &cli->rc);
 	free(token);
 	return err;

@@ -240,6 +240,21 @@ const struct verb heph_cli_verbs[] = {
 	  cmd_hub_set,
 	  "The hub and the token file are settings of this device, never synced. FILE holds\n"
 	  "the bearer token the hub's owner made with `hephd token create NAME`.", 0 },
+	{ "auth login", "[--hub-url URL]", "log in to the hub through its identity provider (device code)", NULL, NULL,
+	  NULL, NULL, cmd_auth_login,
+	  "Asks the hub (default: this database's, heph hub set) which OpenID Connect provider it\n"
+	  "trusts, then runs the device-code flow: open the page shown, enter the code, approve.\n"
+	  "The tokens are kept in $XDG_CONFIG_HOME/heph/credentials.json (mode 0600), by hub URL;\n"
+	  "heph sync, heph --remote and hephd use them for a hub that has no token file, and\n"
+	  "renew the access token before it expires. Exit status 10 when the login is denied or\n"
+	  "its code expires, 11 when the hub refuses the identity, 14 when the provider cannot\n"
+	  "be reached.", 0 },
+	{ "auth status", "[--hub-url URL]", "who is logged in to the hub, until when, and how to log in again", NULL,
+	  NULL, NULL, NULL, cmd_auth_status,
+	  "Without --hub-url and without a hub set for this database: every login kept here.\n"
+	  "Exit status 10 when not logged in to the hub.", 0 },
+	{ "auth logout", "[--hub-url URL]", "forget the tokens of the login to the hub", NULL, NULL, NULL, NULL,
+	  cmd_auth_logout, "The provider is asked to revoke the refresh token too, when it says how.", 0 },
 	{ "daemon", "start [HEPHD-OPTIONS]|stop|restart|status|install", "manage the background hephd of this database",
 	  NULL, NULL, NULL, NULL, cmd_daemon,
 	  "start runs hephd --mode local on this database (extra options go to hephd, e.g.\n"

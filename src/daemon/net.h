@@ -71,7 +71,7 @@ int net_b64url_decode(const char *in, size_t n, unsigned char **out, size_t *out
 
 struct net_hub {
 	char *url;         /* base URL, without a trailing slash */
-	char *token;       /* bearer token, or NULL */
+	char *token;       /* bearer token, or NULL: the login's (heph auth login), if any */
 	char *token_file;  /* where the token came from, or NULL */
 };
 
@@ -83,6 +83,43 @@ int net_read_token_file(const char *path, char **out);
  * settings (heph hub set). HEPH_EUSAGE when no hub is set anywhere. */
 int net_hub_load(heph_store *s, const char *url, const char *token_file, struct net_hub *out);
 void net_hub_free(struct net_hub *h);
+
+/* ---- logins with the hub's identity provider (login.c) ---- */
+
+/* The credentials file: $XDG_CONFIG_HOME/heph/credentials.json, else
+ * ~/.config/heph/credentials.json (mode 0600, locked while changed). */
+int net_login_path(char *buf, size_t n);
+
+/* What the device-code flow shows the person: where to go and the code
+ * (uri_complete may be NULL), and notes while it waits. */
+struct net_login_ui {
+	void *ctx;
+	void (*show)(void *ctx, const char *uri, const char *uri_complete, const char *user_code, int expires_in);
+	void (*note)(void *ctx, const char *text);
+};
+
+/* Log in to the hub at hub_url with the OAuth device-code flow (RFC 8628)
+ * against the provider its /config names, and keep the tokens. *result:
+ * hub, issuer, sub, name, expires_at, refresh, file. HEPH_EAUTH when the
+ * login is denied or the code expires, HEPH_EUNAVAIL when the provider or
+ * the hub cannot be reached, HEPH_EUSAGE when the hub trusts no provider. */
+int net_login_device(const char *hub_url, const struct net_login_ui *ui, json_t **result);
+
+/* The access token for hub_url (malloc'd), refreshed first when it expires
+ * within a minute (or force), the rotated refresh token saved at once.
+ * HEPH_ENOTFOUND: not logged in; HEPH_EAUTH: the provider rejected the
+ * refresh; HEPH_EUNAVAIL: the provider cannot be reached. */
+int net_login_bearer(const char *hub_url, int force, char **token);
+
+/* One hub's entry of the file (a new reference), or HEPH_ENOTFOUND. */
+int net_login_get(const char *hub_url, json_t **entry);
+
+/* Every entry, by hub URL (a new reference). */
+int net_login_list(json_t **hubs);
+
+/* Forget the login to hub_url; *had says whether there was one, *revoked
+ * whether the provider also took back its refresh token (best effort). */
+int net_login_forget(const char *hub_url, int *had, int *revoked);
 
 /* ---- the sync cycle (sync.c) ---- */
 

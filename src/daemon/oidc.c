@@ -100,8 +100,7 @@ static int fetch_json(const char *url, const char *what, json_t **out)
 	err = net_client_request(c, "GET", "", NULL, 0, &r);
 	net_client_free(c);
 	if (err)
-		return heph_error_set(HEPH_EUNAVAIL, "the identity provider cannot be reached for its %s: %s", what,
-				      heph_error_last());
+		return heph_error_wrap(HEPH_EUNAVAIL, "the identity provider cannot be reached for its %s: ", what);
 	if (r.status != 200) {
 		net_reply_free(&r);
 		return heph_error_set(HEPH_EUNAVAIL, "the identity provider answered HTTP %ld for its %s (%s)", r.status,

@@ -85,32 +85,64 @@ static int push(heph_store *s, net_client *c, int limit, int64_t *pushed)
 	}
 }
 
+/* Record a failed cycle and keep its message for the caller. from:
+ * "provider" when the identity provider failed us, NULL for the hub. */
+static int failed(heph_store *s, int64_t started, int err, int64_t pulled, int64_t pushed, const char *from)
+{
+	char msg[1024];
+	snprintf(msg, sizeof msg, "%s", heph_error_last());
+	heph_sync_record(s, started, err, msg, pulled, pushed);
+	if (from)
+		heph_sync_note_source(s, from);
+	heph_error_set(err, "%s", msg); /* keep the sync error, not the record's */
+	return err;
+}
+
 int net_sync_run(heph_store *s, const struct net_hub *hub, const struct net_sync_opts *o, json_t **result)
 {
 	int64_t started = heph_store_now_ms(s), pulled = 0, pushed = 0, head = 0, pending = 0;
 	int batch = o && o->batch > 0 ? o->batch : 0;
 	net_client *c = NULL;
-	int err;
+	char *login = NULL; /* the access token of heph auth login, when no token file is set */
+	const char *token = hub->token;
+	int err, retried = 0;
 	if (result)
 		*result = NULL;
-	if ((err = net_client_new(hub->url, hub->token, &c))) {
-		char msg[1024];
-		snprintf(msg, sizeof msg, "%s", heph_error_last());
-		heph_sync_record(s, started, err, msg, 0, 0);
-		heph_error_set(err, "%s", msg);
-		return err;
+	if (!token) {
+		err = net_login_bearer(hub->url, 0, &login);
+		if (err == HEPH_ENOTFOUND)
+			heph_error_clear(); /* no login either: the hub says what it wants */
+		else if (err)
+			return failed(s, started, err, 0, 0, "provider");
+		token = login;
+	}
+again:
+	if ((err = net_client_new(hub->url, token, &c))) {
+		free(login);
+		return failed(s, started, err, 0, 0, NULL);
 	}
 	err = pull(s, c, batch ? batch : HEPH_SYNC_PULL_LIMIT, &pulled, &head);
 	if (!err)
 		err = push(s, c, batch ? batch : HEPH_SYNC_PUSH_LIMIT, &pushed);
 	net_client_free(c);
-	if (err) {
-		char msg[1024];
-		snprintf(msg, sizeof msg, "%s", heph_error_last());
-		heph_sync_record(s, started, err, msg, pulled, pushed);
-		heph_error_set(err, "%s", msg); /* keep the sync error, not the record's */
-		return err;
+	c = NULL;
+	if (err == HEPH_EAUTH && login && !retried) {
+		/* The hub refused the login's access token (revoked, or the
+		 * clocks disagree): renew it once and try again. */
+		retried = 1;
+		free(login);
+		login = NULL;
+		if ((err = net_login_bearer(hub->url, 1, &login)))
+			return failed(s, started, err, pulled, pushed, "provider");
+		token = login;
+		goto again;
 	}
+	if (login) {
+		explicit_bzero(login, strlen(login));
+		free(login);
+	}
+	if (err)
+		return failed(s, started, err, pulled, pushed, NULL);
 	if ((err = heph_sync_record(s, started, 0, NULL, pulled, pushed)) || (err = heph_sync_pending(s, &pending)))
 		return err;
 	if (result)

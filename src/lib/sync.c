@@ -933,18 +933,32 @@ int heph_sync_record(heph_store *s, int64_t started_ms, int err, const char *mes
 	if (err == 0) {
 		if ((e = state_set(s, "last_success", when)) || (e = state_set(s, "last_error", NULL)) ||
 		    (e = state_set(s, "last_error_name", NULL)) || (e = state_set(s, "auth_failed", NULL)) ||
+		    (e = state_set(s, "last_error_from", NULL)) ||
 		    (e = state_set_i64(s, "last_pulled", pulled)) || (e = state_set_i64(s, "last_pushed", pushed)))
 			goto fail;
 	} else {
 		if ((e = state_set(s, "last_error", message && *message ? message : heph_error_name(err))) ||
 		    (e = state_set(s, "last_error_name", heph_error_name(err))) ||
-		    (e = state_set(s, "auth_failed", err == HEPH_EAUTH || err == HEPH_EFORBIDDEN ? "1" : NULL)))
+		    (e = state_set(s, "auth_failed", err == HEPH_EAUTH || err == HEPH_EFORBIDDEN ? "1" : NULL)) ||
+		    (e = state_set(s, "last_error_from", "hub")))
 			goto fail;
 	}
 	return heph_store_commit(s);
 fail:
 	heph_store_rollback(s);
 	return e;
+}
+
+int heph_sync_note_source(heph_store *s, const char *from)
+{
+	int e;
+	if ((e = heph_store_begin(s)))
+		return e;
+	if ((e = state_set(s, "last_error_from", from))) {
+		heph_store_rollback(s);
+		return e;
+	}
+	return heph_store_commit(s);
 }
 
 static json_t *str_or_null(char *v)
@@ -956,7 +970,8 @@ static json_t *str_or_null(char *v)
 
 int heph_sync_status(heph_store *s, json_t **out)
 {
-	static const char *const keys[] = { "hub_id", "last_attempt", "last_success", "last_error", "last_error_name" };
+	static const char *const keys[] = { "hub_id", "last_attempt", "last_success", "last_error", "last_error_name",
+					    "last_error_from" };
 	json_t *o = json_object();
 	char *v = NULL;
 	int64_t n;
