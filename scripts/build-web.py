@@ -5,7 +5,8 @@
     build-web.py --install build/web share/heph/web      (meson install script)
 
 There is no bundler: the files are copied as they are, and two are written:
-  sw.js          VERSION = "<version>+<digest>" and SHELL = every file copied,
+  sw.js          VERSION = "<version>+<digest>" and SHELL = every file copied
+                 but those under auth/ (the login callback),
                  so any change to the shell makes phones fetch the new one
   js/version.js  the same VERSION, shown in Settings
 The digest is SHA-256 over the shell files' paths and contents (first 10 hex).
@@ -61,7 +62,8 @@ def build(a):
         elif f == 'sw.js':
             text = open(os.path.join(src, f), encoding='utf-8').read()
             text = re.sub(r"const VERSION = '[^']*';", f"const VERSION = '{version}';", text)
-            shell = ["'./'"] + [f"'{x}'" for x in files if x != 'sw.js']
+            # auth/ (the login callback) is never cached: it must reach the hub.
+            shell = ["'./'"] + [f"'{x}'" for x in files if x != 'sw.js' and not x.startswith('auth/')]
             text = re.sub(r"const SHELL = \[[^\]]*\];", 'const SHELL = [\n  ' + ', '.join(shell) + ',\n];', text)
             open(dst, 'w', encoding='utf-8').write(text)
         else:

@@ -6,7 +6,9 @@
 //   a page navigation inside the app            the cached index.html (the app routes by #hash)
 //   /rpc, /sync/*, /config, /healthz, /auth/*   the network only, never stored: API answers
 //     and anything else                         are the app's business (IndexedDB), and the
-//                                               login callback must always reach the hub
+//                                               login callback (auth/callback.html, with the
+//                                               provider's code in its query) must always
+//                                               reach the hub and never be kept
 //
 // The build writes VERSION (heph's version and a digest of the shell files)
 // and SHELL. A new VERSION makes a new cache; activation deletes the old ones.
@@ -14,7 +16,7 @@
 const VERSION = 'dev';
 const SHELL = [
   './', 'index.html', 'app.css', 'manifest.webmanifest',
-  'js/main.js', 'js/rpc.js', 'js/db.js', 'js/queue.js', 'js/format.js', 'js/version.js',
+  'js/main.js', 'js/rpc.js', 'js/db.js', 'js/queue.js', 'js/format.js', 'js/version.js', 'js/auth.js', 'js/callback.js',
   'icons/icon.svg', 'icons/icon-192.png', 'icons/icon-512.png', 'icons/icon-maskable-512.png',
 ];
 const CACHE = `heph-shell-${VERSION}`;

@@ -91,6 +91,9 @@ export class Idp {
         },
       },
       pkce: { required: () => true },
+      // As Authentik does: the token endpoint answers pages from the origin
+      // of one of the client's redirect URIs (a browser needs CORS there).
+      clientBasedCORS: (ctx, origin, client) => client.redirectUris.some((u) => new URL(u).origin === origin),
       rotateRefreshToken: () => true,
       issueRefreshToken: (ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
       ttl: { DeviceCode: () => idp.deviceTtl, AccessToken: () => idp.accessTtl, RefreshToken: 3600, Interaction: 600, Session: 3600, Grant: 3600 },

@@ -9,6 +9,7 @@
 // made while the hub is unreachable go to the outbox (queue.js).
 
 import { Hub, HubError, localDate } from './rpc.js';
+import { Login } from './auth.js';
 import * as db from './db.js';
 import { Outbox } from './queue.js';
 import { dayWords, lateWords, ago } from './format.js';
@@ -30,8 +31,15 @@ const settings = {
   },
 };
 
+// The login to this hub through its identity provider (auth.js), if any.
+let loginCache = null;
+function login() {
+  if (!loginCache || loginCache.hub !== settings.url.replace(/\/+$/, '')) loginCache = new Login(settings.url);
+  return loginCache;
+}
+
 function hub() {
-  return new Hub({ url: settings.url, token: settings.token });
+  return new Hub({ url: settings.url, token: settings.token, login: login() });
 }
 
 /* ---- state ---- */
@@ -651,7 +659,9 @@ async function showSettings() {
   const sw = navigator.serviceWorker && navigator.serviceWorker.controller ? 'active' : 'not active';
   const pend = outbox.pending();
   const failed = outbox.failed();
+  const loginCard = h('section', { class: 'card login', hidden: true });
   $('screen').replaceChildren(h('div', { class: 'settings' },
+    loginCard,
     h('form', { class: 'card', onsubmit: (e) => { e.preventDefault(); save(); } },
       h('h2', { text: 'Hub' }),
       h('label', null, 'Hub URL', url, h('small', { text: `Empty: this page’s hub (${location.origin}).` })),
@@ -676,6 +686,52 @@ async function showSettings() {
         fact('Hub', state.hubVersion ? `heph ${state.hubVersion}` : 'not asked yet (Test)'),
         fact('Offline shell', sw)),
       h('button', { type: 'button', class: 'btn', text: 'Forget cached lists', onclick: () => db.cacheClear().then(() => toast('Cached lists forgotten')) }))));
+  renderLogin(loginCard);
+}
+
+// Settings' login card: who is logged in and "Log out", or "Log in" when
+// the hub trusts an identity provider. A device token, when set, wins.
+async function renderLogin(card) {
+  const lg = login();
+  const who = lg.who();
+  const head = h('h2', { text: 'Identity provider' });
+  if (who) {
+    const until = new Date(who.expiresAt * 1000);
+    card.replaceChildren(...[head,
+      h('p', { class: 'login-who', text: `Logged in as ${who.name || who.sub}` }),
+      h('p', { class: 'login-note', text: who.refresh ? `Renewed automatically (this token until ${until.toLocaleTimeString()}).` : `Until ${until.toLocaleString()}; then log in again.` }),
+      settings.token ? h('p', { class: 'login-note', text: 'A device token is set below: it is used instead.' }) : null,
+      h('button', { type: 'button', class: 'btn', dataset: { act: 'logout' }, text: 'Log out', onclick: async () => {
+        await lg.logout();
+        state.auth = null;
+        renderStatus();
+        toast('Logged out');
+        route();
+      } })].filter(Boolean));
+    card.hidden = false;
+    return;
+  }
+  let cfg = null;
+  try {
+    cfg = await new Hub({ url: settings.url }).config();
+  } catch (e) {
+    return; /* offline: nothing to offer */
+  }
+  const o = cfg && cfg.auth && cfg.auth.oidc;
+  if (!o || !o.issuer) return;
+  const out = h('p', { class: 'test-result', role: 'status' });
+  card.replaceChildren(head,
+    h('p', { class: 'login-note', text: `This hub trusts ${new URL(o.issuer).host}. Log in there instead of pasting a device token.` }),
+    h('button', { type: 'button', class: 'btn primary', dataset: { act: 'login' }, text: 'Log in', onclick: async () => {
+      out.textContent = 'Going to the identity provider…';
+      try {
+        await lg.start('#/settings');
+      } catch (e) {
+        out.className = 'test-result bad';
+        out.textContent = e.message;
+      }
+    } }), out);
+  card.hidden = false;
 }
 
 // Ask the hub who it is (GET /config, no token) and whether the token works
@@ -723,7 +779,7 @@ function renderStatus() {
   if (state.auth) {
     banner.hidden = false;
     banner.className = 'banner bad';
-    banner.replaceChildren(h('span', { text: `The hub refused this device’s token: ${state.auth}. ` }), h('a', { href: '#/settings', text: 'Fix it in Settings' }));
+    banner.replaceChildren(h('span', { text: `The hub refused this device’s ${login().active && !settings.token ? 'login' : 'token'}: ${state.auth}. ` }), h('a', { href: '#/settings', text: login().active && !settings.token ? 'Log in again in Settings' : 'Fix it in Settings' }));
   } else if (state.offline) {
     banner.hidden = false;
     banner.className = 'banner warn';

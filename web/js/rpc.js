@@ -7,6 +7,10 @@
 // ("tomorrow", "fri") instead of its own clock: the phone's day is the one
 // the person means, including for changes queued offline and sent later.
 //
+// The credential is a device token, or else a login (auth.js): its access
+// token is renewed before it expires, and a call the hub answers 401 is
+// tried once more after renewing it.
+//
 // Failures are HubError with a kind:
 //   offline   the hub could not be reached (network error, timeout, 502-504)
 //   auth      401 or 403: the token is missing, wrong or revoked
@@ -29,9 +33,10 @@ export function localDate(d = new Date()) {
 }
 
 export class Hub {
-  constructor({ url, token, timeoutMs = 12000, fetchFn = null }) {
+  constructor({ url, token, login = null, timeoutMs = 12000, fetchFn = null }) {
     this.url = (url || '').replace(/\/+$/, '');
     this.token = token || '';
+    this.login = token ? null : login; /* a device token wins */
     this.timeoutMs = timeoutMs;
     this.fetch = fetchFn || ((...a) => fetch(...a));
     this.nextId = 1;
@@ -54,7 +59,6 @@ export class Hub {
       today: c.today || localDate(),
     }));
     const headers = { 'Content-Type': 'application/json' };
-    if (this.token) headers.Authorization = `Bearer ${this.token}`;
     if (key) headers['Idempotency-Key'] = key;
     const body = await this.post('/rpc', JSON.stringify(reqs), headers);
     if (!Array.isArray(body)) {
@@ -89,10 +93,42 @@ export class Hub {
   }
 
   async post(path, body, headers) {
-    return this.request(path, { method: 'POST', body, headers });
+    return this.request(path, { method: 'POST', body, headers: { ...headers } }, true);
   }
 
-  async request(path, init) {
+  // The Authorization header's token: the device token, else the login's.
+  async bearer() {
+    if (this.token) return this.token;
+    if (!this.login) return '';
+    try {
+      return (await this.login.token()) || '';
+    } catch (e) {
+      throw new HubError(e.kind === 'offline' ? 'offline' : 'auth', e.message, e.kind === 'offline' ? 0 : 401);
+    }
+  }
+
+  async request(path, init, authed = false) {
+    if (!authed) return this.send(path, init);
+    const tok = await this.bearer();
+    if (tok) init.headers.Authorization = `Bearer ${tok}`;
+    try {
+      return await this.send(path, init);
+    } catch (e) {
+      if (!(e instanceof HubError) || e.status !== 401 || !this.login || !tok) throw e;
+      /* Refused though it looked valid (revoked, clocks apart): renew once. */
+      let renewed = false;
+      try {
+        renewed = await this.login.refresh(tok);
+      } catch (r) {
+        throw new HubError(r.kind === 'offline' ? 'offline' : 'auth', r.message, r.kind === 'offline' ? 0 : 401);
+      }
+      if (!renewed) throw e;
+      init.headers.Authorization = `Bearer ${await this.bearer()}`;
+      return this.send(path, init);
+    }
+  }
+
+  async send(path, init) {
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(), this.timeoutMs);
     let res;
