@@ -188,6 +188,7 @@ static EVP_PKEY *key_from_jwk(json_t *jwk, enum alg *alg)
 	EVP_PKEY_CTX *ctx = NULL;
 	EVP_PKEY *pkey = NULL;
 	BIGNUM *n = NULL, *e = NULL;
+	unsigned char point[65]; /* EC: read when the params are built, below */
 	if (!kty || (use && strcmp(use, "sig") != 0))
 		return NULL;
 	if (json_is_array(ops)) {
@@ -211,7 +212,6 @@ static EVP_PKEY *key_from_jwk(json_t *jwk, enum alg *alg)
 		ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
 	} else if (strcmp(kty, "EC") == 0) {
 		const char *crv = json_string_value(json_object_get(jwk, "crv"));
-		unsigned char point[65];
 		*alg = ALG_ES256;
 		if (!crv || strcmp(crv, "P-256") != 0 || (want && strcmp(want, "ES256") != 0) ||
 		    b64_field(jwk, "x", &a, &alen) || b64_field(jwk, "y", &b, &blen) || alen != 32 || blen != 32)
