@@ -110,6 +110,10 @@ static void *serve_conn(void *arg)
 			hephd_log("client: %s", heph_error_last());
 			goto out;
 		}
+		/* No token file: the login to the hub (heph auth login), if any,
+		 * renewed for each connection. */
+		if (!cfg.token && (err = net_login_bearer(cfg.url, 0, &cfg.token)) && err != HEPH_ENOTFOUND)
+			hephd_log("client: %s", heph_error_last());
 		if ((err = net_client_new(cfg.url, cfg.token, &hub))) {
 			hephd_log("client: %s", heph_error_last());
 			goto out;

@@ -293,6 +293,32 @@ test('heph --remote uses the login for that hub', async () => {
   assert.match(r.out, /Written on the laptop/);
 });
 
+test('hephd in client mode forwards with the login', async () => {
+  const sock = join(TMP, 'client.sock');
+  const ready = join(TMP, 'client.ready');
+  const d = spawn(HEPHD, ['--mode', 'client', '--hub-url', hub.url, '--socket', sock, '--ready-file', ready],
+    { env: env(laptop.cfg), stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    await until('hephd is ready', () => existsSync(ready), 10000);
+    const { createConnection } = await import('node:net');
+    const answer = await new Promise((resolve, reject) => {
+      const c = createConnection(sock);
+      let buf = '';
+      c.on('data', (x) => {
+        buf += x;
+        if (buf.includes('\n')) { c.end(); resolve(JSON.parse(buf)); }
+      });
+      c.on('error', reject);
+      c.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'task.list', params: {} })}\n`);
+    });
+    assert.ok(answer.result, JSON.stringify(answer));
+    assert.ok(JSON.stringify(answer.result).includes('Written on the laptop'));
+  } finally {
+    d.kill('SIGTERM');
+    await new Promise((r) => (d.exitCode !== null ? r() : d.on('exit', r)));
+  }
+});
+
 test('logout forgets the tokens', async () => {
   assert.match(await laptop.ok('auth', 'logout'), /logged out of .*forgotten/);
   assert.equal(laptop.entry(), undefined);
