@@ -21,7 +21,8 @@
  *  - Ops of unknown types are stored with status HEPH_OP_UNKNOWN; when a
  *    version that knows them opens the database they are applied.
  *  - Derived columns (tasks.project_id, tasks.context_id, nodes.parent_id)
- *    follow the live link of their type with the greatest HLC.
+ *    follow the live link of their type with the greatest HLC; project_id
+ *    and parent_id skip links to deleted projects.
  */
 #include "internal.h"
 
@@ -552,6 +553,41 @@ static int a_task_set(heph_store *s, const heph_op *op, json_t *p, struct outcom
 	return touch(s, id, op->hlc);
 }
 
+static int derive(heph_store *s, const char *src, const char *type);
+
+/* A project just deleted: its tasks and subprojects follow their next live
+ * link of the type, or none (the same derive() every replica runs). A
+ * rare event, so a plain scan of the tasks is fine. */
+static int unfile_from(heph_store *s, const char *id)
+{
+	static const struct {
+		const char *select_sql, *type;
+	} users[] = {
+		{ "SELECT node_id FROM tasks WHERE project_id = ?1", "in-project" },
+		{ "SELECT id FROM nodes WHERE parent_id = ?1", "parent" },
+	};
+	int err = 0;
+	for (size_t u = 0; u < sizeof users / sizeof users[0] && !err; u++) {
+		json_t *ids = json_array(), *v;
+		size_t i;
+		sqlite3_stmt *st = heph__stmt(s, users[u].select_sql);
+		if (!st) {
+			json_decref(ids);
+			return HEPH_ERROR;
+		}
+		heph__bind_str(st, 1, id);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			json_array_append_new(ids, json_string((const char *)sqlite3_column_text(st, 0)));
+		sqlite3_reset(st);
+		json_array_foreach(ids, i, v) {
+			if ((err = derive(s, json_string_value(v), users[u].type)))
+				break;
+		}
+		json_decref(ids);
+	}
+	return err;
+}
+
 static int a_node_tombstone(heph_store *s, const heph_op *op, json_t *p, struct outcome *o)
 {
 	const char *id = str(p, "node_id");
@@ -573,7 +609,7 @@ static int a_node_tombstone(heph_store *s, const heph_op *op, json_t *p, struct 
 	if (!(st = heph__stmt(s, "UPDATE tasks SET deleted = 1 WHERE node_id = ?1 AND deleted = 0")))
 		return HEPH_ERROR;
 	heph__bind_str(st, 1, id);
-	if ((err = heph__step_done(s, st)))
+	if ((err = heph__step_done(s, st)) || (err = unfile_from(s, id)))
 		return err;
 	return touch(s, id, op->hlc);
 }
@@ -582,15 +618,19 @@ static int a_node_tombstone(heph_store *s, const heph_op *op, json_t *p, struct 
 static int derive(heph_store *s, const char *src, const char *type)
 {
 	const char *sql;
+	/* A deleted project holds no tasks and no subprojects: the column
+	 * follows the latest live link to a live project. */
 	if (strcmp(type, "in-project") == 0)
-		sql = "UPDATE tasks SET project_id = (SELECT dst FROM links WHERE src = ?1 AND "
-		      "type = 'in-project' ORDER BY hlc DESC, id DESC LIMIT 1) WHERE node_id = ?1";
+		sql = "UPDATE tasks SET project_id = (SELECT l.dst FROM links l JOIN nodes d ON d.id = l.dst "
+		      "WHERE l.src = ?1 AND l.type = 'in-project' AND d.tombstone_hlc IS NULL "
+		      "ORDER BY l.hlc DESC, l.id DESC LIMIT 1) WHERE node_id = ?1";
 	else if (strcmp(type, "canonical-context") == 0)
 		sql = "UPDATE tasks SET context_id = (SELECT dst FROM links WHERE src = ?1 AND "
 		      "type = 'canonical-context' ORDER BY hlc DESC, id DESC LIMIT 1) WHERE node_id = ?1";
 	else if (strcmp(type, "parent") == 0)
-		sql = "UPDATE nodes SET parent_id = (SELECT dst FROM links WHERE src = ?1 AND "
-		      "type = 'parent' ORDER BY hlc DESC, id DESC LIMIT 1) WHERE id = ?1";
+		sql = "UPDATE nodes SET parent_id = (SELECT l.dst FROM links l JOIN nodes d ON d.id = l.dst "
+		      "WHERE l.src = ?1 AND l.type = 'parent' AND d.tombstone_hlc IS NULL "
+		      "ORDER BY l.hlc DESC, l.id DESC LIMIT 1) WHERE id = ?1";
 	else
 		return 0;
 	sqlite3_stmt *st = heph__stmt(s, sql);
@@ -617,13 +657,15 @@ static int derive_added(heph_store *s, const char *src, const char *type, const 
 	else
 		return 0;
 	sqlite3_stmt *st = heph__stmt(s, "SELECT EXISTS (SELECT 1 FROM links WHERE src = ?1 AND type = ?2 "
-					 "AND (hlc > ?3 OR (hlc = ?3 AND id > ?4)))");
+					 "AND (hlc > ?3 OR (hlc = ?3 AND id > ?4))) "
+					 "OR EXISTS (SELECT 1 FROM nodes WHERE id = ?5 AND tombstone_hlc IS NOT NULL)");
 	if (!st)
 		return HEPH_ERROR;
 	heph__bind_str(st, 1, src);
 	heph__bind_str(st, 2, type);
 	heph__bind_str(st, 3, hlc);
 	heph__bind_str(st, 4, lid);
+	heph__bind_str(st, 5, dst);
 	int rc = sqlite3_step(st), newer = rc == SQLITE_ROW && sqlite3_column_int(st, 0);
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW)

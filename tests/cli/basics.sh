@@ -80,6 +80,16 @@ d1=$(h digest)
 expect_eq "digest is 64 hex" 64 "${#d1}"
 expect_eq "digest is stable" "$d1" "$(h digest)"
 
+# a deleted project holds nothing: its tasks are unfiled, its subprojects roots
+DP=$(h project add Doomed)
+h project add "Doomed child" --parent Doomed >/dev/null
+DT=$(h task "orphan to be" --project Doomed)
+h rm "$DP" >/dev/null
+expect_eq "a task of a deleted project is unfiled" None "$(h show "$DT" --json | json_get 'd["project_id"]')"
+expect_contains "and waits in the inbox" "orphan to be" "$(h view inbox)"
+expect_eq "its subproject becomes a root" "0 None" \
+	"$(h project list --json | json_get '[ "%d %s" % (p["depth"], p["parent_id"]) for p in d if p["title"]=="Doomed child"][0]')"
+
 # the default database lives under XDG_DATA_HOME
 XDG_DATA_HOME="$TMP/xdg" HEPH_DB= h task "xdg task" >/dev/null
 expect_eq "default database under XDG_DATA_HOME" yes "$([ -f "$TMP/xdg/heph/heph.db" ] && echo yes)"
