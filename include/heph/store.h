@@ -49,6 +49,12 @@ void heph_store_close(heph_store *s);
 /* The schema version this binary migrates databases to. */
 int heph_schema_version(void);
 
+/* This build's version ("0.1.0"; a build at a feature level above 1 says so,
+ * "0.1.0+fl2") and feature level (docs/explanation/data-evolution.md).
+ * Static storage. */
+const char *heph_version(void);
+int heph_feature_level(void);
+
 /* This device's origin id (16 hex digits), created with the database. */
 const char *heph_store_origin(heph_store *s);
 const char *heph_store_path(heph_store *s);

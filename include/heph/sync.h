@@ -5,17 +5,23 @@
  *
  * Wire format, protocol 1 (the full text is docs/reference/sync-protocol.md):
  *
- *   POST /sync/push  request   {"protocol":1, "origin":O, "ops":[OP, ...]}
+ *   POST /sync/push  request   {"protocol":1, "origin":O, "node":R, "ops":[OP, ...]}
  *                    response  {"protocol":1, "hub":H, "head":N, "received":n,
  *                               "applied":n, "deferred":n, "unknown":n,
  *                               "duplicate":n}
- *   GET  /sync/pull?protocol=1&after=SEQ&limit=N
- *                    response  {"protocol":1, "hub":H, "head":N,
+ *   GET  /sync/pull?protocol=1&after=SEQ&limit=N&R...
+ *                    response  {"protocol":1, "hub":H, "head":N, "known_by":K,
  *                               "ops":[{"seq":S, OP...}, ...], "next":S, "more":B}
  *
  *   field     meaning
  *   protocol  the version of this format; a hub answers any other with 426
  *   origin    the pushing device (informational)
+ *   node, R   the requester's report of itself (heph/fleet.h): in a push an
+ *             object, in a pull its fields as query parameters; optional
+ *             (versions before fleet reporting send none)
+ *   known_by  for each op type the puller's report does not list, the
+ *             versions of the fleet that apply it (heph_fleet_known_by);
+ *             only when the pull listed its op types
  *   OP        an op envelope (heph/op.h): op_id, hlc, origin, type, payload
  *   hub       the hub's id (its device origin); cursors belong to one hub
  *   head      the greatest sequence number the hub has given
@@ -52,7 +58,9 @@
 extern "C" {
 #endif
 
-#define HEPH_SYNC_PROTOCOL 1              /* the wire format this build speaks */
+#ifndef HEPH_SYNC_PROTOCOL
+#define HEPH_SYNC_PROTOCOL 1              /* the wire format this build speaks (tests build another) */
+#endif
 #define HEPH_SYNC_PULL_LIMIT 20000        /* ops in one pull page, at most */
 #define HEPH_SYNC_PULL_BYTES (16 << 20)    /* a page stops growing past this size */
 #define HEPH_SYNC_PUSH_LIMIT 1000         /* ops a spoke puts in one push */
@@ -70,6 +78,11 @@ int heph_sync_check_protocol(const json_t *v);
  * (capped at HEPH_SYNC_PULL_LIMIT) and about HEPH_SYNC_PULL_BYTES. */
 int heph_sync_pull_page(heph_store *s, int64_t after, int limit, char **out, size_t *len);
 
+/* The same for a puller that reported itself (report may be NULL): the page
+ * also says which versions apply the op types it does not know. */
+int heph_sync_pull_page_for(heph_store *s, int64_t after, int limit, const json_t *report, char **out,
+			    size_t *len);
+
 /* Take a push body: check it, then apply every op in one transaction (or
  * none, on the first invalid one). *out is the response body. Errors:
  * HEPH_EINVALID (malformed, invalid op: the message names it),
@@ -86,6 +99,14 @@ typedef struct heph_sync_push heph_sync_push;
 int heph_sync_push_decode(const char *body, size_t len, heph_sync_push **out);
 int heph_sync_push_apply(heph_store *s, const heph_sync_push *p, char **out, size_t *out_len);
 void heph_sync_push_free(heph_sync_push *p);
+
+/* The same, recording the pusher in the hub's fleet (heph_fleet_note) in
+ * the same transaction as its ops: the push body's "node" report, and token,
+ * the name of the credential it came with (NULL: none). A malformed report
+ * is HEPH_EINVALID and nothing is applied. */
+int heph_sync_push_decode_from(const char *body, size_t len, const char *token, heph_sync_push **out);
+int heph_sync_accept_from(heph_store *s, const char *body, size_t len, const char *token, char **out,
+			  size_t *out_len);
 
 /* ---- a spoke ---- */
 
@@ -136,7 +157,7 @@ int heph_sync_note_source(heph_store *s, const char *from);
 /* The sync status of this replica: hub, token_file, hub_id, last_attempt,
  * last_success, last_error, last_error_name, last_error_from ("hub",
  * "provider" or null), auth_failed, pending_push,
- * conflicts, pull_cursor, push_cursor, last_pulled, last_pushed. */
+ * conflicts, unapplied (heph_fleet_unapplied), pull_cursor, push_cursor, last_pulled, last_pushed. */
 int heph_sync_status(heph_store *s, json_t **out);
 
 /* Device-local settings naming the hub (heph hub set). */

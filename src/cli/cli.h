@@ -129,6 +129,11 @@ int cmd_daemon(struct cli *cli, int argc, char **argv);
 int cmd_auth_login(struct cli *cli, int argc, char **argv);
 int cmd_auth_status(struct cli *cli, int argc, char **argv);
 int cmd_auth_logout(struct cli *cli, int argc, char **argv);
+/* The fleet (cmd_fleet.c): heph fleet, and the words for ops this node
+ * cannot apply yet (an ops.unapplied result, u) and who applies them. */
+int cmd_fleet(struct cli *cli, int argc, char **argv);
+void cli_print_unapplied(FILE *f, const json_t *u, const char *indent);
+void cli_print_applied_by(FILE *f, const json_t *applied_by);
 
 /* The in-process sync engine lent to sync.now (cmd_sync.c). */
 int cli_sync_now(void *ctx, heph_store *s, json_t **result);

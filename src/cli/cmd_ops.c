@@ -18,12 +18,28 @@ static const char *status_word(heph_op_status st)
 	}
 }
 
+/* What --unapplied knows of who applies each op type (borrowed), or NULL. */
+static const json_t *unapplied_types;
+
 static int print_line(const heph_op *op, heph_op_status st, int64_t seq, void *ctx)
 {
 	struct cli *cli = ctx;
 	(void)seq;
-	(void)st;
-	char *line = heph_op_encode(op);
+	char *line;
+	if (unapplied_types) {
+		/* --unapplied --json: the op, with why it is not applied */
+		json_t *o = heph_op_to_json(op), *t;
+		size_t i;
+		json_object_set_new(o, "status", json_string(st == HEPH_OP_UNKNOWN ? "unknown_type" : "deferred"));
+		json_array_foreach(unapplied_types, i, t) {
+			if (st == HEPH_OP_UNKNOWN && strcmp(json_string_value(json_object_get(t, "type")), op->type) == 0)
+				json_object_set(o, "applied_by", json_object_get(t, "applied_by"));
+		}
+		line = json_dumps(o, JSON_COMPACT);
+		json_decref(o);
+	} else {
+		line = heph_op_encode(op);
+	}
 	if (!line)
 		return heph_error_set(HEPH_ERROR, "cannot encode op %s", op->op_id);
 	fputs(line, cli->out);
@@ -89,11 +105,22 @@ int cmd_ops(struct cli *cli, int argc, char **argv)
 		else
 			return heph_error_set(HEPH_EUSAGE, "ops: unexpected argument \"%s\" (see heph ops --help)", argv[i]);
 	}
+	json_t *u = NULL;
+	if (pending && (err = cli_call(cli, "ops.unapplied", NULL, &u))) {
+		if (!(cli->remote && err == HEPH_ENOTFOUND))
+			return err;
+		u = NULL; /* a hub from before fleet reporting: the list alone */
+	}
+	unapplied_types = cli->json ? json_object_get(u, "types") : NULL;
 	if (cli->remote)
-		return remote_ops(cli, pending);
-	if ((err = cli_store(cli)))
-		return err;
-	return heph_store_ops_foreach(cli->store, 0, pending, cli->json ? print_line : print_human, cli);
+		err = remote_ops(cli, pending);
+	else if ((err = cli_store(cli)) == 0)
+		err = heph_store_ops_foreach(cli->store, 0, pending, cli->json ? print_line : print_human, cli);
+	if (!err && u && !cli->json)
+		cli_print_unapplied(cli->out, u, "");
+	unapplied_types = NULL;
+	json_decref(u);
+	return err;
 }
 
 /* With --remote: every line, checked, in one ops.apply (all or none). */

@@ -106,6 +106,13 @@ static void print_status(struct cli *cli, json_t *r)
 		fprintf(f, "last error    none\n");
 	fprintf(f, "to push       %lld ops\n", (long long)json_integer_value(json_object_get(r, "pending_push")));
 	fprintf(f, "conflicts     %lld open\n", (long long)json_integer_value(json_object_get(r, "conflicts")));
+	json_t *u = json_object_get(r, "unapplied");
+	if (json_integer_value(json_object_get(u, "ops")) || json_integer_value(json_object_get(u, "deferred"))) {
+		fprintf(f, "not applied\n");
+		cli_print_unapplied(f, u, "  ");
+	} else {
+		fprintf(f, "not applied   none\n");
+	}
 	if (json_is_object(dm))
 		fprintf(f, "daemon        hephd pid %lld, %s, next sync in %lld s\n",
 			(long long)json_integer_value(json_object_get(dm, "pid")),
@@ -141,7 +148,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 
 int cmd_hub_set(struct cli *cli, int argc, char **argv)
 {
-	const char *url = NULL, *tf = NULL;
+	const char *url = NULL, *tf = NULL, *name = NULL;
 	char abs[PATH_MAX];
 	json_t *params, *r = NULL;
 	int err;
@@ -150,15 +157,19 @@ int cmd_hub_set(struct cli *cli, int argc, char **argv)
 			tf = argv[++i];
 		else if (strncmp(argv[i], "--token-file=", 13) == 0)
 			tf = argv[i] + 13;
+		else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
+			name = argv[++i];
+		else if (strncmp(argv[i], "--name=", 7) == 0)
+			name = argv[i] + 7;
 		else if (argv[i][0] == '-' && argv[i][1] == '-')
 			return heph_error_set(HEPH_EUSAGE, "hub set: unknown option %s (see heph hub set --help)", argv[i]);
 		else if (!url)
 			url = argv[i];
 		else
-			return heph_error_set(HEPH_EUSAGE, "usage: heph hub set URL [--token-file FILE]");
+			return heph_error_set(HEPH_EUSAGE, "usage: heph hub set URL [--token-file FILE] [--name NAME]");
 	}
 	if (!url)
-		return heph_error_set(HEPH_EUSAGE, "usage: heph hub set URL [--token-file FILE]");
+		return heph_error_set(HEPH_EUSAGE, "usage: heph hub set URL [--token-file FILE] [--name NAME]");
 	if (cli->remote)
 		return heph_error_set(HEPH_EUSAGE, "hub set names the hub of this device's database; drop --remote");
 	params = json_pack("{s:s}", "url", url);
@@ -183,6 +194,8 @@ int cmd_hub_set(struct cli *cli, int argc, char **argv)
 	}
 	if (tf)
 		json_object_set_new(params, "token_file", json_string(tf));
+	if (name)
+		json_object_set_new(params, "name", json_string(name));
 	err = cli_call(cli, "hub.set", params, &r);
 	json_decref(params);
 	if (err)
@@ -190,8 +203,9 @@ int cmd_hub_set(struct cli *cli, int argc, char **argv)
 	if (cli->json)
 		print_json(cli, r);
 	else if (json_is_string(json_object_get(r, "hub")))
-		fprintf(cli->out, "hub set to %s%s%s\n", s_or(r, "hub", ""), json_is_string(json_object_get(r, "token_file")) ? ", token from " : "",
-			s_or(r, "token_file", ""));
+		fprintf(cli->out, "hub set to %s%s%s; this device is \"%s\" in its fleet\n", s_or(r, "hub", ""),
+			json_is_string(json_object_get(r, "token_file")) ? ", token from " : "", s_or(r, "token_file", ""),
+			s_or(r, "name", "?"));
 	else
 		fprintf(cli->out, "no hub: this replica no longer syncs\n");
 	json_decref(r);

@@ -15,10 +15,6 @@
 
 #include "heph/date.h"
 
-#ifndef HEPH_VERSION
-#define HEPH_VERSION "0.0.0"
-#endif
-
 static int fail(int code)
 {
 	fprintf(stderr, "heph: %s\n", heph_error_last());
@@ -398,7 +394,7 @@ int main(int argc, char **argv)
 			else
 				cli.token_file = argv[++i];
 		} else if (strcmp(argv[i], "--version") == 0 && n == 0) {
-			printf("heph %s (schema %d)\n", HEPH_VERSION, heph_schema_version());
+			printf("heph %s (schema %d)\n", heph_version(), heph_schema_version());
 			free(rest);
 			free(db);
 			return 0;

@@ -102,6 +102,11 @@ static const struct opt conflicts_opts[] = {
 	{ NULL, 0, NULL, NULL, NULL },
 };
 
+static const struct opt digest_opts[] = {
+	{ "level", OPT_INT, NULL, "N", "only what a build of feature level N holds (mixed-version fleets)" },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
 static const struct opt resolve_opts[] = {
 	{ "keep", OPT_STR, NULL, "mine|theirs", "which value to keep" },
 	{ NULL, 0, NULL, NULL, NULL },
@@ -201,7 +206,12 @@ const struct verb heph_cli_verbs[] = {
 	{ "backlinks", "ID", "links pointing at a node", "link.backlinks", ARGS("id"), NULL, print_backlinks, NULL,
 	  NULL, 0 },
 	{ "ops", "[--unapplied] [--json]", "the op-log (with --json: one op per line, for heph apply)", NULL, NULL,
-	  NULL, NULL, cmd_ops, NULL, 0 },
+	  NULL, NULL, cmd_ops,
+	  "--unapplied shows only the ops not applied here: those waiting for a node that has not\n"
+	  "arrived, and those of types this version cannot apply (kept, and applied when a version\n"
+	  "that knows them opens the database). It ends by saying which heph versions in the fleet\n"
+	  "apply them, as the hub said at the last sync; with --json each such line has \"status\"\n"
+	  "and \"applied_by\" too.", 0 },
 	{ "apply", "FILE|-", "apply ops (lines of heph ops --json) exactly as sync would", NULL, NULL, NULL, NULL,
 	  cmd_apply, "All ops are applied in one transaction: on a bad line nothing is applied.", 0 },
 	{ "conflicts", "[--all]", "values that lost to a concurrent edit on another device", "conflicts.list", NULL,
@@ -228,16 +238,17 @@ const struct verb heph_cli_verbs[] = {
 	  "would do; --dry-run only says it. Undoing an undo is not offered.", 0 },
 	{ "call", "METHOD [PARAMS-JSON]", "call any JSON-RPC method and print its result as JSON", NULL, NULL, NULL,
 	  NULL, cmd_call, "heph call rpc.methods lists the methods; see docs/reference/rpc.md.", 0 },
-	{ "digest", "", "a hash of the replicated state; equal on replicas holding the same ops", "digest", NULL, NULL,
+	{ "digest", "[--level N]", "a hash of the replicated state; equal on replicas holding the same ops", "digest", NULL, digest_opts,
 	  print_digest, NULL, NULL, 0 },
 	{ "sync", "[--status]", "pull from the hub and merge, then push; --status: how syncing goes", NULL, NULL, NULL,
 	  NULL, cmd_sync,
 	  "Runs through the hephd serving this database when one runs, in-process otherwise.\n"
 	  "--status shows the hub, the last attempt, the last success, the last error (and\n"
-	  "whether it was an auth failure), ops waiting to push and open conflicts.\n"
+	  "whether it was an auth failure), ops waiting to push, open conflicts, and ops held here\n"
+	  "that this version cannot apply yet with the versions that would.\n"
 	  "Exit status 10 when the hub refused the credential, 14 when it cannot be reached.", 0 },
-	{ "hub set", "URL|none [--token-file FILE]", "sync this database with the hub at URL", NULL, NULL, NULL, NULL,
-	  cmd_hub_set,
+	{ "hub set", "URL|none [--token-file FILE] [--name NAME]", "sync this database with the hub at URL", NULL, NULL,
+	  NULL, NULL, cmd_hub_set,
 	  "The hub and the token file are settings of this device, never synced. FILE holds\n"
 	  "the bearer token the hub's owner made with `hephd token create NAME`.", 0 },
 	{ "auth login", "[--hub-url URL]", "log in to the hub through its identity provider (device code)", NULL, NULL,
@@ -255,6 +266,16 @@ const struct verb heph_cli_verbs[] = {
 	  "Exit status 10 when not logged in to the hub.", 0 },
 	{ "auth logout", "[--hub-url URL]", "forget the tokens of the login to the hub", NULL, NULL, NULL, NULL,
 	  cmd_auth_logout, "The provider is asked to revoke the refresh token too, when it says how.", 0 },
+	  "the bearer token the hub's owner made with `hephd token create NAME`. --name is\n"
+	  "what this device is called in the hub's fleet list (default: the host name).", 0 },
+	{ "fleet", "", "the devices that sync through the hub: versions, schemas, op types, last seen", NULL, NULL,
+	  NULL, NULL, cmd_fleet,
+	  "Asks the hub (of --remote, else the one this database syncs with, else this database\n"
+	  "is the hub). One line per device: its name, role, heph version, schema version, the\n"
+	  "op types it lacks (-type) or has beyond the hub's (+type), when the hub last heard\n"
+	  "from it, and how many ops it holds that it cannot apply yet. Every sync request\n"
+	  "carries this report; a device running a heph from before fleet reporting shows as\n"
+	  "unknown. See docs/explanation/data-evolution.md.", 0 },
 	{ "daemon", "start [HEPHD-OPTIONS]|stop|restart|status|install", "manage the background hephd of this database",
 	  NULL, NULL, NULL, NULL, cmd_daemon,
 	  "start runs hephd --mode local on this database (extra options go to hephd, e.g.\n"

@@ -47,12 +47,9 @@
 #include <unistd.h>
 
 #include "heph/error.h"
+#include "heph/fleet.h"
 #include "heph/op.h"
 #include "heph/sync.h"
-
-#ifndef HEPH_VERSION
-#define HEPH_VERSION "0.0.0"
-#endif
 
 #define IDEM_KEEP 256     /* answers kept for Idempotency-Key */
 #define IDEM_KEY_MAX 64   /* bytes in a key */
@@ -93,7 +90,14 @@ struct req {
 	char *body;        /* the upload so far */
 	size_t len, cap;
 	size_t dropped;    /* bytes past max_body, not kept */
+	char owner[HEPHD_OWNER_MAX]; /* who the credential speaks for */
 };
+
+/* The token name of an owner from hub_authenticate(), or NULL. */
+static const char *token_of(const char *owner)
+{
+	return strncmp(owner, "token:", 6) == 0 ? owner + 6 : NULL;
+}
 
 /* ---- responses ---- */
 
@@ -183,12 +187,62 @@ static int int_arg(struct MHD_Connection *c, const char *name, long long dflt, l
 	return 0;
 }
 
-static enum MHD_Result do_pull(struct hephd *d, struct MHD_Connection *c, heph_store *s)
+/* The puller's report of itself from the query (heph/fleet.h), or NULL
+ * when it sent none (a version before fleet reporting). */
+static int pull_report(struct MHD_Connection *c, long long proto, json_t **out)
+{
+	static const char *const texts[] = { "name", "version" };
+	static const char *const nums[] = { "level", "schema", "unapplied", "deferred" };
+	const char *origin = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "origin");
+	const char *types = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "op_types");
+	json_t *r;
+	int err;
+	*out = NULL;
+	if (!origin)
+		return 0;
+	r = json_pack("{s:s, s:I}", "origin", origin, "protocol", (json_int_t)proto);
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+		const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, texts[i]);
+		if (v)
+			json_object_set_new(r, texts[i], json_string(v));
+	}
+	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+		long long n;
+		int present;
+		if ((err = int_arg(c, nums[i], 0, &n, &present))) {
+			json_decref(r);
+			return err;
+		}
+		if (present)
+			json_object_set_new(r, nums[i], json_integer(n));
+	}
+	if (types) {
+		json_t *a = json_array();
+		for (const char *p = types; *p;) {
+			const char *e = strchr(p, ',');
+			size_t n = e ? (size_t)(e - p) : strlen(p);
+			json_array_append_new(a, json_stringn(p, n));
+			p += n + (e ? 1 : 0);
+		}
+		json_object_set_new(r, "op_types", a);
+	}
+	if ((err = heph_fleet_check(r))) {
+		json_decref(r);
+		return heph_error_wrap(err, "pull: ");
+	}
+	*out = r;
+	return 0;
+}
+
+static int writer(struct hephd *d, heph_store **out);
+
+static enum MHD_Result do_pull(struct hephd *d, struct MHD_Connection *c, heph_store *s, const char *owner)
 {
 	long long proto, after, limit;
-	int has_proto, err;
+	int has_proto, err, stale = 0;
 	char *out;
 	size_t len;
+	json_t *report = NULL;
 	if ((err = int_arg(c, "protocol", 0, &proto, &has_proto)))
 		return send_error(c, err);
 	if (!has_proto) {
@@ -208,9 +262,22 @@ static enum MHD_Result do_pull(struct hephd *d, struct MHD_Connection *c, heph_s
 		heph_error_set(HEPH_EINVALID, "after must be 0 or more and limit 1 or more");
 		return send_error(c, HEPH_EINVALID);
 	}
-	(void)d;
-	if ((err = heph_sync_pull_page(s, after, limit > HEPH_SYNC_PULL_LIMIT ? HEPH_SYNC_PULL_LIMIT : (int)limit, &out,
-				       &len)))
+	if ((err = pull_report(c, proto, &report)))
+		return send_error(c, err);
+	/* Most pulls find the device's row as it was a moment ago: no write. */
+	int64_t now = heph_store_now_ms(s);
+	if (report && (err = heph_fleet_stale(s, report, token_of(owner), now, &stale)) == 0 && stale) {
+		heph_store *w = NULL;
+		pthread_mutex_lock(&d->write_lock);
+		if ((err = writer(d, &w)) == 0)
+			err = heph_fleet_note(w, report, token_of(owner), now);
+		pthread_mutex_unlock(&d->write_lock);
+	}
+	if (!err)
+		err = heph_sync_pull_page_for(s, after, limit > HEPH_SYNC_PULL_LIMIT ? HEPH_SYNC_PULL_LIMIT : (int)limit,
+					      report, &out, &len);
+	json_decref(report);
+	if (err)
 		return send_error(c, err);
 	return send_text(c, MHD_HTTP_OK, out, len, "application/json");
 }
@@ -264,7 +331,7 @@ static void group_commit(struct hephd *d)
 static enum MHD_Result do_push(struct hephd *d, struct MHD_Connection *c, struct req *q)
 {
 	struct push_job job = { 0 };
-	int err = heph_sync_push_decode(q->body ? q->body : "", q->len, &job.push);
+	int err = heph_sync_push_decode_from(q->body ? q->body : "", q->len, token_of(q->owner), &job.push);
 	if (err)
 		return send_error(c, err);
 	pthread_mutex_lock(&d->hub->queue_mu);
@@ -406,7 +473,7 @@ static enum MHD_Result do_config(struct hephd *d, struct MHD_Connection *c, heph
 			  : "send Authorization: Bearer TOKEN; the hub's owner makes a device token with "
 			    "hephd token create NAME";
 	json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:[i], s:i, s:o, s:i, s:{s:o, s:s, s:b, s:o}}", "name", "heph",
-			      "version", HEPH_VERSION, "hub", heph_store_origin(s), "protocol", HEPH_SYNC_PROTOCOL,
+			      "version", heph_version(), "hub", heph_store_origin(s), "protocol", HEPH_SYNC_PROTOCOL,
 			      "protocols", HEPH_SYNC_PROTOCOL, "schema", heph_schema_version(), "op_types", types,
 			      "max_body", (int)(d->max_body > INT_MAX ? INT_MAX : d->max_body), "auth", "methods",
 			      methods, "how", how, "required", !d->no_auth, "oidc", oidc_config(d));
@@ -611,9 +678,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			return MHD_YES;
 		if ((err = thread_store(d, &s)))
 			return send_error(c, err);
-		char owner[HEPHD_OWNER_MAX];
 		if ((err = hub_authenticate(d, s, MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
-					    owner)))
+					    q->owner)))
 			return send_error(c, err);
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && strtoull(cl, NULL, 10) > d->max_body) {
@@ -659,7 +725,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		if ((err = hub_authenticate(d, s, MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
 					    owner)))
 			return send_error(c, err);
-		return do_pull(d, c, s);
+		return do_pull(d, c, s, owner);
 	}
 	if (q->dropped) {
 		heph_error_set(HEPH_ETOOBIG, "request body is over this hub's limit of %zu bytes", d->max_body);

@@ -29,9 +29,6 @@
 #include "net.h"
 #include "render_rpc.h"
 
-#ifndef HEPH_VERSION
-#define HEPH_VERSION "0.0.0"
-#endif
 /* Where make install puts the web app (meson sets it from the prefix). */
 #ifndef HEPH_WEB_ROOT
 #define HEPH_WEB_ROOT "/usr/local/share/heph/web"
@@ -315,7 +312,7 @@ int main(int argc, char **argv)
 			fputs(usage_text, stdout);
 			goto done;
 		} else if (strcmp(a, "--version") == 0) {
-			printf("hephd %s (schema %d, sync protocol %d)\n", HEPH_VERSION, heph_schema_version(),
+			printf("hephd %s (schema %d, sync protocol %d)\n", heph_version(), heph_schema_version(),
 			       HEPH_SYNC_PROTOCOL);
 			goto done;
 		} else if (strcmp(a, "--json") == 0) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "heph/error.h"
+#include "heph/fleet.h"
 #include "heph/sync.h"
 
 static int pull(heph_store *s, net_client *c, int limit, int64_t *pulled, int64_t *head)
@@ -18,14 +19,19 @@ static int pull(heph_store *s, net_client *c, int limit, int64_t *pulled, int64_
 	snprintf(what, sizeof what, "hub %s", net_client_url(c));
 	for (;;) {
 		int64_t after;
-		char path[128];
+		char *path = NULL, *report = NULL;
 		struct net_reply r;
 		heph_sync_page page;
-		if ((err = heph_sync_pull_cursor(s, &after)))
+		/* Every request carries this node's report (heph/fleet.h). */
+		if ((err = heph_sync_pull_cursor(s, &after)) || (err = heph_fleet_self_query(s, &report)))
 			return err;
-		snprintf(path, sizeof path, "/sync/pull?protocol=%d&after=%lld&limit=%d", HEPH_SYNC_PROTOCOL,
-			 (long long)after, limit);
-		if ((err = net_client_request(c, "GET", path, NULL, 0, &r)))
+		if (asprintf(&path, "/sync/pull?protocol=%d&after=%lld&limit=%d%s", HEPH_SYNC_PROTOCOL, (long long)after,
+			     limit, report) < 0)
+			abort();
+		free(report);
+		err = net_client_request(c, "GET", path, NULL, 0, &r);
+		free(path);
+		if (err)
 			return err;
 		if (r.status != 200) {
 			err = net_reply_error(&r, what);

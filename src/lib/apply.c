@@ -38,6 +38,7 @@ struct outcome {
 
 struct op_kind {
 	const char *type;
+	int level;  /* the feature level that introduced it */
 	int (*validate)(const json_t *p);
 	int (*apply)(heph_store *s, const heph_op *op, json_t *p, struct outcome *out);
 };
@@ -147,6 +148,18 @@ static int v_link_remove(const json_t *p)
 	}
 	return 0;
 }
+
+#if HEPH_FEATURE_LEVEL >= 2
+/* task.snooze (feature level 2): node_id, until (a day), base? */
+static int v_task_snooze(const json_t *p)
+{
+	if (need_id(p, "node_id") || check_base(p))
+		return HEPH_EINVALID;
+	if (heph__check_date(str(p, "until")))
+		return heph_error_wrap(HEPH_EINVALID, "payload field \"until\": ");
+	return 0;
+}
+#endif
 
 /* ---- state helpers ---- */
 
@@ -614,6 +627,26 @@ static int a_node_tombstone(heph_store *s, const heph_op *op, json_t *p, struct 
 	return touch(s, id, op->hlc);
 }
 
+#if HEPH_FEATURE_LEVEL >= 2
+/* Snoozing writes the do_date register, under the op's own clock: an op
+ * type older versions store without applying, and apply once upgraded. */
+static int a_task_snooze(heph_store *s, const heph_op *op, json_t *p, struct outcome *o)
+{
+	const char *id = str(p, "node_id");
+	int ok, err;
+	if ((err = task_exists(s, id, &ok)))
+		return err;
+	if (!ok) {
+		defer_on(o, id);
+		return 0;
+	}
+	const char *base = json_string_value(json_object_get(json_object_get(p, "base"), "do_date"));
+	if ((err = lww(s, heph__field_find(1, "do_date"), id, json_object_get(p, "until"), op->hlc, base ? base : "")))
+		return err;
+	return touch(s, id, op->hlc);
+}
+#endif
+
 /* Recompute the column derived from links of this type out of src. */
 static int derive(heph_store *s, const char *src, const char *type)
 {
@@ -761,13 +794,16 @@ static int a_link_remove(heph_store *s, const heph_op *op, json_t *p, struct out
 }
 
 static const struct op_kind kinds[] = {
-	{ "node.create", v_node_create, a_node_create },
-	{ "node.set", v_node_set, a_node_set },
-	{ "node.tombstone", v_node_tombstone, a_node_tombstone },
-	{ "task.create", v_task_create, a_task_create },
-	{ "task.set", v_task_set, a_task_set },
-	{ "link.add", v_link_add, a_link_add },
-	{ "link.remove", v_link_remove, a_link_remove },
+	{ "node.create", 1, v_node_create, a_node_create },
+	{ "node.set", 1, v_node_set, a_node_set },
+	{ "node.tombstone", 1, v_node_tombstone, a_node_tombstone },
+	{ "task.create", 1, v_task_create, a_task_create },
+	{ "task.set", 1, v_task_set, a_task_set },
+	{ "link.add", 1, v_link_add, a_link_add },
+	{ "link.remove", 1, v_link_remove, a_link_remove },
+#if HEPH_FEATURE_LEVEL >= 2
+	{ "task.snooze", 2, v_task_snooze, a_task_snooze },
+#endif
 };
 
 #define NKINDS (sizeof kinds / sizeof kinds[0])
@@ -781,6 +817,12 @@ static const struct op_kind *kind_of(const char *type)
 }
 
 int heph_op_type_known(const char *type) { return kind_of(type) != NULL; }
+
+int heph__op_type_level(const char *type)
+{
+	const struct op_kind *k = kind_of(type);
+	return k ? k->level : 0;
+}
 
 const char *const *heph_op_types(void)
 {
@@ -1129,6 +1171,60 @@ out:
 	free(woke.v);
 	return err;
 }
+
+int heph__backfill_register(heph_store *s, int task, const char *name)
+{
+	const heph_field *f = heph__field_find(task, name);
+	struct seqs q = { 0 };
+	char path[80], needle[80];
+	sqlite3_stmt *st;
+	int rc, err = 0;
+	if (!f)
+		return heph_error_set(HEPH_ERROR, "no register \"%s\" to fill", name);
+	snprintf(path, sizeof path, "$.%s", name);
+	snprintf(needle, sizeof needle, "\"%s\"", name);
+	/* instr() first: most payloads never mention the field, and it is far
+	 * cheaper than parsing them. Not the statement cache: this runs once. */
+	rc = sqlite3_prepare_v2(s->db,
+				task ? "SELECT seq FROM oplog WHERE status = 0 AND type IN ('task.create', 'task.set') "
+				       "AND instr(payload, ?1) > 0 AND json_type(payload, ?2) IS NOT NULL ORDER BY hlc"
+				     : "SELECT seq FROM oplog WHERE status = 0 AND type IN ('node.create', 'node.set', "
+				       "'task.create') AND instr(payload, ?1) > 0 AND json_type(payload, ?2) IS NOT NULL "
+				       "ORDER BY hlc",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return heph__sqlerr(s, rc, "finding ops to fill a new column from");
+	sqlite3_bind_text(st, 1, needle, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		push_seq(&q, sqlite3_column_int64(st, 0));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return heph__sqlerr(s, rc, "finding ops to fill a new column from");
+	for (size_t i = 0; i < q.n && !err; i++) {
+		heph_op op;
+		int there;
+		if ((err = load_op(s, q.v[i], &op))) {
+			heph_op_clear(&op);
+			break;
+		}
+		const json_t *v = json_object_get(op.payload, name);
+		const char *id = str(op.payload, "node_id");
+		int set = strcmp(op.type, "task.set") == 0 || strcmp(op.type, "node.set") == 0;
+		if (id && (err = (task ? task_exists : node_exists)(s, id, &there)) == 0 && there &&
+		    f->check(name, v) == 0)
+			err = lww(s, f, id, v, op.hlc, set ? base_of(op.payload, name) : "");
+		if (!err)
+			heph_error_set(0, "%s", ""); /* a skipped value's message is not an error */
+		heph_op_clear(&op);
+	}
+	free(q.v);
+	return err;
+}
+
+#if HEPH_FEATURE_LEVEL >= 2
+int heph__backfill_effort(heph_store *s) { return heph__backfill_register(s, 1, "effort"); }
+#endif
 
 int heph_store_ops_foreach(heph_store *s, int64_t after_seq, int only_pending, heph_op_visit_fn fn,
 			   void *ctx)

@@ -163,6 +163,28 @@ static int check_aliases(const char *field, const json_t *v)
 	return 0;
 }
 
+#if HEPH_FEATURE_LEVEL >= 2
+/* Effort (feature level 2): a rough size, "30m", "2h", "1d"; null clears. */
+static int check_effort(const char *field, const json_t *v)
+{
+	if (json_is_null(v))
+		return 0;
+	if (want_string(field, v))
+		return HEPH_EINVALID;
+	return heph__check_effort(json_string_value(v)) ? heph_error_wrap(HEPH_EINVALID, "field \"%s\": ", field) : 0;
+}
+#endif
+
+int heph__check_effort(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	int ok = n >= 2 && n <= 5 && s[0] >= '1' && s[0] <= '9' && strchr("mhd", s[n - 1]);
+	for (size_t i = 1; ok && i + 1 < n; i++)
+		ok = s[i] >= '0' && s[i] <= '9';
+	return ok ? 0 : heph_error_set(HEPH_EINVALID, "bad effort \"%.20s\" (a number and m, h or d: 30m, 2h, 1d)",
+				       s ? s : "");
+}
+
 static const heph_field node_fields[] = {
 	{ "title", 0, 0, "SELECT title FROM nodes WHERE id = ?1",
 	  "UPDATE nodes SET title = ?2 WHERE id = ?1", check_title, NULL },
@@ -184,6 +206,13 @@ static const heph_field task_fields[] = {
 	  "UPDATE tasks SET late_on = ?2 WHERE node_id = ?1", check_date, NULL },
 	{ "recurrence", 1, 1, "SELECT recurrence FROM tasks WHERE node_id = ?1",
 	  "UPDATE tasks SET recurrence = ?2 WHERE node_id = ?1", check_rrule, NULL },
+#if HEPH_FEATURE_LEVEL >= 2
+	/* Level 2's optional payload field, a register in a column of its own
+	 * (schema.c, level-2 migration): older builds ignore it in payloads and
+	 * keep it in the op-log, from which the migration fills the column. */
+	{ "effort", 1, 1, "SELECT effort FROM tasks WHERE node_id = ?1",
+	  "UPDATE tasks SET effort = ?2 WHERE node_id = ?1", check_effort, NULL },
+#endif
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
 

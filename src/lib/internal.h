@@ -103,6 +103,15 @@ int heph__search_sync(heph_store *s);
 /* ---- migrations (schema.c) ---- */
 int heph__migrate(heph_store *s);
 
+/* Before anything writes: refuse (HEPH_ESCHEMA, naming both versions) a
+ * database of schema version `version` that this build cannot read: newer
+ * than it, or migrated by a build of another feature level or numbering
+ * (schema.c explains the feature_base stamp). */
+int heph__schema_check(heph_store *s, const char *path, int version);
+
+/* The number of level-1 migrations (the schema of a level-1 build). */
+int heph__schema_level1(void);
+
 /* ---- the merge engine (apply.c) ---- */
 
 /* Append and apply one op inside the open transaction. local: this
@@ -117,6 +126,9 @@ int heph__apply_op_text(heph_store *s, const heph_op *op, int local, const char 
 /* Apply ops of types this version knows that an older one stored without
  * applying, in HLC order. Called by heph_store_open(). */
 int heph__replay_unknown(heph_store *s);
+
+/* The feature level that introduced a known op type; 0 if unknown. */
+int heph__op_type_level(const char *type);
 
 /* Validate the payload of a known op type (called by heph_op_from_json). */
 int heph__op_validate(const char *type, const json_t *payload);
@@ -185,5 +197,21 @@ int heph__check_attention(const char *s);
 int heph__check_date(const char *s);     /* YYYY-MM-DD, a real day */
 int heph__check_link_type(const char *s);
 int heph__check_kind(const char *s);
+int heph__check_effort(const char *s);   /* 30m, 2h, 1d (the level-2 register) */
+
+/* ---- backfill (apply.c) ---- */
+
+/* Fill register `name` (of tasks when task, else of nodes), just added by a
+ * migration, from the payloads of the ops this replica applied while it did
+ * not have it: every applied create or set that carries the field is
+ * written again through the same last-writer-wins rule, in HLC order, so the
+ * column ends as it would be had it always existed. Values this build finds
+ * invalid are skipped, as an unknown field would be. Inside the migration's
+ * transaction. */
+int heph__backfill_register(heph_store *s, int task, const char *name);
+
+#if HEPH_FEATURE_LEVEL >= 2
+int heph__backfill_effort(heph_store *s); /* the level-2 migration's backfill */
+#endif
 
 #endif

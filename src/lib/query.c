@@ -110,8 +110,20 @@ json_t *heph__task_json(heph_store *s, const char *id)
 	if (rc == SQLITE_ROW)
 		o = heph__task_row(s, st, 1);
 	sqlite3_reset(st);
-	if (!o)
+	if (!o) {
 		heph_error_set(HEPH_ENOTFOUND, "no task %s", id);
+		return NULL;
+	}
+#if HEPH_FEATURE_LEVEL >= 2
+	if (!(st = heph__stmt(s, "SELECT effort FROM tasks WHERE node_id = ?1"))) {
+		json_decref(o);
+		return NULL;
+	}
+	heph__bind_str(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		set_str(o, "effort", st, 0);
+	sqlite3_reset(st);
+#endif
 	return o;
 }
 

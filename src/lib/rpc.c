@@ -5,8 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Level 2 takes one more task field (rpc_fl2.c). */
+#if HEPH_FEATURE_LEVEL >= 2
+#define FL2_EFFORT ", effort?"
+#else
+#define FL2_EFFORT ""
+#endif
+
 static const heph_rpc_method methods[] = {
-	{ "task.create", "title, project?, attention?, do_date?, late_on?, body?, tags?",
+	{ "task.create", "title, project?, attention?, do_date?, late_on?, body?, tags?" FL2_EFFORT,
 	  "Create a task (and its context doc); returns its node_id", heph__rpc_task_create, HEPH_RPC_WRITE },
 	{ "task.add", "text, dry_run?",
 	  "Quick add: a task from one line (\"Buy milk tomorrow p2 #Work every week\"); dry_run: only the preview",
@@ -27,7 +34,7 @@ static const heph_rpc_method methods[] = {
 	{ "log.tail", "id, lines?", "The last lines of a task's log doc (10 by default)", heph__rpc_log_tail, 0 },
 	{ "log.append", "id, text", "Append a dated entry to a task's log doc (made on first use)",
 	  heph__rpc_log_append, HEPH_RPC_WRITE },
-	{ "task.edit", "id, title?, attention?, do_date?, late_on?, project?",
+	{ "task.edit", "id, title?, attention?, do_date?, late_on?, project?" FL2_EFFORT,
 	  "Change a task's fields; dates accept date words, \"none\" clears; project \"none\" unfiles",
 	  heph__rpc_task_edit, HEPH_RPC_WRITE },
 	{ "task.next", "limit?, project?",
@@ -65,11 +72,14 @@ static const heph_rpc_method methods[] = {
 	  "The op-log in arrival order (pending: only ops not applied yet)", heph__rpc_ops_list, 0 },
 	{ "ops.apply", "ops", "Apply ops made elsewhere, as sync does (all or none)",
 	  heph__rpc_ops_apply, HEPH_RPC_WRITE },
+	{ "ops.unapplied", "", "Ops held here of types this version cannot apply, by type, and which versions apply them",
+	  heph__rpc_ops_unapplied, 0 },
 	{ "conflicts.list", "all?", "Losing values of concurrent edits (all: resolved ones too)",
 	  heph__rpc_conflicts_list, 0 },
 	{ "conflicts.resolve", "id, keep (mine|theirs)", "Settle a conflict", heph__rpc_conflicts_resolve,
 	  HEPH_RPC_WRITE },
-	{ "digest", "", "A hash of the replicated state", heph__rpc_digest, 0 },
+	{ "digest", "level?", "A hash of the replicated state (level: only what a build of that feature level holds)",
+	  heph__rpc_digest, 0 },
 	{ "export.ical", "", "Outstanding tasks with a do-date or late-on as an iCalendar (VTODOs)",
 	  heph__rpc_export_ical, 0 },
 	{ "import.taskwarrior", "tasks",
@@ -83,11 +93,23 @@ static const heph_rpc_method methods[] = {
 	  heph__rpc_sync_now, 0 },
 	{ "sync.status", "", "Hub, last attempt, last success, last error, auth failure, ops waiting, open conflicts",
 	  heph__rpc_sync_status, 0 },
-	{ "hub.set", "url (or none), token_file?", "Set this device's hub (device-local, never synced)",
-	  heph__rpc_hub_set, HEPH_RPC_WRITE },
+	{ "hub.set", "url (or none), token_file?, name?",
+	  "Set this device's hub, and its name in the hub's fleet (device-local, never synced)", heph__rpc_hub_set,
+	  HEPH_RPC_WRITE },
+	{ "fleet.list", "",
+	  "The devices that sync with this hub: version, schema, op types missing, last seen, ops held unapplied",
+	  heph__rpc_fleet_list, 0 },
 	{ "store.info", "", "This replica: version, database path, device origin, schema, protocol, head",
 	  heph__rpc_store_info, 0 },
 	{ "rpc.methods", "", "This table", heph__rpc_methods, 0 },
+#if HEPH_FEATURE_LEVEL >= 2
+	/* feature level 2 (rpc_fl2.c): for the mixed-version tests */
+	{ "task.snooze", "id, until", "Move a task's do-date to a day (an op type level-1 builds store unapplied)",
+	  heph__rpc_task_snooze, HEPH_RPC_WRITE },
+	{ "project.rollup", "",
+	  "Each project with its subtree's outstanding tasks by attention, late and done (a read-side query)",
+	  heph__rpc_project_rollup, 0 },
+#endif
 	{ NULL, NULL, NULL, NULL, 0 },
 };
 

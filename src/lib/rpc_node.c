@@ -143,6 +143,23 @@ static int would_loop(heph_store *s, const char *child, const char *parent, int 
 	return 0;
 }
 
+#if HEPH_FEATURE_LEVEL >= 2
+/* Whether src is reachable from dst along blocks links. */
+static int would_block_itself(heph_store *s, const char *src, const char *dst, int *loop)
+{
+	sqlite3_stmt *st = heph__stmt(s,
+		"WITH RECURSIVE r(id) AS (SELECT ?1 UNION SELECT l.dst FROM links l JOIN r ON l.src = r.id "
+		"WHERE l.type = 'blocks') SELECT 1 FROM r WHERE id = ?2");
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, dst);
+	heph__bind_str(st, 2, src);
+	*loop = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return 0;
+}
+#endif
+
 HEPH_RPC_HANDLER(heph__rpc_project_add)
 {
 	heph_store *s = env->store;
@@ -220,6 +237,18 @@ HEPH_RPC_HANDLER(heph__rpc_link_add)
 		if (loop)
 			return heph_error_set(HEPH_EINVALID, "that would make a project its own ancestor");
 		err = heph__relink(s, src, type, dst);
+#if HEPH_FEATURE_LEVEL >= 2
+	} else if (strcmp(type, "blocks") == 0) {
+		/* Level 2's link type: a task that must be done before another.
+		 * Older builds store and show it as the string it is. */
+		if (strcmp(skind, "task") != 0 || strcmp(dkind, "task") != 0)
+			return heph_error_set(HEPH_EINVALID, "blocks links go from a task to a task");
+		if ((err = would_block_itself(s, src, dst, &loop)))
+			return err;
+		if (loop)
+			return heph_error_set(HEPH_EINVALID, "that would make a task block itself");
+		err = heph__link_add(s, src, dst, type, lid);
+#endif
 	} else {
 		err = heph__link_add(s, src, dst, type, lid);
 	}

@@ -263,9 +263,13 @@ static int hash_query(heph_store *s, heph_sha256 *md, const char *sql)
 	return rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, "digest");
 }
 
+/* The digest hashes these parts, in order. At a feature level above 1 the
+ * tasks part has that level's columns too, and `level` asks for the parts
+ * as a build of a lower level has them: its columns, and the applied ops of
+ * the types it knows (a lower build stores the others unapplied). */
 HEPH_RPC_HANDLER(heph__rpc_digest)
 {
-	static const char *const parts[] = {
+	const char *parts[] = {
 		"SELECT id, kind, title, body, aliases, created_hlc, updated_hlc, tombstone_hlc, parent_id FROM nodes ORDER BY id",
 		"SELECT node_id, state, attention, do_date, late_on, recurrence, context_id, project_id, created_hlc, deleted FROM tasks ORDER BY node_id",
 		"SELECT id, src, dst, type, hlc FROM links ORDER BY id",
@@ -273,10 +277,28 @@ HEPH_RPC_HANDLER(heph__rpc_digest)
 		"SELECT op_id FROM oplog WHERE status = 0 ORDER BY op_id",
 	};
 	unsigned char out[32];
-	char hex[2 * sizeof out + 1];
+	char hex[2 * sizeof out + 1], *ops_sql = NULL;
+	long long level;
 	int err = 0;
 	heph_sha256 md;
-	(void)params;
+	if ((err = heph__p_int(params, "level", heph_feature_level(), 1, heph_feature_level(), &level)))
+		return err;
+#if HEPH_FEATURE_LEVEL >= 2
+	if (level >= 2)
+		parts[1] = "SELECT node_id, state, attention, do_date, late_on, recurrence, context_id, project_id, "
+			   "created_hlc, deleted, effort FROM tasks ORDER BY node_id";
+#endif
+	if (level < heph_feature_level()) {
+		/* op types are [a-z0-9._-]: safe to splice */
+		size_t len = 0;
+		char list[1024] = "";
+		for (const char *const *t = heph_op_types(); *t; t++)
+			if (heph__op_type_level(*t) <= level)
+				len += (size_t)snprintf(list + len, sizeof list - len, "%s'%s'", len ? ", " : "", *t);
+		if (asprintf(&ops_sql, "SELECT op_id FROM oplog WHERE status = 0 AND type IN (%s) ORDER BY op_id", list) < 0)
+			abort();
+		parts[4] = ops_sql;
+	}
 	heph__sha256_init(&md);
 	/* One read transaction, so the parts agree with each other. */
 	if ((err = heph__exec(env->store, "BEGIN")))
@@ -291,5 +313,6 @@ HEPH_RPC_HANDLER(heph__rpc_digest)
 		snprintf(hex + 2 * i, 3, "%02x", out[i]);
 	*result = json_pack("{s:s}", "digest", hex);
 out:
+	free(ops_sql);
 	return err;
 }

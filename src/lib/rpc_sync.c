@@ -3,13 +3,10 @@
  * and the hub setting live in the database and are read here. */
 #include "rpc_internal.h"
 
+#include "heph/fleet.h"
 #include "heph/sync.h"
 
 #include <string.h>
-
-#ifndef HEPH_VERSION
-#define HEPH_VERSION "0.0.0"
-#endif
 
 HEPH_RPC_HANDLER(heph__rpc_sync_now)
 {
@@ -47,11 +44,21 @@ static int url_ok(const char *url)
 
 HEPH_RPC_HANDLER(heph__rpc_hub_set)
 {
-	const char *url, *token_file;
+	const char *url, *token_file, *name;
 	char *clean = NULL;
 	int err;
-	if ((err = heph__p_str(params, "url", 1, &url)) || (err = heph__p_str(params, "token_file", 0, &token_file)))
+	if ((err = heph__p_str(params, "url", 1, &url)) || (err = heph__p_str(params, "token_file", 0, &token_file)) ||
+	    (err = heph__p_str(params, "name", 0, &name)))
 		return err;
+	if (name) {
+		json_t *probe = json_pack("{s:s, s:s}", "origin", heph_store_origin(env->store), "name", name);
+		err = heph_fleet_check(probe);
+		json_decref(probe);
+		if (err)
+			return heph_error_set(HEPH_EINVALID, "a device name is one line of 1 to %d bytes", HEPH_FLEET_NAME_MAX);
+		if ((err = heph_store_setting_set(env->store, HEPH_SETTING_DEVICE_NAME, name)))
+			return err;
+	}
 	if (strcmp(url, "none") != 0 && strcmp(url, "") != 0) {
 		if (!url_ok(url))
 			return heph_error_set(HEPH_EINVALID, "hub URL must be http://HOST[:PORT] or https://..., not \"%.80s\"", url);
@@ -75,7 +82,13 @@ HEPH_RPC_HANDLER(heph__rpc_hub_set)
 	char *tf = NULL;
 	if ((err = heph_store_setting_get(env->store, HEPH_SETTING_HUB_TOKEN_FILE, &tf)))
 		goto out;
-	*result = json_pack("{s:s?, s:s?}", "hub", clean, "token_file", tf);
+	json_t *self = NULL;
+	if ((err = heph_fleet_self(env->store, &self))) {
+		free(tf);
+		goto out;
+	}
+	*result = json_pack("{s:s?, s:s?, s:O}", "hub", clean, "token_file", tf, "name", json_object_get(self, "name"));
+	json_decref(self);
 	free(tf);
 out:
 	free(clean);
@@ -92,8 +105,21 @@ HEPH_RPC_HANDLER(heph__rpc_store_info)
 	if (sqlite3_step(st) == SQLITE_ROW)
 		head = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
-	*result = json_pack("{s:s, s:s, s:s, s:i, s:i, s:I}", "version", HEPH_VERSION, "path",
-			    heph_store_path(env->store), "origin", heph_store_origin(env->store), "schema",
-			    heph_schema_version(), "protocol", HEPH_SYNC_PROTOCOL, "head", (json_int_t)head);
+	*result = json_pack("{s:s, s:i, s:s, s:s, s:i, s:i, s:I}", "version", heph_version(), "level",
+			    heph_feature_level(), "path", heph_store_path(env->store), "origin",
+			    heph_store_origin(env->store), "schema", heph_schema_version(), "protocol",
+			    HEPH_SYNC_PROTOCOL, "head", (json_int_t)head);
 	return 0;
+}
+
+HEPH_RPC_HANDLER(heph__rpc_fleet_list)
+{
+	(void)params;
+	return heph_fleet_list(env->store, result);
+}
+
+HEPH_RPC_HANDLER(heph__rpc_ops_unapplied)
+{
+	(void)params;
+	return heph_fleet_unapplied(env->store, result);
 }

@@ -55,6 +55,17 @@ static int task_fields(heph_store *s, const json_t *params, json_t *fields, int 
 		return err;
 	if (rset)
 		json_object_set_new(fields, "recurrence", rule);
+#if HEPH_FEATURE_LEVEL >= 2
+	/* effort (level 2): 30m, 2h, 1d, or none to clear */
+	if (heph__p_str(params, "effort", 0, &v))
+		return HEPH_EINVALID;
+	if (v && strcasecmp(v, "none") == 0)
+		json_object_set_new(fields, "effort", json_null());
+	else if (v && heph__check_effort(v))
+		return HEPH_EINVALID;
+	else if (v)
+		json_object_set_new(fields, "effort", json_string(v));
+#endif
 	*has_project = 0;
 	project[0] = '\0';
 	if (heph__p_str(params, "project", 0, &v))
@@ -106,6 +117,8 @@ HEPH_RPC_HANDLER(heph__rpc_task_create)
 		json_object_del(fields, "recurrence");
 	if ((err = first_do_date(s, fields, NULL)))
 		goto out;
+	if (json_is_null(json_object_get(fields, "effort")))
+		json_object_del(fields, "effort");
 	if ((err = heph__task_create(s, fields, project[0] ? project : NULL, id)))
 		goto out;
 	const json_t *tags = json_object_get(params, "tags");

@@ -40,10 +40,29 @@
  *      one pass (search_sync.c). Writing FTS5 from a trigger made every
  *      later statement of the transaction flush FTS5's pending terms as a
  *      new segment, which doubled the cost of applying ops.
+ *   8  devices: a hub's view of its fleet, one row per device that synced
+ *      with it (what each reported of itself: version, schema, op types,
+ *      ops it holds unapplied; fleet.c)
+ *
+ * Feature levels. A build at feature level 2 (meson -Dfeature_level=2, for
+ * the mixed-version tests) appends its own migrations after every level-1
+ * migration, so its schema version is the level-1 count plus its own. Its
+ * first such migration stamps meta('feature_base') with the level-1 count it
+ * was laid on. A database carrying that stamp is refused by every level-1
+ * build, and by a level-2 build whose level-1 list has a different length:
+ * when level 1 gains a migration, level 2's move up by one (they have never
+ * shipped), and a database migrated before the move cannot be read by either
+ * numbering. heph__schema_check() applies these rules before anything
+ * writes; docs/explanation/data-evolution.md tells the story.
  */
 #include "internal.h"
 
+#ifndef HEPH_VERSION
+#define HEPH_VERSION "0.0.0"
+#endif
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/random.h>
 
 struct migration {
@@ -199,11 +218,63 @@ static const struct migration migrations[] = {
 	  "  INSERT INTO search_dirty(node_id) VALUES (old.id);"
 	  "END;",
 	  NULL },
+	/* 8: the fleet as a hub sees it (device-local, never synced). Times are
+	 * ms since the epoch; op_types a JSON array; NULL where a device did
+	 * not report (versions before fleet reporting report nothing). */
+	{ "CREATE TABLE devices ("
+	  "  origin TEXT PRIMARY KEY,"
+	  "  name TEXT,"
+	  "  token TEXT,"
+	  "  version TEXT,"
+	  "  level INTEGER,"
+	  "  schema INTEGER,"
+	  "  protocol INTEGER,"
+	  "  op_types TEXT,"
+	  "  unapplied INTEGER,"
+	  "  deferred INTEGER,"
+	  "  first_seen INTEGER NOT NULL,"
+	  "  last_seen INTEGER NOT NULL) WITHOUT ROWID;",
+	  NULL },
 };
 
-#define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+#define NLEVEL1 ((int)(sizeof migrations / sizeof migrations[0]))
+
+#if HEPH_FEATURE_LEVEL >= 2
+/* Level 2's own migrations, after all of level 1's (see the top). */
+static const struct migration level2[] = {
+	/* tasks.effort, the register of the optional payload field "effort"
+	 * (fields.c), filled in from the op-log for ops applied before the
+	 * column existed (heph__backfill_register) */
+	{ "ALTER TABLE tasks ADD COLUMN effort TEXT;", heph__backfill_effort },
+};
+#define NLEVEL2 ((int)(sizeof level2 / sizeof level2[0]))
+#else
+#define NLEVEL2 0
+#endif
+
+#define NMIGRATIONS (NLEVEL1 + NLEVEL2)
 
 int heph_schema_version(void) { return NMIGRATIONS; }
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+const char *heph_version(void)
+{
+	return HEPH_FEATURE_LEVEL > 1 ? HEPH_VERSION "+fl" STR(HEPH_FEATURE_LEVEL) : HEPH_VERSION;
+}
+
+int heph_feature_level(void) { return HEPH_FEATURE_LEVEL; }
+
+int heph__schema_level1(void) { return NLEVEL1; }
+
+static const struct migration *migration_at(int i)
+{
+#if HEPH_FEATURE_LEVEL >= 2
+	if (i >= NLEVEL1)
+		return &level2[i - NLEVEL1];
+#endif
+	return &migrations[i];
+}
 
 static int current_version(heph_store *s, int *v)
 {
@@ -215,6 +286,69 @@ static int current_version(heph_store *s, int *v)
 	*v = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 0 : heph__sqlerr(s, rc, "schema version");
+}
+
+/* Record which level-1 schema the level-2 migrations sit on. */
+static int stamp_base(heph_store *s)
+{
+	char v[16];
+	snprintf(v, sizeof v, "%d", NLEVEL1);
+	sqlite3_stmt *st = heph__stmt(s, "INSERT INTO meta(key, value) VALUES('feature_base', ?1) "
+					 "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, v);
+	return heph__step_done(s, st);
+}
+
+/* meta('feature_base') as a number, or -1 when the database has none. */
+static int read_base(heph_store *s, int *base)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'feature_base'", -1, &st, NULL);
+	*base = -1;
+	if (rc != SQLITE_OK)
+		return heph__sqlerr(s, rc, "reading the schema's feature base");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		*base = t ? atoi(t) : 0;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, "reading the schema's feature base");
+}
+
+int heph__schema_check(heph_store *s, const char *path, int version)
+{
+	int base, err;
+	if (version == 0)
+		return 0; /* a new file */
+	if (version > NMIGRATIONS)
+		return heph_error_set(HEPH_ESCHEMA,
+				      "database %s has schema version %d, newer than this heph (%d) understands; "
+				      "upgrade heph to use it (the file was not changed)",
+				      path, version, NMIGRATIONS);
+	if ((err = read_base(s, &base)))
+		return err;
+	if (base < 0 && version > NLEVEL1)
+		return heph_error_set(HEPH_ESCHEMA,
+				      "database %s has level-1 schema version %d, newer than this heph's level-1 "
+				      "schema (%d, then %d feature-level-%d migrations); upgrade heph to use it "
+				      "(the file was not changed)",
+				      path, version, NLEVEL1, NLEVEL2, HEPH_FEATURE_LEVEL);
+	if (base >= 0 && NLEVEL2 == 0)
+		return heph_error_set(HEPH_ESCHEMA,
+				      "database %s has schema version %d from a feature-level-2 heph (level-1 schema "
+				      "%d, then its own migrations); this heph is feature level 1, with schema %d "
+				      "(the file was not changed)",
+				      path, version, base, NMIGRATIONS);
+	if (base >= 0 && base != NLEVEL1)
+		return heph_error_set(HEPH_ESCHEMA,
+				      "database %s has feature-level migrations laid on level-1 schema %d, but this "
+				      "heph lays them on level-1 schema %d: the two numberings disagree, so it "
+				      "cannot be opened (the file was not changed)",
+				      path, base, NLEVEL1);
+	return 0;
 }
 
 int heph__migrate(heph_store *s)
@@ -231,10 +365,12 @@ int heph__migrate(heph_store *s)
 			heph__exec(s, "COMMIT");
 			return 0;
 		}
-		const struct migration *m = &migrations[v];
+		const struct migration *m = migration_at(v);
 		if (m->sql && (err = heph__exec(s, m->sql)))
 			goto fail;
 		if (m->fn && (err = m->fn(s)))
+			goto fail;
+		if (v >= NLEVEL1 && (err = stamp_base(s)))
 			goto fail;
 		char pragma[64];
 		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);

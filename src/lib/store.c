@@ -220,13 +220,8 @@ int heph_store_open(const char *path, const heph_store_opts *opts, heph_store **
 	/* Check the version before anything can write to the file. */
 	if ((err = read_user_version(s, &version)))
 		goto fail;
-	if (version > heph_schema_version()) {
-		err = heph_error_set(HEPH_ESCHEMA,
-				     "database %s has schema version %d, newer than this heph (%d) "
-				     "understands; upgrade heph to use it (the file was not changed)",
-				     path, version, heph_schema_version());
+	if ((err = heph__schema_check(s, path, version)))
 		goto fail;
-	}
 	/* journal_mode is a property of the file, set once when it is created;
 	 * the rest are per connection. secure_delete (on in Debian's build)
 	 * would overwrite every deleted cell with zeros: nothing heph deletes

@@ -14,6 +14,7 @@
  */
 #include "internal.h"
 
+#include "heph/fleet.h"
 #include "heph/sync.h"
 
 #include <stdio.h>
@@ -165,29 +166,39 @@ static void read_end(heph_store *s, int own)
 		heph__exec(s, "COMMIT");
 }
 
-int heph_sync_check_protocol(const json_t *v)
+/* The protocol check from one side: us and them name the two ends ("hub",
+ * "spoke"), so that the message says which one to upgrade. */
+static int check_protocol(const json_t *v, const char *us, const char *them)
 {
 	if (!v)
-		return heph_error_set(HEPH_EINVALID, "missing protocol version (this side speaks protocol %d)",
+		return heph_error_set(HEPH_EINVALID, "missing protocol version (this %s speaks protocol %d)", us,
 				      HEPH_SYNC_PROTOCOL);
 	if (!json_is_integer(v))
 		return heph_error_set(HEPH_EINVALID, "protocol version must be an integer");
-	if (json_integer_value(v) != HEPH_SYNC_PROTOCOL)
+	long long theirs = json_integer_value(v);
+	if (theirs != HEPH_SYNC_PROTOCOL)
 		return heph_error_set(HEPH_EPROTOCOL,
-				      "protocol version %lld is not spoken here: this side speaks protocol %d, the "
-				      "other side protocol %lld; upgrade the older of the two",
-				      (long long)json_integer_value(v), HEPH_SYNC_PROTOCOL,
-				      (long long)json_integer_value(v));
+				      "protocol version %lld is not spoken here: the %s speaks protocol %d, the %s "
+				      "protocol %lld; upgrade the %s",
+				      theirs, us, HEPH_SYNC_PROTOCOL, them, theirs, theirs > HEPH_SYNC_PROTOCOL ? us : them);
 	return 0;
 }
+
+int heph_sync_check_protocol(const json_t *v) { return check_protocol(v, "hub", "spoke"); }
 
 /* ---- the hub ---- */
 
 int heph_sync_pull_page(heph_store *s, int64_t after, int limit, char **out, size_t *len)
 {
+	return heph_sync_pull_page_for(s, after, limit, NULL, out, len);
+}
+
+int heph_sync_pull_page_for(heph_store *s, int64_t after, int limit, const json_t *report, char **out, size_t *len)
+{
 	struct buf b = { 0 };
 	int64_t head = 0, next = after;
 	int own, err, rc, n = 0;
+	json_t *known = json_object_get(report, "op_types"); /* borrowed */
 	*out = NULL;
 	*len = 0;
 	if (after < 0)
@@ -210,6 +221,19 @@ int heph_sync_pull_page(heph_store *s, int64_t after, int limit, char **out, siz
 	put_jstr(&b, s->origin);
 	puts_(&b, ",\"head\":");
 	put_i64(&b, head);
+	if (json_is_array(known)) {
+		/* what the puller cannot apply, and who in the fleet can */
+		json_t *by = NULL;
+		if ((err = heph_fleet_known_by(s, known, &by)))
+			goto out;
+		char *text = json_dumps(by, JSON_COMPACT);
+		json_decref(by);
+		if (!text)
+			abort();
+		puts_(&b, ",\"known_by\":");
+		puts_(&b, text);
+		free(text);
+	}
 	puts_(&b, ",\"ops\":[");
 	sqlite3_bind_int64(st, 1, after);
 	sqlite3_bind_int(st, 2, limit);
@@ -256,8 +280,10 @@ static int parse_object(const char *body, size_t len, const char *what, json_t *
 }
 
 struct heph_sync_push {
-	heph_op *ops;  /* decoded, each owning its payload */
+	heph_op *ops;    /* decoded, each owning its payload */
 	size_t n;
+	json_t *report;  /* the pusher's report of itself (heph/fleet.h), or NULL */
+	char *token;     /* the name of the token it came with, or NULL */
 };
 
 void heph_sync_push_free(heph_sync_push *p)
@@ -267,10 +293,17 @@ void heph_sync_push_free(heph_sync_push *p)
 	for (size_t i = 0; i < p->n; i++)
 		heph_op_clear(&p->ops[i]);
 	free(p->ops);
+	json_decref(p->report);
+	free(p->token);
 	free(p);
 }
 
 int heph_sync_push_decode(const char *body, size_t len, heph_sync_push **out)
+{
+	return heph_sync_push_decode_from(body, len, NULL, out);
+}
+
+int heph_sync_push_decode_from(const char *body, size_t len, const char *token, heph_sync_push **out)
 {
 	json_t *req = NULL, *ops, *v;
 	heph_sync_push *p = NULL;
@@ -293,6 +326,18 @@ int heph_sync_push_decode(const char *body, size_t len, heph_sync_push **out)
 		goto out;
 	}
 	if (!(p = calloc(1, sizeof *p)) || !(p->ops = calloc(n ? n : 1, sizeof *p->ops)))
+		abort();
+	/* The pusher's report; a version before fleet reporting names only
+	 * its origin. */
+	if (json_is_object(json_object_get(req, "node")))
+		p->report = json_incref(json_object_get(req, "node"));
+	else if (json_is_string(json_object_get(req, "origin")))
+		p->report = json_pack("{s:O}", "origin", json_object_get(req, "origin"));
+	if (p->report && (err = heph_fleet_check(p->report))) {
+		heph_error_wrap(err, "push: ");
+		goto out;
+	}
+	if (token && !(p->token = strdup(token)))
 		abort();
 	json_array_foreach(ops, i, v) {
 		if ((err = heph_op_from_json(v, &p->ops[i]))) {
@@ -326,7 +371,9 @@ int heph_sync_push_apply(heph_store *s, const heph_sync_push *p, char **out, siz
 		}
 		counts[st]++;
 	}
-	if ((err = max_seq(s, &head))) {
+	/* The pusher joins the fleet with its ops, in the same transaction. */
+	if ((err = max_seq(s, &head)) ||
+	    (p->report && (err = heph_fleet_note(s, p->report, p->token, heph_store_now_ms(s))))) {
 		heph_store_rollback(s);
 		return err;
 	}
@@ -357,11 +404,17 @@ int heph_sync_push_apply(heph_store *s, const heph_sync_push *p, char **out, siz
 
 int heph_sync_accept(heph_store *s, const char *body, size_t len, char **out, size_t *out_len)
 {
+	return heph_sync_accept_from(s, body, len, NULL, out, out_len);
+}
+
+int heph_sync_accept_from(heph_store *s, const char *body, size_t len, const char *token, char **out,
+			  size_t *out_len)
+{
 	heph_sync_push *p = NULL;
 	int err;
 	*out = NULL;
 	*out_len = 0;
-	if ((err = heph_sync_push_decode(body, len, &p)))
+	if ((err = heph_sync_push_decode_from(body, len, token, &p)))
 		return err;
 	err = heph_sync_push_apply(s, p, out, out_len);
 	heph_sync_push_free(p);
@@ -450,8 +503,8 @@ int heph_sync_pull_cursor(heph_store *s, int64_t *out)
  * Anything the scanner does not expect sends the page to jansson instead,
  * which then also words the error. */
 
-enum { E_PROTOCOL, E_HUB, E_HEAD, E_NEXT, E_MORE, E_COUNT };
-static const char *const env_keys[E_COUNT] = { "protocol", "hub", "head", "next", "more" };
+enum { E_PROTOCOL, E_HUB, E_HEAD, E_NEXT, E_MORE, E_KNOWN_BY, E_COUNT };
+static const char *const env_keys[E_COUNT] = { "protocol", "hub", "head", "next", "more", "known_by" };
 
 struct page {
 	json_t *env[E_COUNT];                        /* envelope members (owned) */
@@ -663,7 +716,7 @@ static int check_page(const struct page *pg, int64_t after, const char **hub, in
 {
 	int64_t prev = after;
 	int err;
-	if ((err = heph_sync_check_protocol(pg->env[E_PROTOCOL])))
+	if ((err = check_protocol(pg->env[E_PROTOCOL], "spoke", "hub")))
 		return heph_error_wrap(err, "hub: ");
 	*hub = json_string_value(pg->env[E_HUB]);
 	if (!*hub || !heph_origin_valid(*hub))
@@ -709,6 +762,9 @@ int heph_sync_take_page(heph_store *s, int64_t after, const char *body, size_t l
 		goto commit;
 	}
 	if (!stored && (err = state_set(s, "hub_id", hub)))
+		goto fail;
+	/* who in the fleet applies the op types we do not know */
+	if ((err = heph_fleet_keep_known_by(s, json_is_object(pg.env[E_KNOWN_BY]) ? pg.env[E_KNOWN_BY] : NULL)))
 		goto fail;
 	if ((err = max_seq(s, &before)))
 		goto fail;
@@ -781,6 +837,18 @@ int heph_sync_push_body(heph_store *s, int limit, size_t max_bytes, char **body,
 	put_i64(&b, HEPH_SYNC_PROTOCOL);
 	puts_(&b, ",\"origin\":");
 	put_jstr(&b, s->origin);
+	{
+		json_t *self = NULL;
+		char *text;
+		if ((err = heph_fleet_self(s, &self)))
+			goto out;
+		if (!(text = json_dumps(self, JSON_COMPACT)))
+			abort();
+		json_decref(self);
+		puts_(&b, ",\"node\":");
+		puts_(&b, text);
+		free(text);
+	}
 	puts_(&b, ",\"ops\":[");
 	while (n < limit && b.n < max_bytes) {
 		int64_t stop = r < nranges ? ranges[2 * r] : INT64_MAX;
@@ -839,7 +907,7 @@ int heph_sync_pushed(heph_store *s, const char *response, size_t len, int64_t la
 	int err;
 	if ((err = parse_object(response, len, "hub's push answer", &r)))
 		return err;
-	if ((err = heph_sync_check_protocol(json_object_get(r, "protocol")))) {
+	if ((err = check_protocol(json_object_get(r, "protocol"), "spoke", "hub"))) {
 		heph_error_wrap(err, "hub: ");
 		goto out;
 	}
@@ -1005,6 +1073,12 @@ int heph_sync_status(heph_store *s, json_t **out)
 	n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
 	json_object_set_new(o, "conflicts", json_integer(n));
+	{
+		json_t *u = NULL;
+		if ((err = heph_fleet_unapplied(s, &u)))
+			goto fail;
+		json_object_set_new(o, "unapplied", u);
+	}
 	static const char *const counters[] = { "pull_cursor", "push_cursor", "last_pulled", "last_pushed" };
 	for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
 		if ((err = state_i64(s, counters[i], &n)))
