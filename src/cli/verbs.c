@@ -250,7 +250,8 @@ const struct verb heph_cli_verbs[] = {
 	{ "hub set", "URL|none [--token-file FILE] [--name NAME]", "sync this database with the hub at URL", NULL, NULL,
 	  NULL, NULL, cmd_hub_set,
 	  "The hub and the token file are settings of this device, never synced. FILE holds\n"
-	  "the bearer token the hub's owner made with `hephd token create NAME`.", 0 },
+	  "the bearer token the hub's owner made with `hephd token create NAME`. --name is\n"
+	  "what this device is called in the hub's fleet list (default: the host name).", 0 },
 	{ "auth login", "[--hub-url URL]", "log in to the hub through its identity provider (device code)", NULL, NULL,
 	  NULL, NULL, cmd_auth_login,
 	  "Asks the hub (default: this database's, heph hub set) which OpenID Connect provider it\n"
@@ -266,8 +267,6 @@ const struct verb heph_cli_verbs[] = {
 	  "Exit status 10 when not logged in to the hub.", 0 },
 	{ "auth logout", "[--hub-url URL]", "forget the tokens of the login to the hub", NULL, NULL, NULL, NULL,
 	  cmd_auth_logout, "The provider is asked to revoke the refresh token too, when it says how.", 0 },
-	  "the bearer token the hub's owner made with `hephd token create NAME`. --name is\n"
-	  "what this device is called in the hub's fleet list (default: the host name).", 0 },
 	{ "fleet", "", "the devices that sync through the hub: versions, schemas, op types, last seen", NULL, NULL,
 	  NULL, NULL, cmd_fleet,
 	  "Asks the hub (of --remote, else the one this database syncs with, else this database\n"
