@@ -8,10 +8,12 @@
  * at HEPH_WAL_CLOSE_FRAMES frames or more, and a long-lived connection
  * checkpoints as SQLite would by default, every HEPH_WAL_AUTO_FRAMES. The
  * WAL is kept small because each new process reads all of it (WAL recovery)
- * on open when it is the only one attached. With synchronous = NORMAL a
- * commit is safe against a crash of any process at any point; an operating
- * system crash or power cut can lose the commits since the last checkpoint
- * (never corrupt the file). docs/explanation/performance.md has the figures.
+ * on open when it is the only one attached. synchronous = FULL: every
+ * commit syncs the WAL before it returns, so a change a command reported
+ * (or a push the hub answered) survives a power cut, not only a crash of a
+ * process. It costs one fsync per write transaction (about 0.3 ms on the
+ * machine the figures in docs/explanation/performance.md come from); bulk
+ * paths (apply, a pull page, an import) are one transaction each.
  *
  * Invariants:
  *  - The HLC lives in meta('hlc'). It is read when the outermost transaction
@@ -232,7 +234,7 @@ int heph_store_open(const char *path, const heph_store_opts *opts, heph_store **
 	char cache[64];
 	snprintf(cache, sizeof cache, "PRAGMA cache_size = -%d", opts && opts->cache_kb > 0 ? opts->cache_kb : 65536);
 	if ((version < heph_schema_version() && (err = heph__exec(s, "PRAGMA journal_mode = WAL"))) ||
-	    (err = heph__exec(s, "PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;"
+	    (err = heph__exec(s, "PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;"
 				 "PRAGMA secure_delete = OFF")) ||
 	    (err = heph__exec(s, cache)))
 		goto fail;
