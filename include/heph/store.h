@@ -43,6 +43,18 @@ typedef struct heph_store_opts {
  * in HLC order. */
 int heph_store_open(const char *path, const heph_store_opts *opts, heph_store **out);
 
+/* Open path as heph's programs do: the directories above it made (mode
+ * 0700) as needed, and today fixed by $HEPH_NOW (YYYY-MM-DD, or a date and
+ * time starting so) when it is set; HEPH_EUSAGE when it is malformed. */
+int heph_store_open_env(const char *path, heph_store **out);
+
+/* The database a program uses when not told: $HEPH_DB, else
+ * $XDG_DATA_HOME/heph/heph.db, else ~/.local/share/heph/heph.db. Malloc'd. */
+char *heph_default_db_path(void);
+
+/* Make the directories above path (mode 0700); 0, or -1 with errno. */
+int heph_mkdirs(const char *path);
+
 /* Close and free; accepts NULL. */
 void heph_store_close(heph_store *s);
 

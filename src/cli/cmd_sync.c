@@ -335,7 +335,7 @@ static int daemon_start(struct cli *cli, const struct dpaths *p, int argc, char 
 	}
 	if (!realpath(cli->db_path, db))
 		return heph_error_set(HEPH_ERROR, "%s: %s", cli->db_path, strerror(errno));
-	if (net_mkdirs(p->sock) != 0)
+	if (heph_mkdirs(p->sock) != 0)
 		return heph_error_set(HEPH_ERROR, "cannot make the directory of %s: %s", p->sock, strerror(errno));
 	find_hephd(hephd, sizeof hephd);
 	pid_t child = fork();
@@ -432,7 +432,7 @@ static int daemon_install(struct cli *cli, const struct dpaths *p)
 		snprintf(unit, sizeof unit, "%s/systemd/user/hephd.service", cfg);
 	else
 		snprintf(unit, sizeof unit, "%s/.config/systemd/user/hephd.service", home && *home ? home : ".");
-	if (net_mkdirs(unit) != 0)
+	if (heph_mkdirs(unit) != 0)
 		return heph_error_set(HEPH_ERROR, "cannot make the directory of %s: %s", unit, strerror(errno));
 	FILE *f = fopen(unit, "w");
 	if (!f)

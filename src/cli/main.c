@@ -7,7 +7,6 @@
  */
 #include "cli.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,55 +20,11 @@ static int fail(int code)
 	return heph_error_exit_status(code);
 }
 
-static int mkdirs(const char *path)
-{
-	char buf[4096];
-	snprintf(buf, sizeof buf, "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return 0;
-}
-
-static char *default_db(void)
-{
-	const char *env = getenv("HEPH_DB"), *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-	char *p = NULL;
-	if (env && *env)
-		return strdup(env);
-	if (xdg && *xdg) {
-		if (asprintf(&p, "%s/heph/heph.db", xdg) < 0)
-			abort();
-	} else {
-		if (asprintf(&p, "%s/.local/share/heph/heph.db", home && *home ? home : ".") < 0)
-			abort();
-	}
-	return p;
-}
-
 int cli_store(struct cli *cli)
 {
-	heph_store_opts o = { 0 };
-	const char *now = getenv("HEPH_NOW");
 	if (cli->store)
 		return 0;
-	if (now && *now) {
-		static char today[HEPH_DATE_LEN + 1];
-		snprintf(today, sizeof today, "%s", now);
-		if (strlen(now) < HEPH_DATE_LEN || (now[HEPH_DATE_LEN] != '\0' && now[HEPH_DATE_LEN] != 'T') ||
-		    heph_date_add_days(today, 0, today) != 0)
-			return heph_error_set(HEPH_EUSAGE, "HEPH_NOW must be YYYY-MM-DD, not \"%.40s\"", now);
-		o.today = today;
-	}
-	if (mkdirs(cli->db_path) != 0)
-		return heph_error_set(HEPH_ERROR, "cannot create the directory of %s: %s", cli->db_path,
-				      strerror(errno));
-	return heph_store_open(cli->db_path, &o, &cli->store);
+	return heph_store_open_env(cli->db_path, &cli->store);
 }
 
 /* The connection to the hub named by --remote, with its token. */
@@ -402,7 +357,7 @@ int main(int argc, char **argv)
 			rest[n++] = argv[i];
 		}
 	}
-	cli.db_path = db ? db : (db = default_db());
+	cli.db_path = db ? db : (db = heph_default_db_path());
 	if (!cli.remote && getenv("HEPH_REMOTE") && *getenv("HEPH_REMOTE"))
 		cli.remote = getenv("HEPH_REMOTE");
 	if (!cli.token_file && getenv("HEPH_TOKEN_FILE") && *getenv("HEPH_TOKEN_FILE"))

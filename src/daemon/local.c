@@ -13,35 +13,6 @@
 
 #include "heph/error.h"
 
-char *net_default_db(void)
-{
-	const char *env = getenv("HEPH_DB"), *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-	char *p = NULL;
-	if (env && *env)
-		p = strdup(env);
-	else if (xdg && *xdg ? asprintf(&p, "%s/heph/heph.db", xdg) < 0
-			     : asprintf(&p, "%s/.local/share/heph/heph.db", home && *home ? home : ".") < 0)
-		p = NULL;
-	if (!p)
-		abort();
-	return p;
-}
-
-int net_mkdirs(const char *path)
-{
-	char buf[4096];
-	snprintf(buf, sizeof buf, "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return 0;
-}
-
 void net_socket_default(char *buf, size_t n)
 {
 	const char *env = getenv("HEPH_SOCKET"), *run = getenv("XDG_RUNTIME_DIR");

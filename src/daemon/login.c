@@ -117,7 +117,7 @@ static int lock(const char *path, int *fd_out)
 {
 	char lp[PATH_MAX];
 	*fd_out = -1;
-	if (net_mkdirs(path) != 0)
+	if (heph_mkdirs(path) != 0)
 		return heph_error_set(HEPH_ERROR, "cannot make the directory of %s: %s", path, strerror(errno));
 	snprintf(lp, sizeof lp, "%.*s/credentials.lock", (int)(strrchr(path, '/') - path), path);
 	int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);

@@ -135,7 +135,7 @@ static int write_file(const char *path, const char *text)
 static int prepare_db(struct hephd *d)
 {
 	heph_store *s = NULL;
-	if (net_mkdirs(d->db) != 0)
+	if (heph_mkdirs(d->db) != 0)
 		return heph_error_set(HEPH_ERROR, "cannot create the directory of %s: %s", d->db, strerror(errno));
 	int err = heph_store_open(d->db, NULL, &s);
 	heph_store_close(s);
@@ -162,7 +162,7 @@ static int tokens(const char *db, int argc, char **argv, int json)
 	int err;
 	if (argc < 1)
 		return heph_error_set(HEPH_EUSAGE, "usage: hephd token create NAME | list | revoke NAME");
-	if (net_mkdirs(db) != 0)
+	if (heph_mkdirs(db) != 0)
 		return heph_error_set(HEPH_ERROR, "cannot create the directory of %s: %s", db, strerror(errno));
 	if (strcmp(argv[0], "create") == 0 && argc == 2) {
 		char *tok = NULL;
@@ -404,7 +404,7 @@ int main(int argc, char **argv)
 	if (err)
 		goto done;
 	if (!db)
-		db = net_default_db();
+		db = heph_default_db_path();
 	d.db = absolute(db);
 	if (nrest > 0) {
 		if (strcmp(rest[0], "token") != 0) {

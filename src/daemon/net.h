@@ -144,13 +144,6 @@ int net_rpc_call(net_client *c, const char *method, json_t *params, json_t **res
 
 /* ---- defaults shared by heph and hephd (local.c) ---- */
 
-/* The database: $HEPH_DB, else $XDG_DATA_HOME/heph/heph.db, else
- * ~/.local/share/heph/heph.db. Malloc'd. */
-char *net_default_db(void);
-
-/* Make the directories above path (mode 0700); 0 or -1 with errno. */
-int net_mkdirs(const char *path);
-
 /* ---- the local hephd's unix socket (local.c) ---- */
 
 /* The socket path: $HEPH_SOCKET, else $XDG_RUNTIME_DIR/heph/hephd.sock, else

@@ -35,7 +35,7 @@ int socket_listen(struct hephd *d, int *fd_out)
 	*fd_out = -1;
 	if (strlen(d->socket) >= sizeof a.sun_path)
 		return heph_error_set(HEPH_EUSAGE, "socket path %s is too long", d->socket);
-	if (net_mkdirs(d->socket) != 0)
+	if (heph_mkdirs(d->socket) != 0)
 		return heph_error_set(HEPH_ERROR, "cannot make the directory of %s: %s", d->socket, strerror(errno));
 	if (lstat(d->socket, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))

@@ -169,18 +169,6 @@ static int text_ok(const char *s)
 	return 1;
 }
 
-static int type_ok(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-	if (n == 0 || n > HEPH_OP_TYPE_MAX || !(s[0] >= 'a' && s[0] <= 'z'))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' ||
-		      s[i] == '-'))
-			return 0;
-	return 1;
-}
-
 int heph_fleet_check(const json_t *r)
 {
 	static const char *const texts[] = { "name", "version" };
@@ -209,7 +197,7 @@ int heph_fleet_check(const json_t *r)
 		if (!json_is_array(v) || json_array_size(v) > 256)
 			return heph_error_set(HEPH_EINVALID, "node: \"op_types\" must be an array of at most 256 op types");
 		json_array_foreach(v, i, e) {
-			if (!type_ok(json_string_value(e)))
+			if (!heph__op_type_ok(json_string_value(e)))
 				return heph_error_set(HEPH_EINVALID, "node: op_types[%zu] is not an op type", i);
 		}
 	}

@@ -70,6 +70,13 @@ void heph__bind_str(sqlite3_stmt *st, int i, const char *v);
 /* Column text as a malloc'd string; NULL for SQL NULL. */
 char *heph__col_dup(sqlite3_stmt *st, int i);
 
+/* A node's body, malloc'd; NULL when there is no such node (or on error). */
+char *heph__node_body(heph_store *s, const char *id);
+
+/* Whether s is a well-formed op type: [a-z][a-z0-9._-]*, at most
+ * HEPH_OP_TYPE_MAX bytes (op.c). */
+int heph__op_type_ok(const char *s);
+
 /* ---- SHA-256 (sha256.c) ---- */
 typedef struct heph_sha256 {
 	uint32_t h[8];            /* chaining state */

@@ -47,19 +47,6 @@ static void derived(const char *task_id, const char *what, char out[HEPH_ID_LEN 
 	heph_id_hashed(ulid_ms(task_id), text, out);
 }
 
-static char *body_of(heph_store *s, const char *id)
-{
-	sqlite3_stmt *st = heph__stmt(s, "SELECT body FROM nodes WHERE id = ?1");
-	char *b = NULL;
-	if (!st)
-		return NULL;
-	heph__bind_str(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		b = heph__col_dup(st, 0);
-	sqlite3_reset(st);
-	return b;
-}
-
 static int live(heph_store *s, const char *id, int *out)
 {
 	sqlite3_stmt *st = heph__stmt(s, "SELECT tombstone_hlc IS NULL FROM nodes WHERE id = ?1");
@@ -207,7 +194,7 @@ int heph__log_append(heph_store *s, const char *task_id, const char *date, const
 	if ((err = heph__task_log(s, task_id, log_id, &exists)))
 		goto out;
 	if (exists) {
-		cur = body_of(s, log_id);
+		cur = heph__node_body(s, log_id);
 		size_t n = cur ? strlen(cur) : 0;
 		if (!(body = malloc(n + strlen(entry) + 2)))
 			abort();
@@ -269,7 +256,7 @@ json_t *heph__log_tail(heph_store *s, const char *task_id, long long lines)
 		return NULL;
 	}
 	if (exists)
-		body = body_of(s, log_id);
+		body = heph__node_body(s, log_id);
 	/* the last `lines` non-empty lines, oldest first */
 	if (body) {
 		size_t n = 0;
@@ -379,7 +366,7 @@ int heph__task_advance(heph_store *s, const char *id, int done, json_t **info)
 	/* A new occurrence starts with a fresh checklist. */
 	if ((err = heph__task_context(s, id, 0, ctx)))
 		goto out;
-	if (ctx[0] && (body = body_of(s, ctx)) && (reset = heph_checklist_reset(body, &changed)) && changed &&
+	if (ctx[0] && (body = heph__node_body(s, ctx)) && (reset = heph_checklist_reset(body, &changed)) && changed &&
 	    (err = heph__set_body(s, ctx, reset)))
 		goto out;
 	if (done && (err = heph__log_append(s, id, occurrence, "done", log_id)))

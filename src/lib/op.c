@@ -14,7 +14,7 @@ static int printable_token(const char *s, size_t max)
 	return 1;
 }
 
-static int type_ok(const char *s)
+int heph__op_type_ok(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 	if (n == 0 || n > HEPH_OP_TYPE_MAX || !(s[0] >= 'a' && s[0] <= 'z'))
@@ -49,7 +49,7 @@ int heph_op_from_json(const json_t *obj, heph_op *out)
 	if (!origin || strcmp(origin, h.origin) != 0)
 		return heph_error_set(HEPH_EINVALID, "op %s: origin \"%.20s\" does not match its hlc", op_id,
 				      origin ? origin : "");
-	if (!type_ok(type))
+	if (!heph__op_type_ok(type))
 		return heph_error_set(HEPH_EINVALID, "op %s: type missing or malformed", op_id);
 	if (!json_is_object(payload))
 		return heph_error_set(HEPH_EINVALID, "op %s: payload must be an object", op_id);

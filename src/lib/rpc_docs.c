@@ -3,7 +3,6 @@
  * and name nodes. */
 #include "rpc_internal.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -11,31 +10,6 @@
 #include "body.h"
 
 #define ALIAS_MAX 200
-
-static int one_line(const char *what, const char *t)
-{
-	const char *p = t;
-	while (*p && isspace((unsigned char)*p))
-		p++;
-	if (!*p)
-		return heph_error_set(HEPH_EINVALID, "%s cannot be empty", what);
-	if (strchr(t, '\n'))
-		return heph_error_set(HEPH_EINVALID, "%s is one line", what);
-	return 0;
-}
-
-static char *node_body(heph_store *s, const char *id)
-{
-	sqlite3_stmt *st = heph__stmt(s, "SELECT body FROM nodes WHERE id = ?1");
-	char *b = NULL;
-	if (!st)
-		return NULL;
-	heph__bind_str(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		b = heph__col_dup(st, 0);
-	sqlite3_reset(st);
-	return b;
-}
 
 /* body + text as a new paragraph line: the body ends with a newline first. */
 static char *appended(const char *body, const char *text)
@@ -70,7 +44,7 @@ static int write_body(heph_store *s, const char *id, const json_t *params, int *
 		return heph__set_body_ex(s, id, body, unresolved);
 	}
 	if (append) {
-		char *cur = node_body(s, id), *text;
+		char *cur = heph__node_body(s, id), *text;
 		if (!cur)
 			return heph_error_set(HEPH_ENOTFOUND, "no node %s", id);
 		text = appended(cur, append);
@@ -90,7 +64,7 @@ HEPH_RPC_HANDLER(heph__rpc_doc_create)
 	char id[HEPH_ID_LEN + 1];
 	json_t *unresolved = json_array();
 	int err;
-	if ((err = heph__p_str(params, "title", 1, &title)) || (err = one_line("a title", title)) ||
+	if ((err = heph__p_str(params, "title", 1, &title)) || (err = heph__one_line("a title", title)) ||
 	    (err = heph__p_str(params, "body", 0, &body)))
 		goto out;
 	heph__new_id(s, id);
@@ -118,7 +92,7 @@ HEPH_RPC_HANDLER(heph__rpc_doc_edit)
 	}
 	if (title) {
 		json_t *f;
-		if ((err = one_line("a title", title)))
+		if ((err = heph__one_line("a title", title)))
 			goto out;
 		f = json_pack("{s:s}", "title", title);
 		err = heph__set_fields(s, id, 0, f);

@@ -13,6 +13,9 @@
 /* A string parameter. Missing: HEPH_EINVALID if required, else *out = NULL.
  * The string is borrowed from params. */
 int heph__p_str(const json_t *params, const char *key, int required, const char **out);
+/* HEPH_EINVALID unless t is one line with something besides white space;
+ * what names it in the message ("a title"). */
+int heph__one_line(const char *what, const char *t);
 /* A boolean (true/false, or absent = dflt). */
 int heph__p_bool(const json_t *params, const char *key, int dflt, int *out);
 /* An integer in [min, max] (absent = dflt). */

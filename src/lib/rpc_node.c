@@ -1,24 +1,11 @@
 /* rpc_node.c — nodes, projects, docs and links. */
 #include "rpc_internal.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "body.h"
-
-static int one_line(const char *what, const char *t)
-{
-	const char *p = t;
-	while (*p && isspace((unsigned char)*p))
-		p++;
-	if (!*p)
-		return heph_error_set(HEPH_EINVALID, "%s cannot be empty", what);
-	if (strchr(t, '\n'))
-		return heph_error_set(HEPH_EINVALID, "%s is one line", what);
-	return 0;
-}
 
 /* Links a user may not add or remove by hand: heph derives them. */
 static int managed(const char *type)
@@ -166,7 +153,7 @@ HEPH_RPC_HANDLER(heph__rpc_project_add)
 	const char *name, *pref;
 	char parent[HEPH_ID_LEN + 1] = "", id[HEPH_ID_LEN + 1];
 	int err;
-	if ((err = heph__p_str(params, "name", 1, &name)) || (err = one_line("a project name", name)) ||
+	if ((err = heph__p_str(params, "name", 1, &name)) || (err = heph__one_line("a project name", name)) ||
 	    (err = heph__p_str(params, "parent", 0, &pref)))
 		return err;
 	if (pref && (err = heph__resolve(s, pref, HEPH_K_PROJECT, parent)))

@@ -1,6 +1,7 @@
 /* rpc_util.c — parameters and references for the method handlers. */
 #include "rpc_internal.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,5 +200,17 @@ int heph__node_kind(heph_store *s, const char *id, char out[33])
 	if (sqlite3_step(st) == SQLITE_ROW)
 		snprintf(out, 33, "%s", (const char *)sqlite3_column_text(st, 0));
 	sqlite3_reset(st);
+	return 0;
+}
+
+int heph__one_line(const char *what, const char *t)
+{
+	const char *p = t;
+	while (*p && isspace((unsigned char)*p))
+		p++;
+	if (!*p)
+		return heph_error_set(HEPH_EINVALID, "%s cannot be empty", what);
+	if (strchr(t, '\n'))
+		return heph_error_set(HEPH_EINVALID, "%s is one line", what);
 	return 0;
 }

@@ -127,6 +127,19 @@ char *heph__col_dup(sqlite3_stmt *st, int i)
 	return t ? strdup((const char *)t) : NULL;
 }
 
+char *heph__node_body(heph_store *s, const char *id)
+{
+	sqlite3_stmt *st = heph__stmt(s, "SELECT body FROM nodes WHERE id = ?1");
+	char *b = NULL;
+	if (!st)
+		return NULL;
+	heph__bind_str(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		b = heph__col_dup(st, 0);
+	sqlite3_reset(st);
+	return b;
+}
+
 static void set_today(heph_store *s, const heph_store_opts *o)
 {
 	if (o && o->today) {

@@ -7,7 +7,6 @@
  * or a sync by hephd shows up within a fraction of a second at no cost
  * while idle.
  */
-#include <errno.h>
 #include <langinfo.h>
 #include <limits.h>
 #include <locale.h>
@@ -53,53 +52,6 @@ static void usage(FILE *f)
 		   "  --version    print the version\n\n"
 		   "Environment: HEPH_DB, HEPH_NOW=YYYY-MM-DD (fix \"today\"), NO_COLOR (no colours),\n"
 		   "VISUAL or EDITOR (for o). Exit status: 0 ok, 1 error, 2 usage; others as heph.\n");
-}
-
-static int mkdirs(const char *path)
-{
-	char buf[4096];
-	snprintf(buf, sizeof buf, "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return 0;
-}
-
-static char *default_db(void)
-{
-	const char *env = getenv("HEPH_DB"), *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-	char *p = NULL;
-	if (env && *env)
-		return strdup(env);
-	if (xdg && *xdg) {
-		if (asprintf(&p, "%s/heph/heph.db", xdg) < 0)
-			abort();
-	} else if (asprintf(&p, "%s/.local/share/heph/heph.db", home && *home ? home : ".") < 0) {
-		abort();
-	}
-	return p;
-}
-
-static int open_store(const char *path, heph_store **out)
-{
-	static char today[HEPH_DATE_LEN + 1];
-	heph_store_opts o = { 0 };
-	const char *now = getenv("HEPH_NOW");
-	if (now && *now) {
-		snprintf(today, sizeof today, "%s", now);
-		if (strlen(now) < HEPH_DATE_LEN || (now[HEPH_DATE_LEN] != '\0' && now[HEPH_DATE_LEN] != 'T') ||
-		    heph_date_add_days(today, 0, today) != 0)
-			return heph_error_set(HEPH_EUSAGE, "HEPH_NOW must be YYYY-MM-DD, not \"%.40s\"", now);
-		o.today = today;
-	}
-	if (mkdirs(path) != 0)
-		return heph_error_set(HEPH_ERROR, "cannot create the directory of %s: %s", path, strerror(errno));
-	return heph_store_open(path, &o, out);
 }
 
 /* The data is UTF-8: make sure curses draws it so, even under LANG=C. */
@@ -198,13 +150,13 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!db)
-		db = default_db();
+		db = heph_default_db_path();
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "heph-tui: needs a terminal (use heph for scripts)\n");
 		free(db);
 		return heph_error_exit_status(HEPH_EUSAGE);
 	}
-	if ((err = open_store(db, &store))) {
+	if ((err = heph_store_open_env(db, &store))) {
 		fprintf(stderr, "heph-tui: %s\n", heph_error_last());
 		free(db);
 		return heph_error_exit_status(err);
