@@ -91,6 +91,7 @@ void print_link_change(struct cli *cli, json_t *r);
 void print_conflicts(struct cli *cli, json_t *r);
 void print_conflict_resolved(struct cli *cli, json_t *r);
 void print_digest(struct cli *cli, json_t *r);
+void print_count(struct cli *cli, json_t *r);
 void print_json(struct cli *cli, json_t *r);
 void print_views(struct cli *cli, json_t *r);
 void print_attention(struct cli *cli, json_t *r);

@@ -233,6 +233,11 @@ void print_conflict_resolved(struct cli *cli, json_t *r)
 		str(r, "field"), json_is_string(v) ? json_string_value(v) : "(none)");
 }
 
+void print_count(struct cli *cli, json_t *r)
+{
+	fprintf(cli->out, "%lld\n", (long long)json_integer_value(json_object_get(r, "count")));
+}
+
 void print_digest(struct cli *cli, json_t *r)
 {
 	fprintf(cli->out, "%s\n", str(r, "digest"));

@@ -132,6 +132,8 @@ const struct verb heph_cli_verbs[] = {
 	  0 },
 	{ "list", "[--project P] [--tag T] [--all]", "outstanding tasks, most pressing first", "task.list", NULL, list_opts,
 	  print_tasks, NULL, NULL, 0 },
+	{ "count", "[--project P] [--tag T] [--all]", "how many tasks heph list would show", "task.count", NULL,
+	  list_opts, print_count, NULL, NULL, 0 },
 	{ "next", "[--limit N] [--project P]", "what to do now: actionable tasks, most pressing first", "task.next",
 	  NULL, next_opts, print_tasks, NULL,
 	  "Candidates: outstanding, not blue, do-date empty or not after today. Order: tasks past their\n"

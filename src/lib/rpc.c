@@ -23,6 +23,7 @@ static const heph_rpc_method methods[] = {
 	{ "task.list", "project?, all?, tag?",
 	  "Outstanding tasks in rank order (all states with all; a project's subtree with project; tagged with tag)",
 	  heph__rpc_task_list, 0 },
+	{ "task.count", "project?, all?, tag?", "How many tasks task.list would list, as {count}", heph__rpc_task_count, 0 },
 	{ "task.done", "id", "Mark a task done; a recurring one moves to its next occurrence, logged",
 	  heph__rpc_task_done, HEPH_RPC_WRITE },
 	{ "task.drop", "id", "Drop a task for good", heph__rpc_task_drop, HEPH_RPC_WRITE },

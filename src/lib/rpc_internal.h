@@ -232,6 +232,7 @@ int heph__journal_id(heph_store *s, const char *date, char out[HEPH_ID_LEN + 1],
 
 HEPH_RPC_HANDLER(heph__rpc_task_create);
 HEPH_RPC_HANDLER(heph__rpc_task_list);
+HEPH_RPC_HANDLER(heph__rpc_task_count);
 HEPH_RPC_HANDLER(heph__rpc_task_done);
 HEPH_RPC_HANDLER(heph__rpc_task_drop);
 HEPH_RPC_HANDLER(heph__rpc_task_edit);

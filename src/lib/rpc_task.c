@@ -138,17 +138,15 @@ out:
 	return err;
 }
 
-HEPH_RPC_HANDLER(heph__rpc_task_list)
+/* The filter of task.list and task.count: *where (malloc'd) with ?2 bound
+ * to *arg (malloc'd or NULL), from params project?, all?, tag?. */
+static int list_filter(heph_store *s, const json_t *params, char **where, char **arg)
 {
-	heph_store *s = env->store;
-	const char *ref;
-	char project[HEPH_ID_LEN + 1];
+	const char *ref, *tag;
+	char project[HEPH_ID_LEN + 1], tag_id[HEPH_ID_LEN + 1], tag_name[HEPH_TAG_MAX + 1];
 	int all, err;
 	json_t *sub = NULL;
-	char *arg = NULL;
-
-	const char *tag;
-	char tag_id[HEPH_ID_LEN + 1], tag_name[HEPH_TAG_MAX + 1];
+	*where = *arg = NULL;
 	if ((err = heph__p_str(params, "project", 0, &ref)) || (err = heph__p_bool(params, "all", 0, &all)) ||
 	    (err = heph__p_str(params, "tag", 0, &tag)))
 		return err;
@@ -158,25 +156,59 @@ HEPH_RPC_HANDLER(heph__rpc_task_list)
 		if ((err = heph__resolve(s, ref, HEPH_K_PROJECT, project)) ||
 		    (err = heph__project_subtree(s, project, &sub)))
 			return err;
-		arg = json_dumps(sub, JSON_COMPACT);
+		*arg = json_dumps(sub, JSON_COMPACT);
 		json_decref(sub);
 	}
-	const char *where =
-		ref ? (all ? "t.deleted = 0 AND t.project_id IN (SELECT value FROM json_each(?2))"
-			   : "t.state = 'outstanding' AND t.deleted = 0 "
-			     "AND t.project_id IN (SELECT value FROM json_each(?2))")
-		    : (all ? "t.deleted = 0" : "t.state = 'outstanding' AND t.deleted = 0");
-	char *tagged = NULL;
+	if (asprintf(where, "t.deleted = 0%s%s", all ? "" : " AND t.state = 'outstanding'",
+		     ref ? " AND t.project_id IN (SELECT value FROM json_each(?2))" : "") < 0)
+		abort();
 	if (tag) {
 		/* tag_id is a ULID read from the database: safe to splice */
-		if (asprintf(&tagged, "%s AND (t.node_id IN (SELECT src FROM links WHERE dst = '%s' AND type = 'tag') "
-				      "OR t.context_id IN (SELECT src FROM links WHERE dst = '%s' AND type = 'tag'))",
-			     where, tag_id, tag_id) < 0)
+		char *w = NULL;
+		if (asprintf(&w, "%s AND (t.node_id IN (SELECT src FROM links WHERE dst = '%s' AND type = 'tag') "
+				 "OR t.context_id IN (SELECT src FROM links WHERE dst = '%s' AND type = 'tag'))",
+			     *where, tag_id, tag_id) < 0)
 			abort();
-		where = tagged;
+		free(*where);
+		*where = w;
 	}
-	err = heph__task_query(s, where, arg, 0, result);
-	free(tagged);
+	return 0;
+}
+
+HEPH_RPC_HANDLER(heph__rpc_task_list)
+{
+	char *where, *arg;
+	int err = list_filter(env->store, params, &where, &arg);
+	if (!err)
+		err = heph__task_query(env->store, where, arg, 0, result);
+	free(where);
+	free(arg);
+	return err;
+}
+
+HEPH_RPC_HANDLER(heph__rpc_task_count)
+{
+	char *where, *arg, *sql = NULL;
+	sqlite3_stmt *st = NULL;
+	int err = list_filter(env->store, params, &where, &arg), rc;
+	if (err)
+		goto out;
+	if (asprintf(&sql, "SELECT count(*) FROM tasks t WHERE %s", where) < 0)
+		abort();
+	if ((rc = sqlite3_prepare_v2(env->store->db, sql, -1, &st, NULL)) != SQLITE_OK) {
+		err = heph__sqlerr(env->store, rc, "counting tasks");
+		goto out;
+	}
+	heph__bind_str(st, 2, arg);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		err = heph__sqlerr(env->store, rc, "counting tasks");
+		goto out;
+	}
+	*result = json_pack("{s:I}", "count", (json_int_t)sqlite3_column_int64(st, 0));
+out:
+	sqlite3_finalize(st);
+	free(sql);
+	free(where);
 	free(arg);
 	return err;
 }

@@ -43,6 +43,11 @@ expect_eq "show lists links" "canonical-context,in-project" "$(echo "$show" | js
 h done "$T1" >/dev/null
 expect_eq "done removes from the outstanding list" 3 "$(h list --json | json_get 'len(d)')"
 expect_eq "list --all keeps done tasks" 4 "$(h list --all --json | json_get 'len(d)')"
+expect_eq "count says how many list shows" 3 "$(h count)"
+expect_eq "count --all counts every state" 4 "$(h count --all)"
+expect_eq "count --project counts the subtree" 1 "$(h count --project Work)"
+expect_eq "count --json" 1 "$(h --json count --project Clients | json_get 'd["count"]')"
+expect_status "count of an unknown project is not found" 4 h count --project Nowhere
 expect_status "done twice is fine" 0 h done "$T1"
 expect_status "drop after done is a conflict" 6 h drop "$T1"
 
