@@ -33,8 +33,12 @@ typedef struct heph_store_opts {
 	const char *today;      /* "YYYY-MM-DD" fixing today's date (HEPH_NOW); NULL: the clock's local date */
 	int busy_timeout_ms;    /* 0: 5000 */
 	int no_create;          /* refuse to create a missing database file */
-	int cache_kb;           /* SQLite page cache of this connection, KiB; 0: 65536 */
+	int cache_kb;           /* SQLite page cache of this connection, KiB; 0: HEPH_STORE_CACHE_KB */
 } heph_store_opts;
+
+/* The page cache of a connection that is not told otherwise, KiB: right
+ * for a long-lived process (hephd, heph-tui) and for bulk writes. */
+#define HEPH_STORE_CACHE_KB 65536
 
 /* Open (creating and migrating as needed) the database at path.
  * Fails with HEPH_ESCHEMA, leaving the file untouched, when the database's
@@ -44,9 +48,10 @@ typedef struct heph_store_opts {
 int heph_store_open(const char *path, const heph_store_opts *opts, heph_store **out);
 
 /* Open path as heph's programs do: the directories above it made (mode
- * 0700) as needed, and today fixed by $HEPH_NOW (YYYY-MM-DD, or a date and
- * time starting so) when it is set; HEPH_EUSAGE when it is malformed. */
-int heph_store_open_env(const char *path, heph_store **out);
+ * 0700) as needed, today fixed by $HEPH_NOW (YYYY-MM-DD, or a date and time
+ * starting so) when it is set (HEPH_EUSAGE when it is malformed), and a
+ * page cache of cache_kb KiB (0: HEPH_STORE_CACHE_KB). */
+int heph_store_open_env(const char *path, int cache_kb, heph_store **out);
 
 /* The database a program uses when not told: $HEPH_DB, else
  * $XDG_DATA_HOME/heph/heph.db, else ~/.local/share/heph/heph.db. Malloc'd. */

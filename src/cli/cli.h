@@ -7,6 +7,9 @@
 #ifndef HEPH_CLI_H
 #define HEPH_CLI_H
 
+/* The page cache of a heph command's connection, KiB (cli_store). */
+#define HEPH_CLI_CACHE_KB 2048
+
 #include <jansson.h>
 #include <stdio.h>
 

@@ -24,7 +24,11 @@ int cli_store(struct cli *cli)
 {
 	if (cli->store)
 		return 0;
-	return heph_store_open_env(cli->db_path, &cli->store);
+	/* A command reads most pages once: a small page cache recycles its
+	 * memory instead of faulting in fresh pages (a quarter of the CPU of
+	 * heph next on 100k tasks; docs/explanation/performance.md). Bulk
+	 * writes grow it (heph__cache_bulk). */
+	return heph_store_open_env(cli->db_path, HEPH_CLI_CACHE_KB, &cli->store);
 }
 
 /* The connection to the hub named by --remote, with its token. */

@@ -1090,6 +1090,7 @@ int heph_store_apply_stream(heph_store *s, FILE *in, heph_apply_stats *stats)
 	if (!stats)
 		stats = &z;
 	memset(stats, 0, sizeof *stats);
+	heph__cache_bulk(s);
 	if ((err = heph_store_begin(s)))
 		return err;
 	s->woken = 0;

@@ -559,6 +559,7 @@ HEPH_RPC_HANDLER(heph__rpc_import_taskwarrior)
 	int err = 0;
 	if (!json_is_array(tasks))
 		return heph_error_set(HEPH_EINVALID, "parameter \"tasks\" must be an array of Taskwarrior tasks");
+	heph__cache_bulk(env->store);
 	n = json_array_size(tasks);
 	t.projects = json_object();
 	t.warnings = json_array();

@@ -44,6 +44,7 @@ struct heph_store {
 	int64_t woken;                     /* deferred ops applied by wake-ups, for stats */
 	int any_deferred;                  /* -1 unknown, else whether deferred has rows */
 	int wal_frames;                    /* frames in the WAL after our last commit */
+	int cache_kb;                      /* the page cache asked for, KiB */
 	int64_t change_first, change_last; /* seqs of this transaction's local ops, for undo (0: none) */
 	int64_t change_undoes;             /* the change this transaction reverses, or 0 */
 	struct stmt_slot cache[HEPH_STMT_CACHE];
@@ -59,6 +60,11 @@ int heph__sqlerr(heph_store *s, int rc, const char *what);
 
 /* Run SQL with no result rows. */
 int heph__exec(heph_store *s, const char *sql);
+
+/* Grow this connection's page cache to HEPH_STORE_CACHE_KB for work that
+ * writes many pages (a stream of ops, a pull page, an import): a small
+ * cache evicts pages that the next ops dirty again. */
+void heph__cache_bulk(heph_store *s);
 
 /* Step a statement that returns no rows (or whose rows are ignored) and
  * reset it. */

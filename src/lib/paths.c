@@ -42,10 +42,10 @@ int heph_mkdirs(const char *path)
 	return 0;
 }
 
-int heph_store_open_env(const char *path, heph_store **out)
+int heph_store_open_env(const char *path, int cache_kb, heph_store **out)
 {
 	char today[HEPH_DATE_LEN + 1];
-	heph_store_opts o = { 0 };
+	heph_store_opts o = { .cache_kb = cache_kb };
 	const char *now = getenv("HEPH_NOW");
 	*out = NULL;
 	if (now && *now) {

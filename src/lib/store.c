@@ -127,6 +127,17 @@ char *heph__col_dup(sqlite3_stmt *st, int i)
 	return t ? strdup((const char *)t) : NULL;
 }
 
+_Static_assert(HEPH_STORE_CACHE_KB == 65536, "the PRAGMA below spells it out");
+
+void heph__cache_bulk(heph_store *s)
+{
+	if (s->cache_kb >= HEPH_STORE_CACHE_KB)
+		return;
+	/* Only a hint: on failure the work goes on with the smaller cache. */
+	if (heph__exec(s, "PRAGMA cache_size = -65536") == 0)
+		s->cache_kb = HEPH_STORE_CACHE_KB;
+}
+
 char *heph__node_body(heph_store *s, const char *id)
 {
 	sqlite3_stmt *st = heph__stmt(s, "SELECT body FROM nodes WHERE id = ?1");
@@ -245,7 +256,8 @@ int heph_store_open(const char *path, const heph_store_opts *opts, heph_store **
 	 * long lists a little faster but `heph task` and `heph project list`
 	 * slower, mapping and unmapping pages at every process.) */
 	char cache[64];
-	snprintf(cache, sizeof cache, "PRAGMA cache_size = -%d", opts && opts->cache_kb > 0 ? opts->cache_kb : 65536);
+	s->cache_kb = opts && opts->cache_kb > 0 ? opts->cache_kb : HEPH_STORE_CACHE_KB;
+	snprintf(cache, sizeof cache, "PRAGMA cache_size = -%d", s->cache_kb);
 	if ((version < heph_schema_version() && (err = heph__exec(s, "PRAGMA journal_mode = WAL"))) ||
 	    (err = heph__exec(s, "PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;"
 				 "PRAGMA secure_delete = OFF")) ||

@@ -748,6 +748,7 @@ int heph_sync_take_page(heph_store *s, int64_t after, const char *body, size_t l
 	/* Everything is read and checked before the database is touched. */
 	if ((err = read_page(body, len, &pg)) || (err = check_page(&pg, after, &hub, &head, &next, &more)))
 		goto out;
+	heph__cache_bulk(s);
 	if ((err = heph_store_begin(s)))
 		goto out;
 	if ((err = state_get(s, "hub_id", &stored)) || (err = state_i64(s, "pull_cursor", &cursor)))

@@ -156,7 +156,7 @@ int main(int argc, char **argv)
 		free(db);
 		return heph_error_exit_status(HEPH_EUSAGE);
 	}
-	if ((err = heph_store_open_env(db, &store))) {
+	if ((err = heph_store_open_env(db, 0, &store))) {
 		fprintf(stderr, "heph-tui: %s\n", heph_error_last());
 		free(db);
 		return heph_error_exit_status(err);
