@@ -386,6 +386,50 @@ static int daemon_start(struct cli *cli, const struct dpaths *p, int argc, char 
 	return heph_error_set(HEPH_EUNAVAIL, "hephd did not start; see %s", p->log);
 }
 
+/* The options the hephd of pid file p was given beyond the ones
+ * daemon_start itself passes (--mode, --db, --socket, --pid-file and their
+ * values), read from /proc/PID/cmdline, for restart to pass again. *buf
+ * holds the strings *argv points into; both are malloc'd (NULL, 0 when no
+ * hephd started by daemon start runs). */
+static void started_options(const struct dpaths *p, char **buf, char ***argv, int *argc)
+{
+	char path[64];
+	pid_t pid = live_pid(p->pid);
+	size_t len = 0, cap = 0;
+	ssize_t got;
+	*buf = NULL;
+	*argv = NULL;
+	*argc = 0;
+	if (!pid)
+		return;
+	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	do {
+		if (len + 4096 > cap && !(*buf = realloc(*buf, cap = cap * 2 + 4096)))
+			abort();
+		got = read(fd, *buf + len, cap - len - 1);
+		if (got > 0)
+			len += (size_t)got;
+	} while (got > 0);
+	close(fd);
+	(*buf)[len] = '\0';
+	/* hephd --mode local --db DB --socket SOCK --pid-file PID [OPTIONS] */
+	size_t n = 0;
+	for (size_t i = 0; i < len; i += strlen(*buf + i) + 1)
+		n++;
+	if (!(*argv = calloc(n + 1, sizeof **argv)))
+		abort();
+	int k = 0, ours = 0;
+	for (size_t i = 0; i < len; i += strlen(*buf + i) + 1, k++) {
+		if (k == 7)
+			ours = strcmp(*buf + i, "--pid-file") == 0;
+		else if (k >= 9 && ours)
+			(*argv)[(*argc)++] = *buf + i;
+	}
+}
+
 static int daemon_stop(struct cli *cli, const struct dpaths *p)
 {
 	pid_t pid = live_pid(p->pid);
@@ -477,15 +521,22 @@ int cmd_daemon(struct cli *cli, int argc, char **argv)
 	daemon_paths(&p);
 	if (strcmp(argv[0], "start") == 0)
 		return daemon_start(cli, &p, argc - 1, argv + 1);
+	if (strcmp(argv[0], "restart") == 0) {
+		/* With no options of its own, the running hephd's again. */
+		char *buf = NULL, **opts = NULL;
+		int nopts = 0;
+		if (argc == 1)
+			started_options(&p, &buf, &opts, &nopts);
+		if (!(err = daemon_stop(cli, &p)))
+			err = argc > 1 ? daemon_start(cli, &p, argc - 1, argv + 1) : daemon_start(cli, &p, nopts, opts);
+		free(opts);
+		free(buf);
+		return err;
+	}
 	if (argc > 1)
 		return heph_error_set(HEPH_EUSAGE, "daemon %s: unexpected argument \"%s\"", argv[0], argv[1]);
 	if (strcmp(argv[0], "stop") == 0)
 		return daemon_stop(cli, &p);
-	if (strcmp(argv[0], "restart") == 0) {
-		if ((err = daemon_stop(cli, &p)))
-			return err;
-		return daemon_start(cli, &p, 0, NULL);
-	}
 	if (strcmp(argv[0], "status") == 0)
 		return daemon_status(cli, &p, 0);
 	if (strcmp(argv[0], "install") == 0)

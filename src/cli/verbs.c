@@ -277,11 +277,13 @@ const struct verb heph_cli_verbs[] = {
 	  "from it, and how many ops it holds that it cannot apply yet. Every sync request\n"
 	  "carries this report; a device running a heph from before fleet reporting shows as\n"
 	  "unknown. See docs/explanation/data-evolution.md.", 0 },
-	{ "daemon", "start [HEPHD-OPTIONS]|stop|restart|status|install", "manage the background hephd of this database",
+	{ "daemon", "start [HEPHD-OPTIONS]|stop|restart [HEPHD-OPTIONS]|status|install",
+	  "manage the background hephd of this database",
 	  NULL, NULL, NULL, NULL, cmd_daemon,
 	  "start runs hephd --mode local on this database (extra options go to hephd, e.g.\n"
 	  "--sync-interval 10); its socket is $HEPH_SOCKET, else $XDG_RUNTIME_DIR/heph/hephd.sock,\n"
-	  "and its pid file and log sit beside the socket (hephd.pid, hephd.log).\n"
+	  "and its pid file and log sit beside the socket (hephd.pid, hephd.log). restart\n"
+	  "starts it again with the options it was started with, or with the ones given.\n"
 	  "status exits 14 when no hephd serves this database. install writes a systemd\n"
 	  "user unit (~/.config/systemd/user/hephd.service).", 0 },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0 },

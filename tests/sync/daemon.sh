@@ -36,6 +36,12 @@ expect_status "status after stop: exit 14" 14 h daemon status
 expect_status "stop when stopped is harmless" 0 h daemon stop
 expect_status "start passes hephd options on" 0 h daemon start --sync-interval 7
 expect_eq "the interval reached hephd" 7 "$(h sync --status --json | json_get 'd["daemon"]["interval"]')"
+expect_status "restart" 0 h daemon restart
+expect_eq "restart keeps the options hephd was started with" 7 "$(h sync --status --json | json_get 'd["daemon"]["interval"]')"
+expect_status "restart with options" 0 h daemon restart --sync-interval 9
+expect_eq "restart with options uses them instead" 9 "$(h sync --status --json | json_get 'd["daemon"]["interval"]')"
+expect_status "and keeps those on the next restart" 0 h daemon restart
+expect_eq "the new options stay" 9 "$(h sync --status --json | json_get 'd["daemon"]["interval"]')"
 expect_status "a daemon for another database is not this one's" 14 h --db "$TMP/other.db" daemon status
 h daemon stop >/dev/null
 expect_status "bad subcommand" 2 h daemon frobnicate
