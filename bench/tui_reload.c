@@ -25,7 +25,7 @@ int main(int argc, char **argv)
 {
 	heph_store_opts o = { .today = getenv("HEPH_NOW"), .no_create = 1 };
 	heph_store *s = NULL;
-	struct tui_model m;
+	struct tui_model m = { 0 }; /* no daemon to ask: tui_model_open keeps m.daemon */
 	int rounds = argc > 2 ? atoi(argv[2]) : 20;
 	if (argc < 2 || rounds < 1) {
 		fprintf(stderr, "usage: bench-tui-reload DB [ROUNDS]\n");
