@@ -14,9 +14,11 @@
  * /rpc, /config and /healthz allow any origin (CORS): a web app served from
  * elsewhere may call them, but only with a bearer token, which a browser
  * never adds by itself. A POST /rpc may carry Idempotency-Key: the hub keeps
- * the answers of the last IDEM_KEEP writing requests by key (in memory) and
+ * the answers of writing requests by key in its database (heph/idem.h) and
  * answers a repeated key with the kept answer instead of running it again,
- * so that a client that lost an answer can retry without doing twice.
+ * so that a client that lost an answer, or whose hub restarted, can retry
+ * without doing twice. The answer is kept in a transaction right after the
+ * request's own: only a crash between the two commits forgets it.
  *
  * Errors are JSON, {"error":{"code":C,"name":N,"message":M}}, with the
  * status heph_error_http_status() gives. A body over --max-body is refused
@@ -48,16 +50,9 @@
 
 #include "heph/error.h"
 #include "heph/fleet.h"
+#include "heph/idem.h"
 #include "heph/op.h"
 #include "heph/sync.h"
-
-#define IDEM_KEEP 256     /* answers kept for Idempotency-Key */
-#define IDEM_KEY_MAX 64   /* bytes in a key */
-
-struct idem {
-	char key[IDEM_KEY_MAX + 1]; /* "" when unused */
-	char *answer;               /* the response text */
-};
 
 /* A push waiting for the group commit. */
 struct push_job {
@@ -76,8 +71,6 @@ struct hub {
 	struct MHD_Daemon *mhd;
 	pthread_key_t store_key;   /* this pool thread's reading heph_store */
 	char *web_real;            /* realpath of --web-root, or NULL */
-	struct idem idem[IDEM_KEEP]; /* a ring, under d->write_lock */
-	unsigned idem_next;        /* the slot the next answer takes */
 	heph_store *writer;        /* the writing store; under write_lock */
 	pthread_mutex_t queue_mu;  /* guards the queue */
 	struct push_job *queue;    /* pushes waiting, newest first */
@@ -384,36 +377,11 @@ static int writes(const char *body, size_t len)
 	return w;
 }
 
-/* The kept answer of key, or NULL. Under d->write_lock. */
-static const char *idem_find(struct hub *h, const char *key)
-{
-	for (unsigned i = 0; key && i < IDEM_KEEP; i++)
-		if (h->idem[i].key[0] && strcmp(h->idem[i].key, key) == 0)
-			return h->idem[i].answer;
-	return NULL;
-}
-
-static void idem_keep(struct hub *h, const char *key, const char *answer)
-{
-	struct idem *e = &h->idem[h->idem_next];
-	h->idem_next = (h->idem_next + 1) % IDEM_KEEP;
-	free(e->answer);
-	if (!(e->answer = strdup(answer)))
-		abort();
-	snprintf(e->key, sizeof e->key, "%s", key);
-}
-
-/* An Idempotency-Key worth keeping: 1 to IDEM_KEY_MAX visible ASCII bytes. */
+/* The request's Idempotency-Key when it is one worth keeping, else NULL. */
 static const char *idem_key(struct MHD_Connection *c)
 {
 	const char *k = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key");
-	size_t n = k ? strlen(k) : 0;
-	if (n == 0 || n > IDEM_KEY_MAX)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (k[i] <= ' ' || k[i] > '~')
-			return NULL;
-	return k;
+	return heph_idem_key_ok(k) ? k : NULL;
 }
 
 static enum MHD_Result do_rpc(struct hephd *d, struct MHD_Connection *c, heph_store *s, struct req *q)
@@ -429,14 +397,17 @@ static enum MHD_Result do_rpc(struct hephd *d, struct MHD_Connection *c, heph_st
 			pthread_mutex_unlock(&d->write_lock);
 			return send_error(c, err);
 		}
-		const char *kept = idem_find(d->hub, key);
-		if (kept) {
-			if (!(out = strdup(kept)))
-				abort();
-		} else {
+		out = NULL;
+		if (key && (err = heph_idem_get(env.store, key, &out))) {
+			pthread_mutex_unlock(&d->write_lock);
+			return send_error(c, err);
+		}
+		if (!out) {
 			out = heph_rpc_handle(&env, q->body ? q->body : "", q->len);
-			if (key && out)
-				idem_keep(d->hub, key, out);
+			/* Not kept: the request was run; a retry would run it again. */
+			if (key && out && heph_idem_put(env.store, key, out))
+				fprintf(stderr, "hephd: keeping the answer of Idempotency-Key %s: %s\n", key,
+					heph_error_last());
 		}
 		pthread_mutex_unlock(&d->write_lock);
 	} else {
@@ -827,8 +798,6 @@ void hub_stop(struct hephd *d)
 	heph_store_close(d->hub->writer);
 	pthread_mutex_destroy(&d->hub->queue_mu);
 	free(d->hub->web_real);
-	for (unsigned i = 0; i < IDEM_KEEP; i++)
-		free(d->hub->idem[i].answer);
 	free(d->hub);
 	d->hub = NULL;
 }

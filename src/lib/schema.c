@@ -43,6 +43,9 @@
  *   8  devices: a hub's view of its fleet, one row per device that synced
  *      with it (what each reported of itself: version, schema, op types,
  *      ops it holds unapplied; fleet.c)
+ *   9  idempotency: a hub's answers to writing /rpc requests that carried an
+ *      Idempotency-Key, so that a retry after a lost answer, or after a
+ *      restart of the hub, is answered and not run again (idem.c)
  *
  * Feature levels. A build at feature level 2 (meson -Dfeature_level=2, for
  * the mixed-version tests) appends its own migrations after every level-1
@@ -234,6 +237,13 @@ static const struct migration migrations[] = {
 	  "  deferred INTEGER,"
 	  "  first_seen INTEGER NOT NULL,"
 	  "  last_seen INTEGER NOT NULL) WITHOUT ROWID;",
+	  NULL },
+	/* 9: answers by Idempotency-Key (device-local, never synced); id
+	 * orders them, so that the oldest are the ones dropped (idem.c) */
+	{ "CREATE TABLE idempotency ("
+	  "  id INTEGER PRIMARY KEY,"
+	  "  key TEXT NOT NULL UNIQUE,"
+	  "  answer TEXT NOT NULL);",
 	  NULL },
 };
 
