@@ -1,7 +1,9 @@
 /* test_token.c — device tokens: the hash the hub stores, the compare, and
- * making, checking and revoking tokens on a real database file. */
+ * making, checking and revoking tokens on a real database file; and the
+ * answers a hub keeps by Idempotency-Key. */
 #include "helpers.h"
 
+#include "heph/idem.h"
 #include "heph/token.h"
 
 static struct fake_clock clk = { T0 };
@@ -110,6 +112,43 @@ static void token_create__refuses_bad_names_and_a_live_duplicate(void **state)
 	heph_store_close(s);
 }
 
+static void idem__keeps_answers_by_key_and_drops_the_oldest_beyond_the_limit(void **state)
+{
+	(void)state;
+	char *path = temp_db(), *a = NULL, key[32];
+	heph_store *s = open_at(path, &clk, NULL);
+	assert_true(heph_idem_key_ok("k-1"));
+	assert_false(heph_idem_key_ok(""));
+	assert_false(heph_idem_key_ok("two words"));
+	assert_false(heph_idem_key_ok("caf\xc3\xa9"));
+	assert_int_equal(heph_idem_put(s, "two words", "{}"), HEPH_EINVALID);
+	assert_int_equal(heph_idem_get(s, "k-1", &a), 0);
+	assert_null(a);
+	assert_int_equal(heph_store_begin(s), 0);
+	for (int i = 0; i < HEPH_IDEM_KEEP + 3; i++) {
+		snprintf(key, sizeof key, "k-%d", i);
+		assert_int_equal(heph_idem_put(s, key, key), 0);
+	}
+	assert_int_equal(heph_store_commit(s), 0);
+	heph_store_close(s);
+	s = open_at(path, &clk, NULL); /* kept in the file */
+	for (int i = 0; i < 3; i++) {
+		snprintf(key, sizeof key, "k-%d", i);
+		assert_int_equal(heph_idem_get(s, key, &a), 0);
+		assert_null(a); /* the oldest three went */
+	}
+	snprintf(key, sizeof key, "k-%d", 3);
+	assert_int_equal(heph_idem_get(s, key, &a), 0);
+	assert_string_equal(a, "k-3");
+	free(a);
+	assert_int_equal(heph_idem_put(s, "k-3", "again"), 0); /* a key kept again holds the new answer */
+	assert_int_equal(heph_idem_get(s, "k-3", &a), 0);
+	assert_string_equal(a, "again");
+	free(a);
+	heph_store_close(s);
+	drop_db(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -118,6 +157,7 @@ int main(void)
 		cmocka_unit_test(token_create__shows_the_token_once_and_stores_only_its_hash),
 		cmocka_unit_test(token_verify__takes_live_tokens_and_refuses_wrong_and_revoked_ones),
 		cmocka_unit_test(token_create__refuses_bad_names_and_a_live_duplicate),
+		cmocka_unit_test(idem__keeps_answers_by_key_and_drops_the_oldest_beyond_the_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
