@@ -43,8 +43,10 @@ int cmd_view(struct cli *cli, int argc, char **argv)
 		err = call_with(cli, "view.show", params, print_tasks);
 	else if (json_object_get(params, "limit"))
 		err = heph_error_set(HEPH_EUSAGE, "view: --limit needs a view name");
-	else
+	else if (json_object_set_new(params, "counts", json_true()) == 0)
 		err = call_with(cli, "view.list", params, print_views);
+	else
+		err = heph_error_set(HEPH_ERROR, "out of memory");
 	json_decref(params);
 	return err;
 }

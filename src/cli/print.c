@@ -250,7 +250,10 @@ void print_views(struct cli *cli, json_t *r)
 	json_array_foreach(r, i, v) {
 		int missing = !json_is_true(json_object_get(v, "project_found"));
 		const char *proj = str(v, "project")[0] ? str(v, "project") : str(v, "exclude");
-		fprintf(cli->out, "%-8s %s", str(v, "name"), str(v, "summary"));
+		fprintf(cli->out, "%-8s", str(v, "name"));
+		if (json_is_integer(json_object_get(v, "count")))
+			fprintf(cli->out, " %5lld", (long long)json_integer_value(json_object_get(v, "count")));
+		fprintf(cli->out, "  %s", str(v, "summary"));
 		if (missing)
 			fprintf(cli->out, " %s(no project named %s)%s", cli->color ? C_DIM : "", proj,
 				cli->color ? C_RESET : "");

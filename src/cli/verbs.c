@@ -140,7 +140,8 @@ const struct verb heph_cli_verbs[] = {
 	  "late-on first (the furthest past first), then red, orange, white, then oldest first. The\n"
 	  "do-date never orders. Red tasks are shown even beyond the limit.",
 	  0 },
-	{ "view", "[NAME] [--limit N]", "a named view of the tasks; without NAME, the list of views", NULL,
+	{ "view", "[NAME] [--limit N]", "a named view of the tasks; without NAME, the views and their counts",
+	  NULL,
 	  ARGS("name?"), view_opts, NULL, cmd_view,
 	  "Views: tom (top of mind), ondeck (blue), chores (outside the Work project), work (the Work\n"
 	  "project), tasks (every outstanding task), inbox (tasks in no project). See\n"

@@ -223,3 +223,40 @@ out:
 	free(scope);
 	return err;
 }
+
+/* ?1 today, ?2 actionable gate, ?3 excluded ids, ?4 scope ids or NULL, ?5
+ * bands, ?6 only unfiled */
+static const char *const sql_count = "SELECT count(*) FROM tasks t " RANK_COMMON
+	"AND (?4 IS NULL OR t.project_id IN (SELECT value FROM json_each(?4))) AND (?6 = 0 OR t.project_id IS NULL) "
+	"AND instr(?5, ',' || t.attention || ',') > 0";
+
+int heph__rank_count(heph_store *s, const heph__filter *f, long long *count)
+{
+	char bands[40] = ",", *exclude = NULL, *scope = NULL;
+	sqlite3_stmt *st = heph__stmt(s, sql_count);
+	int rc;
+	*count = 0;
+	if (!st)
+		return HEPH_ERROR;
+	for (int b = 0; b < 4; b++)
+		if (f->bands & (1u << b)) {
+			strcat(bands, band_names[b]);
+			strcat(bands, ",");
+		}
+	if (f->exclude && json_array_size(f->exclude))
+		exclude = json_dumps(f->exclude, JSON_COMPACT);
+	if (f->scope)
+		scope = json_dumps(f->scope, JSON_COMPACT);
+	heph__bind_str(st, 1, heph_store_today(s));
+	sqlite3_bind_int(st, 2, f->actionable);
+	heph__bind_str(st, 3, exclude);
+	heph__bind_str(st, 4, scope);
+	heph__bind_str(st, 5, bands);
+	sqlite3_bind_int(st, 6, f->unfiled);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*count = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	free(exclude);
+	free(scope);
+	return rc == SQLITE_ROW ? 0 : heph__sqlerr(s, rc, "counting a view");
+}

@@ -109,6 +109,9 @@ typedef struct heph__filter {
  * every red one beyond. *out is a new JSON array of task objects. */
 int heph__rank(heph_store *s, const heph__filter *f, long long limit, json_t **out);
 
+/* How many tasks pass f (what heph__rank with no limit would list). */
+int heph__rank_count(heph_store *s, const heph__filter *f, long long *count);
+
 /* 0 red, 1 orange, 2 white, 3 blue (and anything unknown). */
 int heph__band_of(const char *attention);
 

@@ -93,22 +93,36 @@ HEPH_RPC_HANDLER(heph__rpc_view_list)
 {
 	heph_store *s = env->store;
 	json_t *arr = json_array();
-	(void)params;
+	int counts, err;
+	if ((err = heph__p_bool(params, "counts", 0, &counts))) {
+		json_decref(arr);
+		return err;
+	}
 	for (size_t i = 0; i < NVIEWS; i++) {
 		const struct view *v = &views[i];
 		const char *proj = v->scope ? v->scope : v->exclude;
-		int found = 0, err;
+		int found = 0;
+		long long n = 0;
 		json_t *ids = NULL;
-		if (proj && (err = named_subtree(s, proj, &ids, &found))) {
-			json_decref(ids);
-			json_decref(arr);
-			return err;
-		}
+		if (proj && (err = named_subtree(s, proj, &ids, &found)))
+			goto fail;
+		heph__filter f = { .bands = v->bands, .actionable = v->actionable, .unfiled = v->unfiled,
+				   .scope = v->scope ? ids : NULL, .exclude = v->exclude ? ids : NULL };
+		if (counts && (err = heph__rank_count(s, &f, &n)))
+			goto fail;
 		json_decref(ids);
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:b, s:b, s:s?, s:s?, s:b}", "name", v->name,
-						     "summary", v->summary, "attention", bands_json(v->bands),
-						     "actionable", v->actionable, "unfiled", v->unfiled, "project",
-						     v->scope, "exclude", v->exclude, "project_found", !proj || found > 0));
+		json_t *o = json_pack("{s:s, s:s, s:o, s:b, s:b, s:s?, s:s?, s:b}", "name", v->name, "summary",
+				      v->summary, "attention", bands_json(v->bands), "actionable", v->actionable,
+				      "unfiled", v->unfiled, "project", v->scope, "exclude", v->exclude,
+				      "project_found", !proj || found > 0);
+		if (counts)
+			json_object_set_new(o, "count", json_integer(n));
+		json_array_append_new(arr, o);
+		continue;
+	fail:
+		json_decref(ids);
+		json_decref(arr);
+		return err;
 	}
 	*result = arr;
 	return 0;

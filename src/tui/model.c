@@ -156,7 +156,8 @@ static void load_sidebar(struct tui_model *m)
 	if (m->search)
 		add_item(m, &cap, TUI_ITEM_SEARCH, m->search, m->search, 0, -1, -1);
 	add_item(m, &cap, TUI_ITEM_HEADING, NULL, "Views", 0, -1, -1);
-	if (tui_model_method(m, SRC_VIEWS) && tui_model_call(m, SRC_VIEWS, NULL, &r) == 0) {
+	if (tui_model_method(m, SRC_VIEWS) &&
+	    tui_model_call(m, SRC_VIEWS, json_pack("{s:b}", "counts", 1), &r) == 0) {
 		arr = as_array(r, view_keys);
 		json_array_foreach(arr, i, v) {
 			const char *name = json_is_string(v) ? json_string_value(v) : tui_task_str(v, "name");

@@ -33,6 +33,9 @@ for v in tom ondeck chores work tasks inbox; do
 	expect_contains "heph view lists $v" "$v " "$list"
 done
 expect_eq "view --json lists six views" 6 "$(h view --json | json_get 'len(d)')"
+expect_eq "heph view says how many tasks each view holds" "tom 5|ondeck 1|tasks 7" \
+	"$(echo "$list" | awk '$1 == "tom" || $1 == "ondeck" || $1 == "tasks" {print $1, $2}' | paste -sd'|')"
+expect_eq "and so does view --json" "5 1 7" "$(h view --json | json_get '" ".join(str(v["count"]) for v in d if v["name"] in ("tom","ondeck","tasks"))')"
 expect_eq "view tom" "late white,red,orange,white old,due today" "$(h view tom --json | titles)"
 expect_eq "view ondeck" "blue" "$(h view ondeck --json | titles)"
 expect_eq "view work: the Work subtree" "late white,orange" "$(h view work --json | titles)"

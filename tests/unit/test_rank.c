@@ -244,6 +244,7 @@ static void rank__random_sets_follow_the_rules(void **state)
 			{ "view.show", "\"name\":\"chores\",", 7, 1, 9 },
 			{ "task.next", "\"project\":\"Work\",", 7, 1, 0 },
 		};
+		json_t *counted = call_ok(s, "view.list", "{\"counts\":true}");
 		for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
 			for (int limit = 0; limit <= 12; limit += 3) {
 				const struct ref *cand[120];
@@ -261,6 +262,15 @@ static void rank__random_sets_follow_the_rules(void **state)
 					cand[nc++] = t;
 				}
 				qsort(cand, (size_t)nc, sizeof cand[0], ref_cmp);
+				/* view.list counts every candidate of a view */
+				char view[16];
+				if (limit == 0 && sscanf(cases[c].params, "\"name\":\"%15[^\"]", view) == 1) {
+					size_t i;
+					json_t *v;
+					json_array_foreach(counted, i, v) if (strcmp(json_string_value(json_object_get(v, "name")),
+										     view) == 0)
+						assert_int_equal(json_integer_value(json_object_get(v, "count")), nc);
+				}
 				char params[120], want[120 * 8] = "";
 				size_t w = 0;
 				for (int i = 0; i < nc; i++)
@@ -285,6 +295,7 @@ static void rank__random_sets_follow_the_rules(void **state)
 				json_decref(r);
 			}
 		}
+		json_decref(counted);
 		heph_store_close(s);
 	}
 }

@@ -135,6 +135,9 @@ test('the sidebar nests projects with their counts, and follows a completion syn
   await until('the drawer has slid in', async () => (await page.$eval('#drawer', (d) => d.getBoundingClientRect().left)) >= -1);
   const views = await page.$$eval('#views .nav-item', (els) => els.map((a) => a.dataset.view));
   assert.deepEqual(views.slice(0, 2), ['tom', 'ondeck']);
+  const viewCount = (name) => page.$eval(`#views [data-view=${name}] .count`, (c) => Number(c.textContent));
+  const allBefore = await viewCount('tasks');
+  assert.ok(allBefore >= 14, `the tasks view counts every outstanding task: ${allBefore}`);
   let tree = await sidebar();
   assert.deepEqual(tree.map((p) => [p.title, p.depth]), [['Home', 0], ['Work', 0], ['Clients', 1], ['Acme', 2]]);
   assert.ok(tree[2].indent > tree[1].indent && tree[3].indent > tree[2].indent, `indentation grows with depth: ${JSON.stringify(tree)}`);
@@ -149,6 +152,7 @@ test('the sidebar nests projects with their counts, and follows a completion syn
   await until('the counts follow', async () => (await sidebar()).find((p) => p.title === 'Acme').count === '1');
   tree = await sidebar();
   assert.deepEqual(Object.fromEntries(tree.map((p) => [p.title, p.count])), { Home: home, Work: '0/2', Clients: '1/2', Acme: '1' });
+  assert.equal(await viewCount('tasks'), allBefore - 1, 'the views count one task fewer');
   assert.equal(await page.isVisible('body.drawer-open'), false, 'choosing a view closes the drawer');
 });
 

@@ -188,7 +188,7 @@ function listCall(r) {
   return { method: 'task.list', params: { project: r.id } };
 }
 
-const sideCalls = () => [{ method: 'project.list', params: {} }, { method: 'view.list', params: {} }];
+const sideCalls = () => [{ method: 'project.list', params: {} }, { method: 'view.list', params: { counts: true } }];
 
 async function route() {
   const r = parseRoute();
@@ -244,7 +244,8 @@ function renderSidebar() {
   const views = state.views.length ? state.views : Object.keys(VIEW_LABELS).map((name) => ({ name }));
   $('views').replaceChildren(...views.map((v) => h('li', null,
     h('a', { href: `#/view/${encodeURIComponent(v.name)}`, class: 'nav-item', dataset: { view: v.name }, title: v.summary || null },
-      h('span', { class: 'nav-name', text: VIEW_LABELS[v.name] || v.name })))));
+      h('span', { class: 'nav-name', text: VIEW_LABELS[v.name] || v.name }),
+      typeof v.count === 'number' ? h('span', { class: 'count', text: String(v.count) }) : null))));
   const tree = state.projects.map((p) => h('li', null,
     h('a', {
       href: `#/project/${encodeURIComponent(p.node_id)}`, class: 'nav-item', style: { '--depth': String(p.depth || 0) },
