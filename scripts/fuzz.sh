@@ -12,7 +12,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/heph-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 status=0
 summary=""
-for t in op rpc date sync recur; do
+for t in op rpc date sync recur quickadd; do
 	exe="$build/tests/fuzz/fuzz_$t"
 	mkdir -p "$work/$t"
 	log="$work/$t.log"

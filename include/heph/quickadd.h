@@ -24,6 +24,7 @@
  *                         and #words may follow it); daily, weekly,
  *                         monthly, yearly, weekdays as the last word too
  *   \word                 the word itself, never read as any of the above
+ *                         nor as part of a longer expression
  *
  * A recurring task with no do-date gets the rule's first day from today.
  *
@@ -61,7 +62,10 @@ typedef struct heph_quickadd {
 } heph_quickadd;
 
 /* Parse text relative to today against the project names. HEPH_EINVALID
- * when nothing is left for a title or the text is over 1000 bytes. */
+ * when nothing is left for a title, the text is over 1000 bytes, more than
+ * one line or over 200 words, or its recurrence has no day from today on;
+ * never for anything else (tests/fuzz/fuzz_quickadd.c checks this and the
+ * rest of this header on arbitrary text). */
 int heph_quickadd_parse(const char *text, const char *today, const char *const *projects, size_t nprojects,
 			heph_quickadd *out);
 

@@ -60,7 +60,7 @@ static int name_is(struct reader *r, int i, int k, const char *name)
 		const char *w = r->v[j].w + (j == i);
 		size_t wl = strlen(w);
 		if (j > i) {
-			if (at >= nl || name[at] != ' ')
+			if (r->v[j].escaped || at >= nl || name[at] != ' ')
 				return 0;
 			at++;
 		}
@@ -153,7 +153,7 @@ static int date_ending(struct reader *r, int last, char out[HEPH_DATE_LEN + 1])
 {
 	struct word *w = &r->v[last];
 	if (last >= 2 && !w->escaped && !w->taken && is(&r->v[last - 2], "in") && !r->v[last - 2].taken &&
-	    !r->v[last - 1].taken) {
+	    !r->v[last - 1].taken && !r->v[last - 1].escaped) {
 		static const struct {
 			const char *unit;
 			char code;

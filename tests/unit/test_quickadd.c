@@ -76,6 +76,9 @@ static const struct qcase cases[] = {
 	{ "\\tomorrow never comes", "tomorrow never comes", "", NULL, NULL, NULL },
 	{ "read \\p1 spec", "read p1 spec", "", NULL, NULL, NULL },
 	{ "tag \\#Work literally", "tag #Work literally", "", NULL, NULL, NULL },
+	/* an escaped word is literal inside a longer expression too */
+	{ "call in \\3 days", "call in 3 days", "", NULL, NULL, NULL },
+	{ "paint #Home \\Garden Shed", "paint Garden Shed", "", NULL, "Home", NULL },
 	{ "  spaced   out  ", "spaced out", "", NULL, NULL, NULL },
 	{ "café ☕ tomorrow", "café ☕", "2026-11-19", NULL, NULL, NULL },
 };
