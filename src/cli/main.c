@@ -181,6 +181,10 @@ int cli_parse_args(const struct verb *v, int argc, char **argv, json_t *params)
 	json_t *rest = NULL;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
+		json_t *utf8 = json_string(a); /* NULL unless valid UTF-8 */
+		if (!utf8)
+			return heph_error_set(HEPH_EINVALID, "%s: argument %d is not valid UTF-8", v->name, i + 1);
+		json_decref(utf8);
 		if (!only_pos && strcmp(a, "--") == 0) {
 			only_pos = 1;
 			continue;
@@ -211,8 +215,11 @@ int cli_parse_args(const struct verb *v, int argc, char **argv, json_t *params)
 				json_object_set_new(params, key, json_integer(n));
 			} else if (o->kind == OPT_TEXT && strcmp(val, "-") == 0) {
 				char *text = read_all(stdin);
-				json_object_set_new(params, key, json_string(text));
+				json_t *t = json_string(text);
 				free(text);
+				if (!t)
+					return heph_error_set(HEPH_EINVALID, "--%s: the text on stdin is not valid UTF-8", o->name);
+				json_object_set_new(params, key, t);
 			} else if (o->kind == OPT_LIST) {
 				json_t *arr = json_object_get(params, key);
 				if (!arr)

@@ -27,6 +27,11 @@ expect_status "bad link type" 3 h link add "$T" "$P" "Not A Type"
 expect_status "in-project must point at a project" 3 h link add "$P" "$T" in-project
 expect_status "conflicts resolve: unknown" 4 h conflicts resolve 42 --keep mine
 expect_status "conflicts resolve: bad keep" 3 h conflicts resolve 42 --keep both
+expect_status "a title that is not UTF-8" 3 h task $'buy \xff milk'
+expect_contains "the error says UTF-8" "not valid UTF-8" "$ERR"
+expect_status "a quick add that is not UTF-8" 3 h add $'buy milk \xc3'
+expect_status "an option value that is not UTF-8" 3 h edit "$T" --title $'\xe2\x82'
+expect_status "stdin text that is not UTF-8" 3 h context "$T" --body - < <(printf 'a \xff b')
 
 # malformed ops: nothing from the file is applied
 printf '%s\n' "$(h ops --json | head -1)" > "$TMP/good.jsonl"
