@@ -6,13 +6,16 @@
 #   make bench      benchmarks (not tests); figures go to bench/RESULTS.md (QUICK=1: a short run)
 #   make fuzz       libFuzzer targets with clang, FUZZ_SECONDS each (default 60)
 #   make valgrind   the CLI tests under valgrind memcheck
+#   make soak       the convergence soak on random seeds for SOAK_SECONDS (default 600), SOAK_STEPS each
 PREFIX ?= /usr/local
 BUILD  ?= build
 SAN    ?= build-san
 FUZZ   ?= build-fuzz
 MESON_FLAGS ?=
+SOAK_SECONDS ?= 600
+SOAK_STEPS ?= 200
 
-.PHONY: all deps test test-fast test-san install demo bench fuzz valgrind clean
+.PHONY: all deps test test-fast test-san install demo bench fuzz valgrind soak clean
 
 all: deps $(BUILD)/build.ninja
 	@ninja -C $(BUILD) --quiet
@@ -54,6 +57,10 @@ fuzz: deps
 
 valgrind: all
 	@sh scripts/valgrind.sh $(BUILD)
+
+soak: all
+	@HEPH=$(BUILD)/src/cli/heph HEPHD=$(BUILD)/src/daemon/hephd \
+		nice python3 tests/sync/soak.py --seconds $(SOAK_SECONDS) --steps $(SOAK_STEPS) --keep-failed
 
 clean:
 	rm -rf $(BUILD) $(SAN) $(FUZZ)
