@@ -127,20 +127,25 @@ int heph_sync_pull_cursor(heph_store *s, int64_t *out);
  * cursor moves. A page from a different hub than the cursors belong to, or
  * one whose head is behind our cursor (a hub restored from a backup),
  * applies nothing and resets the cursors (out->reset) so that the next pull
- * starts at 0 and every local op is pushed again. */
+ * starts at 0 and every local op is pushed again. A page asked for after a
+ * cursor that has gone back since (another process started over) applies
+ * nothing either (out->more: ask again from the cursor). */
 int heph_sync_take_page(heph_store *s, int64_t after, const char *body, size_t len,
 			heph_sync_page *out);
 
 /* The next push body: local ops not yet on the hub, in local order, at most
  * limit and about max_bytes (at least one op). *count is 0 (and *body NULL)
- * when nothing waits; *last_seq is the local seq of the last op in it. */
+ * when nothing waits; *after_seq (when not NULL) is the push cursor it starts
+ * after and *last_seq the local seq of the last op in it. */
 int heph_sync_push_body(heph_store *s, int limit, size_t max_bytes, char **body, size_t *len,
-			int *count, int64_t *last_seq);
+			int *count, int64_t *after_seq, int64_t *last_seq);
 
-/* The hub took the push ending at last_seq (its response body): move the
- * push cursor. HEPH_ECONFLICT if the answer came from another hub than the
- * one the cursors belong to (nothing moves). */
-int heph_sync_pushed(heph_store *s, const char *response, size_t len, int64_t last_seq);
+/* The hub took the push of (after_seq, last_seq] (its response body): move
+ * the push cursor to last_seq, unless it went back below after_seq meanwhile
+ * (another process started over with a new hub: those ops go again).
+ * HEPH_ECONFLICT if the answer came from another hub than the one the
+ * cursors belong to (nothing moves). */
+int heph_sync_pushed(heph_store *s, const char *response, size_t len, int64_t after_seq, int64_t last_seq);
 
 /* Ops waiting to be pushed. */
 int heph_sync_pending(heph_store *s, int64_t *count);

@@ -62,9 +62,9 @@ static int push(heph_store *s, net_client *c, int limit, int64_t *pushed)
 		char *body;
 		size_t len;
 		int count, err;
-		int64_t last;
+		int64_t after, last;
 		struct net_reply r;
-		if ((err = heph_sync_push_body(s, limit, HEPH_SYNC_PUSH_BYTES, &body, &len, &count, &last)))
+		if ((err = heph_sync_push_body(s, limit, HEPH_SYNC_PUSH_BYTES, &body, &len, &count, &after, &last)))
 			return err;
 		if (count == 0)
 			return 0;
@@ -83,7 +83,7 @@ static int push(heph_store *s, net_client *c, int limit, int64_t *pushed)
 			net_reply_free(&r);
 			return err;
 		}
-		err = heph_sync_pushed(s, r.body, r.len, last);
+		err = heph_sync_pushed(s, r.body, r.len, after, last);
 		net_reply_free(&r);
 		if (err)
 			return err;

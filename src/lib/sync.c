@@ -754,6 +754,15 @@ int heph_sync_take_page(heph_store *s, int64_t after, const char *body, size_t l
 	if ((err = state_get(s, "hub_id", &stored)) || (err = state_i64(s, "pull_cursor", &cursor)))
 		goto fail;
 	out->head = head;
+	if (stored && strcmp(stored, hub) == 0 && after > cursor) {
+		/* The cursor went back since this page was asked for (another
+		 * process met a new or restored hub and started over): the page
+		 * starts past ops we no longer hold as pulled. Take nothing; the
+		 * next page is asked for from the cursor. */
+		out->more = 1;
+		out->next = cursor;
+		goto commit;
+	}
 	if ((stored && strcmp(stored, hub) != 0) || head < after) {
 		/* Another hub, or this hub lost ops we had pulled: start over. */
 		if ((err = reset_cursors(s, hub)))
@@ -801,7 +810,7 @@ out:
 }
 
 int heph_sync_push_body(heph_store *s, int limit, size_t max_bytes, char **body, size_t *len, int *count,
-			int64_t *last_seq)
+			int64_t *after_seq, int64_t *last_seq)
 {
 	struct buf b = { 0 };
 	int64_t pos, *ranges = NULL;
@@ -819,6 +828,8 @@ int heph_sync_push_body(heph_store *s, int limit, size_t max_bytes, char **body,
 		return err;
 	if ((err = state_i64(s, "push_cursor", &pos)))
 		goto out;
+	if (after_seq)
+		*after_seq = pos;
 	/* The pulled ranges above the cursor, as (first, last) pairs. */
 	sqlite3_stmt *st = heph__stmt(s, "SELECT first_seq, last_seq FROM sync_pulled WHERE last_seq > ?1 ORDER BY first_seq");
 	if (!st) {
@@ -899,7 +910,7 @@ out:
 	return 0;
 }
 
-int heph_sync_pushed(heph_store *s, const char *response, size_t len, int64_t last_seq)
+int heph_sync_pushed(heph_store *s, const char *response, size_t len, int64_t after_seq, int64_t last_seq)
 {
 	json_t *r = NULL;
 	char *stored = NULL;
@@ -926,7 +937,11 @@ int heph_sync_pushed(heph_store *s, const char *response, size_t len, int64_t la
 				     "starts over", stored ? stored : "none", hub);
 		goto fail;
 	}
-	if (last_seq > cursor && (err = state_set_i64(s, "push_cursor", last_seq)))
+	/* The push covered (after_seq, last_seq]. When the cursor went back
+	 * below after_seq meanwhile (another process met a new or restored hub
+	 * and started over), moving it would skip what lies between: it stays,
+	 * and the next push sends those ops (the hub keeps each op once). */
+	if (cursor >= after_seq && last_seq > cursor && (err = state_set_i64(s, "push_cursor", last_seq)))
 		goto fail;
 	if ((err = normalise(s)))
 		goto fail;

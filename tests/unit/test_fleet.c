@@ -237,7 +237,7 @@ static void sync_accept_from__records_the_pusher_with_its_token(void **state)
 	json_t *list = NULL;
 	assert_int_equal(heph_store_setting_set(spoke, HEPH_SETTING_DEVICE_NAME, "phone"), 0);
 	json_decref(call_ok(spoke, "task.create", "{\"title\":\"a task\"}"));
-	assert_int_equal(heph_sync_push_body(spoke, 0, 0, &body, &len, &count, &last), 0);
+	assert_int_equal(heph_sync_push_body(spoke, 0, 0, &body, &len, &count, NULL, &last), 0);
 	assert_non_null(strstr(body, "\"node\":{"));
 	assert_int_equal(heph_sync_accept_from(hub, body, len, "phone-token", &answer, &alen), 0);
 	free(answer);

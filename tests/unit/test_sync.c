@@ -54,13 +54,13 @@ static int push_all(heph_store *spoke, heph_store *hub, int limit)
 		char *body, *answer;
 		size_t len, alen;
 		int count;
-		int64_t last;
-		assert_int_equal(heph_sync_push_body(spoke, limit, 0, &body, &len, &count, &last), 0);
+		int64_t after, last;
+		assert_int_equal(heph_sync_push_body(spoke, limit, 0, &body, &len, &count, &after, &last), 0);
 		if (count == 0)
 			return pushed;
 		if (heph_sync_accept(hub, body, len, &answer, &alen))
 			fail_msg("accept: %s", heph_error_last());
-		assert_int_equal(heph_sync_pushed(spoke, answer, alen, last), 0);
+		assert_int_equal(heph_sync_pushed(spoke, answer, alen, after, last), 0);
 		free(body);
 		free(answer);
 		pushed += count;
@@ -150,7 +150,7 @@ static void push_body__skips_what_came_from_the_hub(void **state)
 	size_t len;
 	int count;
 	int64_t last;
-	assert_int_equal(heph_sync_push_body(b, 0, 0, &body, &len, &count, &last), 0);
+	assert_int_equal(heph_sync_push_body(b, 0, 0, &body, &len, &count, NULL, &last), 0);
 	assert_int_equal(count, 6);
 	json_t *j = parse(body, len);
 	size_t i;
@@ -176,7 +176,7 @@ static void accept__a_second_push_of_the_same_ops_changes_nothing(void **state)
 	size_t len, l1, l2;
 	int count;
 	int64_t last;
-	assert_int_equal(heph_sync_push_body(a, 0, 0, &body, &len, &count, &last), 0);
+	assert_int_equal(heph_sync_push_body(a, 0, 0, &body, &len, &count, NULL, &last), 0);
 	assert_int_equal(heph_sync_accept(hub, body, len, &ans1, &l1), 0);
 	char *before = digest_of(hub);
 	assert_int_equal(heph_sync_accept(hub, body, len, &ans2, &l2), 0);
@@ -207,7 +207,7 @@ static void accept__one_invalid_op_and_nothing_is_applied(void **state)
 	size_t len, alen;
 	int count;
 	int64_t last;
-	assert_int_equal(heph_sync_push_body(a, 0, 0, &body, &len, &count, &last), 0);
+	assert_int_equal(heph_sync_push_body(a, 0, 0, &body, &len, &count, NULL, &last), 0);
 	json_t *j = parse(body, len);
 	json_array_append_new(json_object_get(j, "ops"),
 			      json_pack("{s:s, s:s, s:s, s:s, s:{}}", "op_id", "01K00000000000000000000X99", "hlc",
@@ -278,7 +278,7 @@ static void push_apply__inside_a_group_transaction_each_push_stands_alone(void *
 	size_t len, olen[3];
 	int count, err[3];
 	int64_t last;
-	assert_int_equal(heph_sync_push_body(a, 0, 0, &body, &len, &count, &last), 0);
+	assert_int_equal(heph_sync_push_body(a, 0, 0, &body, &len, &count, NULL, &last), 0);
 	json_t *whole = parse(body, len), *all = json_object_get(whole, "ops");
 	heph_sync_push *p[3];
 	for (int i = 0; i < 3; i++) {
@@ -354,6 +354,95 @@ static void take_page__from_another_hub_starts_over(void **state)
 	assert_string_equal(d1, d2);
 	free(d1);
 	free(d2);
+	heph_store_close(hub1);
+	heph_store_close(hub2);
+	heph_store_close(a);
+}
+
+/* Two syncs of one database run at once; the hub has been replaced by an
+ * empty one. One process meets it first and starts over; the other asked
+ * for its page after the old cursor and takes it after the reset: the page
+ * must not move the cursor past the new hub's first ops. */
+static void take_page__asked_for_before_another_process_started_over_takes_nothing(void **state)
+{
+	(void)state;
+	heph_store *hub1 = mem(), *hub2 = mem(), *a = mem(), *b = mem();
+	add_tasks(hub1, 3);
+	pull_all(hub1, a, 0);
+	int64_t stale, cursor;
+	assert_int_equal(heph_sync_pull_cursor(a, &stale), 0);
+	assert_true(stale > 0);
+	/* the new hub fills up from another spoke past the old cursor */
+	add_tasks(b, 5);
+	pull_all(hub2, b, 0);
+	push_all(b, hub2, 0);
+	/* one process meets the new hub and starts over */
+	char *page;
+	size_t len;
+	heph_sync_page info;
+	assert_int_equal(heph_sync_pull_page(hub2, stale, 0, &page, &len), 0);
+	assert_int_equal(heph_sync_take_page(a, stale, page, len, &info), 0);
+	free(page);
+	assert_true(info.reset);
+	/* the other one's page, asked for after the stale cursor */
+	assert_int_equal(heph_sync_pull_page(hub2, stale, 0, &page, &len), 0);
+	assert_int_equal(heph_sync_take_page(a, stale, page, len, &info), 0);
+	free(page);
+	assert_int_equal(info.added, 0);
+	assert_true(info.more);
+	assert_int_equal(heph_sync_pull_cursor(a, &cursor), 0);
+	assert_int_equal(cursor, 0);
+	/* the next syncs bring everything together */
+	pull_all(hub2, a, 0);
+	push_all(a, hub2, 0);
+	pull_all(hub2, b, 0);
+	char *da = digest_of(a), *dh = digest_of(hub2), *db = digest_of(b);
+	assert_string_equal(da, dh);
+	assert_string_equal(db, dh);
+	free(da);
+	free(dh);
+	free(db);
+	heph_store_close(hub1);
+	heph_store_close(hub2);
+	heph_store_close(a);
+	heph_store_close(b);
+}
+
+/* The same race on the push side: a push body made before another process
+ * started over with a new hub must not move the push cursor past the ops
+ * that now wait for the new hub. */
+static void pushed__after_another_process_started_over_keeps_the_cursor(void **state)
+{
+	(void)state;
+	heph_store *hub1 = mem(), *hub2 = mem(), *a = mem();
+	add_tasks(a, 2);
+	pull_all(hub1, a, 0);
+	push_all(a, hub1, 0);
+	add_tasks(a, 1);
+	char *body, *answer, *page;
+	size_t len, alen, plen;
+	int count;
+	int64_t after, last, pending;
+	assert_int_equal(heph_sync_push_body(a, 0, 0, &body, &len, &count, &after, &last), 0);
+	assert_true(after > 0);
+	/* another process meets the new hub and starts over */
+	heph_sync_page info;
+	assert_int_equal(heph_sync_pull_page(hub2, 0, 0, &page, &plen), 0);
+	assert_int_equal(heph_sync_take_page(a, 0, page, plen, &info), 0);
+	free(page);
+	assert_true(info.reset);
+	/* the first process's push reaches the new hub */
+	assert_int_equal(heph_sync_accept(hub2, body, len, &answer, &alen), 0);
+	assert_int_equal(heph_sync_pushed(a, answer, alen, after, last), 0);
+	free(body);
+	free(answer);
+	assert_int_equal(heph_sync_pending(a, &pending), 0);
+	assert_true(pending >= after); /* the ops before the body still wait */
+	push_all(a, hub2, 0);
+	char *da = digest_of(a), *dh = digest_of(hub2);
+	assert_string_equal(da, dh);
+	free(da);
+	free(dh);
 	heph_store_close(hub1);
 	heph_store_close(hub2);
 	heph_store_close(a);
@@ -470,6 +559,8 @@ int main(void)
 		cmocka_unit_test(accept__ignores_unknown_envelope_fields),
 		cmocka_unit_test(push_apply__inside_a_group_transaction_each_push_stands_alone),
 		cmocka_unit_test(take_page__from_another_hub_starts_over),
+		cmocka_unit_test(take_page__asked_for_before_another_process_started_over_takes_nothing),
+		cmocka_unit_test(pushed__after_another_process_started_over_keeps_the_cursor),
 		cmocka_unit_test(take_page__refuses_ops_out_of_sequence_and_applies_nothing),
 		cmocka_unit_test(take_page__reads_any_layout_of_the_same_page_alike),
 		cmocka_unit_test(status__keeps_the_last_error_and_clears_it_on_success),
