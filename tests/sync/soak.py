@@ -1310,6 +1310,10 @@ def main():
                 print("  " + ", ".join("%s: %d" % kv for kv in sorted(run.stats.items())), flush=True)
             if not args.keep:
                 shutil.rmtree(run.dir, ignore_errors=True)
+        except (KeyboardInterrupt, SystemExit):
+            if not args.keep:
+                shutil.rmtree(run.dir, ignore_errors=True)
+            raise
         except (Failure, Exception) as e:
             failed.append(seed)
             replay = "HEPH=%s HEPHD=%s python3 %s --seed %d --steps %d%s --keep -v" % (
