@@ -384,7 +384,7 @@ static int import_one(struct tw *t, const json_t *task, const json_t *instances)
 	const char *status = str(task, "status"), *uuid = str(task, "uuid");
 	json_t *fields;
 	int err = 0, recurring = strcmp(status, "recurring") == 0;
-	json_t *entries = json_array();
+	json_t *entries;
 
 	task_ids(task, id, doc);
 	if (node_exists(s, id)) {
@@ -397,6 +397,7 @@ static int import_one(struct tw *t, const json_t *task, const json_t *instances)
 		}
 		return 0;
 	}
+	entries = json_array();
 	/* title: one line, not empty */
 	char *title = strdup(str(task, "description"));
 	if (!title)

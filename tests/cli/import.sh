@@ -73,6 +73,7 @@ expect_eq "dropped ids come from the uuid" yes \
 # importing again creates nothing new
 before=$(h digest)
 nops=$(h ops --json | wc -l)
+expect_status "a second import succeeds (and leaks nothing under the sanitizers)" 0 h import taskwarrior "$TMP/tw.json"
 expect_contains "a second import finds everything" "0 imported" "$(h import taskwarrior "$TMP/tw.json" 2>/dev/null)"
 expect_eq "a second import changes nothing" "$before" "$(h digest)"
 expect_eq "and adds no op" "$nops" "$(h ops --json | wc -l)"
