@@ -202,22 +202,10 @@ static void defer_on(struct outcome *o, const char *id)
 }
 
 /* The current value of register f (malloc'd, NULL for SQL NULL) in *out;
- * *found is 0 when the node (or its task row) does not exist. */
+ * *found (may be NULL) is 0 when the node (or its task row) does not exist. */
 static int read_value(heph_store *s, const heph_field *f, const char *id, char **out, int *found)
 {
-	sqlite3_stmt *st = heph__stmt(s, f->select_sql);
-	*out = NULL;
-	*found = 0;
-	if (!st)
-		return HEPH_ERROR;
-	heph__bind_str(st, 1, id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*out = heph__col_dup(st, 0);
-		*found = 1;
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, "reading a register");
+	return heph__text_of(s, f->select_sql, id, out, found, "reading a register");
 }
 
 int heph__register_clock(heph_store *s, const char *id, const heph_field *f, char clock[HEPH_HLC_LEN + 1],
@@ -310,14 +298,10 @@ static int lww(heph_store *s, const heph_field *f, const char *id, const json_t 
 	cmp = strcmp(hlc, cur_hlc);
 	if (cmp == 0)
 		return 0;
-	sqlite3_stmt *st = heph__stmt(s, f->select_sql);
-	if (!st)
-		return HEPH_ERROR;
-	heph__bind_str(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		cur = heph__col_dup(st, 0);
-	sqlite3_reset(st);
+	if ((err = read_value(s, f, id, &cur, NULL)))
+		return err;
 
+	sqlite3_stmt *st;
 	if (cmp > 0) {
 		if (strcmp(origin_of(cur_hlc), origin_of(hlc)) != 0 && strcmp(base, cur_hlc) < 0 &&
 		    !same(cur, val) && (err = record_conflict(s, id, f->name, cur, cur_hlc, val, hlc)))

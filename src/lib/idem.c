@@ -18,16 +18,8 @@ int heph_idem_key_ok(const char *key)
 
 int heph_idem_get(heph_store *s, const char *key, char **answer)
 {
-	sqlite3_stmt *st = heph__stmt(s, "SELECT answer FROM idempotency WHERE key = ?1");
-	*answer = NULL;
-	if (!st)
-		return HEPH_ERROR;
-	heph__bind_str(st, 1, key);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*answer = heph__col_dup(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, "reading a kept answer");
+	return heph__text_of(s, "SELECT answer FROM idempotency WHERE key = ?1", key, answer, NULL,
+			     "reading a kept answer");
 }
 
 int heph_idem_put(heph_store *s, const char *key, const char *answer)

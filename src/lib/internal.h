@@ -76,6 +76,11 @@ void heph__bind_str(sqlite3_stmt *st, int i, const char *v);
 /* Column text as a malloc'd string; NULL for SQL NULL. */
 char *heph__col_dup(sqlite3_stmt *st, int i);
 
+/* The first column of the first row of sql (a literal, cached) with ?1
+ * bound to key: *out malloc'd, NULL for no row or SQL NULL; *found (may be
+ * NULL) whether there was a row. what names the read in an error. */
+int heph__text_of(heph_store *s, const char *sql, const char *key, char **out, int *found, const char *what);
+
 /* A node's body, malloc'd; NULL when there is no such node (or on error). */
 char *heph__node_body(heph_store *s, const char *id);
 

@@ -138,16 +138,29 @@ void heph__cache_bulk(heph_store *s)
 		s->cache_kb = HEPH_STORE_CACHE_KB;
 }
 
+int heph__text_of(heph_store *s, const char *sql, const char *key, char **out, int *found, const char *what)
+{
+	sqlite3_stmt *st = heph__stmt(s, sql);
+	*out = NULL;
+	if (found)
+		*found = 0;
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, key);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = heph__col_dup(st, 0);
+		if (found)
+			*found = 1;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, what);
+}
+
 char *heph__node_body(heph_store *s, const char *id)
 {
-	sqlite3_stmt *st = heph__stmt(s, "SELECT body FROM nodes WHERE id = ?1");
-	char *b = NULL;
-	if (!st)
-		return NULL;
-	heph__bind_str(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		b = heph__col_dup(st, 0);
-	sqlite3_reset(st);
+	char *b;
+	heph__text_of(s, "SELECT body FROM nodes WHERE id = ?1", id, &b, NULL, "reading a body");
 	return b;
 }
 
@@ -412,16 +425,7 @@ void heph_store_rollback(heph_store *s)
 
 int heph_store_setting_get(heph_store *s, const char *key, char **out)
 {
-	*out = NULL;
-	sqlite3_stmt *st = heph__stmt(s, "SELECT value FROM settings WHERE key = ?1");
-	if (!st)
-		return HEPH_ERROR;
-	heph__bind_str(st, 1, key);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*out = heph__col_dup(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, "reading a setting");
+	return heph__text_of(s, "SELECT value FROM settings WHERE key = ?1", key, out, NULL, "reading a setting");
 }
 
 int heph_store_setting_set(heph_store *s, const char *key, const char *value)

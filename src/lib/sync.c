@@ -101,16 +101,7 @@ static void put_op(struct buf *b, sqlite3_stmt *st, int with_seq)
 
 static int state_get(heph_store *s, const char *key, char **out)
 {
-	sqlite3_stmt *st = heph__stmt(s, "SELECT value FROM sync_state WHERE key = ?1");
-	*out = NULL;
-	if (!st)
-		return HEPH_ERROR;
-	heph__bind_str(st, 1, key);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*out = heph__col_dup(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, "reading sync state");
+	return heph__text_of(s, "SELECT value FROM sync_state WHERE key = ?1", key, out, NULL, "reading sync state");
 }
 
 static int state_i64(heph_store *s, const char *key, int64_t *out)
