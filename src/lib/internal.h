@@ -81,6 +81,11 @@ char *heph__col_dup(sqlite3_stmt *st, int i);
  * NULL) whether there was a row. what names the read in an error. */
 int heph__text_of(heph_store *s, const char *sql, const char *key, char **out, int *found, const char *what);
 
+/* Set key to value in a key-value table: upsert_sql (?1 key, ?2 value), or
+ * delete_sql (?1 key) when value is NULL. Both are literals (cached). */
+int heph__kv_write(heph_store *s, const char *upsert_sql, const char *delete_sql, const char *key,
+		   const char *value);
+
 /* A node's body, malloc'd; NULL when there is no such node (or on error). */
 char *heph__node_body(heph_store *s, const char *id);
 

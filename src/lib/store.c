@@ -428,17 +428,23 @@ int heph_store_setting_get(heph_store *s, const char *key, char **out)
 	return heph__text_of(s, "SELECT value FROM settings WHERE key = ?1", key, out, NULL, "reading a setting");
 }
 
-int heph_store_setting_set(heph_store *s, const char *key, const char *value)
+int heph__kv_write(heph_store *s, const char *upsert_sql, const char *delete_sql, const char *key,
+		   const char *value)
 {
-	sqlite3_stmt *st = heph__stmt(s, value ? "INSERT INTO settings(key, value) VALUES(?1, ?2) "
-						 "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
-					       : "DELETE FROM settings WHERE key = ?1");
+	sqlite3_stmt *st = heph__stmt(s, value ? upsert_sql : delete_sql);
 	if (!st)
 		return HEPH_ERROR;
 	heph__bind_str(st, 1, key);
 	if (value)
 		heph__bind_str(st, 2, value);
 	return heph__step_done(s, st);
+}
+
+int heph_store_setting_set(heph_store *s, const char *key, const char *value)
+{
+	return heph__kv_write(s, "INSERT INTO settings(key, value) VALUES(?1, ?2) "
+				 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+			      "DELETE FROM settings WHERE key = ?1", key, value);
 }
 
 int64_t heph_store_data_version(heph_store *s)

@@ -115,15 +115,9 @@ static int state_i64(heph_store *s, const char *key, int64_t *out)
 
 static int state_set(heph_store *s, const char *key, const char *value)
 {
-	sqlite3_stmt *st = heph__stmt(s, value ? "INSERT INTO sync_state(key, value) VALUES(?1, ?2) "
-						 "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
-					       : "DELETE FROM sync_state WHERE key = ?1");
-	if (!st)
-		return HEPH_ERROR;
-	heph__bind_str(st, 1, key);
-	if (value)
-		heph__bind_str(st, 2, value);
-	return heph__step_done(s, st);
+	return heph__kv_write(s, "INSERT INTO sync_state(key, value) VALUES(?1, ?2) "
+				 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+			      "DELETE FROM sync_state WHERE key = ?1", key, value);
 }
 
 static int state_set_i64(heph_store *s, const char *key, int64_t v)
