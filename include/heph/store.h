@@ -94,6 +94,8 @@ int heph_store_override_today(heph_store *s, const char *today);
 int heph_store_begin(heph_store *s);
 int heph_store_commit(heph_store *s);
 void heph_store_rollback(heph_store *s);
+/* Commit when err is 0, else roll back; err, or the commit's error. */
+int heph_store_end(heph_store *s, int err);
 
 /* Device-local settings (never synced). get returns a malloc'd copy or NULL
  * in *out; set with value NULL deletes. */

@@ -1054,12 +1054,8 @@ int heph_store_apply(heph_store *s, const heph_op *op, heph_op_status *status)
 	if (own && (err = heph_store_begin(s)))
 		return err;
 	err = heph__apply_op(s, op, 0, status);
-	if (own) {
-		if (err)
-			heph_store_rollback(s);
-		else
-			err = heph_store_commit(s);
-	}
+	if (own)
+		err = heph_store_end(s, err);
 	return err;
 }
 
@@ -1147,10 +1143,7 @@ int heph__replay_unknown(heph_store *s)
 	}
 	for (size_t i = 0; i < woke.n && !err; i++)
 		err = wake(s, woke.v[i], NULL);
-	if (err)
-		heph_store_rollback(s);
-	else
-		err = heph_store_commit(s);
+	err = heph_store_end(s, err);
 out:
 	free(q.v);
 	free(woke.v);

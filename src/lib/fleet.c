@@ -283,12 +283,8 @@ int heph_fleet_note(heph_store *s, const json_t *r, const char *token, int64_t n
 		err = heph__step_done(s, st);
 	}
 	free(types);
-	if (own) {
-		if (err)
-			heph_store_rollback(s);
-		else
-			err = heph_store_commit(s);
-	}
+	if (own)
+		err = heph_store_end(s, err);
 	return err;
 }
 

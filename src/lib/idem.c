@@ -47,11 +47,7 @@ int heph_idem_put(heph_store *s, const char *key, const char *answer)
 	sqlite3_bind_int(st, 1, HEPH_IDEM_KEEP);
 	err = heph__step_done(s, st);
 out:
-	if (own) {
-		if (err)
-			heph_store_rollback(s);
-		else
-			err = heph_store_commit(s);
-	}
+	if (own)
+		err = heph_store_end(s, err);
 	return err;
 }

@@ -423,6 +423,15 @@ void heph_store_rollback(heph_store *s)
 	s->hlc_dirty = 0;
 }
 
+int heph_store_end(heph_store *s, int err)
+{
+	if (err) {
+		heph_store_rollback(s);
+		return err;
+	}
+	return heph_store_commit(s);
+}
+
 int heph_store_setting_get(heph_store *s, const char *key, char **out)
 {
 	return heph__text_of(s, "SELECT value FROM settings WHERE key = ?1", key, out, NULL, "reading a setting");
