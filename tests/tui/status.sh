@@ -56,7 +56,9 @@ if [ -n "${HEPHD:-}" ]; then
 
 	start_tui 120 20 HEPH_SOCKET="$TMP/hephd.sock"
 	select_entry tasks
-	wait_for "a hephd syncing this database: the last sync's age" "synced "
+	# ("never synced" holds "synced " too: first wait for a sync to succeed)
+	wait_gone "a hephd syncing this database: a sync succeeds" "never synced"
+	wait_for "the last sync's age" "synced "
 	expect_not_contains "the hephd is seen" "no hephd" "$(screen)"
 	expect_not_contains "nothing is offline" "offline" "$(screen)"
 	# a task added in the TUI reaches the hub through the hephd
