@@ -89,16 +89,20 @@ def peak_kb(cmd, env):
     return int(last[0]), float(last[1])
 
 
-def machine():
-    cpu = "?"
+def cpu_model(default="?"):
+    """The CPU's model name from /proc/cpuinfo, or default."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
                 if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
+                    return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return default
+
+
+def machine():
+    cpu = cpu_model()
     mem = 0
     try:
         with open("/proc/meminfo") as f:

@@ -30,6 +30,8 @@ import sys
 import tempfile
 import time
 
+from bench import cpu_model  # bench/bench.py, beside this file
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -202,15 +204,7 @@ def main():
         os.chdir(HERE)
         subprocess.run(["rm", "-rf", tmp])
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    cpu = cpu_model(platform.processor() or platform.machine())
     text = ["# Sync benchmarks", "",
             "Written by `bench/sync.py` on %s, %s, %d CPUs, load average %.1f at the start and %.1f at "
             "the end. Real hephd processes on loopback; wall-clock figures of whole processes, and the CPU "
