@@ -12,7 +12,9 @@
  *   every weekday | every weekend
  *   every other week on tue         a week rule with its days
  *   every month on the 15th         also "on the 1st and 15th", "on the last
- *   monthly on the first mon        day", "on the last fri", "on the 2nd tue"
+ *   monthly on the first mon        day", "on the last fri", "on the 2nd tue";
+ *                                   a single 29th to 31st falls on the last
+ *                                   day of shorter months (BYSETPOS=-1)
  *   every year on apr 15            also "on 15 apr", "yearly on apr 15"
  *   ... until YYYY-MM-DD            the last possible day
  *   ... for 3 times | ... 3 times   how many occurrences are left
@@ -41,6 +43,15 @@ extern "C" {
 /* Parse a recurrence as a user writes it. *rrule is the canonical rule, or
  * NULL for "none". HEPH_EINVALID with a message naming the problem. */
 int heph_recur_parse(const char *text, char **rrule);
+
+/* A monthly rule that names no day of its own (FREQ=MONTHLY, "monthly",
+ * "every 2 months"), anchored on the 29th, 30th or 31st, written so that it
+ * falls on the month's last day in the months too short for that day:
+ * BYMONTHDAY=-1 for the 31st, BYMONTHDAY=28,29,30;BYSETPOS=-1 for the 30th
+ * (28,29 for the 29th). The rule itself carries the day, so every replica
+ * computes the same dates. Returns the new rule (caller frees), or NULL when
+ * the rule or the anchor needs nothing (other rules, days 1 to 28). */
+char *heph_recur_month_end(const char *rrule, const char *anchor);
 
 /* Check a raw RRULE and return it canonical in *canonical. HEPH_EINVALID
  * with libical's complaint otherwise. */

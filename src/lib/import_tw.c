@@ -449,8 +449,15 @@ static int import_one(struct tw *t, const json_t *task, const json_t *instances)
 				size_t n = strlen(rule);
 				snprintf(rule + n, sizeof rule - n, ";UNTIL=%.4s%.2s%.2s", day, day + 5, day + 8);
 			}
-			if (heph_recur_check(rule, &canon) == 0)
-				json_object_set_new(fields, "recurrence", json_string(canon));
+			if (heph_recur_check(rule, &canon) == 0) {
+				/* Taskwarrior's monthly on the 29th to 31st falls on the last
+				 * day of shorter months, as it does in Taskwarrior */
+				char anchor[HEPH_DATE_LEN + 1];
+				char *kept = heph_recur_month_end(
+					canon, tw_day(str(task, "due"), anchor) == 0 ? anchor : doo[0] ? doo : NULL);
+				json_object_set_new(fields, "recurrence", json_string(kept ? kept : canon));
+				free(kept);
+			}
 			free(canon);
 		}
 		if (!json_object_get(fields, "recurrence"))

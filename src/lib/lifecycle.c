@@ -280,12 +280,13 @@ json_t *heph__log_tail(heph_store *s, const char *task_id, long long lines)
 
 /* ---- recurrence ---- */
 
-int heph__recur_param(const json_t *params, int *set, json_t **value)
+int heph__recur_param(const json_t *params, int *set, int *phrase, json_t **value)
 {
 	const char *recur, *rrule;
 	char *rule = NULL;
 	int err;
 	*set = 0;
+	*phrase = 0;
 	*value = NULL;
 	if ((err = heph__p_str(params, "recur", 0, &recur)) || (err = heph__p_str(params, "rrule", 0, &rrule)))
 		return err;
@@ -296,6 +297,7 @@ int heph__recur_param(const json_t *params, int *set, json_t **value)
 	if (recur ? heph_recur_parse(recur, &rule) : heph_recur_check(rrule, &rule))
 		return heph_error_wrap(HEPH_EINVALID, "%s: ", recur ? "recur" : "rrule");
 	*set = 1;
+	*phrase = recur != NULL;
 	*value = rule ? json_string(rule) : json_null();
 	free(rule);
 	return 0;

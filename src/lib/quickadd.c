@@ -348,6 +348,14 @@ int heph_quickadd_parse(const char *text, const char *today, const char *const *
 		}
 		q->do_date_from_rule = 1;
 	}
+	if (q->recurrence && q->do_date[0]) {
+		/* "every month" on the 29th to 31st: the month's last day when shorter */
+		char *kept = heph_recur_month_end(q->recurrence, q->do_date);
+		if (kept) {
+			free(q->recurrence);
+			q->recurrence = kept;
+		}
+	}
 	qsort(q->spans, q->nspans, sizeof q->spans[0], by_start);
 out:
 	for (int i = 0; i < r.n; i++)

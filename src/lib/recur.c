@@ -114,6 +114,61 @@ int heph_recur_check(const char *rrule, char **canonical)
 	return 0;
 }
 
+/* A monthly rule kept to day d of each month, or the month's last day in a
+ * month too short for it: d = 31 is BYMONTHDAY=-1; 29 and 30 pick the last
+ * of 28..d that the month has (BYMONTHDAY=28,...,d;BYSETPOS=-1). Written
+ * into r; r must name no day of its own. */
+static void month_end(struct icalrecurrencetype *r, int d)
+{
+	int k = 0;
+	if (d >= 31) {
+		r->by_month_day[k++] = -1;
+	} else {
+		for (int day = 28; day <= d; day++)
+			r->by_month_day[k++] = (short)day;
+		r->by_set_pos[0] = -1;
+		r->by_set_pos[1] = ICAL_RECURRENCE_ARRAY_MAX;
+	}
+	r->by_month_day[k] = ICAL_RECURRENCE_ARRAY_MAX;
+}
+
+/* 1 when r is monthly and names no day, week, month or position. */
+static int month_plain(const struct icalrecurrencetype *r)
+{
+	return r->freq == ICAL_MONTHLY_RECURRENCE && r->by_day[0] == ICAL_RECURRENCE_ARRAY_MAX &&
+	       r->by_month_day[0] == ICAL_RECURRENCE_ARRAY_MAX && r->by_month[0] == ICAL_RECURRENCE_ARRAY_MAX &&
+	       r->by_set_pos[0] == ICAL_RECURRENCE_ARRAY_MAX && r->by_year_day[0] == ICAL_RECURRENCE_ARRAY_MAX &&
+	       r->by_week_no[0] == ICAL_RECURRENCE_ARRAY_MAX;
+}
+
+char *heph_recur_month_end(const char *rrule, const char *anchor)
+{
+	struct icalrecurrencetype r;
+	int d;
+	if (!rrule || !anchor || strlen(anchor) != HEPH_DATE_LEN || (d = atoi(anchor + 8)) < 29)
+		return NULL;
+	if (ical_rule(rrule, &r)) {
+		heph_error_clear();
+		return NULL;
+	}
+	if (!month_plain(&r))
+		return NULL;
+	month_end(&r, d);
+	return ical_string(&r);
+}
+
+/* The days 28..d with BYSETPOS=-1 (d = 29 or 30), as month_end() writes
+ * them: d, else 0. */
+static int month_end_day(const struct icalrecurrencetype *r, int nmday)
+{
+	if (r->by_set_pos[0] != -1 || r->by_set_pos[1] != ICAL_RECURRENCE_ARRAY_MAX || nmday < 2 || nmday > 3)
+		return 0;
+	for (int i = 0; i < nmday; i++)
+		if (r->by_month_day[i] != 28 + i)
+			return 0;
+	return 27 + nmday;
+}
+
 /* ---- phrases ---- */
 
 struct reader {
@@ -423,7 +478,7 @@ int heph_recur_parse(const char *text, char **rrule)
 {
 	struct reader r;
 	char *copy, buf[512];
-	int ok;
+	int ok, setpos = 0;
 	*rrule = NULL;
 	if (!text)
 		return heph_error_set(HEPH_EINVALID, "empty recurrence");
@@ -451,8 +506,20 @@ int heph_recur_parse(const char *text, char **rrule)
 		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), ";INTERVAL=%d", r.interval);
 	if (r.byday[0])
 		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), ";BYDAY=%s", r.byday);
+	/* "on the 29th" to "31st" of every month: the month's last day in the
+	 * months too short for it (as people mean it; an RRULE keeps RFC 5545's
+	 * skipping). */
+	if (strcmp(r.freq, "MONTHLY") == 0 && !r.byday[0] && (!strcmp(r.bymonthday, "29") ||
+	    !strcmp(r.bymonthday, "30") || !strcmp(r.bymonthday, "31"))) {
+		int d = atoi(r.bymonthday);
+		snprintf(r.bymonthday, sizeof r.bymonthday, "%s", d == 31 ? "-1" : d == 30 ? "28,29,30" : "28,29");
+		if (d < 31)
+			setpos = 1;
+	}
 	if (r.bymonthday[0])
 		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), ";BYMONTHDAY=%s", r.bymonthday);
+	if (setpos)
+		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), ";BYSETPOS=-1");
 	if (r.bymonth)
 		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), ";BYMONTH=%d", r.bymonth);
 	if (r.count)
@@ -547,9 +614,17 @@ char *heph_recur_text(const char *rrule, const char *anchor)
 	nday = list_len(r.by_day, ICAL_BY_DAY_SIZE);
 	nmday = list_len(r.by_month_day, ICAL_BY_MONTHDAY_SIZE);
 	nmonth = list_len(r.by_month, ICAL_BY_MONTH_SIZE);
-	if (list_len(r.by_year_day, ICAL_BY_YEARDAY_SIZE) || list_len(r.by_week_no, ICAL_BY_WEEKNO_SIZE) ||
-	    list_len(r.by_set_pos, ICAL_BY_SETPOS_SIZE))
+	if (list_len(r.by_year_day, ICAL_BY_YEARDAY_SIZE) || list_len(r.by_week_no, ICAL_BY_WEEKNO_SIZE))
 		goto raw;
+	if (list_len(r.by_set_pos, ICAL_BY_SETPOS_SIZE)) {
+		/* only the month-end form has words: the 29th or 30th, or the last day */
+		int d = r.freq == ICAL_MONTHLY_RECURRENCE && !nday && !nmonth ? month_end_day(&r, nmday) : 0;
+		if (!d)
+			goto raw;
+		unit(&t, r.interval, "every month", "month");
+		put(&t, " on the %dth or the last day", d);
+		goto tail;
+	}
 	if (nday == 5) {
 		weekdays_only = 1;
 		for (int i = 0; i < 5; i++)
@@ -638,6 +713,7 @@ char *heph_recur_text(const char *rrule, const char *anchor)
 	default:
 		goto raw;
 	}
+tail:
 	if (r.count == 1)
 		put(&t, ", once");
 	else if (r.count > 1)

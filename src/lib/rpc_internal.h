@@ -195,8 +195,9 @@ int heph__log_append(heph_store *s, const char *task_id, const char *date, const
 json_t *heph__log_tail(heph_store *s, const char *task_id, long long lines);
 
 /* The recur (phrase) or rrule (raw) parameter: *set when one was given,
- * *value the canonical rule or JSON null for none (new reference). */
-int heph__recur_param(const json_t *params, int *set, json_t **value);
+ * *phrase when it was recur, *value the canonical rule or JSON null for none
+ * (new reference). */
+int heph__recur_param(const json_t *params, int *set, int *phrase, json_t **value);
 
 /* The do-date a task given rrule gets when it has none: the first instance
  * from today on. HEPH_EINVALID when the rule has none. */

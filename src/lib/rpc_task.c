@@ -1,6 +1,7 @@
 /* rpc_task.c — task methods: create, list, done, drop, edit. */
 #include "rpc_internal.h"
 #include "body.h"
+#include "heph/recur.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -22,7 +23,7 @@ static int check_title(const char *t)
 /* Read the optional task fields of params into fields; *project gets a
  * resolved project (or "" for none) when the parameter is present. */
 static int task_fields(heph_store *s, const json_t *params, json_t *fields, int *has_project,
-		       char project[HEPH_ID_LEN + 1])
+		       char project[HEPH_ID_LEN + 1], int *phrase)
 {
 	static const char *const dates[] = { "do_date", "late_on" };
 	const char *v;
@@ -51,7 +52,7 @@ static int task_fields(heph_store *s, const json_t *params, json_t *fields, int 
 	}
 	int rset, err;
 	json_t *rule;
-	if ((err = heph__recur_param(params, &rset, &rule)))
+	if ((err = heph__recur_param(params, &rset, phrase, &rule)))
 		return err;
 	if (rset)
 		json_object_set_new(fields, "recurrence", rule);
@@ -94,17 +95,34 @@ static int first_do_date(heph_store *s, json_t *fields, const char *cur_do_date)
 	return 0;
 }
 
+/* A rule written in words ("monthly", "every 2 months") on a task whose
+ * do-date is the 29th to 31st keeps to that day or the month's last day
+ * (heph_recur_month_end); a raw RRULE keeps RFC 5545's meaning. */
+static void month_end(json_t *fields, int phrase, const char *cur_do_date)
+{
+	const char *rule = json_string_value(json_object_get(fields, "recurrence"));
+	const char *d = json_string_value(json_object_get(fields, "do_date"));
+	char *kept;
+	if (!phrase || !rule)
+		return;
+	if (!d && !json_is_null(json_object_get(fields, "do_date")))
+		d = cur_do_date;
+	if ((kept = heph_recur_month_end(rule, d)))
+		json_object_set_new(fields, "recurrence", json_string(kept));
+	free(kept);
+}
+
 HEPH_RPC_HANDLER(heph__rpc_task_create)
 {
 	heph_store *s = env->store;
 	json_t *fields = json_object();
 	char project[HEPH_ID_LEN + 1], id[HEPH_ID_LEN + 1];
 	const char *title, *body;
-	int has_project, err;
+	int has_project, phrase, err;
 
 	if ((err = heph__p_str(params, "title", 1, &title)) || (err = check_title(title)) ||
 	    (err = heph__p_str(params, "body", 0, &body)) ||
-	    (err = task_fields(s, params, fields, &has_project, project)))
+	    (err = task_fields(s, params, fields, &has_project, project, &phrase)))
 		goto out;
 	if (body)
 		json_object_set_new(fields, "body", json_string(body));
@@ -117,6 +135,7 @@ HEPH_RPC_HANDLER(heph__rpc_task_create)
 		json_object_del(fields, "recurrence");
 	if ((err = first_do_date(s, fields, NULL)))
 		goto out;
+	month_end(fields, phrase, NULL);
 	if (json_is_null(json_object_get(fields, "effort")))
 		json_object_del(fields, "effort");
 	if ((err = heph__task_create(s, fields, project[0] ? project : NULL, id)))
@@ -261,10 +280,10 @@ HEPH_RPC_HANDLER(heph__rpc_task_edit)
 	heph_store *s = env->store;
 	char id[HEPH_ID_LEN + 1], project[HEPH_ID_LEN + 1];
 	json_t *fields = json_object(), *title;
-	int has_project, err;
+	int has_project, phrase, err;
 
 	if ((err = heph__p_node(s, params, "id", HEPH_K_TASK, id)) ||
-	    (err = task_fields(s, params, fields, &has_project, project)))
+	    (err = task_fields(s, params, fields, &has_project, project, &phrase)))
 		goto out;
 	if (json_object_size(fields) == 0 && !has_project) {
 		err = heph_error_set(HEPH_EINVALID,
@@ -278,6 +297,8 @@ HEPH_RPC_HANDLER(heph__rpc_task_edit)
 			goto out;
 		}
 		err = first_do_date(s, fields, json_string_value(json_object_get(cur, "do_date")));
+		if (!err)
+			month_end(fields, phrase, json_string_value(json_object_get(cur, "do_date")));
 		json_decref(cur);
 		if (err)
 			goto out;

@@ -20,6 +20,7 @@ t "$milk" annotate "called the shop"
 t "$milk" annotate "they close at 6"
 add "Water plants" project:Home recur:weekly due:2026-11-21 >/dev/null
 add "Pay rent" project:Home recur:monthly due:2026-12-01 priority:M >/dev/null
+add "Card bill" recur:monthly due:2026-12-31 >/dev/null
 add "Short series" recur:daily due:2026-11-20 until:2026-11-25 >/dev/null
 for r in 2wks quarterly weekdays 3d P1Y; do add "Every $r" "recur:$r" due:2026-12-01 >/dev/null; done
 add "Later thing" wait:2026-12-10 priority:L scheduled:2026-12-05 >/dev/null
@@ -62,6 +63,8 @@ expect_eq "Taskwarrior's periods become rules" "FREQ=WEEKLY;INTERVAL=2|FREQ=MONT
 	"$(for r in 2wks quarterly weekdays 3d P1Y; do get "Every $r" '["recurrence"]'; done | paste -sd'|')"
 expect_eq "until ends the series" "FREQ=DAILY;UNTIL=20261125" "$(get 'Short series' '["recurrence"]')"
 expect_eq "monthly" "FREQ=MONTHLY orange" "$(get 'Pay rent' '["recurrence"]') $(get 'Pay rent' '["attention"]')"
+expect_eq "monthly due on the 31st keeps to the month's last day, as in Taskwarrior" "FREQ=MONTHLY;BYMONTHDAY=-1" \
+	"$(get 'Card bill' '["recurrence"]')"
 expect_eq "completed is done" done "$(get 'Done thing' '["state"]')"
 expect_eq "deleted is dropped, kept" dropped "$(get 'Deleted thing' '["state"]')"
 BL=$(get 'Blocked on milk' '["node_id"]')

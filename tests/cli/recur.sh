@@ -147,4 +147,24 @@ expect_eq "one occurrence on" 2026-11-19 "$(h --db "$Bdb" show "$T2" --json | js
 expect_eq "one log doc" 1 "$(h --db "$Bdb" backlinks "$T2" --json | json_get 'len([l for l in d if l["type"]=="log-of"])')"
 expect_eq "still no conflicts" 0 "$(h --db "$Bdb" conflicts --json | json_get 'len(d)')"
 
+# "monthly" on the 31st falls on the last day of shorter months (it skipped
+# them: Jan 31, Mar 31, May 31); an explicit RRULE keeps RFC 5545's skipping
+E=$(h task "Month end" --recur monthly --do-date 2027-01-31)
+expect_eq "monthly on the 31st keeps to the month's end" "FREQ=MONTHLY;BYMONTHDAY=-1 every month on the last day" \
+	"$(h show "$E" --json | json_get 'd["recurrence"] + " " + d["recurrence_text"]')"
+walk=""
+for _ in 1 2 3 4; do h done "$E" >/dev/null; walk="$walk $(field "$E" do_date)"; done
+expect_eq "done walks every month" " 2027-02-28 2027-03-31 2027-04-30 2027-05-31" "$walk"
+E30=$(h task "Thirtieth" --recur "every month" --do-date 2027-01-30)
+h done "$E30" >/dev/null
+h done "$E30" >/dev/null
+expect_eq "every month on the 30th: Feb 28, then the 30th again" "2027-03-30 every month on the 30th or the last day" \
+	"$(h show "$E30" --json | json_get 'd["do_date"] + " " + d["recurrence_text"]')"
+expect_contains "quick add's every month too" "every month on the last day" "$(h add "Pay card 2027-01-31 every month")"
+EQ=$(h edit "$E30" --do-date 2027-05-31 --recur monthly --json | json_get 'd["recurrence"]')
+expect_eq "edit --recur monthly anchors on the new do-date" "FREQ=MONTHLY;BYMONTHDAY=-1" "$EQ"
+RF=$(h task "RFC" --rrule FREQ=MONTHLY --do-date 2027-01-31)
+h done "$RF" >/dev/null
+expect_eq "an RRULE keeps RFC 5545: the 31st skips February" 2027-03-31 "$(field "$RF" do_date)"
+
 finish

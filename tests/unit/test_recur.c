@@ -124,6 +124,10 @@ static void recur_text__says_rules_in_words(void **state)
 	text_is("FREQ=YEARLY", "2026-04-15", "yearly on Apr 15");
 	text_is("FREQ=YEARLY", NULL, "yearly");
 	text_is("FREQ=YEARLY;BYMONTH=4;BYMONTHDAY=15", NULL, "yearly on Apr 15");
+	text_is("FREQ=MONTHLY;BYMONTHDAY=28,29,30;BYSETPOS=-1", NULL, "every month on the 30th or the last day");
+	text_is("FREQ=MONTHLY;INTERVAL=2;BYMONTHDAY=28,29;BYSETPOS=-1", NULL,
+		"every other month on the 29th or the last day");
+	text_is("FREQ=MONTHLY;BYMONTHDAY=1,2;BYSETPOS=-1", NULL, "FREQ=MONTHLY;BYMONTHDAY=1,2;BYSETPOS=-1");
 	text_is("FREQ=DAILY;COUNT=3", NULL, "every day, 3 times");
 	text_is("FREQ=DAILY;COUNT=1", NULL, "every day, once");
 	text_is("FREQ=WEEKLY;UNTIL=20261231", NULL, "every week, until 2026-12-31");
@@ -198,6 +202,47 @@ static void recur_next__jumping_ahead_agrees_with_walking(void **state)
 	}
 }
 
+static void month_end_is(const char *rule, const char *anchor, const char *want)
+{
+	char *got = heph_recur_month_end(rule, anchor);
+	if (want ? !got || strcmp(got, want) != 0 : got != NULL)
+		fail_msg("%s on %s: want %s, got %s", rule, anchor ? anchor : "-", want ? want : "(unchanged)",
+			 got ? got : "(unchanged)");
+	free(got);
+}
+
+/* "monthly" started on the 29th to 31st keeps to that day or the month's
+ * last day; each step is computed from the rule alone, so every replica
+ * walks the same dates. */
+static void recur_month_end__monthly_on_the_31st_falls_on_each_month_s_last_day(void **state)
+{
+	(void)state;
+	month_end_is("FREQ=MONTHLY", "2027-01-31", "FREQ=MONTHLY;BYMONTHDAY=-1");
+	month_end_is("FREQ=MONTHLY", "2027-01-30", "FREQ=MONTHLY;BYMONTHDAY=28,29,30;BYSETPOS=-1");
+	month_end_is("FREQ=MONTHLY", "2027-01-29", "FREQ=MONTHLY;BYMONTHDAY=28,29;BYSETPOS=-1");
+	month_end_is("FREQ=MONTHLY;INTERVAL=2;COUNT=4", "2027-12-31", "FREQ=MONTHLY;COUNT=4;INTERVAL=2;BYMONTHDAY=-1");
+	month_end_is("FREQ=MONTHLY", "2027-01-28", NULL);
+	month_end_is("FREQ=MONTHLY;BYMONTHDAY=31", "2027-01-31", NULL); /* a day of its own: RFC 5545 */
+	month_end_is("FREQ=WEEKLY", "2027-01-31", NULL);
+	month_end_is("FREQ=MONTHLY", NULL, NULL);
+	/* the do-date walks Jan 31, Feb 28, Mar 31, Apr 30 (plain FREQ=MONTHLY would go to Mar 31) */
+	next_is("FREQ=MONTHLY;BYMONTHDAY=-1", "2027-01-31", "2027-01-31", "2027-02-28", NULL);
+	next_is("FREQ=MONTHLY;BYMONTHDAY=-1", "2027-02-28", "2027-02-28", "2027-03-31", NULL);
+	next_is("FREQ=MONTHLY;BYMONTHDAY=-1", "2027-03-31", "2027-03-31", "2027-04-30", NULL);
+	next_is("FREQ=MONTHLY;BYMONTHDAY=28,29,30;BYSETPOS=-1", "2027-01-30", "2027-01-30", "2027-02-28", NULL);
+	next_is("FREQ=MONTHLY;BYMONTHDAY=28,29,30;BYSETPOS=-1", "2027-02-28", "2027-02-28", "2027-03-30", NULL);
+	next_is("FREQ=MONTHLY;BYMONTHDAY=28,29;BYSETPOS=-1", "2028-01-29", "2028-01-29", "2028-02-29", NULL);
+	next_is("FREQ=MONTHLY;BYMONTHDAY=28,29;BYSETPOS=-1", "2027-01-29", "2027-01-29", "2027-02-28", NULL);
+	/* a raw rule keeps RFC 5545's meaning: the 31st skips short months */
+	next_is("FREQ=MONTHLY", "2027-01-31", "2027-01-31", "2027-03-31", NULL);
+	/* the phrase with a day of 29 to 31 says the same */
+	parse_is("every month on the 31st", "FREQ=MONTHLY;BYMONTHDAY=-1");
+	parse_is("every month on the 30th", "FREQ=MONTHLY;BYMONTHDAY=28,29,30;BYSETPOS=-1");
+	parse_is("monthly on the 29th", "FREQ=MONTHLY;BYMONTHDAY=28,29;BYSETPOS=-1");
+	parse_is("every month on the 1st and 31st", "FREQ=MONTHLY;BYMONTHDAY=1,31");
+	parse_is("FREQ=MONTHLY;BYMONTHDAY=31", "FREQ=MONTHLY;BYMONTHDAY=31");
+}
+
 static void recur_first__is_on_or_after_the_day(void **state)
 {
 	(void)state;
@@ -222,6 +267,7 @@ int main(void)
 		cmocka_unit_test(recur_next__is_the_first_instance_strictly_after),
 		cmocka_unit_test(recur_next__jumping_ahead_agrees_with_walking),
 		cmocka_unit_test(recur_first__is_on_or_after_the_day),
+		cmocka_unit_test(recur_month_end__monthly_on_the_31st_falls_on_each_month_s_last_day),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
