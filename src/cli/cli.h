@@ -123,6 +123,7 @@ int cmd_view(struct cli *cli, int argc, char **argv);
 int cmd_context(struct cli *cli, int argc, char **argv);
 int cmd_log(struct cli *cli, int argc, char **argv);
 int cmd_add(struct cli *cli, int argc, char **argv);
+int cmd_rm(struct cli *cli, int argc, char **argv);
 
 /* Sync, hub and daemon (cmd_sync.c). */
 int cmd_sync(struct cli *cli, int argc, char **argv);

@@ -107,6 +107,11 @@ static const struct opt digest_opts[] = {
 	{ NULL, 0, NULL, NULL, NULL },
 };
 
+static const struct opt rm_opts[] = {
+	{ "yes", OPT_FLAG, NULL, NULL, "delete a project with open tasks or subprojects without asking" },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
 static const struct opt resolve_opts[] = {
 	{ "keep", OPT_STR, NULL, "mine|theirs", "which value to keep" },
 	{ NULL, 0, NULL, NULL, NULL },
@@ -161,8 +166,10 @@ const struct verb heph_cli_verbs[] = {
 	{ "skip", "ID", "move a recurring task to its next occurrence without doing it", "task.skip", ARGS("id"),
 	  NULL, print_task_state, NULL, "Like done on a recurring task, but nothing is logged.", 0 },
 	{ "drop", "ID", "drop a task for good", "task.drop", ARGS("id"), NULL, print_task_state, NULL, NULL, 0 },
-	{ "rm", "ID", "delete a node (a tombstone that syncs)", "node.remove", ARGS("id"), NULL, print_id, NULL,
-	  "A task's context doc survives its task.", 0 },
+	{ "rm", "ID [--yes]", "delete a node (a tombstone that syncs)", NULL, ARGS("id"), rm_opts, NULL, cmd_rm,
+	  "A task's context doc survives its task. Deleting a project moves its open tasks to the\n"
+	  "inbox and its subprojects to the top level: on a terminal heph rm says so and asks,\n"
+	  "otherwise it needs --yes. heph undo brings the project back with them.", 0 },
 	{ "edit",
 	  "ID [--title T] [--attention A] [--do-date D|none] [--late-on D|none] [--project P|none] [--recur R|none]",
 	  "change a task", "task.edit", ARGS("id"), edit_opts, print_task_state, NULL,
