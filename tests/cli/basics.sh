@@ -89,7 +89,7 @@ expect_eq "digest is stable" "$d1" "$(h digest)"
 DP=$(h project add Doomed)
 h project add "Doomed child" --parent Doomed >/dev/null
 DT=$(h task "orphan to be" --project Doomed)
-h rm "$DP" >/dev/null
+h rm "$DP" --yes >/dev/null 2>&1
 expect_eq "a task of a deleted project is unfiled" None "$(h show "$DT" --json | json_get 'd["project_id"]')"
 expect_contains "and waits in the inbox" "orphan to be" "$(h view inbox)"
 expect_eq "its subproject becomes a root" "0 None" \

@@ -1239,8 +1239,10 @@ def verb_argv(method, p, rng):
             if k in p:
                 argv += ["--" + k.replace("_", "-"), p[k]]
         return argv
-    if method in ("task.done", "task.skip", "task.drop", "node.remove"):
-        return [{"task.done": "done", "task.skip": "skip", "task.drop": "drop", "node.remove": "rm"}[method], p["id"]]
+    if method == "node.remove":
+        return ["rm", p["id"], "--yes"]  # a project with open tasks needs --yes without a terminal
+    if method in ("task.done", "task.skip", "task.drop"):
+        return [{"task.done": "done", "task.skip": "skip", "task.drop": "drop"}[method], p["id"]]
     if method in ("link.add", "link.remove"):
         return ["link", "add" if method == "link.add" else "rm", p["src"], p["dst"], p["type"]]
     if method == "context.edit":
