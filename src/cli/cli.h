@@ -129,6 +129,8 @@ int cmd_rm(struct cli *cli, int argc, char **argv);
 int cmd_sync(struct cli *cli, int argc, char **argv);
 int cmd_hub_set(struct cli *cli, int argc, char **argv);
 int cmd_daemon(struct cli *cli, int argc, char **argv);
+/* heph health (cmd_health.c). */
+int cmd_health(struct cli *cli, int argc, char **argv);
 
 /* heph auth login|status|logout (cmd_auth.c). */
 int cmd_auth_login(struct cli *cli, int argc, char **argv);

@@ -285,6 +285,14 @@ const struct verb heph_cli_verbs[] = {
 	  "from it, and how many ops it holds that it cannot apply yet. Every sync request\n"
 	  "carries this report; a device running a heph from before fleet reporting shows as\n"
 	  "unknown. See docs/explanation/data-evolution.md.", 0 },
+	{ "health", "", "whether this device is fine: database, schema, daemon, hub, conflicts, clock", NULL, NULL,
+	  NULL, NULL, cmd_health,
+	  "One line per check, each ok, warning or error, with the command that fixes it:\n"
+	  "the database file (quick_check), its schema, the hephd serving it, the hub (the last\n"
+	  "sync's outcome and age, auth), ops waiting to push, open conflicts, ops held that this\n"
+	  "version cannot apply, and this device's clock against the hub's at the last pull.\n"
+	  "It reads what the last sync recorded and makes no network call. Exit status 1 when\n"
+	  "any line is a warning or an error.", 0 },
 	{ "daemon", "start [HEPHD-OPTIONS]|stop|restart [HEPHD-OPTIONS]|status|install",
 	  "manage the background hephd of this database",
 	  NULL, NULL, NULL, NULL, cmd_daemon,

@@ -206,6 +206,8 @@ int heph_sync_pull_page_for(heph_store *s, int64_t after, int limit, const json_
 	put_jstr(&b, s->origin);
 	puts_(&b, ",\"head\":");
 	put_i64(&b, head);
+	puts_(&b, ",\"now\":"); /* the hub's wall clock, ms: spokes note their skew (heph health) */
+	put_i64(&b, heph_store_now_ms(s));
 	if (json_is_array(known)) {
 		/* what the puller cannot apply, and who in the fleet can */
 		json_t *by = NULL;
@@ -488,8 +490,8 @@ int heph_sync_pull_cursor(heph_store *s, int64_t *out)
  * Anything the scanner does not expect sends the page to jansson instead,
  * which then also words the error. */
 
-enum { E_PROTOCOL, E_HUB, E_HEAD, E_NEXT, E_MORE, E_KNOWN_BY, E_COUNT };
-static const char *const env_keys[E_COUNT] = { "protocol", "hub", "head", "next", "more", "known_by" };
+enum { E_PROTOCOL, E_HUB, E_HEAD, E_NEXT, E_MORE, E_KNOWN_BY, E_NOW, E_COUNT };
+static const char *const env_keys[E_COUNT] = { "protocol", "hub", "head", "next", "more", "known_by", "now" };
 
 struct page {
 	json_t *env[E_COUNT];                        /* envelope members (owned) */
@@ -757,6 +759,10 @@ int heph_sync_take_page(heph_store *s, int64_t after, const char *body, size_t l
 		goto commit;
 	}
 	if (!stored && (err = state_set(s, "hub_id", hub)))
+		goto fail;
+	/* how far the hub's clock is ahead of ours (a hub before "now" sends none) */
+	if (json_is_integer(pg.env[E_NOW]) &&
+	    (err = state_set_i64(s, "hub_skew_ms", json_integer_value(pg.env[E_NOW]) - heph_store_now_ms(s))))
 		goto fail;
 	/* who in the fleet applies the op types we do not know */
 	if ((err = heph_fleet_keep_known_by(s, json_is_object(pg.env[E_KNOWN_BY]) ? pg.env[E_KNOWN_BY] : NULL)))
@@ -1062,6 +1068,10 @@ int heph_sync_status(heph_store *s, json_t **out)
 	if ((err = state_get(s, "auth_failed", &v)))
 		goto fail;
 	json_object_set_new(o, "auth_failed", json_boolean(v != NULL));
+	free(v);
+	if ((err = state_get(s, "hub_skew_ms", &v)))
+		goto fail;
+	json_object_set_new(o, "hub_skew_ms", v ? json_integer(strtoll(v, NULL, 10)) : json_null());
 	free(v);
 	if ((err = heph_sync_pending(s, &n)))
 		goto fail;
