@@ -13,12 +13,15 @@
  *   #Name                 a project, matched greedily against the names
  *                         given, case-insensitively, multi-word names too
  *                         ("#Deep Work"); an unmatched #word stays in the title
- *   today tonight tomorrow tmr tmrw
- *   monday ... sunday, mon tue tues thu thur thurs fri
- *                         the next such day (wed, sat and sun are words too
- *                         often to be dates: write them in full)
- *   +3d +2w +1m YYYY-MM-DD, "in 3 days|weeks|months"
- *                         do-date words, optionally after "on"
+ *   a date phrase         any phrase of the one date grammar (heph/date.h:
+ *                         "tomorrow", "fri", "next week", "in 3 days", "+2w",
+ *                         "dec 15", "eom", YYYY-MM-DD, optionally after "on")
+ *                         is the do-date; the longest phrase ending at a word
+ *                         wins. "none" is a word of the title here, and wed,
+ *                         sat and sun are words too often ("buy sun cream")
+ *                         to be dates unless no title word follows them.
+ *                         A phrase naming a day that does not exist
+ *                         ("2026-02-30", "feb 30") refuses the text.
  *   every ...             the longest suffix from an "every" that
  *                         heph_recur_parse() reads (only do-date words, p1-p4
  *                         and #words may follow it); daily, weekly,
@@ -63,8 +66,8 @@ typedef struct heph_quickadd {
 
 /* Parse text relative to today against the project names. HEPH_EINVALID
  * when nothing is left for a title, the text is over 1000 bytes, more than
- * one line or over 200 words, or its recurrence has no day from today on;
- * never for anything else (tests/fuzz/fuzz_quickadd.c checks this and the
+ * one line or over 200 words, its recurrence has no day from today on, or
+ * some words name a day that does not exist; never for anything else (tests/fuzz/fuzz_quickadd.c checks this and the
  * rest of this header on arbitrary text). */
 int heph_quickadd_parse(const char *text, const char *today, const char *const *projects, size_t nprojects,
 			heph_quickadd *out);

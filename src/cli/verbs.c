@@ -6,7 +6,7 @@
 
 static const struct opt task_opts[] = {
 	{ "project", OPT_STR, NULL, "P", "file it under project P (name or id)" },
-	{ "do-date", OPT_STR, NULL, "D", "earliest day to act: today, tomorrow, +3d, fri, YYYY-MM-DD" },
+	{ "do-date", OPT_STR, NULL, "D", "earliest day to act: today, fri, next week, in 3 days, dec 15, YYYY-MM-DD" },
 	{ "late-on", OPT_STR, NULL, "D", "the day after which lateness has a consequence" },
 	{ "attention", OPT_STR, NULL, "A", "red, orange, white (default) or blue" },
 	{ "body", OPT_TEXT, NULL, "TEXT", "the context doc's text (- reads standard input)" },
@@ -131,8 +131,9 @@ const struct verb heph_cli_verbs[] = {
 	  "heph add Buy milk tomorrow p2 #Work every week\n"
 	  "  title \"Buy milk\", do-date tomorrow, orange, project Work, every week.\n"
 	  "p1 red, p2 orange, p3 blue, p4 white. #Name: an existing project (multi-word names too);\n"
-	  "an unknown #word stays in the title. Dates: today, tomorrow, fri, friday, +3d, in 2 weeks,\n"
-	  "YYYY-MM-DD (wed, sat, sun only in full). The longest \"every ...\" at the end repeats it.\n"
+	  "an unknown #word stays in the title. Dates: any phrase of the date grammar (today, fri,\n"
+	  "next week, in 2 weeks, dec 15, eom, YYYY-MM-DD; wed, sat, sun only at the end, as words\n"
+	  "follow them too often). The longest \"every ...\" at the end repeats it.\n"
 	  "\\word keeps a word as it is. Quote the text, or mind the shell's # and \\.",
 	  0 },
 	{ "list", "[--project P] [--tag T] [--all]", "outstanding tasks, most pressing first", "task.list", NULL, list_opts,

@@ -5,9 +5,11 @@
  * row here (and, for a new column, a migration): the engine, validation and
  * conflict handling all read this table.
  */
+#include "heph/date.h"
 #include "internal.h"
 
 #include <string.h>
+#include <strings.h>
 
 #define TEXT_MAX (1 << 20)   /* bytes in a title or body */
 #define RRULE_MAX 1024
@@ -39,12 +41,14 @@ int heph__check_attention(const char *s)
 			      "unknown attention colour \"%s\" (red, orange, white, blue)", s ? s : "");
 }
 
-static int days_in_month(int y, int m)
+const char *heph__attention_word(const char *s)
 {
-	static const int d[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 29;
-	return d[m - 1];
+	static const char *const colours[] = { "red", "orange", "white", "blue" };
+	for (size_t i = 0; s && i < sizeof colours / sizeof colours[0]; i++)
+		if (strcasecmp(s, colours[i]) == 0)
+			return colours[i];
+	heph__check_attention(s);
+	return NULL;
 }
 
 int heph__check_date(const char *s)
@@ -57,7 +61,7 @@ int heph__check_date(const char *s)
 		int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
 		int m = (s[5] - '0') * 10 + (s[6] - '0');
 		int d = (s[8] - '0') * 10 + (s[9] - '0');
-		ok = y >= 1 && m >= 1 && m <= 12 && d >= 1 && d <= days_in_month(y, m);
+		ok = y >= 1 && m >= 1 && m <= 12 && d >= 1 && d <= heph_date_days_in_month(y, m);
 	}
 	return ok ? 0 : heph_error_set(HEPH_EINVALID, "bad date \"%.40s\" (want YYYY-MM-DD)", s ? s : "");
 }

@@ -217,6 +217,10 @@ const heph_field *heph__field_find(int task, const char *name);
 /* Value checks shared with the RPC layer. */
 int heph__check_state(const char *s);
 int heph__check_attention(const char *s);
+/* The attention colour s names in any case ("RED"): the canonical static
+ * word, or NULL with HEPH_EINVALID's message set. Ops keep the exact word;
+ * people may type any case. */
+const char *heph__attention_word(const char *s);
 int heph__check_date(const char *s);     /* YYYY-MM-DD, a real day */
 int heph__check_link_type(const char *s);
 int heph__check_kind(const char *s);

@@ -24,6 +24,7 @@
 
 #define TEXT_MAX 1000
 #define MAX_WORDS 200
+#define DATE_WORDS 4 /* the longest date phrase: "on dec 15 2027" */
 
 struct word {
 	size_t start, end;  /* offsets in the text */
@@ -38,6 +39,8 @@ struct reader {
 	struct word v[MAX_WORDS];
 	int n;
 	heph_quickadd *q;
+	int bad;             /* some words name a day that does not exist */
+	char why[200];       /* and what heph_date_words said of them */
 };
 
 static int is(const struct word *w, const char *s) { return !w->escaped && strcasecmp(w->w, s) == 0; }
@@ -126,55 +129,47 @@ static void attention(struct reader *r)
 
 /* ---- date expressions ---- */
 
-static int date_word(struct reader *r, const struct word *w, char out[HEPH_DATE_LEN + 1])
+/* Weekday abbreviations that are words too often ("buy sun cream", "wed
+ * plans", "sat nav"): read as a date only when no title word follows. */
+static int common_word(const char *w)
 {
-	static const char *const words[] = { "today", "tonight", "tomorrow", "tmr", "tmrw", "monday", "tuesday",
-					     "wednesday", "thursday", "friday", "saturday", "sunday", "mon", "tue",
-					     "tues", "thu", "thur", "thurs", "fri", NULL };
-	const char *s = w->w;
-	if (w->escaped || w->taken)
-		return 0;
-	for (int i = 0; words[i]; i++)
-		if (strcasecmp(s, words[i]) == 0) {
-			const char *as = strcasecmp(s, "tonight") == 0 ? "today"
-				       : (strcasecmp(s, "tmr") == 0 || strcasecmp(s, "tmrw") == 0) ? "tomorrow"
-												    : s;
-			return heph_date_parse(as, r->today, out) == 0;
-		}
-	if ((s[0] == '+' && isdigit((unsigned char)s[1])) ||
-	    (strlen(s) == HEPH_DATE_LEN && isdigit((unsigned char)s[0]) && s[4] == '-'))
-		return heph_date_parse(s, r->today, out) == 0;
-	return 0;
+	return strcasecmp(w, "wed") == 0 || strcasecmp(w, "sat") == 0 || strcasecmp(w, "sun") == 0;
 }
 
-/* A date expression ending at word `last` (inclusive): how many words it
- * has (0: none) and the date. "in N units" and "on X" are read here. */
+/* A date phrase of the one grammar (heph_date_words) ending at word `last`
+ * (inclusive): how many words it has (0: none; the longest wins) and the
+ * date. A phrase naming a day that does not exist is remembered in r->bad
+ * (quick add refuses the text) and read as no date. "none" is no date
+ * here: it is a word of a title. */
 static int date_ending(struct reader *r, int last, char out[HEPH_DATE_LEN + 1])
 {
-	struct word *w = &r->v[last];
-	if (last >= 2 && !w->escaped && !w->taken && is(&r->v[last - 2], "in") && !r->v[last - 2].taken &&
-	    !r->v[last - 1].taken && !r->v[last - 1].escaped) {
-		static const struct {
-			const char *unit;
-			char code;
-		} units[] = { { "day", 'd' },   { "days", 'd' },   { "week", 'w' }, { "weeks", 'w' },
-			      { "month", 'm' }, { "months", 'm' }, { "year", 'y' }, { "years", 'y' } };
-		const char *num = r->v[last - 1].w;
-		char *end;
-		long k = strtol(num, &end, 10);
-		for (size_t u = 0; u < sizeof units / sizeof units[0] && !*end && end != num; u++)
-			if (strcasecmp(w->w, units[u].unit) == 0 && k >= 0 && k <= 3650) {
-				char rel[16];
-				snprintf(rel, sizeof rel, "+%ld%c", k, units[u].code);
-				if (heph_date_parse(rel, r->today, out) == 0)
-					return 3;
-			}
+	const char *words[DATE_WORDS];
+	for (int k = DATE_WORDS; k >= 1; k--) {
+		int first = last - k + 1, ok = first >= 0;
+		for (int i = first; ok && i <= last; i++)
+			ok = !r->v[i].taken && !r->v[i].escaped;
+		if (!ok)
+			continue;
+		for (int i = 0; i < k; i++)
+			words[i] = r->v[first + i].w;
+		int err = heph_date_words(words, (size_t)k, r->today, out);
+		if (err == HEPH_EINVALID && !r->bad) {
+			r->bad = 1;
+			snprintf(r->why, sizeof r->why, "%s", heph_error_last());
+		}
+		if (err || !out[0])
+			continue;
+		if (k == 1) {
+			int after = 0; /* free words after the phrase */
+			for (int i = last + 1; i < r->n; i++)
+				after += !r->v[i].taken;
+			if (after && common_word(words[k - 1]))
+				continue;
+		}
+		return k;
 	}
-	if (!date_word(r, w, out))
-		return 0;
-	if (last >= 1 && is(&r->v[last - 1], "on") && !r->v[last - 1].taken)
-		return 2;
-	return 1;
+	heph_error_clear();
+	return 0;
 }
 
 /* Whether the free words from..to-1 are all date expressions (or #words
@@ -322,6 +317,15 @@ int heph_quickadd_parse(const char *text, const char *today, const char *const *
 	attention(&r);
 	recurrence(&r);
 	do_date(&r);
+	for (int i = 0; i < r.n && !r.bad; i++) {
+		char d[HEPH_DATE_LEN + 1];
+		date_ending(&r, i, d); /* an impossible day anywhere among the title's words */
+	}
+	if (r.bad) {
+		err = heph_error_set(HEPH_EINVALID, "%s; write the day again, or escape the words (\\word) "
+						    "to keep them in the title", r.why);
+		goto out;
+	}
 
 	size_t len = 0;
 	for (int i = 0; i < r.n; i++)

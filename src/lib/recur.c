@@ -29,12 +29,7 @@
 #define MAX_ITER 2000000 /* instances walked before giving up on a rule */
 
 static const char *const day_codes[7] = { "MO", "TU", "WE", "TH", "FR", "SA", "SU" };
-static const char *const day_names[7] = { "monday", "tuesday", "wednesday", "thursday",
-					  "friday", "saturday", "sunday" };
 static const char *const day_short[7] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
-static const char *const month_names[12] = { "january", "february", "march", "april", "may", "june",
-					     "july", "august", "september", "october", "november",
-					     "december" };
 static const char *const month_short[12] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
 					     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 
@@ -212,31 +207,15 @@ static int weekday(const char *t)
 {
 	char w[16];
 	size_t n = t ? strlen(t) : 0;
-	if (n < 3 || n >= sizeof w)
-		return -1;
-	memcpy(w, t, n + 1);
-	for (int pass = 0; pass < 2; pass++) {
-		for (int i = 0; i < 7; i++)
-			if (n <= strlen(day_names[i]) && strncmp(w, day_names[i], n) == 0)
-				return i;
-		if (n > 3 && w[n - 1] == 's')
-			w[--n] = '\0'; /* "mondays" */
-		else
-			break;
-	}
-	return -1;
+	int d;
+	if ((d = heph_date_weekday_of(t)) >= 0 || n <= 3 || n >= sizeof w || t[n - 1] != 's')
+		return d;
+	memcpy(w, t, n - 1); /* "mondays" */
+	w[n - 1] = '\0';
+	return heph_date_weekday_of(w);
 }
 
-static int month_of(const char *t)
-{
-	size_t n = t ? strlen(t) : 0;
-	if (n < 3)
-		return -1;
-	for (int i = 0; i < 12; i++)
-		if (n <= strlen(month_names[i]) && strncmp(t, month_names[i], n) == 0)
-			return i + 1;
-	return -1;
-}
+static int month_of(const char *t) { return heph_date_month_of(t); }
 
 /* "1st", "22nd", "15", "first" ... "fifth", "last": the position, with
  * -1 for last; 0 when not an ordinal. */

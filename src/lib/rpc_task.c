@@ -40,7 +40,7 @@ static int task_fields(heph_store *s, const json_t *params, json_t *fields, int 
 	if (heph__p_str(params, "attention", 0, &v))
 		return HEPH_EINVALID;
 	if (v) {
-		if (heph__check_attention(v))
+		if (!(v = heph__attention_word(v)))
 			return HEPH_EINVALID;
 		json_object_set_new(fields, "attention", json_string(v));
 	}

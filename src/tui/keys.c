@@ -131,7 +131,7 @@ static void k_reschedule(struct tui_app *app)
 	if (!need_task(app))
 		return;
 	sel_title(app, title, sizeof title);
-	if (!tui_prompt(app, "do date (today, tomorrow, +3d, fri, YYYY-MM-DD, none): ", word, sizeof word, NULL) ||
+	if (!tui_prompt(app, "do date (today, fri, next week, in 3 days, dec 15, none): ", word, sizeof word, NULL) ||
 	    !word[0]) {
 		tui_model_message(&app->m, 0, "not rescheduled");
 		return;
