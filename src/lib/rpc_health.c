@@ -16,6 +16,8 @@
  *
  * The hub's facts are those of the last sync attempt (sync.status); health
  * makes no network call of its own, so it answers offline and at once.
+ * database: false leaves out the file check, whose cost grows with the
+ * database (the TUI's status line asks that way on every refresh).
  */
 #include "rpc_internal.h"
 
@@ -233,10 +235,13 @@ static int check_sync(heph_store *s, const json_t *st, json_t *arr)
 HEPH_RPC_HANDLER(heph__rpc_health)
 {
 	json_t *checks = json_array(), *st = NULL;
-	int worst = OK, l, err;
-	(void)params;
-	l = check_database(env->store, checks);
-	worst = l > worst ? l : worst;
+	int worst = OK, l, database, err;
+	if ((err = heph__p_bool(params, "database", 1, &database)))
+		goto out;
+	if (database) {
+		l = check_database(env->store, checks);
+		worst = l > worst ? l : worst;
+	}
 	l = check_schema(env->store, checks);
 	worst = l > worst ? l : worst;
 	if ((err = heph_sync_status(env->store, &st)))

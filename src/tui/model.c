@@ -424,6 +424,11 @@ void tui_model_load_status(struct tui_model *m)
 				json_object_set_new(m->sync, "daemon", json_false());
 			json_decref(d);
 		}
+		/* what heph health says beyond sync, without the file check (its
+		 * cost grows with the database) */
+		if (tui_model_method(m, SRC_HEALTH) &&
+		    tui_model_call(m, SRC_HEALTH, json_pack("{s:b}", "database", 0), &r) == 0)
+			json_object_set_new(m->sync, "health", r);
 	}
 	if (m->conflicts < 0 && tui_model_method(m, SRC_CONFLICTS) && tui_model_call(m, SRC_CONFLICTS, NULL, &r) == 0) {
 		m->conflicts = (long)json_array_size(r);

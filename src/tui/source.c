@@ -24,6 +24,7 @@ static const struct tui_source sources[SRC_COUNT] = {
 	[SRC_CREATE] = { "task.create", NULL, "add" },
 	[SRC_DOC_SAVE] = { "doc.edit", NULL, "saving the context doc" },
 	[SRC_UNDO] = { "undo", NULL, "undo" },
+	[SRC_HEALTH] = { "health", NULL, "health" },
 };
 
 const struct tui_source *tui_source(enum tui_src src)

@@ -30,6 +30,7 @@ enum tui_src {
 	SRC_CREATE,        /* plain task creation, when quick add is missing */
 	SRC_DOC_SAVE,      /* write a doc's body */
 	SRC_UNDO,          /* reverse the last local change */
+	SRC_HEALTH,        /* whether this device is fine (heph health) */
 	SRC_COUNT
 };
 

@@ -1,7 +1,8 @@
 /* status.c — the status line's words (see status.h). The fields read are
  * those of sync.status: hub, last_success, last_error, last_error_name,
  * auth_failed, pending_push, conflicts, and daemon (an object while a hephd
- * serves the database, false when none does); absent fields are skipped, so an
+ * serves the database, false when none does), and health (a health result:
+ * its database, schema, unapplied and clock lines when not ok); absent fields are skipped, so an
  * older or newer libheph degrades to fewer words, never to an error. */
 #include "status.h"
 
@@ -91,6 +92,25 @@ enum tui_status_level tui_status_text(json_t *sync, long conflicts, time_t now, 
 		json_t *pending = json_object_get(sync, "pending_push");
 		if (json_is_integer(pending) && json_integer_value(pending) > 0)
 			add(buf, cap, "%lld to push", (long long)json_integer_value(pending));
+	}
+	/* heph health's lines that the words above do not already say */
+	static const char *const extra[] = { "database", "schema", "unapplied", "clock" };
+	size_t i;
+	json_t *c;
+	json_array_foreach(json_object_get(json_object_get(sync, "health"), "checks"), i, c) {
+		const char *name = json_string_value(json_object_get(c, "name"));
+		const char *st = json_string_value(json_object_get(c, "status"));
+		if (!name || !st || strcmp(st, "ok") == 0)
+			continue;
+		for (size_t k = 0; k < sizeof extra / sizeof extra[0]; k++) {
+			if (strcmp(name, extra[k]) != 0)
+				continue;
+			add(buf, cap, "%s %s: heph health", name, st);
+			if (strcmp(st, "error") == 0)
+				level = TUI_STATUS_BAD;
+			else if (level == TUI_STATUS_OK)
+				level = TUI_STATUS_WARN;
+		}
 	}
 	if (conflicts > 0) {
 		add(buf, cap, "%ld conflict%s", conflicts, conflicts == 1 ? "" : "s");

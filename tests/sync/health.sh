@@ -17,6 +17,9 @@ expect_eq "every check is ok" "ok" "$(printf '%s' "$OUT" | json_get 'd["status"]
 expect_eq "the checks, in order" "database schema daemon hub push conflicts unapplied clock" \
 	"$(printf '%s' "$OUT" | json_get '" ".join(c["name"] for c in d["checks"])')"
 expect_eq "the schema is this build's" "ok" "$(check schema status)"
+expect_eq "database false leaves the file check out (the TUI's way)" "schema" \
+	"$(h call health '{"database": false}' | json_get 'd["checks"][0]["name"]')"
+expect_status "an unknown type of database is refused" 3 h call health '{"database": "no"}'
 
 # a hub that cannot be reached
 echo "heph_ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff" > "$TMP/bad.token"

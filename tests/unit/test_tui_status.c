@@ -33,6 +33,24 @@ static void status__says_local_without_sync_state(void **state)
 	assert_string_equal(buf, "local \xc2\xb7 2 conflicts");
 }
 
+static void status__adds_what_heph_health_finds_beyond_sync(void **state)
+{
+	char buf[256];
+	(void)state;
+	/* the hub, push and conflicts lines are said already; clock and schema are not */
+	assert_int_equal(text("{\"hub\": \"http://h\", \"last_success\": \"2026-11-18T11:01:40Z\", \"health\": "
+			      "{\"status\": \"warning\", \"checks\": [{\"name\": \"hub\", \"status\": \"warning\"}, "
+			      "{\"name\": \"clock\", \"status\": \"warning\"}, {\"name\": \"schema\", \"status\": \"ok\"}]}}",
+			      0, buf),
+			 TUI_STATUS_WARN);
+	assert_string_equal(buf, "synced 5m ago \xc2\xb7 clock warning: heph health");
+	assert_int_equal(text("{\"hub\": null, \"health\": {\"checks\": [{\"name\": \"database\", \"status\": "
+			      "\"error\"}]}}",
+			      0, buf),
+			 TUI_STATUS_BAD);
+	assert_string_equal(buf, "no hub \xc2\xb7 database error: heph health");
+}
+
 static void status__says_no_hub_when_none_is_set(void **state)
 {
 	char buf[256];
@@ -168,6 +186,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(status__says_local_without_sync_state),
 		cmocka_unit_test(status__says_no_hub_when_none_is_set),
+		cmocka_unit_test(status__adds_what_heph_health_finds_beyond_sync),
 		cmocka_unit_test(status__gives_the_sync_age_and_what_waits),
 		cmocka_unit_test(status__flags_auth_trouble_and_offline),
 		cmocka_unit_test(status__says_whether_a_hephd_syncs_the_database),

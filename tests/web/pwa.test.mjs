@@ -116,6 +116,12 @@ test('without a token, or with a wrong one, the page says why', async () => {
   await until('Test connects', async () => /Connected: heph/.test(await page.textContent('.test-result')));
   assert.match(await page.textContent('.about'), /App version\s*\d+\.\d+\.\d+\+[0-9a-f]{10}/);
   await shot(page, '04-settings');
+  // the hub's heph health, line by line
+  await until('the health card lists the hub\'s checks', async () => (await page.$$('ul.health li')).length > 0);
+  const checks = await page.$$eval('ul.health li', (els) => els.map((li) => [li.dataset.check, li.className]));
+  assert.deepEqual(checks.map((c) => c[0]), ['database', 'schema', 'daemon', 'hub', 'push', 'conflicts', 'unapplied', 'clock']);
+  assert.deepEqual(checks.find((c) => c[0] === 'database'), ['database', 'health-ok']);
+  assert.match(await page.textContent('ul.health li[data-check=hub]'), /this is the hub/);
 });
 
 async function sidebar() {

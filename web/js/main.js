@@ -656,11 +656,13 @@ async function showSettings() {
     renderStatus();
     toast('Saved');
     outbox.soon(0);
+    renderHealth(healthCard);
   };
   const sw = navigator.serviceWorker && navigator.serviceWorker.controller ? 'active' : 'not active';
   const pend = outbox.pending();
   const failed = outbox.failed();
   const loginCard = h('section', { class: 'card login', hidden: true });
+  const healthCard = h('section', { class: 'card health-card' });
   $('screen').replaceChildren(h('div', { class: 'settings' },
     loginCard,
     h('form', { class: 'card', onsubmit: (e) => { e.preventDefault(); save(); } },
@@ -686,8 +688,29 @@ async function showSettings() {
         fact('App version', VERSION),
         fact('Hub', state.hubVersion ? `heph ${state.hubVersion}` : 'not asked yet (Test)'),
         fact('Offline shell', sw)),
-      h('button', { type: 'button', class: 'btn', text: 'Forget cached lists', onclick: () => db.cacheClear().then(() => toast('Cached lists forgotten')) }))));
+      h('button', { type: 'button', class: 'btn', text: 'Forget cached lists', onclick: () => db.cacheClear().then(() => toast('Cached lists forgotten')) })),
+    healthCard));
   renderLogin(loginCard);
+  renderHealth(healthCard);
+}
+
+// Settings' health card: the hub's `health` method, the lines of `heph
+// health` run on the hub (each ok, warning or error, with its fix).
+async function renderHealth(card) {
+  const head = h('h2', { text: 'Health of the hub' });
+  card.replaceChildren(head, h('p', { class: 'login-note', text: 'Asking the hub…' }));
+  let r;
+  try {
+    r = await hub().call('health');
+  } catch (e) {
+    card.replaceChildren(head, h('p', { class: 'health-error', text: `The hub did not answer: ${e.message}` }));
+    return;
+  }
+  card.replaceChildren(head,
+    h('p', { class: `health-summary health-${r.status}`, text: r.status === 'ok' ? 'Every check is ok.' : `Something needs attention (${r.status}).` }),
+    h('ul', { class: 'health' }, r.checks.map((c) => h('li', { class: `health-${c.status}`, dataset: { check: c.name } },
+      h('strong', { text: `${c.status} · ${c.name}` }), h('span', { text: ` — ${c.detail}` }),
+      c.fix && c.status !== 'ok' ? h('small', { text: `fix: ${c.fix}` }) : null))));
 }
 
 // Settings' login card: who is logged in and "Log out", or "Log in" when
