@@ -51,16 +51,25 @@ static int remote_client(struct cli *cli)
 int cli_call(struct cli *cli, const char *method, json_t *params, json_t **result)
 {
 	int err;
+	const json_t *w;
+	size_t i;
 	*result = NULL;
 	if (cli->remote) {
 		if ((err = remote_client(cli)))
 			return err;
-		return net_rpc_call(cli->rc, method, params, result);
+		err = net_rpc_call(cli->rc, method, params, result);
+	} else {
+		if ((err = cli_store(cli)))
+			return err;
+		heph_rpc_env env = { .store = cli->store, .host = &cli->host };
+		err = heph_rpc_call(&env, method, params, result);
 	}
-	if ((err = cli_store(cli)))
-		return err;
-	heph_rpc_env env = { .store = cli->store, .host = &cli->host };
-	return heph_rpc_call(&env, method, params, result);
+	/* what a method accepted but wants said (a late-on before the do-date) */
+	if (!err && json_is_object(*result))
+		json_array_foreach(json_object_get(*result, "warnings"), i, w)
+			if (json_is_string(w))
+				fprintf(stderr, "heph: warning: %s\n", json_string_value(w));
+	return err;
 }
 
 void print_json(struct cli *cli, json_t *r)

@@ -8,6 +8,8 @@
  *   3. creation time (created_hlc), oldest first;
  *   4. node id.
  * The do-date only gates candidacy (the actionable filter); it never orders.
+ * A task already past its late_on passes the gate whatever its do-date: a
+ * late task is never hidden behind a do-date still to come.
  * After the first `limit` tasks, every remaining red candidate is appended.
  *
  * Reading O(limit) rows, not every candidate: the candidates split into
@@ -48,7 +50,7 @@ int heph__band_of(const char *attention)
  * ?4 scope project ids (JSON), ?5 band(s), ?6 limit (-1: none) */
 #define RANK_COMMON                                                                         \
 	"WHERE t.state = 'outstanding' AND t.deleted = 0 "                                  \
-	"AND (?2 = 0 OR t.do_date IS NULL OR t.do_date <= ?1) "                             \
+	"AND (?2 = 0 OR t.do_date IS NULL OR t.do_date <= ?1 OR t.late_on < ?1) "           \
 	"AND (?3 IS NULL OR t.project_id IS NULL OR t.project_id NOT IN (SELECT value FROM json_each(?3))) "
 #define SCOPE_ALL ""
 #define SCOPE_UNF "AND t.project_id IS NULL "
@@ -231,7 +233,8 @@ out:
  * actionable gate, ?3 bands, ?4 scope ids (JSON). */
 #define COUNT_COMMON                                                                        \
 	"SELECT count(*) FROM tasks t WHERE t.state = 'outstanding' AND t.deleted = 0 "     \
-	"AND (?2 = 0 OR t.do_date IS NULL OR t.do_date <= ?1) AND instr(?3, ',' || t.attention || ',') > 0 "
+	"AND (?2 = 0 OR t.do_date IS NULL OR t.do_date <= ?1 OR t.late_on < ?1) "                       \
+	"AND instr(?3, ',' || t.attention || ',') > 0 "
 static const char *const sql_count[] = {
 	COUNT_COMMON,
 	COUNT_COMMON "AND t.project_id IN (SELECT value FROM json_each(?4))",

@@ -99,7 +99,7 @@ enum {
 /* Which outstanding, live tasks a ranked read shows. */
 typedef struct heph__filter {
 	unsigned bands;  /* HEPH_BAND_* of the attention colours shown */
-	int actionable;  /* only tasks whose do_date is empty or not after today */
+	int actionable;  /* only tasks whose do_date is empty or not after today, or that are late */
 	int unfiled;     /* only tasks in no project */
 	json_t *scope;   /* project ids whose tasks are shown (a subtree), or NULL: all (borrowed) */
 	json_t *exclude; /* project ids whose tasks are left out, or NULL (borrowed) */

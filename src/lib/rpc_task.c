@@ -112,6 +112,21 @@ static void month_end(json_t *fields, int phrase, const char *cur_do_date)
 	free(kept);
 }
 
+/* A late-on before the do-date is accepted (the user may mean it) but said:
+ * the task is late before it can be started. Sets result's "warnings" (an
+ * array of sentences) when so. */
+static void date_warnings(json_t *result, const char *do_date, const char *late_on)
+{
+	char text[200];
+	if (!do_date || !late_on || strcmp(late_on, do_date) >= 0)
+		return;
+	snprintf(text, sizeof text,
+		 "the late-on %s is before the do-date %s: the task is late before it can be started (once "
+		 "late it shows in next and tom whatever its do-date)",
+		 late_on, do_date);
+	json_object_set_new(result, "warnings", json_pack("[s]", text));
+}
+
 HEPH_RPC_HANDLER(heph__rpc_task_create)
 {
 	heph_store *s = env->store;
@@ -152,6 +167,8 @@ HEPH_RPC_HANDLER(heph__rpc_task_create)
 	if (err)
 		goto out;
 	*result = json_pack("{s:s}", "node_id", id);
+	date_warnings(*result, json_string_value(json_object_get(fields, "do_date")),
+		      json_string_value(json_object_get(fields, "late_on")));
 out:
 	json_decref(fields);
 	return err;
@@ -317,6 +334,10 @@ HEPH_RPC_HANDLER(heph__rpc_task_edit)
 	if (has_project && (err = heph__relink(s, id, "in-project", project[0] ? project : NULL)))
 		goto out;
 	*result = heph__task_json(s, id);
+	if (*result && (json_is_string(json_object_get(fields, "do_date")) ||
+			json_is_string(json_object_get(fields, "late_on"))))
+		date_warnings(*result, json_string_value(json_object_get(*result, "do_date")),
+			      json_string_value(json_object_get(*result, "late_on")));
 	err = *result ? 0 : HEPH_ERROR;
 out:
 	json_decref(fields);

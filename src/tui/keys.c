@@ -138,7 +138,11 @@ static void k_reschedule(struct tui_app *app)
 	}
 	if (task_call(app, SRC_EDIT, json_pack("{s:s}", "do_date", word), NULL, &r) == 0) {
 		const char *d = tui_task_str(r, "do_date");
-		tui_model_message(&app->m, 0, "%s: %s", d ? d : "no do-date", title);
+		const char *w = json_string_value(json_array_get(json_object_get(r, "warnings"), 0));
+		if (w) /* a late-on before the new do-date: said, not hidden */
+			tui_model_message(&app->m, 0, "%s: %s (%s)", d ? d : "no do-date", title, w);
+		else
+			tui_model_message(&app->m, 0, "%s: %s", d ? d : "no do-date", title);
 	}
 	json_decref(r);
 }

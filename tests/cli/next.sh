@@ -78,4 +78,23 @@ expect_status "next of an unknown project" 4 h next --project Nowhere
 expect_status "view --limit without a name" 2 h view --limit 3
 expect_eq "nothing changed" "$before" "$(h digest)"
 
+# a task already past its late-on is never hidden behind a do-date to come
+# (it was in neither next nor tom); setting such dates warns on stderr and in
+# the RPC result
+expect_status "a late-on before the do-date is accepted" 0 h task "Renew passport" --attention red --do-date +5d --late-on yesterday
+P=$OUT
+expect_contains "with a warning on stderr" "warning: the late-on 2026-11-17 is before the do-date 2026-11-23" "$ERR"
+expect_eq "next shows it among the late, before red" "late white,Renew passport,red" "$(h next --json | json_get '",".join(t["title"] for t in d[:3])')"
+expect_eq "so does tom" "late white,Renew passport,red" "$(h view tom --json | json_get '",".join(t["title"] for t in d[:3])')"
+expect_eq "and next --project (a scope) for a filed one" "late later" \
+	"$(h task "late later" --project Home --do-date +9d --late-on 2026-11-10 2>/dev/null >/dev/null; h next --project Home --json | json_get 'd[0]["title"]')"
+expect_eq "tom's count agrees with its list" "$(h view tom --json | json_get 'len(d)')" \
+	"$(h view --json | json_get '[v["count"] for v in d if v["name"]=="tom"][0]')"
+expect_eq "an edit that sets such dates warns in its result" "1" \
+	"$(h call task.edit "{\"id\":\"$P\",\"do_date\":\"+6d\"}" 2>/dev/null | json_get 'len(d["warnings"])')"
+expect_status "an edit of other fields does not warn again" 0 h edit "$P" --title "Renew the passport"
+expect_eq "nothing on stderr" "" "$ERR"
+expect_status "a late-on after the do-date does not warn" 0 h task "fine" --do-date +1d --late-on +3d
+expect_eq "no warning" "" "$ERR"
+
 finish

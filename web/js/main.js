@@ -448,8 +448,11 @@ async function triage(t, method, params, label, after) {
   }
   if (res.reads[1] && res.reads[1].result && state.route.kind !== 'task') renderList(state.route, res.reads[1].result, localDate(), null);
   if (after) after(res);
-  if (has('undo')) toast(capital(label), { label: 'Undo', run: undo });
-  else toast(capital(label));
+  /* what the hub accepted but wants said (a late-on before the do-date) */
+  const warned = res.result && Array.isArray(res.result.warnings) ? res.result.warnings.join(' ') : '';
+  const said = warned ? `${capital(label)}. Note: ${warned}` : capital(label);
+  if (has('undo')) toast(said, { label: 'Undo', run: undo });
+  else toast(said);
   return res;
 }
 
