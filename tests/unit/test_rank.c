@@ -254,7 +254,9 @@ static void rank__random_sets_follow_the_rules(void **state)
 					int in_work = t->project == 0 || t->project == 1;
 					if (!t->open || !(cases[c].bands & (1u << t->band)))
 						continue;
-					if (cases[c].actionable && t->do_date[0] && strcmp(t->do_date, TODAY) > 0)
+					/* a late task passes the do-date gate */
+					if (cases[c].actionable && t->do_date[0] && strcmp(t->do_date, TODAY) > 0 &&
+					    !(t->late_on[0] && strcmp(t->late_on, TODAY) < 0))
 						continue;
 					if ((cases[c].scope == 0 && !in_work) || (cases[c].scope == 9 && in_work) ||
 					    (cases[c].scope == 8 && t->project >= 0))
