@@ -5,8 +5,21 @@
  * Threads: a heph_store belongs to one thread, so every thread that touches
  * the database opens its own (http.c keeps one per pool thread, socket.c
  * one per connection, spoke.c its own). SQLite's WAL lets readers run
- * beside the one writer; hephd's own writers take d->write_lock first, so
- * that they queue in order instead of backing off in SQLite's busy handler.
+ * beside the one writer.
+ *
+ * The writing rule: every write is one BEGIN IMMEDIATE transaction
+ * (heph_store_begin), and SQLite orders the writers: those of hephd's
+ * threads, and those of other processes (heph on the same database, a
+ * second hephd), which no mutex of ours could reach. A writer that finds the
+ * database locked waits in SQLite's busy handler (5 s, heph_store_open) and
+ * then fails with a clear error; it never loses a change silently.
+ * d->write_lock is not part of that rule: it only lets the hub's HTTP
+ * writers (/rpc writes, /sync/push, login) queue in order on one shared,
+ * warm writer store instead of polling in the busy handler. socket.c's
+ * connections (one user's commands) and spoke.c's sync (which holds a cycle
+ * across network round trips, so it must not hold a mutex) do not take it.
+ * tests/sync/writers.sh writes through every path at once and checks that
+ * nothing is lost.
  */
 #ifndef HEPHD_H
 #define HEPHD_H
@@ -50,7 +63,7 @@ struct hephd {
 	int n_authorized_subs;
 	int oidc_refetch;            /* --oidc-jwks-refetch: least seconds between key fetches */
 	struct oidc *oidc;           /* server mode with an issuer: the token check (oidc.c) */
-	pthread_mutex_t write_lock;  /* hephd's writers, in turn */
+	pthread_mutex_t write_lock;  /* the hub's HTTP writers, in turn (see the writing rule above) */
 	struct spoke *spoke;         /* local mode: the background sync */
 	struct hub *hub;             /* server mode: the HTTP server */
 };
