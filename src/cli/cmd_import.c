@@ -89,6 +89,18 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 			(long long)json_integer_value(json_object_get(r, "projects")),
 			(long long)json_integer_value(json_object_get(r, "dependencies")));
 		size_t i;
+		const char *key;
+		json_t *n;
+		/* fields heph has no column for: where they went */
+		if (json_object_size(json_object_get(r, "udas"))) {
+			fprintf(cli->out, "kept Taskwarrior fields heph has no column for as lines \"- name: value\" in each "
+					  "task's context doc:");
+			i = 0;
+			json_object_foreach(json_object_get(r, "udas"), key, n)
+				fprintf(cli->out, "%s %s (%lld task%s)", i++ ? "," : "", key,
+					(long long)json_integer_value(n), json_integer_value(n) == 1 ? "" : "s");
+			fprintf(cli->out, "\n");
+		}
 		json_array_foreach(json_object_get(r, "warnings"), i, w) fprintf(stderr, "heph: note: %s\n", json_string_value(w));
 	}
 	json_decref(r);

@@ -239,6 +239,7 @@ const struct verb heph_cli_verbs[] = {
 	{ "import taskwarrior", "FILE|-", "import the output of `task export`", NULL, NULL, NULL, NULL, cmd_import,
 	  "Dotted projects nest; scheduled/wait become the do-date, due the late-on; H/M/L become\n"
 	  "red/orange/white; recur becomes a recurrence; annotations go to the task's log;\n"
+	  "other fields (UDAs such as estimate or size) become lines in its context doc;\n"
 	  "completed tasks are done, deleted ones dropped. Ids come from the uuids: importing the\n"
 	  "same tasks again creates nothing new. One transaction: a bad task imports nothing.", 0 },
 	{ "undo", "[--list [--limit N]] [--dry-run]", "reverse the last change made on this device", NULL, NULL, NULL,

@@ -16,6 +16,9 @@
  *   status completed         done
  *   status deleted           dropped: kept, like `task all` keeps it, not
  *                            tombstoned (a tombstone is final and hides it)
+ *   any other field (a UDA   kept as a line "- name: value" under "Taskwarrior
+ *   such as estimate, size)  fields" in the task's context doc (so heph export
+ *                            carries it too); the result's "udas" counts them
  *   instances (parent set)   not tasks of their own: the recurring task
  *                            stands for them; their annotations join its
  *                            log, and each one completed is logged "done"
@@ -46,6 +49,7 @@ struct tw {
 	json_t *projects;   /* lower-cased path -> id */
 	json_t *entries;    /* uuid -> entry time, for the ids of dependencies */
 	json_t *warnings;   /* strings */
+	json_t *udas;       /* field name -> how many tasks carried it */
 	long long created, existing, deleted, projects_made, links;
 };
 
@@ -102,6 +106,59 @@ static int tw_day(const char *v, char out[HEPH_DATE_LEN + 1])
 static const char *str(const json_t *o, const char *key)
 {
 	return json_string_value(json_object_get(o, key));
+}
+
+/* The fields Taskwarrior itself writes; every other field of a task is a
+ * UDA (user-defined attribute) and is kept in the context doc. */
+static int tw_field(const char *key)
+{
+	static const char *const known[] = { "uuid", "description", "status", "entry", "modified", "end",
+					     "start", "project", "priority", "scheduled", "wait", "due",
+					     "until", "recur", "tags", "annotations", "depends", "parent",
+					     "mask", "imask", "id", "urgency", "rtype", "template", "last" };
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (strcmp(key, known[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The context doc's text for a task's UDAs ("Taskwarrior fields:" and a
+ * line "- name: value" each, in the export's key order), or NULL when it has
+ * none; counted in t->udas. Caller frees. */
+static char *uda_text(struct tw *t, const json_t *task)
+{
+	const char *key;
+	const json_t *v;
+	size_t len = 0, cap = 256;
+	char *out = malloc(cap);
+	int any = 0;
+	if (!out)
+		abort();
+	len = (size_t)snprintf(out, cap, "Taskwarrior fields:\n");
+	json_object_foreach((json_t *)task, key, v) {
+		char *val;
+		if (tw_field(key) || json_is_null(v))
+			continue;
+		val = json_is_string(v) ? strdup(json_string_value(v)) : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (!val)
+			abort();
+		for (char *p = val; *p; p++)
+			if (*p == '\n' || *p == '\r' || *p == '\t')
+				*p = ' ';
+		size_t need = len + strlen(key) + strlen(val) + 8;
+		if (need > cap && !(out = realloc(out, cap = need * 2)))
+			abort();
+		len += (size_t)snprintf(out + len, cap - len, "- %s: %s\n", key, val);
+		free(val);
+		json_t *n = json_object_get(t->udas, key);
+		json_object_set_new(t->udas, key, json_integer(n ? json_integer_value(n) + 1 : 1));
+		any = 1;
+	}
+	if (!any) {
+		free(out);
+		return NULL;
+	}
+	return out;
 }
 
 /* Taskwarrior's recurrence periods as RRULEs; NULL when unknown. */
@@ -468,8 +525,10 @@ static int import_one(struct tw *t, const json_t *task, const json_t *instances)
 		goto out;
 	const json_t *in;
 	size_t i;
-	if ((err = heph__node_create(s, doc, "doc", title, NULL, NULL)) ||
-	    (err = heph__link_add(s, id, doc, "canonical-context", NULL)))
+	char *udas = uda_text(t, task);
+	err = heph__node_create(s, doc, "doc", title, udas, NULL);
+	free(udas);
+	if (err || (err = heph__link_add(s, id, doc, "canonical-context", NULL)))
 		goto out;
 	/* annotations, and the occurrences done, go to the task's log */
 	log_entries(task, 0, entries);
@@ -571,6 +630,7 @@ HEPH_RPC_HANDLER(heph__rpc_import_taskwarrior)
 	n = json_array_size(tasks);
 	t.projects = json_object();
 	t.warnings = json_array();
+	t.udas = json_object();
 	t.entries = json_object();
 	json_array_foreach(tasks, i, v) {
 		if ((err = check_task(v, i)))
@@ -618,15 +678,16 @@ HEPH_RPC_HANDLER(heph__rpc_import_taskwarrior)
 	for (i = 0; i < m; i++)
 		if ((err = link_depends(&t, order[i])))
 			goto out;
-	*result = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:O}", "tasks", (json_int_t)n, "created",
+	*result = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:O, s:O}", "tasks", (json_int_t)n, "created",
 			    (json_int_t)t.created, "already", (json_int_t)t.existing, "already_deleted",
 			    (json_int_t)t.deleted, "projects", (json_int_t)t.projects_made, "dependencies",
-			    (json_int_t)t.links, "warnings", t.warnings);
+			    (json_int_t)t.links, "warnings", t.warnings, "udas", t.udas);
 out:
 	free(order);
 	json_decref(instances);
 	json_decref(t.entries);
 	json_decref(t.projects);
 	json_decref(t.warnings);
+	json_decref(t.udas);
 	return err;
 }

@@ -122,4 +122,22 @@ expect_status "a missing file" 4 h import taskwarrior "$TMP/none.json"
 expect_status "no file" 2 h import taskwarrior
 expect_status "an unknown source" 2 h import todoist "$TMP/tw.json"
 expect_eq "nothing changed" "$before" "$(h digest)"
+
+# UDAs (user-defined attributes) are kept, not dropped: as lines in the
+# task's context doc (so heph export carries them) and named in the summary
+printf 'uda.estimate.type=duration\nuda.size.type=numeric\nuda.client.type=string\n' >> "$TASKRC"
+t add "Write the report" estimate:3h size:5 client:Acme
+task export > "$TMP/uda.json"
+expect_status "an import with UDAs" 0 env HEPH_DB="$TMP/uda.db" "$HEPH" import taskwarrior "$TMP/uda.json"
+expect_contains "the summary says what was kept where" "context doc: client (1 task), estimate (1 task), size (1 task)" "$OUT"
+UT=$(HEPH_DB="$TMP/uda.db" h list --json | json_get '[t["node_id"] for t in d if t["title"]=="Write the report"][0]')
+expect_eq "the context doc holds them" "Taskwarrior fields:
+- client: Acme
+- estimate: PT3H
+- size: 5" "$(HEPH_DB="$TMP/uda.db" h context "$UT")"
+HEPH_DB="$TMP/uda.db" h export "$TMP/uda-out" >/dev/null
+expect_contains "and heph export writes them" "- estimate: PT3H" "$(cat "$TMP"/uda-out/doc/*.md)"
+expect_eq "the JSON result counts them" '{"client": 1, "estimate": 1, "size": 1}' \
+	"$(h call import.taskwarrior "{\"tasks\":$(cat "$TMP/uda.json")}" | json_get 'json.dumps(d["udas"], sort_keys=True)' 2>/dev/null)"
+
 finish
