@@ -45,10 +45,33 @@ struct heph_store {
 	int any_deferred;                  /* -1 unknown, else whether deferred has rows */
 	int wal_frames;                    /* frames in the WAL after our last commit */
 	int cache_kb;                      /* the page cache asked for, KiB */
+	int read_only;                     /* opened read-only: the file or its directory refuses writes */
 	int64_t change_first, change_last; /* seqs of this transaction's local ops, for undo (0: none) */
 	int64_t change_undoes;             /* the change this transaction reverses, or 0 */
 	struct stmt_slot cache[HEPH_STMT_CACHE];
 };
+
+/* PRAGMA application_id of every heph database ("heph" in ASCII), set by
+ * migration 10; a database from before it has 0 and heph's meta table. */
+#define HEPH_APPLICATION_ID 0x68657068
+
+/* Whether the database at path, open on db, is one heph may use: new and
+ * empty, or heph's (store.c). HEPH_EINVALID otherwise, with a message saying
+ * what the file is and ending with hint (what to do instead).
+ * *version: its user_version. */
+int heph__file_identity(sqlite3 *db, const char *path, const char *hint, int *version);
+/* The same decided from the file's header alone, read through the file of
+ * db (just opened; no statement run yet): HEPH_EINVALID for a file that is
+ * not SQLite or is marked as another program's; 0 when SQLite must look
+ * further. */
+int heph__peek_header(sqlite3 *db, const char *path, const char *hint);
+
+/* file: URI for path with query (https://sqlite.org/uri.html): every byte
+ * outside the unreserved set and '/' is %-escaped. Malloc'd. */
+char *heph__file_uri(const char *path, const char *query);
+
+/* A new random device origin (HEPH_ORIGIN_LEN hex digits) into out. */
+int heph__new_origin(char *out);
 
 /* A cached prepared statement for a string literal, reset and unbound.
  * NULL (with the error set) only if SQLite cannot prepare it. The statement
@@ -57,6 +80,8 @@ sqlite3_stmt *heph__stmt(heph_store *s, const char *sql);
 
 /* Map an SQLite result code to a heph error, with a message. */
 int heph__sqlerr(heph_store *s, int rc, const char *what);
+/* The same for a connection of its own (db may be NULL). */
+int heph__db_err(sqlite3 *db, int rc, const char *what);
 
 /* Run SQL with no result rows. */
 int heph__exec(heph_store *s, const char *sql);
@@ -131,6 +156,10 @@ int heph__migrate(heph_store *s);
  * than it, or migrated by a build of another feature level or numbering
  * (schema.c explains the feature_base stamp). */
 int heph__schema_check(heph_store *s, const char *path, int version);
+/* Whether heph's reads work on a database at this schema version as they do
+ * on the current one (the migrations after it change nothing they read), so
+ * that a read-only store may be read without migrating it. */
+int heph__schema_readable(int version);
 
 /* The number of level-1 migrations (the schema of a level-1 build). */
 int heph__schema_level1(void);

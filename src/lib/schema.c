@@ -46,6 +46,10 @@
  *   9  idempotency: a hub's answers to writing /rpc requests that carried an
  *      Idempotency-Key, so that a retry after a lost answer, or after a
  *      restart of the hub, is answered and not run again (idem.c)
+ *  10  PRAGMA application_id = HEPH_APPLICATION_ID: the file says it is
+ *      heph's, and heph refuses every SQLite file that is neither that nor
+ *      new and empty (store.c). Databases from before it are recognised by
+ *      their tables and get the id here, on their first read-write open.
  *
  * Feature levels. A build at feature level 2 (meson -Dfeature_level=2, for
  * the mixed-version tests) appends its own migrations after every level-1
@@ -71,16 +75,25 @@
 struct migration {
 	const char *sql;                /* run first, may be NULL */
 	int (*fn)(heph_store *s);       /* then this, may be NULL */
+	int reads_same;                 /* heph's reads work the same without it (a read-only store may skip it) */
 };
 
-static int init_origin(heph_store *s)
+int heph__new_origin(char *out)
 {
 	unsigned char b[HEPH_ORIGIN_LEN / 2];
-	char hex[HEPH_ORIGIN_LEN + 1];
 	if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b)
 		return heph_error_set(HEPH_ERROR, "no randomness for the device id");
 	for (size_t i = 0; i < sizeof b; i++)
-		snprintf(hex + 2 * i, 3, "%02x", b[i]);
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+	return 0;
+}
+
+static int init_origin(heph_store *s)
+{
+	char hex[HEPH_ORIGIN_LEN + 1];
+	int err = heph__new_origin(hex);
+	if (err)
+		return err;
 	sqlite3_stmt *st = heph__stmt(s, "INSERT OR IGNORE INTO meta(key, value) VALUES('origin', ?1)");
 	if (!st)
 		return HEPH_ERROR;
@@ -150,12 +163,12 @@ static const struct migration migrations[] = {
 	  "  winner_value TEXT, winner_hlc TEXT NOT NULL,"
 	  "  resolved INTEGER NOT NULL DEFAULT 0,"
 	  "  UNIQUE(node_id, field, loser_hlc));",
-	  init_origin },
+	  init_origin, 0 },
 	/* 2: aliases, a node register of other names, one per line; the partial
 	 * index finds the few nodes that have any when a [[Name]] is resolved */
 	{ "ALTER TABLE nodes ADD COLUMN aliases TEXT NOT NULL DEFAULT '';"
 	  "CREATE INDEX nodes_aliased ON nodes(id) WHERE aliases <> '';",
-	  NULL },
+	  NULL, 0 },
 	/* 3: full-text search over the titles and bodies of live nodes, kept in
 	 * step by triggers so that every applied op (local or synced) updates
 	 * it without the engine knowing. search_ids gives each node a stable
@@ -179,7 +192,7 @@ static const struct migration migrations[] = {
 	  "  DELETE FROM search WHERE rowid = (SELECT rid FROM search_ids WHERE node_id = old.id);"
 	  "  DELETE FROM search_ids WHERE node_id = old.id;"
 	  "END;",
-	  NULL },
+	  NULL, 0 },
 	/* 4: undo (device-local, never synced). A change is the local ops of
 	 * one write method call, seqs first_seq..last_seq of the op-log;
 	 * change_before keeps, per local set op, what its registers held. */
@@ -191,11 +204,11 @@ static const struct migration migrations[] = {
 	  "  undoes INTEGER,"
 	  "  undone_by INTEGER);"
 	  "CREATE TABLE change_before (seq INTEGER PRIMARY KEY, before TEXT NOT NULL);",
-	  NULL },
+	  NULL, 0 },
 	/* 5: what is next reads late tasks in late_on order (rank.c) */
 	{ "CREATE INDEX tasks_open_late ON tasks(late_on) "
 	  "  WHERE state = 'outstanding' AND deleted = 0 AND late_on IS NOT NULL;",
-	  NULL },
+	  NULL, 0 },
 	/* 6: sync state (spokes) and device tokens (hubs) */
 	{ "CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
 	  "CREATE TABLE sync_pulled (first_seq INTEGER PRIMARY KEY, last_seq INTEGER NOT NULL);"
@@ -204,7 +217,7 @@ static const struct migration migrations[] = {
 	  "  hash TEXT NOT NULL UNIQUE,"
 	  "  created_at TEXT NOT NULL,"
 	  "  revoked_at TEXT) WITHOUT ROWID;",
-	  NULL },
+	  NULL, 0 },
 	/* 7: the search index is brought up to date once per transaction, at
 	 * commit, for the nodes the triggers noted (search_sync.c) */
 	{ "DROP TRIGGER search_node_insert;"
@@ -220,7 +233,7 @@ static const struct migration migrations[] = {
 	  "CREATE TRIGGER search_mark_delete AFTER DELETE ON nodes BEGIN"
 	  "  INSERT INTO search_dirty(node_id) VALUES (old.id);"
 	  "END;",
-	  NULL },
+	  NULL, 0 },
 	/* 8: the fleet as a hub sees it (device-local, never synced). Times are
 	 * ms since the epoch; op_types a JSON array; NULL where a device did
 	 * not report (versions before fleet reporting report nothing). */
@@ -237,15 +250,18 @@ static const struct migration migrations[] = {
 	  "  deferred INTEGER,"
 	  "  first_seen INTEGER NOT NULL,"
 	  "  last_seen INTEGER NOT NULL) WITHOUT ROWID;",
-	  NULL },
+	  NULL, 0 },
 	/* 9: answers by Idempotency-Key (device-local, never synced); id
 	 * orders them, so that the oldest are the ones dropped (idem.c) */
 	{ "CREATE TABLE idempotency ("
 	  "  id INTEGER PRIMARY KEY,"
 	  "  key TEXT NOT NULL UNIQUE,"
 	  "  answer TEXT NOT NULL);",
-	  NULL },
+	  NULL, 0 },
+	/* 10: the file says it is heph's (store.c refuses other SQLite files) */
+	{ "PRAGMA application_id = 1751478376;", NULL, 1 },
 };
+_Static_assert(HEPH_APPLICATION_ID == 1751478376, "migration 10 spells the id out");
 
 #define NLEVEL1 ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -255,7 +271,7 @@ static const struct migration level2[] = {
 	/* tasks.effort, the register of the optional payload field "effort"
 	 * (fields.c), filled in from the op-log for ops applied before the
 	 * column existed (heph__backfill_register) */
-	{ "ALTER TABLE tasks ADD COLUMN effort TEXT;", heph__backfill_effort },
+	{ "ALTER TABLE tasks ADD COLUMN effort TEXT;", heph__backfill_effort, 0 },
 };
 #define NLEVEL2 ((int)(sizeof level2 / sizeof level2[0]))
 #else
@@ -359,6 +375,14 @@ int heph__schema_check(heph_store *s, const char *path, int version)
 				      "cannot be opened (the file was not changed)",
 				      path, base, NLEVEL1);
 	return 0;
+}
+
+int heph__schema_readable(int version)
+{
+	for (int v = version; v < NMIGRATIONS; v++)
+		if (!migration_at(v)->reads_same)
+			return 0;
+	return 1;
 }
 
 int heph__migrate(heph_store *s)

@@ -19,7 +19,14 @@
  *  - The HLC lives in meta('hlc'). It is read when the outermost transaction
  *    begins (under BEGIN IMMEDIATE, so no other process can move it) and
  *    written back at commit if it moved. A rollback forgets it.
- *  - Nothing writes to a database whose user_version is newer than ours.
+ *  - Nothing writes to a database whose user_version is newer than ours,
+ *    nor to a file that is not heph's: heph_store_open() accepts only a new,
+ *    empty file or a heph database (PRAGMA application_id HEPH_APPLICATION_ID,
+ *    or, from before migration 10 set it, a user_version and heph's tables),
+ *    and refuses anything else before it writes a byte.
+ *  - A database whose file or directory refuses writes (a backup on
+ *    read-only media) is opened read-only, immutable when there is no -wal
+ *    or -shm beside it: reads work, every write fails with HEPH_EREADONLY.
  */
 #include "internal.h"
 
@@ -29,9 +36,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define HEPH_WAL_CLOSE_FRAMES 128   /* checkpoint on close past this (512 KiB) */
 #define HEPH_WAL_AUTO_FRAMES 1000   /* SQLite's default auto-checkpoint */
+#define OPEN_HINT "point --db or $HEPH_DB at a heph database, or at a new file to start one"
 
 static int64_t real_clock(void *ctx)
 {
@@ -69,8 +78,13 @@ sqlite3_stmt *heph__stmt(heph_store *s, const char *sql)
 
 int heph__sqlerr(heph_store *s, int rc, const char *what)
 {
-	const char *m = s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
-	int sys = s && s->db ? sqlite3_system_errno(s->db) : 0;
+	return heph__db_err(s ? s->db : NULL, rc, what);
+}
+
+int heph__db_err(sqlite3 *db, int rc, const char *what)
+{
+	const char *m = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+	int sys = db ? sqlite3_system_errno(db) : 0;
 	/* A full disk often surfaces as an I/O error (growing the WAL index,
 	 * syncing); the operating system's errno says what it was. */
 	if ((rc & 0xff) == SQLITE_IOERR && (sys == ENOSPC || sys == EDQUOT || sys == EFBIG))
@@ -177,18 +191,162 @@ static void set_today(heph_store *s, const heph_store_opts *o)
 	strftime(s->today, sizeof s->today, "%Y-%m-%d", &tm);
 }
 
-static int read_user_version(heph_store *s, int *out)
+/* What the file says of itself, read through SQLite (and so through the WAL):
+ * its schema version, its application id, how many schema objects it holds
+ * and how many of heph's first three tables. */
+struct identity {
+	int version;       /* PRAGMA user_version */
+	uint32_t app_id;   /* PRAGMA application_id */
+	int objects;       /* rows of sqlite_master */
+	int heph_tables;   /* of meta, nodes and oplog */
+};
+
+static int read_identity(sqlite3 *db, const char *path, struct identity *id)
 {
 	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return heph__sqlerr(s, rc, "reading the schema version");
-	rc = sqlite3_step(st);
-	*out = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	int rc = sqlite3_prepare_v2(db,
+				    "SELECT (SELECT user_version FROM pragma_user_version),"
+				    " (SELECT application_id FROM pragma_application_id),"
+				    " (SELECT count(*) FROM sqlite_master),"
+				    " (SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+				    "   AND name IN ('meta', 'nodes', 'oplog'))",
+				    -1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		id->version = sqlite3_column_int(st, 0);
+		id->app_id = (uint32_t)sqlite3_column_int(st, 1);
+		id->objects = sqlite3_column_int(st, 2);
+		id->heph_tables = sqlite3_column_int(st, 3);
+	}
 	sqlite3_finalize(st);
+	if ((rc & 0xff) == SQLITE_NOTADB)
+		return heph_error_set(HEPH_EINVALID,
+				      "%s is not an SQLite database, so not a heph one; heph did not change it "
+				      "(check --db or $HEPH_DB)", path);
+	if ((rc & 0xff) == SQLITE_CORRUPT)
+		return heph_error_set(HEPH_EINVALID, "%s is damaged (%s); heph did not change it", path,
+				      sqlite3_errmsg(db));
 	if (rc != SQLITE_ROW)
-		return heph__sqlerr(s, rc, "reading the schema version");
+		return heph__db_err(db, rc, "reading the schema version");
 	return 0;
+}
+
+/* Refuse, before anything writes, a file that is neither new and empty nor
+ * a heph database: heph's application id, or (a database from before
+ * migration 10 set it) a user_version and heph's tables. */
+static int check_identity(const char *path, const struct identity *id, const char *hint)
+{
+	if (id->app_id == HEPH_APPLICATION_ID)
+		return 0;
+	if (id->app_id != 0)
+		return heph_error_set(HEPH_EINVALID,
+				      "%s is the SQLite database of another program (application id 0x%08x), "
+				      "not a heph database; heph did not change it (%s)", path, (unsigned)id->app_id, hint);
+	if (id->objects == 0 && id->version == 0)
+		return 0; /* new and empty */
+	if (id->version > 0 && id->heph_tables == 3)
+		return 0; /* heph's, from before the application id */
+	return heph_error_set(HEPH_EINVALID,
+			      "%s is an SQLite database that is not heph's (%d schema objects, user_version %d, "
+			      "no heph application id); heph did not change it (%s)", path, id->objects, id->version,
+			      hint);
+}
+
+/* The file's first 100 bytes (https://sqlite.org/fileformat.html), read
+ * through the file SQLite opened, before any statement runs, so that a file
+ * marked as another program's is refused before SQLite reads it as a
+ * database (no lock taken, no -wal or -shm made beside it):
+ *
+ *   offset  size  field
+ *        0    16  "SQLite format 3\0"
+ *       60     4  user_version, big-endian
+ *       68     4  application_id, big-endian
+ *
+ * Read through SQLite's own file, never a descriptor of our own: closing a
+ * second descriptor of the file would drop the POSIX locks that the other
+ * connections of this process (hephd's threads) hold on it.
+ * The header of a heph database may still show 0 for the id while the page
+ * that sets it is in the WAL, so only a foreign id or a foreign format is
+ * decided here. */
+int heph__peek_header(sqlite3 *db, const char *path, const char *hint)
+{
+	unsigned char h[100];
+	sqlite3_file *f = NULL;
+	sqlite3_int64 size = 0;
+	if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK || !f || !f->pMethods ||
+	    f->pMethods->xFileSize(f, &size) != SQLITE_OK)
+		return 0; /* SQLite says what is wrong when it reads */
+	if (size == 0)
+		return 0; /* empty: a new database */
+	memset(h, 0, sizeof h);
+	if (size < (sqlite3_int64)sizeof h || f->pMethods->xRead(f, h, sizeof h, 0) != SQLITE_OK ||
+	    memcmp(h, "SQLite format 3", 16) != 0)
+		return heph_error_set(HEPH_EINVALID,
+				      "%s is not an SQLite database, so not a heph one; heph did not change it (%s)",
+				      path, hint);
+	uint32_t app = (uint32_t)h[68] << 24 | (uint32_t)h[69] << 16 | (uint32_t)h[70] << 8 | h[71];
+	if (app != 0 && app != HEPH_APPLICATION_ID) {
+		struct identity id = { .app_id = app };
+		return check_identity(path, &id, hint);
+	}
+	return 0;
+}
+
+int heph__file_identity(sqlite3 *db, const char *path, const char *hint, int *version)
+{
+	struct identity id = { 0 };
+	int err = read_identity(db, path, &id);
+	if (!err)
+		err = check_identity(path, &id, hint);
+	*version = id.version;
+	return err;
+}
+
+static int exists(const char *path, const char *suffix)
+{
+	char p[4096];
+	snprintf(p, sizeof p, "%s%s", path, suffix);
+	return access(p, F_OK) == 0;
+}
+
+static int refused(void) { return errno == EROFS || errno == EACCES || errno == EPERM; }
+
+/* Whether an existing database must be opened read-only: its file refuses
+ * writes (read-only media, permissions, immutable), or its directory does
+ * and there is no -wal beside it, which a connection in WAL mode needs. */
+static int writes_refused(const char *path, int wal)
+{
+	if (access(path, F_OK) != 0)
+		return 0;
+	if (access(path, W_OK) != 0 && refused())
+		return 1;
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	return !wal && access(dir, W_OK) != 0 && refused();
+}
+
+char *heph__file_uri(const char *path, const char *query)
+{
+	size_t n = strlen(path);
+	char *u = malloc(3 * n + strlen(query) + 16);
+	if (!u)
+		abort();
+	char *p = u + sprintf(u, "file:");
+	for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
+		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+		    strchr("/-._~", *c))
+			*p++ = (char)*c;
+		else
+			p += sprintf(p, "%%%02X", *c);
+	}
+	sprintf(p, "?%s", query);
+	return u;
 }
 
 static int load_origin(heph_store *s)
@@ -238,10 +396,21 @@ int heph_store_open(const char *path, const heph_store_opts *opts, heph_store **
 							 : HEPH_HLC_DEFAULT_MAX_DRIFT_MS;
 	set_today(s, opts);
 
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-	if (!(opts && opts->no_create))
-		flags |= SQLITE_OPEN_CREATE;
-	rc = sqlite3_open_v2(path, &s->db, flags, NULL);
+	int wal = exists(path, "-wal"), shm = exists(path, "-shm");
+	s->read_only = writes_refused(path, wal);
+	if (s->read_only) {
+		/* No -wal nor -shm and no way to make them (a backup on read-only
+		 * media): immutable, so SQLite reads the file alone and locks
+		 * nothing. Otherwise SQLite's read-only WAL mode. */
+		char *uri = heph__file_uri(path, wal || shm ? "mode=ro" : "immutable=1");
+		rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+		free(uri);
+	} else {
+		int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+		if (!(opts && opts->no_create))
+			flags |= SQLITE_OPEN_CREATE;
+		rc = sqlite3_open_v2(path, &s->db, flags, NULL);
+	}
 	if (rc != SQLITE_OK) {
 		err = heph_error_set(rc == SQLITE_CANTOPEN ? HEPH_ENOTFOUND : HEPH_ERROR,
 				     "cannot open database %s: %s", path,
@@ -249,6 +418,10 @@ int heph_store_open(const char *path, const heph_store_opts *opts, heph_store **
 		goto fail;
 	}
 	sqlite3_extended_result_codes(s->db, 0);
+	/* A file that is not heph's is refused before SQLite reads it, where
+	 * its header says so, and otherwise before anything can write to it. */
+	if ((err = heph__peek_header(s->db, path, OPEN_HINT)))
+		goto fail;
 	/* Before anything reads the file: closing must not write to a database
 	 * we refuse (see the checkpoint note at the top). */
 	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
@@ -256,11 +429,22 @@ int heph_store_open(const char *path, const heph_store_opts *opts, heph_store **
 
 	sqlite3_busy_timeout(s->db, opts && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : 5000);
 
-	/* Check the version before anything can write to the file. */
-	if ((err = read_user_version(s, &version)))
+	/* Check what the file is before anything can write to it. */
+	if ((err = heph__file_identity(s->db, path, OPEN_HINT, &version)) || (err = heph__schema_check(s, path, version))) {
+		/* Reading a database in WAL mode made a -wal and a -shm beside
+		 * it. If none was there before, the WAL is empty: let SQLite's
+		 * close remove both, as it does after its last connection. */
+		if (!wal && s->db)
+			sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, NULL);
 		goto fail;
-	if ((err = heph__schema_check(s, path, version)))
+	}
+	if (s->read_only && !heph__schema_readable(version)) {
+		err = heph_error_set(HEPH_EREADONLY,
+				     "database %s is read-only and has schema version %d, older than this heph's "
+				     "(%d): copy it somewhere writable, where heph upgrades it as it opens it "
+				     "(the file was not changed)", path, version, heph_schema_version());
 		goto fail;
+	}
 	/* journal_mode is a property of the file, set once when it is created;
 	 * the rest are per connection. secure_delete (on in Debian's build)
 	 * would overwrite every deleted cell with zeros: nothing heph deletes
@@ -271,15 +455,18 @@ int heph_store_open(const char *path, const heph_store_opts *opts, heph_store **
 	char cache[64];
 	s->cache_kb = opts && opts->cache_kb > 0 ? opts->cache_kb : HEPH_STORE_CACHE_KB;
 	snprintf(cache, sizeof cache, "PRAGMA cache_size = -%d", s->cache_kb);
-	if ((version < heph_schema_version() && (err = heph__exec(s, "PRAGMA journal_mode = WAL"))) ||
+	int migrate = version < heph_schema_version() && !s->read_only;
+	if ((migrate && (err = heph__exec(s, "PRAGMA journal_mode = WAL"))) ||
 	    (err = heph__exec(s, "PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;"
 				 "PRAGMA secure_delete = OFF")) ||
 	    (err = heph__exec(s, cache)))
 		goto fail;
 
-	if (version < heph_schema_version() && (err = heph__migrate(s)))
+	if (migrate && (err = heph__migrate(s)))
 		goto fail;
-	if ((err = load_origin(s)) || (err = heph__replay_unknown(s)))
+	/* A read-only store cannot apply what an older version left unapplied;
+	 * it reads the state as it is. */
+	if ((err = load_origin(s)) || (!s->read_only && (err = heph__replay_unknown(s))))
 		goto fail;
 	*out = s;
 	return 0;
@@ -361,6 +548,10 @@ int heph_store_begin(heph_store *s)
 		s->depth++;
 		return 0;
 	}
+	if (s->read_only)
+		return heph_error_set(HEPH_EREADONLY,
+				      "cannot write the database %s: it is read-only (its file or its directory "
+				      "refuses writes); nothing was changed", s->path);
 	if ((err = heph__exec(s, "BEGIN IMMEDIATE")))
 		return err;
 	s->depth = 1;

@@ -50,7 +50,8 @@ expect_eq "nothing changed" "$before" "$(h digest)"
 expect_eq "no op was added" "$nops" "$(h ops --json | wc -l)"
 
 # a newer database is refused and left alone
-cp "$HEPH_DB" "$TMP/newer.db"
+# (a copy by SQLite: the main file alone may lack what is still in the WAL)
+sqlite3 "$HEPH_DB" ".backup '$TMP/newer.db'"
 sqlite3 "$TMP/newer.db" "PRAGMA user_version = 999" 2>/dev/null || python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('PRAGMA user_version = 999'); c.commit()" "$TMP/newer.db"
 sum=$(md5sum < "$TMP/newer.db")
 expect_status "newer schema is refused" 8 h --db "$TMP/newer.db" list
