@@ -125,9 +125,13 @@ int cmd_log(struct cli *cli, int argc, char **argv);
 int cmd_add(struct cli *cli, int argc, char **argv);
 int cmd_rm(struct cli *cli, int argc, char **argv);
 
-/* Sync, hub and daemon (cmd_sync.c). */
+/* Sync and hub (cmd_sync.c). */
 int cmd_sync(struct cli *cli, int argc, char **argv);
 int cmd_hub_set(struct cli *cli, int argc, char **argv);
+/* Print a sync.status result r (borrowed) for a person, or as JSON. */
+void cli_print_sync_status(struct cli *cli, json_t *r);
+
+/* The local hephd (cmd_daemon.c). */
 int cmd_daemon(struct cli *cli, int argc, char **argv);
 /* heph health (cmd_health.c). */
 int cmd_health(struct cli *cli, int argc, char **argv);
@@ -146,7 +150,7 @@ void cli_print_applied_by(FILE *f, const json_t *applied_by);
 int cli_sync_now(void *ctx, heph_store *s, json_t **result);
 
 /* A connection to the hephd serving this database, or -1 when none does
- * (cmd_sync.c). */
+ * (cmd_daemon.c). */
 int cli_daemon_fd(struct cli *cli);
 
 #endif

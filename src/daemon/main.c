@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,29 +77,6 @@ static const char usage_text[] =
 	"\n"
 	"Exit status: 0 stopped cleanly, 1 error, 2 usage, 6 another hephd serves the socket,\n"
 	"14 the address is in use. See docs/how-to/set-up-a-hub.md.\n";
-
-void hephd_log(const char *fmt, ...)
-{
-	char when[32];
-	time_t t = time(NULL);
-	struct tm tm;
-	va_list ap;
-	localtime_r(&t, &tm);
-	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
-	flockfile(stderr);
-	fprintf(stderr, "%s hephd[%d]: ", when, (int)getpid());
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	funlockfile(stderr);
-}
-
-int hephd_open_store(const struct hephd *d, int cache_kb, heph_store **out)
-{
-	heph_store_opts o = { .no_create = 1, .cache_kb = cache_kb };
-	return heph_store_open(d->db, &o, out);
-}
 
 static int fail(int code)
 {
