@@ -29,8 +29,8 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 TODAY = "2026-11-27"  # gen.py's default "today"; HEPH_NOW for heph
 LOAD = "?"
-NEXT_LIMIT = 10       # heph next's default number of tasks (NEXT_LIMIT in src/lib/views.c)
-VIEW_LIMIT = 100      # a view's default number of tasks (VIEW_LIMIT in src/lib/views.c)
+NEXT_LIMIT = 10       # heph next's default number of tasks (NEXT_LIMIT in src/lib/domain/views.c)
+VIEW_LIMIT = 100      # a view's default number of tasks (VIEW_LIMIT in src/lib/domain/views.c)
 
 
 def sh(cmd, **kw):

@@ -4,7 +4,7 @@
  * signatures. Linking libcrypto would cost every hephd process (a spoke's
  * local replica too) about 6 MB of resident memory and its relocation time
  * at start, so hephd opens it with dlopen() when OIDC is configured and
- * calls it through this table, the way libcurl (client.c) and libical
+ * calls it through this table, the way libcurl (src/net/client.c) and libical
  * (src/lib/ical_lazy.h) are loaded. The headers give the types; a file that
  * uses libcrypto includes this header and writes plain OpenSSL calls: the
  * macros below send them through the table.
