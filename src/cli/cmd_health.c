@@ -1,5 +1,5 @@
 /* cmd_health.c — `heph health`: one screen that says whether this device is
- * fine, from the health method (src/lib/rpc_health.c). It asks the hephd
+ * fine, from the health method (src/lib/rpc/rpc_health.c). It asks the hephd
  * serving this database when one runs, so that the daemon's own facts come
  * in; otherwise it runs in-process. Exit status 1 when any line is a warning
  * or an error, so that scripts and timers can act on it.
