@@ -55,8 +55,10 @@ int heph_fleet_check(const json_t *report);
 /* The hub: record a device's report (checked with heph_fleet_check) at
  * now_ms, with the name of the token it authenticated with (NULL: none).
  * A report with only an origin comes from a version before fleet reporting:
- * the device's version is then unknown. Runs inside the open transaction,
- * or in its own. */
+ * the device's version is then unknown. HEPH_EFORBIDDEN, changing nothing,
+ * when the device's row belongs to another token that is still valid (a
+ * row is bound to the token that first reported it). Runs inside the open
+ * transaction, or in its own. */
 int heph_fleet_note(heph_store *s, const json_t *report, const char *token, int64_t now_ms);
 
 /* Whether heph_fleet_note() would change anything: the device is new, its

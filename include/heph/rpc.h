@@ -76,6 +76,28 @@ int heph_rpc_call(heph_rpc_env *env, const char *method, json_t *params, json_t 
  * time zone, or a change queued offline yesterday). */
 char *heph_rpc_handle(heph_rpc_env *env, const char *request, size_t len);
 
+/* A JSON-RPC request text parsed once, for a server that must know what
+ * it calls before running it (the hub takes its write lock only for
+ * writing requests) and what HTTP status its answer deserves. */
+typedef struct heph_rpc_request heph_rpc_request;
+
+/* Parse a request text (an object or a batch). Never fails: a text that is
+ * not JSON is kept, and answered with a parse error by
+ * heph_rpc_request_run(). Free it with heph_rpc_request_free(). */
+heph_rpc_request *heph_rpc_request_parse(const char *text, size_t len);
+
+/* Whether it calls a method of the table flagged HEPH_RPC_WRITE. */
+int heph_rpc_request_writes(const heph_rpc_request *r);
+
+/* Run it, as heph_rpc_handle() does: the response text (malloc'd), or NULL
+ * when it held only notifications. *http_status is the status the answer
+ * deserves over HTTP: a lone request that failed gets its error's
+ * (heph_error_http_status(); 400 for a text that is not JSON-RPC), a batch
+ * or a success 200, nothing to answer 204. */
+char *heph_rpc_request_run(heph_rpc_env *env, heph_rpc_request *r, int *http_status);
+
+void heph_rpc_request_free(heph_rpc_request *r);
+
 /* The JSON-RPC error object for a code and message (new reference). */
 json_t *heph_rpc_error_json(int code, const char *message);
 

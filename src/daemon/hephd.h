@@ -53,6 +53,12 @@ struct hephd {
 	size_t max_body;             /* --max-body bytes */
 	int timeout;                 /* --timeout seconds of silence before a connection is closed */
 	int threads;                 /* --threads in the HTTP pool */
+	int request_timeout;         /* --request-timeout: seconds a request may take to arrive */
+	int max_per_address;         /* --max-per-address: open connections from one address */
+	char **allow_hosts;          /* --allow-host NAME, repeatable: Host names served */
+	int n_allow_hosts;
+	char **allow_origins;        /* --allow-origin ORIGIN, repeatable: CORS for these */
+	int n_allow_origins;
 	char *ready_file;            /* --ready-file: written once serving */
 	char *pid_file;              /* --pid-file */
 	char *oidc_issuer;           /* --oidc-issuer URL, or NULL: device tokens only */

@@ -4,28 +4,43 @@
  *   endpoint          auth   what
  *   POST /sync/push   yes    take a batch of ops (heph_sync_push_apply), all or none
  *   GET  /sync/pull   yes    a page of ops after a cursor (heph_sync_pull_page)
- *   POST /rpc         yes    the JSON-RPC method table (heph_rpc_handle)
+ *   POST /rpc         yes    the JSON-RPC method table (heph_rpc_request_run)
  *   GET  /config      no     what a client needs before it logs in
  *   GET  /healthz     no     200 while the database answers
  *   GET  anything     no     files under --web-root; a path without a dot in
  *                            its last segment falls back to index.html
- *   OPTIONS /rpc, /config, /healthz   a CORS preflight (no credential)
+ *   OPTIONS /rpc, /config, /healthz   a CORS preflight, for --allow-origin origins
  *
- * /rpc, /config and /healthz allow any origin (CORS): a web app served from
- * elsewhere may call them, but only with a bearer token, which a browser
- * never adds by itself. A POST /rpc may carry Idempotency-Key: the hub keeps
- * the answers of writing requests by key in its database (heph/idem.h) and
- * answers a repeated key with the kept answer instead of running it again,
- * so that a client that lost an answer, or whose hub restarted, can retry
- * without doing twice. The answer is kept in a transaction right after the
+ * What a request must pass, in order, once its headers are in and before a
+ * byte of its body is read (docs/explanation/hub-threats.md says why):
+ *   - its Host names this hub: an IP literal, localhost, or an --allow-host
+ *     name (421 otherwise; a DNS-rebinding page names its own host);
+ *   - an Origin, when sent, is the hub's own (the scheme and the Host) or an
+ *     --allow-origin one (403 otherwise; a page elsewhere cannot even send
+ *     a "simple" request that needs no preflight);
+ *   - the method is the route's (405, with Allow);
+ *   - a route that takes no body is sent none (400), one Content-Length at
+ *     most (400: a proxy in front might read another);
+ *   - POST routes: the credential (401/403), then a declared length within
+ *     --max-body (413).
+ * A chunked body past --max-body is read and dropped without being kept,
+ * and answered 413 once it ends. CORS headers go only to --allow-origin
+ * origins: the hub's own pages need none. A POST /rpc may carry
+ * Idempotency-Key: the hub keeps the answers of writing requests by the
+ * caller, the key and the request (heph/idem.h) and answers a retry with the
+ * kept answer instead of running it again; the same key with another
+ * request is 422. The answer is kept in a transaction right after the
  * request's own: only a crash between the two commits forgets it.
  *
+ * Connections. libmicrohttpd closes one that stays silent for --timeout
+ * seconds; the watchdog here closes one whose request has been arriving
+ * for more than --request-timeout seconds however it trickles (the
+ * slow-loris attack), and one address may hold at most --max-per-address
+ * connections. Such drops are logged once per address every ten minutes,
+ * and libmicrohttpd's own lines once with a count of their repeats.
+ *
  * Errors are JSON, {"error":{"code":C,"name":N,"message":M}}, with the
- * status heph_error_http_status() gives. A body over --max-body is refused
- * with 413 before it is read when its length is declared, and counted and
- * dropped otherwise. libmicrohttpd closes a connection that stays silent for
- * --timeout seconds, so a stalled client holds nothing for long, and its
- * thread pool serves other connections meanwhile.
+ * status heph_error_http_status() gives.
  *
  * Reads use a store per pool thread, opened on first use (a thread-specific
  * key closes it when the pool stops). Writes go through one writer store
@@ -37,6 +52,8 @@
  */
 #include "hephd.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -45,7 +62,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "heph/error.h"
@@ -67,6 +87,17 @@ struct push_job {
 
 #define HUB_READER_CACHE_KB 4096 /* page cache of each pool thread's reading store */
 
+/* One connection, from accept to close (libmicrohttpd's socket context). */
+struct conn {
+	int fd;                         /* its socket */
+	int64_t since_ms;               /* when the request now arriving began; 0: none is */
+	char addr[INET6_ADDRSTRLEN];    /* the client's address */
+	struct conn *prev, *next;
+};
+
+#define LOGGED_MAX 64                  /* addresses whose drops were logged lately */
+#define LOG_AGAIN_MS (10 * 60 * 1000)  /* log an address's drops again after this */
+
 struct hub {
 	struct MHD_Daemon *mhd;
 	pthread_key_t store_key;   /* this pool thread's reading heph_store */
@@ -74,6 +105,21 @@ struct hub {
 	heph_store *writer;        /* the writing store; under write_lock */
 	pthread_mutex_t queue_mu;  /* guards the queue */
 	struct push_job *queue;    /* pushes waiting, newest first */
+	const struct hephd *d;     /* the configuration */
+	pthread_mutex_t conns_mu;  /* guards conns, logged and stopping */
+	pthread_cond_t conns_cv;   /* wakes the watchdog to stop */
+	struct conn *conns;        /* every open connection */
+	struct {
+		char addr[INET6_ADDRSTRLEN];
+		int64_t at_ms;
+	} logged[LOGGED_MAX];      /* where drops were logged, and when */
+	int stopping;              /* the watchdog should end */
+	int watching;              /* the watchdog runs */
+	pthread_t watchdog;
+	pthread_mutex_t log_mu;    /* guards the three below */
+	char last_log[1024];       /* libmicrohttpd's last line */
+	int64_t last_log_ms;       /* when it was logged */
+	unsigned repeats;          /* and how often it came again since */
 };
 
 enum route { R_NONE, R_PUSH, R_PULL, R_RPC, R_CONFIG, R_HEALTH, R_STATIC, R_OPTIONS };
@@ -86,6 +132,23 @@ struct req {
 	char owner[HEPHD_OWNER_MAX]; /* who the credential speaks for */
 };
 
+static int64_t now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* The text of a socket address ("" when it is neither IPv4 nor IPv6). */
+static void addr_text(const struct sockaddr *sa, char out[INET6_ADDRSTRLEN])
+{
+	out[0] = '\0';
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out, INET6_ADDRSTRLEN);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, INET6_ADDRSTRLEN);
+}
+
 /* The token name of an owner from hub_authenticate(), or NULL. */
 static const char *token_of(const char *owner)
 {
@@ -94,8 +157,33 @@ static const char *token_of(const char *owner)
 
 /* ---- responses ---- */
 
-static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, char *text, size_t len,
-				 const char *type)
+/* Whether origin is one of --allow-origin's. */
+static int origin_listed(const struct hephd *d, const char *origin)
+{
+	for (int i = 0; origin && i < d->n_allow_origins; i++)
+		if (strcmp(origin, d->allow_origins[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The headers every answer carries: nothing of the hub's may be framed,
+ * sniffed as another type or leak its URL as a referrer; an --allow-origin
+ * origin may read it (CORS), others get nothing that allows them. */
+static void common_headers(const struct hephd *d, struct MHD_Connection *c, struct MHD_Response *r)
+{
+	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "Vary", "Origin");
+	if (origin_listed(d, origin))
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+}
+
+/* Queue text (malloc'd; taken) as the answer; allow: the Allow header of a
+ * 405, or NULL. */
+static enum MHD_Result send_answer(const struct hephd *d, struct MHD_Connection *c, unsigned status, char *text,
+				   size_t len, const char *type, const char *allow)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
 	enum MHD_Result ret;
@@ -103,10 +191,10 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, char
 		free(text);
 		return MHD_NO;
 	}
+	common_headers(d, c, r);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
 	if (status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"heph\"");
 	if (status == MHD_HTTP_UPGRADE_REQUIRED) {
@@ -114,28 +202,43 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, char
 		snprintf(up, sizeof up, "heph-sync/%d", HEPH_SYNC_PROTOCOL);
 		MHD_add_response_header(r, MHD_HTTP_HEADER_UPGRADE, up);
 	}
+	if (allow)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
 }
 
-static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_t *j)
+static enum MHD_Result send_text(const struct hephd *d, struct MHD_Connection *c, unsigned status, char *text,
+				 size_t len, const char *type)
+{
+	return send_answer(d, c, status, text, len, type, NULL);
+}
+
+static enum MHD_Result send_json(const struct hephd *d, struct MHD_Connection *c, unsigned status, json_t *j)
 {
 	char *text = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	if (!text)
 		abort();
-	return send_text(c, status, text, strlen(text), "application/json");
+	return send_text(d, c, status, text, strlen(text), "application/json");
+}
+
+/* An error answer with a status and a name of its own. */
+static enum MHD_Result send_error_as(const struct hephd *d, struct MHD_Connection *c, unsigned status, int code,
+				     const char *name)
+{
+	json_t *e = json_pack("{s:{s:i, s:s, s:s}}", "error", "code", heph_error_rpc_code(code), "name", name,
+			      "message", heph_error_last());
+	if (code == HEPH_EPROTOCOL)
+		json_object_set_new(e, "protocol", json_integer(HEPH_SYNC_PROTOCOL));
+	return send_json(d, c, status, e);
 }
 
 /* The error response for a heph code and the thread's message. */
-static enum MHD_Result send_error(struct MHD_Connection *c, int code)
+static enum MHD_Result send_error(const struct hephd *d, struct MHD_Connection *c, int code)
 {
-	json_t *e = json_pack("{s:{s:i, s:s, s:s}}", "error", "code", heph_error_rpc_code(code), "name",
-			      heph_error_name(code), "message", heph_error_last());
-	if (code == HEPH_EPROTOCOL)
-		json_object_set_new(e, "protocol", json_integer(HEPH_SYNC_PROTOCOL));
-	return send_json(c, (unsigned)heph_error_http_status(code), e);
+	return send_error_as(d, c, (unsigned)heph_error_http_status(code), code, heph_error_name(code));
 }
 
 /* ---- the store of this pool thread ---- */
@@ -173,9 +276,12 @@ static int int_arg(struct MHD_Connection *c, const char *name, long long dflt, l
 	if (!v)
 		return 0;
 	errno = 0;
-	long long n = strtoll(v, &end, 10);
-	if (!*v || *end || errno)
-		return heph_error_set(HEPH_EINVALID, "query parameter %s must be an integer, not \"%.20s\"", name, v);
+	/* Digits only: strtoll alone takes leading spaces and a "+". */
+	const char *digits = v[0] == '-' ? v + 1 : v;
+	long long n = isdigit((unsigned char)digits[0]) ? strtoll(v, &end, 10) : 0;
+	if (!isdigit((unsigned char)digits[0]) || *end || errno)
+		return heph_error_set(HEPH_EINVALID, "query parameter %s must be an integer (digits only), not \"%.20s\"",
+				      name, v);
 	*out = n;
 	return 0;
 }
@@ -193,11 +299,20 @@ static int pull_report(struct MHD_Connection *c, long long proto, json_t **out)
 	*out = NULL;
 	if (!origin)
 		return 0;
+	if (!json_string_value(r = json_string(origin))) /* NULL: not UTF-8 */
+		return heph_error_set(HEPH_EINVALID, "pull: the query parameter origin is not valid UTF-8");
+	json_decref(r);
 	r = json_pack("{s:s, s:I}", "origin", origin, "protocol", (json_int_t)proto);
 	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
 		const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, texts[i]);
-		if (v)
-			json_object_set_new(r, texts[i], json_string(v));
+		json_t *t = v ? json_string(v) : NULL;
+		if (v && !t) {
+			json_decref(r);
+			return heph_error_set(HEPH_EINVALID, "pull: the query parameter %s is not valid UTF-8 text",
+					      texts[i]);
+		}
+		if (t)
+			json_object_set_new(r, texts[i], t);
 	}
 	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
 		long long n;
@@ -214,7 +329,13 @@ static int pull_report(struct MHD_Connection *c, long long proto, json_t **out)
 		for (const char *p = types; *p;) {
 			const char *e = strchr(p, ',');
 			size_t n = e ? (size_t)(e - p) : strlen(p);
-			json_array_append_new(a, json_stringn(p, n));
+			json_t *t = json_stringn(p, n);
+			if (!t) {
+				json_decref(a);
+				json_decref(r);
+				return heph_error_set(HEPH_EINVALID, "pull: the query parameter op_types is not valid UTF-8 text");
+			}
+			json_array_append_new(a, t);
 			p += n + (e ? 1 : 0);
 		}
 		json_object_set_new(r, "op_types", a);
@@ -237,26 +358,26 @@ static enum MHD_Result do_pull(struct hephd *d, struct MHD_Connection *c, heph_s
 	size_t len;
 	json_t *report = NULL;
 	if ((err = int_arg(c, "protocol", 0, &proto, &has_proto)))
-		return send_error(c, err);
+		return send_error(d, c, err);
 	if (!has_proto) {
 		heph_error_set(HEPH_EINVALID, "missing protocol version: GET /sync/pull?protocol=%d&after=SEQ",
 			       HEPH_SYNC_PROTOCOL);
-		return send_error(c, HEPH_EINVALID);
+		return send_error(d, c, HEPH_EINVALID);
 	}
 	json_t *pv = json_integer(proto);
 	err = heph_sync_check_protocol(pv);
 	json_decref(pv);
 	if (err)
-		return send_error(c, err);
+		return send_error(d, c, err);
 	if ((err = int_arg(c, "after", 0, &after, NULL)) ||
 	    (err = int_arg(c, "limit", HEPH_SYNC_PULL_LIMIT, &limit, NULL)))
-		return send_error(c, err);
+		return send_error(d, c, err);
 	if (after < 0 || limit < 1) {
 		heph_error_set(HEPH_EINVALID, "after must be 0 or more and limit 1 or more");
-		return send_error(c, HEPH_EINVALID);
+		return send_error(d, c, HEPH_EINVALID);
 	}
 	if ((err = pull_report(c, proto, &report)))
-		return send_error(c, err);
+		return send_error(d, c, err);
 	/* Most pulls find the device's row as it was a moment ago: no write. */
 	int64_t now = heph_store_now_ms(s);
 	if (report && (err = heph_fleet_stale(s, report, token_of(owner), now, &stale)) == 0 && stale) {
@@ -271,8 +392,8 @@ static enum MHD_Result do_pull(struct hephd *d, struct MHD_Connection *c, heph_s
 					      report, &out, &len);
 	json_decref(report);
 	if (err)
-		return send_error(c, err);
-	return send_text(c, MHD_HTTP_OK, out, len, "application/json");
+		return send_error(d, c, err);
+	return send_text(d, c, MHD_HTTP_OK, out, len, "application/json");
 }
 
 /* The writer store; call with write_lock held. */
@@ -326,7 +447,7 @@ static enum MHD_Result do_push(struct hephd *d, struct MHD_Connection *c, struct
 	struct push_job job = { 0 };
 	int err = heph_sync_push_decode_from(q->body ? q->body : "", q->len, token_of(q->owner), &job.push);
 	if (err)
-		return send_error(c, err);
+		return send_error(d, c, err);
 	pthread_mutex_lock(&d->hub->queue_mu);
 	job.next = d->hub->queue;
 	d->hub->queue = &job;
@@ -340,9 +461,9 @@ static enum MHD_Result do_push(struct hephd *d, struct MHD_Connection *c, struct
 	heph_sync_push_free(job.push);
 	if (job.err) {
 		heph_error_set(job.err, "%s", job.msg);
-		return send_error(c, job.err);
+		return send_error(d, c, job.err);
 	}
-	return send_text(c, MHD_HTTP_OK, job.out, job.len, "application/json");
+	return send_text(d, c, MHD_HTTP_OK, job.out, job.len, "application/json");
 }
 
 static int hub_sync_status(void *ctx, heph_store *s, json_t *status)
@@ -355,28 +476,6 @@ static int hub_sync_status(void *ctx, heph_store *s, json_t *status)
 
 static const heph_rpc_host hub_host = { NULL, NULL, hub_sync_status, NULL };
 
-/* Whether a JSON-RPC request text calls a write method (then it takes the
- * write lock). Unparsable text calls nothing. */
-static int writes(const char *body, size_t len)
-{
-	json_t *j = json_loadb(body, len, 0, NULL), *one;
-	size_t i;
-	int w = 0;
-	if (json_is_object(j)) {
-		const char *name = json_string_value(json_object_get(j, "method"));
-		const heph_rpc_method *m = name ? heph_rpc_find(name) : NULL;
-		w = m && (m->flags & HEPH_RPC_WRITE);
-	} else if (json_is_array(j)) {
-		json_array_foreach(j, i, one) {
-			const char *name = json_string_value(json_object_get(one, "method"));
-			const heph_rpc_method *m = name ? heph_rpc_find(name) : NULL;
-			w |= m && (m->flags & HEPH_RPC_WRITE);
-		}
-	}
-	json_decref(j);
-	return w;
-}
-
 /* The request's Idempotency-Key when it is one worth keeping, else NULL. */
 static const char *idem_key(struct MHD_Connection *c)
 {
@@ -384,47 +483,53 @@ static const char *idem_key(struct MHD_Connection *c)
 	return heph_idem_key_ok(k) ? k : NULL;
 }
 
+/* The status of a kept answer (a replay, the rare path: its text is read
+ * again): a lone error's, else 200. */
+static int kept_status(const char *answer)
+{
+	json_t *j = json_loads(answer, 0, NULL), *e = json_object_get(j, "error");
+	int status = 200;
+	if (json_is_object(j) && json_is_object(e))
+		status = heph_error_http_status(heph_error_from_rpc_code((int)json_integer_value(json_object_get(e, "code"))));
+	json_decref(j);
+	return status;
+}
+
+/* The request is parsed once: whether it writes (then it takes the write
+ * lock, and an Idempotency-Key is looked up and kept) and the status of its
+ * answer come from that one parse. */
 static enum MHD_Result do_rpc(struct hephd *d, struct MHD_Connection *c, heph_store *s, struct req *q)
 {
 	heph_rpc_env env = { .store = s, .host = &hub_host };
-	const char *key = NULL;
-	char *out;
-	if (writes(q->body ? q->body : "", q->len)) {
-		int err;
+	const char *body = q->body ? q->body : "", *key = NULL;
+	heph_rpc_request *r = heph_rpc_request_parse(body, q->len);
+	char *out = NULL;
+	int status = 200, err = 0;
+	if (heph_rpc_request_writes(r)) {
 		key = idem_key(c);
 		pthread_mutex_lock(&d->write_lock);
-		if ((err = writer(d, &env.store))) {
-			pthread_mutex_unlock(&d->write_lock);
-			return send_error(c, err);
-		}
-		out = NULL;
-		if (key && (err = heph_idem_get(env.store, key, &out))) {
-			pthread_mutex_unlock(&d->write_lock);
-			return send_error(c, err);
-		}
-		if (!out) {
-			out = heph_rpc_handle(&env, q->body ? q->body : "", q->len);
+		if ((err = writer(d, &env.store)) == 0 && key)
+			err = heph_idem_get(env.store, q->owner, key, body, q->len, &out);
+		if (!err && !out) {
+			out = heph_rpc_request_run(&env, r, &status);
 			/* Not kept: the request was run; a retry would run it again. */
-			if (key && out && heph_idem_put(env.store, key, out))
-				fprintf(stderr, "hephd: keeping the answer of Idempotency-Key %s: %s\n", key,
-					heph_error_last());
+			if (key && out && heph_idem_put(env.store, q->owner, key, body, q->len, out))
+				hephd_log("keeping the answer of Idempotency-Key %s: %s", key, heph_error_last());
+		} else if (!err) {
+			status = kept_status(out);
 		}
 		pthread_mutex_unlock(&d->write_lock);
 	} else {
-		out = heph_rpc_handle(&env, q->body ? q->body : "", q->len);
+		out = heph_rpc_request_run(&env, r, &status);
 	}
+	heph_rpc_request_free(r);
+	if (err == HEPH_ECONFLICT && key)
+		return send_error_as(d, c, 422, err, "idempotency_key_reused");
+	if (err)
+		return send_error(d, c, err);
 	if (!out)
-		return send_text(c, MHD_HTTP_NO_CONTENT, strdup(""), 0, "application/json");
-	/* One request that failed gets its error's HTTP status; batches 200. */
-	unsigned status = MHD_HTTP_OK;
-	json_t *j = json_loads(out, 0, NULL);
-	json_t *e = json_object_get(j, "error");
-	if (json_is_object(j) && json_is_object(e)) {
-		int rpc = (int)json_integer_value(json_object_get(e, "code"));
-		status = rpc == -32700 || rpc == -32600 ? 400 : (unsigned)heph_error_http_status(heph_error_from_rpc_code(rpc));
-	}
-	json_decref(j);
-	return send_text(c, status, out, strlen(out), "application/json");
+		return send_text(d, c, MHD_HTTP_NO_CONTENT, strdup(""), 0, "application/json");
+	return send_text(d, c, (unsigned)status, out, strlen(out), "application/json");
 }
 
 static enum MHD_Result do_config(struct hephd *d, struct MHD_Connection *c, heph_store *s)
@@ -448,23 +553,33 @@ static enum MHD_Result do_config(struct hephd *d, struct MHD_Connection *c, heph
 			      "protocols", HEPH_SYNC_PROTOCOL, "schema", heph_schema_version(), "op_types", types,
 			      "max_body", (int)(d->max_body > INT_MAX ? INT_MAX : d->max_body), "auth", "methods",
 			      methods, "how", how, "required", !d->no_auth, "oidc", oidc_config(d));
-	return send_json(c, MHD_HTTP_OK, j);
+	return send_json(d, c, MHD_HTTP_OK, j);
 }
 
-static enum MHD_Result do_health(struct MHD_Connection *c, heph_store *s)
+static enum MHD_Result do_health(struct hephd *d, struct MHD_Connection *c, heph_store *s)
 {
 	json_t *r = NULL;
 	heph_rpc_env env = { .store = s };
 	int err = heph_rpc_call(&env, "store.info", NULL, &r);
 	if (err)
-		return send_error(c, HEPH_EUNAVAIL);
+		return send_error(d, c, HEPH_EUNAVAIL);
 	json_t *j = json_pack("{s:b, s:O, s:O}", "ok", 1, "schema", json_object_get(r, "schema"), "head",
 			      json_object_get(r, "head"));
 	json_decref(r);
-	return send_json(c, MHD_HTTP_OK, j);
+	return send_json(d, c, MHD_HTTP_OK, j);
 }
 
 /* ---- static files ---- */
+
+/* The web app's policy: only this origin's scripts, styles and images run
+ * or load (data: images for icons; no image from any other host: a doc's
+ * remote image would tell that host when it was read), nothing frames it,
+ * and it may call any hub (connect-src *: the web app can be pointed at
+ * another hub, which must allow its origin). index.html carries the same
+ * policy in a <meta> for when it is served by something else. */
+#define APP_CSP                                                                                         \
+	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src *; " \
+	"object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 static const char *mime(const char *path)
 {
@@ -484,22 +599,26 @@ static const char *mime(const char *path)
 	return "application/octet-stream";
 }
 
+/* Whether real (a resolved path) is root or inside it, compared by whole
+ * components: a root "/srv/web" does not hold "/srv/webx/index.html". */
+static int inside(const char *root, const char *real)
+{
+	size_t rl = strlen(root);
+	return strncmp(real, root, rl) == 0 && (real[rl] == '/' || real[rl] == '\0' || (rl == 1 && root[0] == '/'));
+}
+
 /* Open root/rel if it resolves inside root and is a regular file (a
  * directory means its index.html). -1 otherwise. */
 static int open_inside(const char *root, const char *rel, char *resolved, size_t n)
 {
 	char path[PATH_MAX], real[PATH_MAX];
 	struct stat st;
-	if ((size_t)snprintf(path, sizeof path, "%s/%s", root, rel) >= sizeof path || !realpath(path, real))
-		return -1;
-	size_t rl = strlen(root);
-	if (strncmp(real, root, rl) != 0 || (real[rl] != '/' && real[rl] != '\0'))
-		return -1; /* a symlink out of the web root */
-	if (stat(real, &st) != 0)
-		return -1;
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", root, rel) >= sizeof path || !realpath(path, real) ||
+	    !inside(root, real) || stat(real, &st) != 0)
+		return -1; /* missing, or a symlink out of the web root */
 	if (S_ISDIR(st.st_mode)) {
 		if ((size_t)snprintf(path, sizeof path, "%s/index.html", real) >= sizeof path || !realpath(path, real) ||
-		    strncmp(real, root, rl) != 0 || stat(real, &st) != 0)
+		    !inside(root, real) || stat(real, &st) != 0)
 			return -1;
 	}
 	if (!S_ISREG(st.st_mode))
@@ -508,25 +627,46 @@ static int open_inside(const char *root, const char *rel, char *resolved, size_t
 	return open(real, O_RDONLY | O_CLOEXEC);
 }
 
-static enum MHD_Result send_file(struct MHD_Connection *c, int fd, const char *path)
+/* Every file is revalidated (no-cache) against its ETag and Last-Modified:
+ * an unchanged one costs a 304, and a new sw.js or index.html is seen on
+ * the next load, so the service worker never pins an old app. */
+static enum MHD_Result send_file(struct hephd *d, struct MHD_Connection *c, int fd, const char *path)
 {
 	struct stat st;
+	char etag[64], modified[64];
+	struct tm tm;
 	if (fstat(fd, &st) != 0) {
 		close(fd);
 		heph_error_set(HEPH_ERROR, "cannot read a file of the web root");
-		return send_error(c, HEPH_ERROR);
+		return send_error(d, c, HEPH_ERROR);
 	}
-	struct MHD_Response *r = MHD_create_response_from_fd64((uint64_t)st.st_size, fd);
-	if (!r) {
+	snprintf(etag, sizeof etag, "\"%llx-%llx-%lx\"", (unsigned long long)st.st_size,
+		 (unsigned long long)st.st_mtim.tv_sec, (unsigned long)st.st_mtim.tv_nsec);
+	gmtime_r(&st.st_mtim.tv_sec, &tm);
+	strftime(modified, sizeof modified, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	const char *ims = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
+	int fresh = inm ? strstr(inm, etag) != NULL : ims && strcmp(ims, modified) == 0;
+	struct MHD_Response *r;
+	if (fresh) {
 		close(fd);
+		r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	} else {
+		r = MHD_create_response_from_fd64((uint64_t)st.st_size, fd);
+	}
+	if (!r) {
+		if (!fresh)
+			close(fd);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, mime(path));
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	const char *base = strrchr(path, '/');
-	if (base && strcmp(base, "/index.html") == 0)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	common_headers(d, c, r);
+	if (!fresh)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, mime(path));
+	MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_LAST_MODIFIED, modified);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	MHD_add_response_header(r, "Content-Security-Policy", APP_CSP);
+	enum MHD_Result ret = MHD_queue_response(c, fresh ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, r);
 	MHD_destroy_response(r);
 	return ret;
 }
@@ -539,9 +679,10 @@ static enum MHD_Result do_static(struct hephd *d, struct MHD_Connection *c, cons
 	int fd = -1;
 	if (!root) {
 		heph_error_set(HEPH_ENOTFOUND, "no such endpoint: %.200s", url);
-		return send_error(c, HEPH_ENOTFOUND);
+		return send_error(d, c, HEPH_ENOTFOUND);
 	}
-	/* Rebuild the path from its segments: no "..", no empty or "." parts. */
+	/* Rebuild the path from its segments: no "..", no empty or "." parts,
+	 * no dotfile (.git, .env, .htpasswd are never the app's). */
 	const char *p = url, *last = url;
 	while (*p) {
 		while (*p == '/')
@@ -551,14 +692,14 @@ static enum MHD_Result do_static(struct hephd *d, struct MHD_Connection *c, cons
 		if (len == 0)
 			break;
 		last = p;
-		if ((len == 2 && p[0] == '.' && p[1] == '.') || memchr(p, '\\', len)) {
-			heph_error_set(HEPH_ENOTFOUND, "no such file");
-			return send_error(c, HEPH_ENOTFOUND);
+		if ((p[0] == '.' && !(len == 1)) || memchr(p, '\\', len)) {
+			heph_error_set(HEPH_ENOTFOUND, "no such file: %.200s", url);
+			return send_error(d, c, HEPH_ENOTFOUND);
 		}
 		if (!(len == 1 && p[0] == '.')) {
 			if (n + len + 2 >= sizeof rel) {
 				heph_error_set(HEPH_ENOTFOUND, "no such file");
-				return send_error(c, HEPH_ENOTFOUND);
+				return send_error(d, c, HEPH_ENOTFOUND);
 			}
 			if (n)
 				rel[n++] = '/';
@@ -573,18 +714,18 @@ static enum MHD_Result do_static(struct hephd *d, struct MHD_Connection *c, cons
 		fd = open_inside(root, "index.html", resolved, sizeof resolved); /* an app route */
 	if (fd < 0) {
 		heph_error_set(HEPH_ENOTFOUND, "no such file: %.200s", url);
-		return send_error(c, HEPH_ENOTFOUND);
+		return send_error(d, c, HEPH_ENOTFOUND);
 	}
-	return send_file(c, fd, resolved);
+	return send_file(d, c, fd, resolved);
 }
 
-/* A CORS preflight: any origin may send a bearer token to /rpc. */
-static enum MHD_Result do_preflight(struct MHD_Connection *c)
+/* A CORS preflight from an --allow-origin origin (checked before). */
+static enum MHD_Result do_preflight(struct hephd *d, struct MHD_Connection *c)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 	if (!r)
 		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+	common_headers(d, c, r);
 	MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
 	MHD_add_response_header(r, "Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key");
 	MHD_add_response_header(r, "Access-Control-Max-Age", "600");
@@ -593,7 +734,7 @@ static enum MHD_Result do_preflight(struct MHD_Connection *c)
 	return ret;
 }
 
-/* ---- the handler ---- */
+/* ---- what a request must pass before its body is read ---- */
 
 static enum route route_of(const char *url)
 {
@@ -610,13 +751,286 @@ static enum route route_of(const char *url)
 	return R_STATIC;
 }
 
-static enum MHD_Result method_not_allowed(struct MHD_Connection *c, const char *method, const char *url)
+/* The methods a route answers (the Allow header of its 405). */
+static const char *allowed(enum route r)
 {
-	heph_error_set(HEPH_EINVALID, "%s is not allowed on %.200s", method, url);
+	switch (r) {
+	case R_PUSH:
+		return "POST";
+	case R_RPC:
+		return "POST, OPTIONS";
+	case R_CONFIG:
+	case R_HEALTH:
+		return "GET, HEAD, OPTIONS";
+	default:
+		return "GET, HEAD";
+	}
+}
+
+static enum MHD_Result method_not_allowed(struct hephd *d, struct MHD_Connection *c, const char *method,
+					  const char *url, enum route r)
+{
+	heph_error_set(HEPH_EINVALID, "%.20s is not allowed on %.200s; it answers %s", method, url, allowed(r));
 	json_t *e = json_pack("{s:{s:i, s:s, s:s}}", "error", "code", heph_error_rpc_code(HEPH_EINVALID), "name",
 			      "method_not_allowed", "message", heph_error_last());
-	return send_json(c, MHD_HTTP_METHOD_NOT_ALLOWED, e);
+	char *text = json_dumps(e, JSON_COMPACT);
+	json_decref(e);
+	if (!text)
+		abort();
+	return send_answer(d, c, MHD_HTTP_METHOD_NOT_ALLOWED, text, strlen(text), "application/json", allowed(r));
 }
+
+/* Whether the Host header names this hub: an IP literal, localhost, the
+ * host of --http-addr or an --allow-host name (the port is not checked). A
+ * request without one (HTTP/1.0) passes: browsers always send it. */
+static int host_ok(const struct hephd *d, const char *host)
+{
+	char name[256];
+	unsigned char buf[sizeof(struct in6_addr)];
+	size_t n;
+	if (!host)
+		return 1;
+	if (host[0] == '[') {
+		const char *e = strchr(host, ']');
+		if (!e || (size_t)(e - host - 1) >= sizeof name || (e[1] && e[1] != ':'))
+			return 0;
+		snprintf(name, sizeof name, "%.*s", (int)(e - host - 1), host + 1);
+		return inet_pton(AF_INET6, name, buf) == 1;
+	}
+	n = strcspn(host, ":");
+	if (n == 0 || n >= sizeof name)
+		return 0;
+	snprintf(name, sizeof name, "%.*s", (int)n, host);
+	if (inet_pton(AF_INET, name, buf) == 1 || strcasecmp(name, "localhost") == 0)
+		return 1;
+	const char *colon = strrchr(d->http_addr, ':');
+	if (colon && (size_t)(colon - d->http_addr) == n && strncasecmp(d->http_addr, name, n) == 0)
+		return 1;
+	for (int i = 0; i < d->n_allow_hosts; i++)
+		if (strcasecmp(name, d->allow_hosts[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Whether a browser page at origin may call: the hub's own origin (its
+ * scheme and the request's Host) or an --allow-origin one. */
+static int origin_ok(const struct hephd *d, const char *origin, const char *host)
+{
+	const char *rest = strncmp(origin, "http://", 7) == 0 ? origin + 7
+			   : strncmp(origin, "https://", 8) == 0 ? origin + 8 : NULL;
+	if (rest && host && strcasecmp(rest, host) == 0)
+		return 1;
+	return origin_listed(d, origin);
+}
+
+struct lengths {
+	int n;              /* Content-Length headers seen */
+	const char *first;  /* the first one's value */
+	int differ;         /* a later one said another length */
+};
+
+static enum MHD_Result count_length(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct lengths *l = cls;
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		if (l->n++ == 0)
+			l->first = value;
+		else if (!value || !l->first || strcmp(value, l->first) != 0)
+			l->differ = 1;
+	}
+	return MHD_YES;
+}
+
+/* The checks of the header comment, in its order: 0 to go on, or an
+ * answer was queued (*ret). */
+static int admit(struct hephd *d, struct MHD_Connection *c, struct req *q, const char *url, const char *method,
+		 enum MHD_Result *ret)
+{
+	const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+	const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	int post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+	int get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+	int options = strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0;
+	struct lengths l = { 0 };
+	heph_store *s = NULL;
+	int err;
+	if (!host_ok(d, host)) {
+		heph_error_set(HEPH_EFORBIDDEN, "this hub does not serve the host \"%.100s\"; its owner can add it with "
+				"hephd --allow-host NAME", host);
+		*ret = send_error_as(d, c, 421, HEPH_EFORBIDDEN, "misdirected");
+		return 1;
+	}
+	if (origin && !origin_ok(d, origin, host)) {
+		heph_error_set(HEPH_EFORBIDDEN, "a page from %.100s may not call this hub; its owner can allow it with "
+				"hephd --allow-origin ORIGIN", origin);
+		*ret = send_error_as(d, c, 403, HEPH_EFORBIDDEN, "origin_not_allowed");
+		return 1;
+	}
+	if (options && (q->route == R_RPC || q->route == R_CONFIG || q->route == R_HEALTH)) {
+		if (!origin_listed(d, origin)) {
+			heph_error_set(HEPH_EFORBIDDEN, "a CORS preflight is answered only for an origin given with "
+					"hephd --allow-origin; %.100s is not one", origin ? origin : "a request without Origin");
+			*ret = send_error_as(d, c, 403, HEPH_EFORBIDDEN, "origin_not_allowed");
+			return 1;
+		}
+		q->route = R_OPTIONS; /* answered once the request is complete */
+	} else if (((q->route == R_PUSH || q->route == R_RPC) && !post) ||
+		   (q->route != R_PUSH && q->route != R_RPC && !get)) {
+		*ret = method_not_allowed(d, c, method, url, q->route);
+		return 1;
+	}
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_length, &l);
+	if (l.differ || (te && cl)) {
+		heph_error_set(HEPH_EINVALID, "a request carries one Content-Length, or Transfer-Encoding alone; this "
+				"one has %s", l.differ ? "Content-Lengths that disagree" : "both");
+		*ret = send_error(d, c, HEPH_EINVALID);
+		return 1;
+	}
+	if (!post && (te || (cl && strcmp(cl, "0") != 0))) {
+		heph_error_set(HEPH_EINVALID, "%.20s %.200s takes no request body; send it without one", method, url);
+		*ret = send_error(d, c, HEPH_EINVALID);
+		return 1;
+	}
+	if (!post)
+		return 0;
+	if ((err = thread_store(d, &s)) ||
+	    (err = hub_authenticate(d, s, MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+				    q->owner))) {
+		*ret = send_error(d, c, err);
+		return 1;
+	}
+	if (cl && strtoull(cl, NULL, 10) > d->max_body) {
+		heph_error_set(HEPH_ETOOBIG, "request body of %.30s bytes is over this hub's limit of %zu", cl, d->max_body);
+		*ret = send_error(d, c, HEPH_ETOOBIG);
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- connections: the per-address limit and the request deadline ---- */
+
+/* Whether drops of addr should be logged now (once per address every
+ * LOG_AGAIN_MS); call with conns_mu held. */
+static int log_due(struct hub *h, const char *addr, int64_t now)
+{
+	int oldest = 0;
+	for (int i = 0; i < LOGGED_MAX; i++) {
+		if (strcmp(h->logged[i].addr, addr) == 0) {
+			if (now - h->logged[i].at_ms < LOG_AGAIN_MS)
+				return 0;
+			h->logged[i].at_ms = now;
+			return 1;
+		}
+		if (h->logged[i].at_ms < h->logged[oldest].at_ms)
+			oldest = i;
+	}
+	snprintf(h->logged[oldest].addr, sizeof h->logged[oldest].addr, "%s", addr);
+	h->logged[oldest].at_ms = now;
+	return 1;
+}
+
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *sa, socklen_t len)
+{
+	struct hub *h = cls;
+	char addr[INET6_ADDRSTRLEN];
+	int open = 0;
+	(void)len;
+	addr_text(sa, addr);
+	pthread_mutex_lock(&h->conns_mu);
+	for (struct conn *k = h->conns; k; k = k->next)
+		open += strcmp(k->addr, addr) == 0;
+	int refuse = open >= h->d->max_per_address;
+	if (refuse && log_due(h, addr, now_ms()))
+		hephd_log("http: %s holds %d connections, the most one address may (--max-per-address); refusing "
+			  "more from it (logged once per address every 10 minutes)", addr, open);
+	pthread_mutex_unlock(&h->conns_mu);
+	return refuse ? MHD_NO : MHD_YES;
+}
+
+static void notify(void *cls, struct MHD_Connection *c, void **socket_context, enum MHD_ConnectionNotificationCode toe)
+{
+	struct hub *h = cls;
+	struct conn *k = *socket_context;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		const union MHD_ConnectionInfo *sa = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		if (!(k = calloc(1, sizeof *k)))
+			abort();
+		k->fd = fd ? fd->connect_fd : -1;
+		addr_text(sa ? sa->client_addr : NULL, k->addr);
+		k->since_ms = now_ms();
+		pthread_mutex_lock(&h->conns_mu);
+		k->next = h->conns;
+		if (h->conns)
+			h->conns->prev = k;
+		h->conns = k;
+		pthread_mutex_unlock(&h->conns_mu);
+		*socket_context = k;
+	} else if (k) {
+		/* libmicrohttpd closes the socket after this returns: the
+		 * watchdog, under the same lock, never touches a closed one. */
+		pthread_mutex_lock(&h->conns_mu);
+		if (k->prev)
+			k->prev->next = k->next;
+		else
+			h->conns = k->next;
+		if (k->next)
+			k->next->prev = k->prev;
+		pthread_mutex_unlock(&h->conns_mu);
+		free(k);
+		*socket_context = NULL;
+	}
+}
+
+/* Mark the connection's request as arrived (since 0) or as starting now. */
+static void arriving(struct hub *h, struct MHD_Connection *c, int starts)
+{
+	const union MHD_ConnectionInfo *i = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn *k = i ? i->socket_context : NULL;
+	if (!k)
+		return;
+	pthread_mutex_lock(&h->conns_mu);
+	k->since_ms = starts ? now_ms() : 0;
+	pthread_mutex_unlock(&h->conns_mu);
+}
+
+/* Close, by shutting its socket down, every connection whose request has
+ * been arriving for longer than --request-timeout; libmicrohttpd then sees
+ * the end of it and cleans up as for a client that left. */
+static void *watchdog(void *arg)
+{
+	struct hub *h = arg;
+	int64_t limit = (int64_t)h->d->request_timeout * 1000;
+	pthread_mutex_lock(&h->conns_mu);
+	while (!h->stopping) {
+		struct timespec t;
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_nsec += 250 * 1000000L;
+		if (t.tv_nsec >= 1000000000L) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&h->conns_cv, &h->conns_mu, &t);
+		int64_t now = now_ms();
+		for (struct conn *k = h->conns; k && !h->stopping; k = k->next) {
+			if (!k->since_ms || now - k->since_ms <= limit || k->fd < 0)
+				continue;
+			shutdown(k->fd, SHUT_RDWR);
+			k->since_ms = 0;
+			if (log_due(h, k->addr, now))
+				hephd_log("http: a request from %s took over %d s to arrive (--request-timeout); closing "
+					  "its connection (logged once per address every 10 minutes)",
+					  k->addr, h->d->request_timeout);
+		}
+	}
+	pthread_mutex_unlock(&h->conns_mu);
+	return NULL;
+}
+
+/* ---- the handler ---- */
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 			      const char *version, const char *upload, size_t *upload_size, void **con_cls)
@@ -624,48 +1038,35 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	struct hephd *d = cls;
 	struct req *q = *con_cls;
 	heph_store *s = NULL;
+	enum MHD_Result ret;
 	int err;
 	(void)version;
 	if (!q) {
-		/* Headers are in: route, check the method, the credential and the
-		 * declared length before reading any body. */
+		/* Headers are in: route and admit before reading any body. */
 		if (!(q = calloc(1, sizeof *q)))
 			abort();
 		*con_cls = q;
 		q->route = route_of(url);
-		int post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
-		int get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
-		if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0 &&
-		    (q->route == R_RPC || q->route == R_CONFIG || q->route == R_HEALTH)) {
-			q->route = R_OPTIONS; /* answered once the request is complete */
-			return MHD_YES;
+		if (admit(d, c, q, url, method, &ret)) {
+			arriving(d->hub, c, 0);
+			return ret;
 		}
-		if (((q->route == R_PUSH || q->route == R_RPC) && !post) ||
-		    (q->route != R_PUSH && q->route != R_RPC && !get))
-			return method_not_allowed(c, method, url);
-		/* A GET is answered on the next call, once the request is
-		 * complete, so that its connection is kept alive. */
-		if (get)
-			return MHD_YES;
-		if ((err = thread_store(d, &s)))
-			return send_error(c, err);
-		if ((err = hub_authenticate(d, s, MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
-					    q->owner)))
-			return send_error(c, err);
-		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl && strtoull(cl, NULL, 10) > d->max_body) {
-			heph_error_set(HEPH_ETOOBIG, "request body of %s bytes is over this hub's limit of %zu", cl, d->max_body);
-			return send_error(c, HEPH_ETOOBIG);
-		}
+		/* Everything else is answered once the request is complete, so
+		 * that its connection can be kept alive. */
 		return MHD_YES;
 	}
 	if (*upload_size) {
 		size_t n = *upload_size;
 		*upload_size = 0;
 		if (q->dropped || q->len + n > d->max_body) {
+			/* Read to its end without keeping it: the answer (413)
+			 * can only be given then. --request-timeout bounds how
+			 * long that may take. */
 			q->dropped += n;
-			/* A body far past the limit is not worth reading to the end. */
-			return q->dropped > d->max_body ? MHD_NO : MHD_YES;
+			free(q->body);
+			q->body = NULL;
+			q->len = q->cap = 0;
+			return MHD_YES;
 		}
 		if (q->len + n + 1 > q->cap) {
 			size_t cap = q->cap ? q->cap : 16384;
@@ -681,29 +1082,31 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_YES;
 	}
 	/* The whole request is in. */
+	arriving(d->hub, c, 0);
 	if (q->route == R_STATIC)
 		return do_static(d, c, url);
 	if (q->route == R_OPTIONS)
-		return do_preflight(c);
+		return do_preflight(d, c);
 	if ((q->route == R_PULL || q->route == R_CONFIG || q->route == R_HEALTH)) {
 		if ((err = thread_store(d, &s)))
-			return send_error(c, err);
+			return send_error(d, c, err);
 		if (q->route == R_CONFIG)
 			return do_config(d, c, s);
 		if (q->route == R_HEALTH)
-			return do_health(c, s);
+			return do_health(d, c, s);
 		char owner[HEPHD_OWNER_MAX];
 		if ((err = hub_authenticate(d, s, MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
 					    owner)))
-			return send_error(c, err);
+			return send_error(d, c, err);
 		return do_pull(d, c, s, owner);
 	}
 	if (q->dropped) {
-		heph_error_set(HEPH_ETOOBIG, "request body is over this hub's limit of %zu bytes", d->max_body);
-		return send_error(c, HEPH_ETOOBIG);
+		heph_error_set(HEPH_ETOOBIG, "request body of %zu bytes is over this hub's limit of %zu bytes",
+			       q->dropped, d->max_body);
+		return send_error(d, c, HEPH_ETOOBIG);
 	}
 	if ((err = thread_store(d, &s)))
-		return send_error(c, err);
+		return send_error(d, c, err);
 	if (q->route == R_PUSH)
 		return do_push(d, c, q);
 	return do_rpc(d, c, s, q);
@@ -711,26 +1114,40 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode why)
 {
+	struct hephd *d = cls;
 	struct req *q = *con_cls;
-	(void)cls;
-	(void)c;
 	(void)why;
 	if (q) {
 		free(q->body);
 		free(q);
 		*con_cls = NULL;
 	}
+	arriving(d->hub, c, 1); /* the next request on this connection may start */
 }
 
+/* libmicrohttpd's own lines: a line that comes again within a minute is
+ * counted, and the count logged with the next other line. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	struct hub *h = cls;
 	char line[1024];
-	(void)cls;
 	vsnprintf(line, sizeof line, fmt, ap);
 	size_t n = strlen(line);
 	while (n && line[n - 1] == '\n')
 		line[--n] = '\0';
-	hephd_log("http: %s", line);
+	int64_t now = now_ms();
+	pthread_mutex_lock(&h->log_mu);
+	if (strcmp(line, h->last_log) == 0 && now - h->last_log_ms < 60000) {
+		h->repeats++;
+	} else {
+		if (h->repeats)
+			hephd_log("http: (the line before came %u more times)", h->repeats);
+		h->repeats = 0;
+		snprintf(h->last_log, sizeof h->last_log, "%s", line);
+		h->last_log_ms = now;
+		hephd_log("http: %s", line);
+	}
+	pthread_mutex_unlock(&h->log_mu);
 }
 
 int hub_start(struct hephd *d, char **url_out)
@@ -758,6 +1175,10 @@ int hub_start(struct hephd *d, char **url_out)
 		abort();
 	pthread_key_create(&d->hub->store_key, close_store);
 	pthread_mutex_init(&d->hub->queue_mu, NULL);
+	pthread_mutex_init(&d->hub->conns_mu, NULL);
+	pthread_cond_init(&d->hub->conns_cv, NULL);
+	pthread_mutex_init(&d->hub->log_mu, NULL);
+	d->hub->d = d;
 	if (d->web_root) {
 		if (!realpath(d->web_root, real)) {
 			freeaddrinfo(ai);
@@ -768,20 +1189,24 @@ int hub_start(struct hephd *d, char **url_out)
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	d->hub->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, d,
-				       MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	d->hub->mhd = MHD_start_daemon(flags, 0, accept_policy, d->hub, handle, d,
+				       MHD_OPTION_EXTERNAL_LOGGER, mhd_log, d->hub,
+				       MHD_OPTION_NOTIFY_CONNECTION, notify, d->hub,
 				       MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 				       MHD_OPTION_THREAD_POOL_SIZE, (unsigned)d->threads,
 				       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)d->timeout,
 				       MHD_OPTION_CONNECTION_LIMIT, 1000u,
 				       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-				       MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+				       MHD_OPTION_NOTIFY_COMPLETED, completed, d,
 				       MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
 				       MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (!d->hub->mhd)
 		return heph_error_set(HEPH_EUNAVAIL, "cannot listen on %s (in use, or not an address of this machine)",
 				      d->http_addr);
+	if (pthread_create(&d->hub->watchdog, NULL, watchdog, d->hub) != 0)
+		return heph_error_set(HEPH_ERROR, "cannot start the connection watchdog: %s", strerror(errno));
+	d->hub->watching = 1;
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d->hub->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	unsigned bound = info ? info->port : (unsigned)atoi(port);
 	if (asprintf(url_out, strchr(host, ':') ? "http://[%s]:%u" : "http://%s:%u", host, bound) < 0)
@@ -793,10 +1218,20 @@ void hub_stop(struct hephd *d)
 {
 	if (!d->hub)
 		return;
+	if (d->hub->watching) {
+		pthread_mutex_lock(&d->hub->conns_mu);
+		d->hub->stopping = 1;
+		pthread_cond_signal(&d->hub->conns_cv);
+		pthread_mutex_unlock(&d->hub->conns_mu);
+		pthread_join(d->hub->watchdog, NULL);
+	}
 	if (d->hub->mhd)
 		MHD_stop_daemon(d->hub->mhd);
 	heph_store_close(d->hub->writer);
 	pthread_mutex_destroy(&d->hub->queue_mu);
+	pthread_mutex_destroy(&d->hub->conns_mu);
+	pthread_cond_destroy(&d->hub->conns_cv);
+	pthread_mutex_destroy(&d->hub->log_mu);
 	free(d->hub->web_real);
 	free(d->hub);
 	d->hub = NULL;

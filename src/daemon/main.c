@@ -68,6 +68,16 @@ static const char usage_text[] =
 	"                        for tokens naming an unknown key (default 10)\n"
 	"  --max-body BYTES      the largest request body the hub takes (default 33554432)\n"
 	"  --timeout SECS        close a connection silent this long (default 30)\n"
+	"  --request-timeout SECS  close a connection whose request (headers and body)\n"
+	"                        takes longer than this to arrive (default 60)\n"
+	"  --max-per-address N   open connections one client address may hold (default 64;\n"
+	"                        behind a reverse proxy every client shares its address)\n"
+	"  --allow-host NAME     a host name the hub is reached by (repeatable); requests\n"
+	"                        naming another Host are refused (IP literals and localhost\n"
+	"                        always pass)\n"
+	"  --allow-origin ORIGIN a web origin (https://app.example) allowed to call the hub\n"
+	"                        from a browser (CORS; repeatable). The hub's own origin\n"
+	"                        needs none\n"
 	"  --threads N           HTTP worker threads (default 2 per CPU, at most 16)\n"
 	"  --pid-file FILE       write the process id here\n"
 	"  --ready-file FILE     once serving, write the hub's URL (server) or the socket\n"
@@ -108,6 +118,28 @@ static int write_file(const char *path, const char *text)
 
 /* Open (creating and migrating) the database once in the main thread, so
  * that the threads can open it without creating it. */
+/* Make the database and its WAL and shared-memory files readable by their
+ * owner only, whatever mode they were made with (hephd itself runs with
+ * umask 077, but the file may come from a copy or an older version). */
+static void private_files(const char *db)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	char path[PATH_MAX];
+	struct stat st;
+	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+		if ((size_t)snprintf(path, sizeof path, "%s%s", db, suffixes[i]) >= sizeof path)
+			continue;
+		if (stat(path, &st) == 0 && (st.st_mode & 077)) {
+			if (chmod(path, st.st_mode & 0700) == 0)
+				hephd_log("%s was readable by others (mode %03o); it is now %03o", path,
+					  (unsigned)(st.st_mode & 0777), (unsigned)(st.st_mode & 0700));
+			else
+				hephd_log("WARNING: %s is readable by others (mode %03o) and cannot be changed: %s", path,
+					  (unsigned)(st.st_mode & 0777), strerror(errno));
+		}
+	}
+}
+
 static int prepare_db(struct hephd *d)
 {
 	heph_store *s = NULL;
@@ -115,6 +147,8 @@ static int prepare_db(struct hephd *d)
 		return heph_error_set(HEPH_ERROR, "cannot create the directory of %s: %s", d->db, strerror(errno));
 	int err = heph_store_open(d->db, NULL, &s);
 	heph_store_close(s);
+	if (!err)
+		private_files(d->db);
 	return err;
 }
 
@@ -144,6 +178,12 @@ static int tokens(const char *db, int argc, char **argv, int json)
 		char *tok = NULL;
 		if ((err = heph_store_open(db, &o, &s)) || (err = heph_token_create(s, argv[1], &tok)))
 			goto out;
+		struct stat st;
+		/* hephd token create NAME > FILE: the file holds a secret. */
+		if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) &&
+		    fchmod(STDOUT_FILENO, st.st_mode & 0700) == 0)
+			fprintf(stderr, "hephd: the file the token goes to is now readable by you only (it was %03o)\n",
+				(unsigned)(st.st_mode & 0777));
 		printf("%s\n", tok);
 		fprintf(stderr, "hephd: made token \"%s\"; it is shown only now. Keep it in a file only you can read\n"
 				"and give the file to the device: heph hub set URL --token-file FILE\n",
@@ -263,10 +303,17 @@ out:
 	return err;
 }
 
+/* Append a copy of v to a growing array of strings. */
+static void push_str(char ***arr, int *n, const char *v)
+{
+	if (!(*arr = realloc(*arr, sizeof **arr * (size_t)(*n + 1))) || !((*arr)[(*n)++] = strdup(v)))
+		abort();
+}
+
 int main(int argc, char **argv)
 {
 	struct hephd d = { .mode = MODE_LOCAL, .sync_interval = 30, .max_body = 32u << 20, .timeout = 30,
-			   .oidc_refetch = 10 };
+			   .request_timeout = 60, .max_per_address = 64, .oidc_refetch = 10 };
 	char sock[PATH_MAX];
 	int json = 0, err = 0, status, no_web = 0;
 	char *db = NULL, **rest = calloc((size_t)argc + 1, sizeof *rest);
@@ -279,6 +326,9 @@ int main(int argc, char **argv)
 	if (d.threads > 16)
 		d.threads = 16;
 	pthread_mutex_init(&d.write_lock, NULL);
+	/* Everything hephd makes (the database, its WAL, the socket) is its
+	 * owner's alone: the database holds token hashes and every task. */
+	umask(077);
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -358,6 +408,23 @@ int main(int argc, char **argv)
 		} else if (TAKES("--timeout")) {
 			if (!(err = parse_int(a, v, 1, 3600, &n)))
 				d.timeout = (int)n;
+		} else if (TAKES("--request-timeout")) {
+			if (!(err = parse_int(a, v, 1, 3600, &n)))
+				d.request_timeout = (int)n;
+		} else if (TAKES("--max-per-address")) {
+			if (!(err = parse_int(a, v, 1, 1000, &n)))
+				d.max_per_address = (int)n;
+		} else if (TAKES("--allow-host")) {
+			if (!*v || strpbrk(v, "/:@ "))
+				err = heph_error_set(HEPH_EUSAGE, "--allow-host wants a host name (hub.example.org), not \"%s\"", v);
+			else
+				push_str(&d.allow_hosts, &d.n_allow_hosts, v);
+		} else if (TAKES("--allow-origin")) {
+			if (!(strncmp(v, "https://", 8) == 0 || strncmp(v, "http://", 7) == 0) || strchr(strstr(v, "//") + 2, '/'))
+				err = heph_error_set(HEPH_EUSAGE, "--allow-origin wants an origin (https://app.example.org, "
+								  "no path), not \"%s\"", v);
+			else
+				push_str(&d.allow_origins, &d.n_allow_origins, v);
 		} else if (TAKES("--threads")) {
 			if (!(err = parse_int(a, v, 1, 256, &n)))
 				d.threads = (int)n;
@@ -447,6 +514,12 @@ done:
 	for (int k = 0; k < d.n_authorized_subs; k++)
 		free(d.authorized_subs[k]);
 	free(d.authorized_subs);
+	for (int k = 0; k < d.n_allow_hosts; k++)
+		free(d.allow_hosts[k]);
+	free(d.allow_hosts);
+	for (int k = 0; k < d.n_allow_origins; k++)
+		free(d.allow_origins[k]);
+	free(d.allow_origins);
 	free(rest);
 	pthread_mutex_destroy(&d.write_lock);
 	return status;

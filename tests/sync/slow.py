@@ -15,9 +15,9 @@ stalled = []
 for i in range(n):
     s = socket.create_connection((u.hostname, u.port))
     if i % 2:
-        s.sendall(b"POST /sync/push HTTP/1.1\r\nHost: hub\r\nContent-Length: 1000\r\n\r\n{\"protocol\":1,")
+        s.sendall(b"POST /sync/push HTTP/1.1\r\nHost: %s\r\nContent-Length: 1000\r\n\r\n{\"protocol\":1," % u.netloc.encode())
     else:
-        s.sendall(b"GET /sync/pull?protocol=1 HTTP/1.1\r\nHost: hub\r\nX-Slow: ")
+        s.sendall(b"GET /sync/pull?protocol=1 HTTP/1.1\r\nHost: %s\r\nX-Slow: " % u.netloc.encode())
     stalled.append(s)
 t0 = time.time()
 status = urllib.request.urlopen(sys.argv[1] + "/healthz", timeout=5).status

@@ -121,29 +121,48 @@ static void idem__keeps_answers_by_key_and_drops_the_oldest_beyond_the_limit(voi
 	assert_false(heph_idem_key_ok(""));
 	assert_false(heph_idem_key_ok("two words"));
 	assert_false(heph_idem_key_ok("caf\xc3\xa9"));
-	assert_int_equal(heph_idem_put(s, "two words", "{}"), HEPH_EINVALID);
-	assert_int_equal(heph_idem_get(s, "k-1", &a), 0);
+#define REQ(r) r, strlen(r)
+	assert_int_equal(heph_idem_put(s, "token:a", "two words", REQ("req"), "{}"), HEPH_EINVALID);
+	assert_int_equal(heph_idem_get(s, "token:a", "k-1", REQ("req"), &a), 0);
 	assert_null(a);
 	assert_int_equal(heph_store_begin(s), 0);
 	for (int i = 0; i < HEPH_IDEM_KEEP + 3; i++) {
 		snprintf(key, sizeof key, "k-%d", i);
-		assert_int_equal(heph_idem_put(s, key, key), 0);
+		assert_int_equal(heph_idem_put(s, "token:a", key, REQ("req"), key), 0);
 	}
 	assert_int_equal(heph_store_commit(s), 0);
 	heph_store_close(s);
 	s = open_at(path, &clk, NULL); /* kept in the file */
 	for (int i = 0; i < 3; i++) {
 		snprintf(key, sizeof key, "k-%d", i);
-		assert_int_equal(heph_idem_get(s, key, &a), 0);
+		assert_int_equal(heph_idem_get(s, "token:a", key, REQ("req"), &a), 0);
 		assert_null(a); /* the oldest three went */
 	}
 	snprintf(key, sizeof key, "k-%d", 3);
-	assert_int_equal(heph_idem_get(s, key, &a), 0);
+	assert_int_equal(heph_idem_get(s, "token:a", key, REQ("req"), &a), 0);
 	assert_string_equal(a, "k-3");
 	free(a);
-	assert_int_equal(heph_idem_put(s, "k-3", "again"), 0); /* a key kept again holds the new answer */
-	assert_int_equal(heph_idem_get(s, "k-3", &a), 0);
+	assert_int_equal(heph_idem_put(s, "token:a", "k-3", REQ("req2"), "again"), 0); /* kept again: the new answer */
+	assert_int_equal(heph_idem_get(s, "token:a", "k-3", REQ("req2"), &a), 0);
 	assert_string_equal(a, "again");
+	free(a);
+	heph_store_close(s);
+	drop_db(path);
+}
+
+static void idem__scopes_a_key_to_its_principal_and_its_request(void **state)
+{
+	(void)state;
+	char *path = temp_db(), *a = NULL;
+	heph_store *s = open_at(path, &clk, NULL);
+	assert_int_equal(heph_idem_put(s, "token:alice", "k", REQ("create A"), "alice's answer"), 0);
+	assert_int_equal(heph_idem_get(s, "token:bob", "k", REQ("create A"), &a), 0);
+	assert_null(a); /* bob's "k" is not alice's */
+	assert_int_equal(heph_idem_get(s, "token:alice", "k", REQ("create B"), &a), HEPH_ECONFLICT);
+	assert_null(a);
+	assert_non_null(strstr(heph_error_last(), "another request"));
+	assert_int_equal(heph_idem_get(s, "token:alice", "k", REQ("create A"), &a), 0);
+	assert_string_equal(a, "alice's answer");
 	free(a);
 	heph_store_close(s);
 	drop_db(path);
@@ -158,6 +177,7 @@ int main(void)
 		cmocka_unit_test(token_verify__takes_live_tokens_and_refuses_wrong_and_revoked_ones),
 		cmocka_unit_test(token_create__refuses_bad_names_and_a_live_duplicate),
 		cmocka_unit_test(idem__keeps_answers_by_key_and_drops_the_oldest_beyond_the_limit),
+		cmocka_unit_test(idem__scopes_a_key_to_its_principal_and_its_request),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

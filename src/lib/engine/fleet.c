@@ -259,6 +259,32 @@ int heph_fleet_stale(heph_store *s, const json_t *r, const char *token, int64_t 
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, "reading the fleet");
 }
 
+/* HEPH_EFORBIDDEN when the device's row belongs to another token that is
+ * still valid: a device is reported by the principal it first reported
+ * through, so that one device's token cannot rename or misreport another
+ * device. A row whose token was revoked (the device got a new one) or that
+ * came without a token (the owner's own login) passes to the reporter. */
+static int bound_elsewhere(heph_store *s, const json_t *r, const char *token)
+{
+	const char *origin = json_string_value(json_object_get(r, "origin"));
+	sqlite3_stmt *st = heph__stmt(s, "SELECT d.token FROM devices d JOIN tokens t ON t.name = d.token "
+					 "WHERE d.origin = ?1 AND t.revoked_at IS NULL AND d.token IS NOT ?2");
+	int rc, err = 0;
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, origin);
+	heph__bind_str(st, 2, token);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		err = heph_error_set(HEPH_EFORBIDDEN, "device %s reports through token \"%s\"; %s%s%s cannot speak "
+				     "for it (revoke that token on the hub to move the device to another one)",
+				     origin, (const char *)sqlite3_column_text(st, 0), token ? "token \"" : "",
+				     token ? token : "a login without a device token", token ? "\"" : "");
+	else if (rc != SQLITE_DONE)
+		err = heph__sqlerr(s, rc, "reading the fleet");
+	sqlite3_reset(st);
+	return err;
+}
+
 int heph_fleet_note(heph_store *s, const json_t *r, const char *token, int64_t now_ms)
 {
 	int err, own = s->depth == 0;
@@ -267,6 +293,8 @@ int heph_fleet_note(heph_store *s, const json_t *r, const char *token, int64_t n
 		return err;
 	if (own && (err = heph_store_begin(s)))
 		return err;
+	if ((err = bound_elsewhere(s, r, token)))
+		goto out;
 	types = types_text(r);
 	sqlite3_stmt *st = heph__stmt(s,
 		"INSERT INTO devices(origin, name, token, version, level, schema, protocol, op_types, unapplied, "
@@ -283,6 +311,7 @@ int heph_fleet_note(heph_store *s, const json_t *r, const char *token, int64_t n
 		err = heph__step_done(s, st);
 	}
 	free(types);
+out:
 	if (own)
 		err = heph_store_end(s, err);
 	return err;

@@ -262,6 +262,102 @@ char *heph_rpc_handle(heph_rpc_env *env, const char *request, size_t len)
 	return out;
 }
 
+/* ---- a request parsed once (heph_rpc_request_*) ---- */
+
+struct heph_rpc_request {
+	json_t *req; /* the parsed text, or NULL when it is not JSON */
+};
+
+heph_rpc_request *heph_rpc_request_parse(const char *text, size_t len)
+{
+	heph_rpc_request *r = calloc(1, sizeof *r);
+	if (!r)
+		abort();
+	r->req = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+	return r;
+}
+
+static int writes_one(json_t *one)
+{
+	const char *name = json_string_value(json_object_get(one, "method"));
+	const heph_rpc_method *m = name ? heph_rpc_find(name) : NULL;
+	return m && (m->flags & HEPH_RPC_WRITE);
+}
+
+int heph_rpc_request_writes(const heph_rpc_request *r)
+{
+	size_t i;
+	json_t *one;
+	if (json_is_object(r->req))
+		return writes_one(r->req);
+	json_array_foreach(r->req, i, one) {
+		if (writes_one(one))
+			return 1;
+	}
+	return 0;
+}
+
+/* The HTTP status of a lone response object: its error's, else 200. */
+static int status_of(json_t *resp)
+{
+	json_t *e = json_object_get(resp, "error");
+	if (!json_is_object(e))
+		return 200;
+	int rpc = (int)json_integer_value(json_object_get(e, "code"));
+	if (rpc == -32700 || rpc == -32600)
+		return 400;
+	return heph_error_http_status(heph_error_from_rpc_code(rpc));
+}
+
+char *heph_rpc_request_run(heph_rpc_env *env, heph_rpc_request *r, int *http_status)
+{
+	json_t *resp;
+	char *out;
+	*http_status = 200;
+	if (!r->req) {
+		resp = json_pack("{s:s, s:n, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", "error", "code", -32700,
+				 "message", "parse error: malformed JSON");
+	} else if (json_is_array(r->req)) {
+		size_t i;
+		json_t *one;
+		resp = json_array();
+		json_array_foreach(r->req, i, one) {
+			json_t *a = respond(env, one);
+			if (a)
+				json_array_append_new(resp, a);
+		}
+		if (json_array_size(r->req) == 0) {
+			json_decref(resp);
+			resp = json_pack("{s:s, s:n, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", "error", "code",
+					 -32600, "message", "invalid request: empty batch");
+		} else if (json_array_size(resp) == 0) {
+			json_decref(resp);
+			resp = NULL;
+		}
+	} else {
+		resp = respond(env, r->req);
+	}
+	if (!resp) {
+		*http_status = 204;
+		return NULL;
+	}
+	if (json_is_object(resp))
+		*http_status = status_of(resp);
+	out = json_dumps(resp, JSON_COMPACT);
+	json_decref(resp);
+	if (!out)
+		abort();
+	return out;
+}
+
+void heph_rpc_request_free(heph_rpc_request *r)
+{
+	if (!r)
+		return;
+	json_decref(r->req);
+	free(r);
+}
+
 HEPH_RPC_HANDLER(heph__rpc_methods)
 {
 	(void)env;
