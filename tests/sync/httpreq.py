@@ -2,7 +2,9 @@
 """httpreq.py METHOD URL [TOKEN] [BODY-FILE|-] [Header:Value...] — one HTTP
 request with python's http.client (no redirects, the path sent as given);
 prints the status, a space and the body on one line. With CHUNKED=1 in the
-environment the body is sent chunked, without a Content-Length."""
+environment the body is sent chunked, without a Content-Length; with
+HEADERS=1 the answer's headers follow, one "Name: value" a line.
+The Host header is the URL's unless one is given."""
 import http.client
 import os
 import sys
@@ -33,3 +35,6 @@ else:
 r = c.getresponse()
 data = r.read().decode("utf-8", "replace").replace("\n", "\\n")
 print(r.status, data)
+if os.environ.get("HEADERS"):
+    for k, v in r.getheaders():
+        print("%s: %s" % (k, v))

@@ -30,12 +30,15 @@ let logs; /* the hub has task logs (log.append) */
 let recurring; /* the hub has recurrence and skip (task.skip) */
 const ids = {};
 
+/* a web app served elsewhere that this hub lets call it */
+const CORS = ['--allow-origin', 'https://elsewhere.example'];
+
 const byTitle = (list, title) => list.find((t) => t.title === title);
 
 before(async () => {
   hub = new Hub('hub');
   tok = hub.token('phone');
-  await hub.start();
+  await hub.start(0, CORS);
   spoke = new Spoke('laptop', hub, tok.file);
   spoke.run('project', 'add', 'Home');
   spoke.run('project', 'add', 'Work');
@@ -290,18 +293,25 @@ test('search finds tasks by their text', async () => {
   await shot(page, '10-search');
 });
 
-test('the hub answers a browser from another origin, and a repeated Idempotency-Key once', async () => {
+test('the hub answers a browser from an allowed origin, refuses others, and answers a repeated Idempotency-Key once', async () => {
   const pre = await fetch(`${hub.url}/rpc`, { method: 'OPTIONS', headers: { Origin: 'https://elsewhere.example', 'Access-Control-Request-Method': 'POST' } });
   assert.equal(pre.status, 204);
-  assert.equal(pre.headers.get('access-control-allow-origin'), '*');
+  assert.equal(pre.headers.get('access-control-allow-origin'), 'https://elsewhere.example');
   assert.match(pre.headers.get('access-control-allow-headers'), /Authorization/);
+  const foreign = await fetch(`${hub.url}/rpc`, { method: 'OPTIONS', headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST' } });
+  assert.equal(foreign.status, 403);
+  assert.equal(foreign.headers.get('access-control-allow-origin'), null);
+  const page = await fetch(`${hub.url}/`);
+  assert.match(page.headers.get('content-security-policy'), /frame-ancestors 'none'/);
+  assert.equal(page.headers.get('x-frame-options'), 'DENY');
+  assert.equal(page.headers.get('referrer-policy'), 'no-referrer');
   const send = () => fetch(`${hub.url}/rpc`, {
     method: 'POST',
-    headers: { Authorization: `Bearer ${tok.token}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'test-key-1' },
+    headers: { Origin: 'https://elsewhere.example', Authorization: `Bearer ${tok.token}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'test-key-1' },
     body: JSON.stringify([{ jsonrpc: '2.0', id: 1, method: 'task.create', params: { title: 'Only once' } }]),
   });
   const a = await send();
-  assert.equal(a.headers.get('access-control-allow-origin'), '*');
+  assert.equal(a.headers.get('access-control-allow-origin'), 'https://elsewhere.example');
   const first = await a.json();
   const again = await (await send()).json();
   assert.deepEqual(again, first);
@@ -334,7 +344,7 @@ test('offline: a quick add is queued, survives a reload, and reaches the hub whe
   assert.match(await page.textContent('#status'), /2 queued/);
   await shot(page, '12-offline-reloaded');
 
-  await hub.start(port);
+  await hub.start(port, CORS);
   await until('the queue drains', async () => !(await page.isVisible('#status')) || !/queued/.test(await page.textContent('#status')), 30000);
   /* the hub's parser reads it now, with the day it was typed on */
   const title = parser ? 'Oil the hinges' : 'Oil the hinges +3d p1';

@@ -984,6 +984,45 @@ int heph__apply_op(heph_store *s, const heph_op *op, int local, heph_op_status *
 	return heph__apply_op_text(s, op, local, NULL, 0, status);
 }
 
+/* An op id names exactly one op: 0 when the op this replica holds under
+ * op->op_id is op (the same clock, origin, type and payload, the payload
+ * compared as JSON), HEPH_ECONFLICT naming what differs otherwise, so that
+ * two replicas never hold different ops under one id while both report
+ * success. */
+static int same_op(heph_store *s, const heph_op *op)
+{
+	sqlite3_stmt *st = heph__stmt(s, "SELECT hlc, origin, type, payload FROM oplog WHERE op_id = ?1");
+	const char *what = NULL;
+	int rc, err = 0;
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, op->op_id);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		err = heph__sqlerr(s, rc, "reading a held op");
+		goto out;
+	}
+	if (strcmp((const char *)sqlite3_column_text(st, 0), op->hlc) != 0)
+		what = "its clock (hlc)";
+	else if (strcmp((const char *)sqlite3_column_text(st, 1), op->origin) != 0)
+		what = "its origin";
+	else if (strcmp((const char *)sqlite3_column_text(st, 2), op->type) != 0)
+		what = "its type";
+	else {
+		json_t *held = json_loadb((const char *)sqlite3_column_text(st, 3), (size_t)sqlite3_column_bytes(st, 3),
+					  0, NULL);
+		if (!json_equal(held, op->payload))
+			what = "its payload";
+		json_decref(held);
+	}
+	if (what)
+		err = heph_error_set(HEPH_ECONFLICT, "op %s: this replica holds another op under the same id (%s "
+				     "differs); an op id names one op, so the copy sent is refused",
+				     op->op_id, what);
+out:
+	sqlite3_reset(st);
+	return err;
+}
+
 int heph__apply_op_text(heph_store *s, const heph_op *op, int local, const char *text, size_t len,
 			heph_op_status *status)
 {
@@ -1025,6 +1064,8 @@ int heph__apply_op_text(heph_store *s, const heph_op *op, int local, const char 
 	if ((err = heph__step_done(s, st)))
 		goto out;
 	if (sqlite3_changes(s->db) == 0) {
+		if ((err = same_op(s, op)))
+			goto out;
 		if (status)
 			*status = HEPH_OP_DUPLICATE;
 		goto out;
