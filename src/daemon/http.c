@@ -106,6 +106,7 @@ struct hub {
 	pthread_mutex_t queue_mu;  /* guards the queue */
 	struct push_job *queue;    /* pushes waiting, newest first */
 	const struct hephd *d;     /* the configuration */
+	char self[256];            /* this machine's host name (gethostname), or "" */
 	pthread_mutex_t conns_mu;  /* guards conns, logged and stopping */
 	pthread_cond_t conns_cv;   /* wakes the watchdog to stop */
 	struct conn *conns;        /* every open connection */
@@ -781,7 +782,8 @@ static enum MHD_Result method_not_allowed(struct hephd *d, struct MHD_Connection
 }
 
 /* Whether the Host header names this hub: an IP literal, localhost, the
- * host of --http-addr or an --allow-host name (the port is not checked). A
+ * host of --http-addr, this machine's name (and NAME.local) or an
+ * --allow-host name (the port is not checked). A
  * request without one (HTTP/1.0) passes: browsers always send it. */
 static int host_ok(const struct hephd *d, const char *host)
 {
@@ -805,6 +807,10 @@ static int host_ok(const struct hephd *d, const char *host)
 		return 1;
 	const char *colon = strrchr(d->http_addr, ':');
 	if (colon && (size_t)(colon - d->http_addr) == n && strncasecmp(d->http_addr, name, n) == 0)
+		return 1;
+	/* This machine's own name, and its mDNS name NAME.local. */
+	size_t sl = strlen(d->hub->self);
+	if (sl && strncasecmp(name, d->hub->self, sl) == 0 && (!name[sl] || strcasecmp(name + sl, ".local") == 0))
 		return 1;
 	for (int i = 0; i < d->n_allow_hosts; i++)
 		if (strcasecmp(name, d->allow_hosts[i]) == 0)
@@ -967,6 +973,16 @@ static void notify(void *cls, struct MHD_Connection *c, void **socket_context, e
 		if (h->conns)
 			h->conns->prev = k;
 		h->conns = k;
+		/* Pool threads accept side by side, so two may both pass
+		 * accept_policy for an address's last slot: the later one ends
+		 * here. */
+		int open = 0;
+		for (struct conn *o = h->conns; o; o = o->next)
+			open += strcmp(o->addr, k->addr) == 0;
+		if (open > h->d->max_per_address && k->fd >= 0) {
+			shutdown(k->fd, SHUT_RDWR);
+			k->since_ms = 0;
+		}
 		pthread_mutex_unlock(&h->conns_mu);
 		*socket_context = k;
 	} else if (k) {
@@ -1179,6 +1195,9 @@ int hub_start(struct hephd *d, char **url_out)
 	pthread_cond_init(&d->hub->conns_cv, NULL);
 	pthread_mutex_init(&d->hub->log_mu, NULL);
 	d->hub->d = d;
+	if (gethostname(d->hub->self, sizeof d->hub->self) != 0)
+		d->hub->self[0] = '\0';
+	d->hub->self[sizeof d->hub->self - 1] = '\0';
 	if (d->web_root) {
 		if (!realpath(d->web_root, real)) {
 			freeaddrinfo(ai);

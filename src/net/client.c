@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "heph/error.h"
 #include "heph/sync.h"
@@ -320,6 +321,17 @@ int net_read_token_file(const char *path, char **out)
 	if (!f)
 		return heph_error_set(errno == ENOENT ? HEPH_ENOTFOUND : HEPH_ERROR, "cannot read token file %s: %s", path,
 				      strerror(errno));
+	/* A token is a password: say so, once per process, when others can
+	 * read it (as ssh does for keys; a warning, not a refusal, so that a
+	 * sync that worked yesterday still works). */
+	static int warned;
+	struct stat st;
+	if (!warned && fstat(fileno(f), &st) == 0 && (st.st_mode & 077)) {
+		warned = 1;
+		fprintf(stderr, "heph: warning: token file %s can be read by others (mode %03o); anyone who reads it "
+				"can use your hub. Make it private: chmod 600 %s\n",
+			path, (unsigned)(st.st_mode & 0777), path);
+	}
 	if (!fgets(line, sizeof line, f))
 		line[0] = '\0';
 	fclose(f);

@@ -121,6 +121,24 @@ h --db "$TMP/b.db" apply - <"$TMP/forged.jsonl" >/dev/null
 h --db "$TMP/b.db" hub set "$HUB_URL" --token-file "$TMP/bob.token" >/dev/null
 expect_status "a spoke holding the other op: its sync fails (a conflict)" 6 h --db "$TMP/b.db" sync
 expect_contains "heph sync --status shows why" "another op under the same id" "$(h --db "$TMP/b.db" sync --status)"
+expect_not_contains "a private token file is not warned about" "read by others" "$ERR"
+chmod 644 "$TMP/bob.token"
+expect_status "a token file others can read still works" 6 h --db "$TMP/b.db" sync
+expect_contains "but heph warns about it, naming the fix" "chmod 600 $TMP/bob.token" "$ERR"
+chmod 600 "$TMP/bob.token"
+
+# ---- 11. a recurrence rule the hub takes is one done and skip can step ----
+digest=$(h --db "$TMP/hub.db" digest)
+for rule in 'FREQ=MINUTELY' 'FREQ=SECONDLY' 'FREQ=DAILY;COUNT=0' 'FREQ=DAILY;BYHOUR=9'; do
+	op=$(head -1 "$TMP/ops.jsonl" | python3 -c 'import json,sys
+o = json.load(sys.stdin); o["op_id"] = "01K00000000000000000000R%02d" % len(sys.argv[1])
+o["payload"]["recurrence"] = sys.argv[1]; print(json.dumps(o))' "$rule")
+	printf '{"protocol":1,"ops":[%s]}' "$op" >"$TMP/rule.json"
+	r=$(http POST "$HUB_URL/sync/push" "$BOB" "$TMP/rule.json")
+	expect_eq "an op with the rule $rule is refused" 400 "${r%% *}"
+	expect_contains "naming the field" recurrence "$r"
+done
+expect_eq "and the hub is unchanged" "$digest" "$(h --db "$TMP/hub.db" digest)"
 
 # ---- 8, 9. static files: containment, dotfiles, headers ----
 stop "$HUB_PID"

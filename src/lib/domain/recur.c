@@ -103,6 +103,10 @@ int heph_recur_check(const char *rrule, char **canonical)
 		buf[i] = (char)toupper((unsigned char)rrule[i]);
 	}
 	buf[n] = '\0';
+	/* libical reads COUNT=0 as no COUNT at all; it means no occurrence. */
+	for (const char *c = buf; (c = strstr(c, "COUNT=")); c += 6)
+		if ((c == buf || c[-1] == ';') && atoi(c + 6) < 1)
+			return heph_error_set(HEPH_EINVALID, "recurrence \"%.80s\": COUNT must be 1 or more", buf);
 	if (ical_rule(buf, &r))
 		return HEPH_EINVALID;
 	*canonical = ical_string(&r);

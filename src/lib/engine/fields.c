@@ -8,6 +8,8 @@
 #include "heph/date.h"
 #include "internal.h"
 
+#include "heph/recur.h"
+
 #include <string.h>
 #include <strings.h>
 
@@ -148,9 +150,15 @@ static int check_rrule(const char *field, const json_t *v)
 		return HEPH_EINVALID;
 	const char *r = json_string_value(v);
 	size_t n = strlen(r);
+	char *canonical = NULL;
 	if (n == 0 || n > RRULE_MAX || !strchr(r, '=') || strchr(r, '\n'))
 		return heph_error_set(HEPH_EINVALID, "field \"%s\": bad recurrence rule \"%.60s\"",
 				      field, r);
+	/* The check task.done and task.skip rely on: a rule taken here can
+	 * always be stepped (no FREQ=MINUTELY, no COUNT=0). */
+	if (heph_recur_check(r, &canonical))
+		return heph_error_wrap(HEPH_EINVALID, "field \"%s\": ", field);
+	free(canonical);
 	return 0;
 }
 
