@@ -6,7 +6,8 @@
 #   make bench      benchmarks (not tests); figures go to bench/RESULTS.md (QUICK=1: a short run)
 #   make fuzz       libFuzzer targets with clang, FUZZ_SECONDS each (default 60)
 #   make valgrind   the CLI tests under valgrind memcheck
-#   make soak       the convergence soak on random seeds for SOAK_SECONDS (default 600), SOAK_STEPS each
+#   make soak       the convergence soak on random seeds for SOAK_SECONDS (default 600), SOAK_STEPS each,
+#                   then the model-based test (tests/model/model.py) on random seeds for as long
 PREFIX ?= /usr/local
 BUILD  ?= build
 SAN    ?= build-san
@@ -61,6 +62,7 @@ valgrind: all
 soak: all
 	@HEPH=$(BUILD)/src/cli/heph HEPHD=$(BUILD)/src/daemon/hephd \
 		nice python3 tests/sync/soak.py --seconds $(SOAK_SECONDS) --steps $(SOAK_STEPS) --keep-failed
+	@HEPH=$(BUILD)/src/cli/heph nice python3 tests/model/model.py --seconds $(SOAK_SECONDS) --steps 60
 
 clean:
 	rm -rf $(BUILD) $(SAN) $(FUZZ)
