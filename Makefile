@@ -24,10 +24,12 @@ all: deps $(BUILD)/build.ninja
 deps:
 	@sh scripts/deps.sh
 
-$(BUILD)/build.ninja:
+# The build directories are set up only after deps has installed meson:
+# order-only, so that make -j never runs meson setup beside the install.
+$(BUILD)/build.ninja: | deps
 	@meson setup $(BUILD) --buildtype=debugoptimized -Dwerror=true $(MESON_FLAGS) >/dev/null
 
-$(SAN)/build.ninja:
+$(SAN)/build.ninja: | deps
 	@meson setup $(SAN) --buildtype=debug -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dc_args=-fno-sanitize-recover=all $(MESON_FLAGS) >/dev/null
 
 test: deps $(BUILD)/build.ninja $(SAN)/build.ninja
@@ -46,7 +48,7 @@ demo: all
 bench: all
 	@sh bench/run.sh $(BUILD)
 
-$(FUZZ)/build.ninja:
+$(FUZZ)/build.ninja: | deps
 	@CC=clang-14 meson setup $(FUZZ) --buildtype=debugoptimized -Dwerror=true -Dfuzz=true -Dstatic_deps=false \
 		-Db_sanitize=address,undefined -Db_lundef=false -Dc_args='-fsanitize=fuzzer-no-link -fno-sanitize-recover=all' >/dev/null
 

@@ -117,6 +117,8 @@ int cmd_call(struct cli *cli, int argc, char **argv);
 int cmd_undo(struct cli *cli, int argc, char **argv); /* cmd_undo.c */
 int cmd_export(struct cli *cli, int argc, char **argv); /* cmd_export.c */
 int cmd_import(struct cli *cli, int argc, char **argv); /* cmd_import.c */
+int cmd_backup(struct cli *cli, int argc, char **argv); /* cmd_backup.c */
+int cmd_restore(struct cli *cli, int argc, char **argv); /* cmd_backup.c */
 
 /* Custom verbs (cmd_life.c). */
 int cmd_view(struct cli *cli, int argc, char **argv);

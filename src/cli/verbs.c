@@ -236,6 +236,18 @@ const struct verb heph_cli_verbs[] = {
 	  "DIR gets <kind>/<id>.md per live node: YAML frontmatter (id, kind, title, times, task\n"
 	  "fields, aliases, tags, links) and the body; files of deleted nodes are removed.\n"
 	  "--ical FILE writes a VTODO per outstanding task with a do-date or late-on (- : stdout).", 0 },
+	{ "backup", "FILE", "a consistent copy of this database, taken while others write to it", NULL, NULL,
+	  NULL, NULL, cmd_backup,
+	  "FILE must not exist. The copy is one commit's state (SQLite's online backup), checked,\n"
+	  "and a plain file (no -wal or -shm) that heph can read in place, even on read-only\n"
+	  "media. On a hub, hephd backup DIR does the same with a dated name.", 0 },
+	{ "restore", "FILE", "replace this database with a backup, keeping the one it replaces", NULL, NULL,
+	  NULL, NULL, cmd_restore,
+	  "FILE is checked first (SQLite's integrity check, a heph database, a schema this heph\n"
+	  "reads); nothing is touched if it fails. The database it replaces is copied to\n"
+	  "DB.replaced-YYYYMMDDTHHMMSSZ. The restored database syncs as a new device (a new\n"
+	  "origin), so that nothing it writes can collide with ops this device pushed after\n"
+	  "the backup; those come back from the hub. Stop this database's hephd first.", 0 },
 	{ "import taskwarrior", "FILE|-", "import the output of `task export`", NULL, NULL, NULL, NULL, cmd_import,
 	  "Dotted projects nest; scheduled/wait become the do-date, due the late-on; H/M/L become\n"
 	  "red/orange/white; recur becomes a recurrence; annotations go to the task's log;\n"

@@ -22,20 +22,31 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "heph/backup.h"
 #include "heph/error.h"
 #include "heph/sync.h"
 #include "heph/token.h"
 #include "net.h"
 #include "render_rpc.h"
 
-/* Where make install puts the web app (meson sets it from the prefix). */
-#ifndef HEPH_WEB_ROOT
-#define HEPH_WEB_ROOT "/usr/local/share/heph/web"
+/* The install layout (meson sets these from its prefix, bindir and
+ * datadir): the web app is DATADIR/heph/web, found relative to where hephd
+ * itself is (see installed_web_root()). */
+#ifndef HEPH_PREFIX
+#define HEPH_PREFIX "/usr/local"
+#endif
+#ifndef HEPH_BINDIR
+#define HEPH_BINDIR "bin"
+#endif
+#ifndef HEPH_DATADIR
+#define HEPH_DATADIR "share"
 #endif
 
 static const char usage_text[] =
 	"usage: hephd [--mode local|server|client] [OPTIONS]\n"
 	"       hephd token create NAME | token list [--json] | token revoke NAME  [--db PATH]\n"
+	"       hephd backup DIR [--db PATH]   a consistent copy of the database, taken while it\n"
+	"                                      serves, as DIR/heph-YYYYMMDDTHHMMSSZ.db\n"
 	"\n"
 	"hephd keeps a heph replica available to other programs and in sync.\n"
 	"  local   (default) serve this device's database on a unix socket and sync it\n"
@@ -50,8 +61,9 @@ static const char usage_text[] =
 	"  --socket PATH         unix socket (default $HEPH_SOCKET, else\n"
 	"                        $XDG_RUNTIME_DIR/heph/hephd.sock, else /tmp/heph-UID/hephd.sock)\n"
 	"  --http-addr HOST:PORT where the hub listens (default 127.0.0.1:8420; port 0 picks one)\n"
-	"  --web-root DIR        serve the web app from DIR (server; default\n"
-	"                        " HEPH_WEB_ROOT " when it exists; none: no web app)\n"
+	"  --web-root DIR        serve the web app from DIR (server; default the one installed\n"
+	"                        with hephd, ../" HEPH_DATADIR "/heph/web from hephd's directory, when\n"
+	"                        it exists; none: no web app)\n"
 	"  --hub-url URL         the hub (local, client; default: heph hub set)\n"
 	"  --token-file FILE     the bearer token for the hub (default: heph hub set)\n"
 	"  --sync-interval SECS  seconds between background syncs (default 30)\n"
@@ -116,6 +128,54 @@ static int write_file(const char *path, const char *text)
 	return 0;
 }
 
+/* Directory of DIR joined with rel, where rel is relative to prefix and
+ * bindir is too: the prefix is bindir's depth above the directory hephd
+ * runs from. NULL when bindir is absolute or hephd's path is unknown. */
+static char *relocated(const char *rel)
+{
+	char exe[PATH_MAX], *out = NULL;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0 || HEPH_BINDIR[0] == '/' || rel[0] == '/')
+		return NULL;
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0'; /* the directory hephd runs from: PREFIX/BINDIR */
+	/* Up one directory per component of BINDIR ("bin", "lib/heph/bin"). */
+	for (const char *c = HEPH_BINDIR; *c;) {
+		size_t len = strcspn(c, "/");
+		if (len > 0 && !(len == 1 && c[0] == '.')) {
+			if (!(slash = strrchr(exe, '/')))
+				return NULL;
+			*slash = '\0';
+		}
+		c += len + (c[len] == '/');
+	}
+	if (asprintf(&out, "%s/%s", exe, rel) < 0)
+		abort();
+	return out;
+}
+
+/* The web app installed with this hephd: relative to the directory hephd
+ * runs from (an install under any prefix, moved or not), else where the
+ * build's prefix put it. NULL if neither holds an index.html. Malloc'd. */
+static char *installed_web_root(void)
+{
+	char *dir = relocated(HEPH_DATADIR "/heph/web"), *index = NULL;
+	if (dir && asprintf(&index, "%s/index.html", dir) >= 0 && access(index, R_OK) == 0) {
+		free(index);
+		return dir;
+	}
+	free(index);
+	free(dir);
+	const char *fixed = HEPH_DATADIR[0] == '/' ? HEPH_DATADIR "/heph/web" : HEPH_PREFIX "/" HEPH_DATADIR "/heph/web";
+	return access(HEPH_DATADIR[0] == '/' ? HEPH_DATADIR "/heph/web/index.html"
+					     : HEPH_PREFIX "/" HEPH_DATADIR "/heph/web/index.html", R_OK) == 0
+		       ? strdup(fixed)
+		       : NULL;
+}
+
 /* Open (creating and migrating) the database once in the main thread, so
  * that the threads can open it without creating it. */
 /* Make the database and its WAL and shared-memory files readable by their
@@ -164,6 +224,47 @@ static int parse_int(const char *flag, const char *v, long long min, long long m
 }
 
 /* ---- hephd token ... ---- */
+
+/* hephd backup DIR: a consistent copy of the hub's database, taken while it
+ * serves, as DIR/heph-YYYYMMDDTHHMMSSZ.db (heph/backup.h). The database
+ * must exist: a backup never creates one. */
+static int backup(const char *db, int argc, char **argv, int json)
+{
+	heph_store *s = NULL;
+	heph_store_opts o = { .no_create = 1 };
+	heph_backup_info info;
+	char *dest = NULL, when[32];
+	struct tm tm;
+	time_t t = time(NULL);
+	int err;
+	if (argc != 1 || !*argv[0])
+		return heph_error_set(HEPH_EUSAGE, "usage: hephd backup DIR [--db PATH]");
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof when, "%Y%m%dT%H%M%SZ", &tm);
+	if (asprintf(&dest, "%s/heph-%s.db", argv[0], when) < 0)
+		abort();
+	if (mkdir(argv[0], 0700) != 0 && errno != EEXIST) {
+		err = heph_error_set(HEPH_ERROR, "cannot create %s: %s", argv[0], strerror(errno));
+		goto out;
+	}
+	if ((err = heph_store_open(db, &o, &s)) || (err = heph_backup(s, dest, &info)))
+		goto out;
+	if (json) {
+		json_t *r = json_pack("{s:s, s:I, s:I, s:i}", "file", dest, "ops", (json_int_t)info.ops, "bytes",
+				      (json_int_t)info.bytes, "schema", info.schema);
+		char *text = json_dumps(r, JSON_COMPACT);
+		printf("%s\n", text);
+		free(text);
+		json_decref(r);
+	} else
+		printf("%s\n", dest);
+	fprintf(stderr, "hephd: backed up %lld op(s), %lld bytes, to %s\n", (long long)info.ops, (long long)info.bytes,
+		dest);
+out:
+	heph_store_close(s);
+	free(dest);
+	return err;
+}
 
 static int tokens(const char *db, int argc, char **argv, int json)
 {
@@ -261,7 +362,8 @@ static int serve(struct hephd *d)
 		if (d->web_root)
 			hephd_log("web app from %s", d->web_root);
 		else
-			hephd_log("no web app (none installed at %s; see --web-root)", HEPH_WEB_ROOT);
+			hephd_log("no web app (none installed with hephd in ../%s/heph/web nor in %s/%s/heph/web; "
+				  "see --web-root)", HEPH_DATADIR, HEPH_PREFIX, HEPH_DATADIR);
 		if (d->ready_file && (err = write_file(d->ready_file, url)))
 			goto out;
 		struct pollfd p = { .fd = sfd, .events = POLLIN };
@@ -449,6 +551,10 @@ int main(int argc, char **argv)
 	if (!db)
 		db = heph_default_db_path();
 	d.db = absolute(db);
+	if (nrest > 0 && strcmp(rest[0], "backup") == 0) {
+		err = backup(d.db, nrest - 1, rest + 1, json);
+		goto done;
+	}
 	if (nrest > 0) {
 		if (strcmp(rest[0], "token") != 0) {
 			err = heph_error_set(HEPH_EUSAGE, "unknown command \"%s\" (see hephd --help)", rest[0]);
@@ -463,9 +569,8 @@ int main(int argc, char **argv)
 	}
 	if (!d.http_addr)
 		d.http_addr = strdup("127.0.0.1:8420");
-	if (!d.web_root && !no_web && d.mode == MODE_SERVER && access(HEPH_WEB_ROOT "/index.html", R_OK) == 0) {
-		d.web_root = strdup(HEPH_WEB_ROOT);
-	}
+	if (!d.web_root && !no_web && d.mode == MODE_SERVER)
+		d.web_root = installed_web_root();
 	if ((d.oidc_audience || d.oidc_client_id || d.oidc_web_client_id || d.n_authorized_subs) && !d.oidc_issuer) {
 		err = heph_error_set(HEPH_EUSAGE, "--oidc-audience, --oidc-client-id, --oidc-web-client-id and --authorized-sub "
 						  "need --oidc-issuer URL");

@@ -1,0 +1,44 @@
+#!/bin/bash
+# install.sh — an install is relocatable: meson install into a scratch root,
+# then hephd started from ROOT/PREFIX/bin serves the web app installed with
+# it (../share/heph/web from its own directory), wherever the tree was put
+# and moved to; an explicit --web-root still wins.
+. "$(dirname "$0")/lib.sh"
+: "${BUILD_ROOT:?BUILD_ROOT must be the meson build directory}"
+
+root="$TMP/root"
+expect_status "meson install into a scratch root" 0 meson install -C "$BUILD_ROOT" --no-rebuild --destdir "$root"
+prefix=$(meson introspect "$BUILD_ROOT" --buildoptions | json_get '[o["value"] for o in d if o["name"]=="prefix"][0]')
+bin="$root$prefix/bin"
+expect_eq "hephd is installed" 1 "$([ -x "$bin/hephd" ] && echo 1)"
+expect_eq "heph is installed" 1 "$([ -x "$bin/heph" ] && echo 1)"
+expect_eq "the web app is installed" 1 "$([ -f "$root$prefix/share/heph/web/index.html" ] && echo 1)"
+expect_status "the installed heph runs" 0 "$bin/heph" --db "$TMP/cli.db" task "from the installed heph"
+
+# serves NAME HEPHD [OPTIONS] — start the hub from that hephd, check that
+# GET / is the web app's index.html from the directory the log names
+serves() {
+	name=$1 exe=$2
+	shift 2
+	HEPHD=$exe start_hub "$name" --no-auth "$@" || return
+	GOT=$(http GET "$HUB_URL/")
+	expect_eq "$name: GET / answers 200" 200 "${GOT%% *}"
+	expect_contains "$name: with a page" "<html" "$GOT"
+	LOG=$(cat "$TMP/$name.log")
+	stop "$HUB_PID"
+}
+
+serves installed "$bin/hephd"
+expect_contains "the page is heph's web app" "<title>heph</title>" "$GOT"
+expect_contains "from the web app installed beside it" "web app from $root$prefix/share/heph/web" "$LOG"
+
+mv "$root" "$TMP/moved"
+serves moved "$TMP/moved$prefix/bin/hephd"
+expect_contains "a moved tree serves its own web app" "web app from $TMP/moved$prefix/share/heph/web" "$LOG"
+
+mkdir -p "$TMP/custom"
+printf '<html><body>custom web root</body></html>\n' >"$TMP/custom/index.html"
+serves custom "$TMP/moved$prefix/bin/hephd" --web-root "$TMP/custom"
+expect_contains "an explicit --web-root wins" "web app from $TMP/custom" "$LOG"
+expect_contains "and is what GET / serves" "custom web root" "$GOT"
+finish
