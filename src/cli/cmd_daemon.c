@@ -286,6 +286,21 @@ static int daemon_stop(struct cli *cli, const struct dpaths *p)
 	return heph_error_set(HEPH_EBUSY, "hephd (pid %d) did not stop within 10 s", (int)pid);
 }
 
+/* One ExecStart= argument, double-quoted: '"' and '\\' escaped, and '%'
+ * doubled unless keep_specifiers (systemd.service(5), "Command lines"). */
+static void unit_arg(FILE *f, const char *s, int keep_specifiers)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		else if (*s == '%' && !keep_specifiers)
+			fputc('%', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
 static int daemon_install(struct cli *cli, const struct dpaths *p)
 {
 	char hephd[PATH_MAX], real[PATH_MAX], db[PATH_MAX], unit[PATH_MAX];
@@ -307,21 +322,32 @@ static int daemon_install(struct cli *cli, const struct dpaths *p)
 	FILE *f = fopen(unit, "w");
 	if (!f)
 		return heph_error_set(HEPH_ERROR, "cannot write %s: %s", unit, strerror(errno));
+	/* No After=network-online.target: a user manager cannot order after a
+	 * system target, and hephd needs no network to start (it serves the
+	 * local replica and retries the hub until it answers). */
 	fprintf(f,
 		"# Written by heph daemon install.\n"
 		"[Unit]\n"
 		"Description=heph replica and background sync (hephd)\n"
-		"After=network-online.target\n"
 		"\n"
 		"[Service]\n"
 		"Type=simple\n"
-		"ExecStart=%s --mode local --db %s --socket %s\n"
+		"ExecStart=");
+	unit_arg(f, real, 0);
+	fprintf(f, " --mode local --db ");
+	unit_arg(f, db, 0);
+	fprintf(f, " --socket ");
+	if (env_sock && *env_sock)
+		unit_arg(f, p->sock, 0);
+	else
+		unit_arg(f, "%t/heph/hephd.sock", 1);
+	fprintf(f,
+		"\n"
 		"Restart=on-failure\n"
 		"RestartSec=5\n"
 		"\n"
 		"[Install]\n"
-		"WantedBy=default.target\n",
-		real, db, env_sock && *env_sock ? p->sock : "%t/heph/hephd.sock");
+		"WantedBy=default.target\n");
 	if (fclose(f) != 0)
 		return heph_error_set(HEPH_ERROR, "cannot write %s: %s", unit, strerror(errno));
 	if (cli->json) {

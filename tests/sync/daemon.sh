@@ -48,8 +48,10 @@ expect_status "bad subcommand" 2 h daemon frobnicate
 
 expect_status "install" 0 h daemon install
 unit="$TMP/config/systemd/user/hephd.service"
-expect_contains "install writes a systemd user unit" "ExecStart=$(realpath "$HEPHD") --mode local --db $(realpath "$HEPH_DB")" "$(cat "$unit")"
-expect_contains "the unit uses the runtime directory's socket" "--socket %t/heph/hephd.sock" "$(cat "$unit")"
+expect_contains "install writes a systemd user unit" "ExecStart=\"$(realpath "$HEPHD")\" --mode local --db \"$(realpath "$HEPH_DB")\"" "$(cat "$unit")"
+expect_contains "the unit uses the runtime directory's socket" '--socket "%t/heph/hephd.sock"' "$(cat "$unit")"
+expect_not_contains "no network-online.target, which a user unit cannot wait for" "network-online" "$(cat "$unit")"
 expect_contains "the unit is enabled for the user session" "WantedBy=default.target" "$(cat "$unit")"
 expect_contains "install says how to enable it" "systemctl --user" "$OUT"
+expect_status "systemd-analyze verify accepts it" 0 systemd-analyze --user verify "$unit"
 finish

@@ -32,6 +32,37 @@ serves installed "$bin/hephd"
 expect_contains "the page is heph's web app" "<title>heph</title>" "$GOT"
 expect_contains "from the web app installed beside it" "web app from $root$prefix/share/heph/web" "$LOG"
 
+# ---- the hub's system unit, as installed ----
+unit="$root$prefix/lib/systemd/system/hephd.service"
+expect_eq "hephd.service is installed" 1 "$([ -f "$unit" ] && echo 1)"
+expect_eq "with its system user" "u hephd - \"heph hub\" /var/lib/hephd" "$(grep '^u ' "$root$prefix/lib/sysusers.d/hephd.conf")"
+# systemd-analyze verify checks that ExecStart's program exists: the copy
+# checked names the one in the scratch root, nothing else differs
+sed "s|$prefix/bin/hephd|$bin/hephd|" "$unit" >"$TMP/hephd.service"
+expect_status "systemd-analyze verify accepts hephd.service" 0 systemd-analyze verify "$TMP/hephd.service"
+for opt in NoNewPrivileges=yes ProtectSystem=strict StateDirectory=hephd User=hephd; do
+	expect_contains "the unit has $opt" "$opt" "$(cat "$unit")"
+done
+# its ExecStart= line, run as written: the state directory and the address
+# are the test's, the rest is the unit's
+line=$(sed -n 's/^ExecStart=//p' "$unit")
+line=${line//\$\{HEPHD_HTTP_ADDR\}/127.0.0.1:0}
+line=${line//\$HEPHD_OPTIONS/--ready-file $TMP/unit.url}
+line=${line//\/var\/lib\/hephd/$TMP/state}
+mkdir -p "$TMP/state"
+# shellcheck disable=SC2086
+set -- $line
+expect_eq "ExecStart runs the installed hephd" "$prefix/bin/hephd" "$1"
+shift
+"$bin/hephd" "$@" 2>>"$TMP/unit.log" &
+UNIT_PID=$!
+PIDS="$PIDS $UNIT_PID"
+wait_for "the unit's hub is serving" 30 test -s "$TMP/unit.url"
+GOT=$(http GET "$(cat "$TMP/unit.url")/")
+expect_contains "the unit's command serves the web app" "<title>heph</title>" "$GOT"
+expect_eq "its database is in the state directory" 1 "$([ -f "$TMP/state/hub.db" ] && echo 1)"
+stop "$UNIT_PID"
+
 mv "$root" "$TMP/moved"
 serves moved "$TMP/moved$prefix/bin/hephd"
 expect_contains "a moved tree serves its own web app" "web app from $TMP/moved$prefix/share/heph/web" "$LOG"
