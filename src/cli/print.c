@@ -216,6 +216,14 @@ void print_conflicts(struct cli *cli, json_t *r)
 	json_array_foreach(r, i, c) {
 		json_t *cur = json_object_get(c, "current"), *oth = json_object_get(c, "other");
 		int mine_current = strcmp(str(c, "mine"), "current") == 0;
+		if (json_object_get(c, "kind") && strcmp(str(c, "kind"), "project-cycle") == 0) {
+			fprintf(cli->out, "-  %s (%s) parent: a project cycle\n", str(c, "title"), str(c, "node_id"));
+			fprintf(cli->out, "    shown:    top level\n");
+			fprintf(cli->out, "    ignored:  under %s (%s)%s  from %s\n", str(c, "other_title"), str(c, "other"),
+				mine_current ? "  (theirs)" : "  (mine)", str(c, "other_origin"));
+			fprintf(cli->out, "    %s: heph link add %s PARENT parent\n", str(c, "note"), str(c, "node_id"));
+			continue;
+		}
 		fprintf(cli->out, "%lld  %s (%s) %s%s\n", (long long)json_integer_value(json_object_get(c, "id")),
 			str(c, "title"), str(c, "node_id"), str(c, "field"),
 			json_is_true(json_object_get(c, "resolved")) ? " [resolved]" : "");

@@ -58,4 +58,36 @@ h --db "$A" ops --json | h --db "$B" apply - >/dev/null
 expect_eq "the resolution syncs" "title from A" "$(h --db "$B" show "$T" --json | json_get 'd["title"]')"
 expect_eq "resolved conflicts leave the list" 0 "$(h --db "$A" conflicts --json | json_get 'len([c for c in d if c["field"]=="title"])')"
 
+# two devices each move one project under the other: a cycle neither could
+# make alone. Every replica ignores the newest move of the cycle, the tree,
+# its counts and list --project agree, and heph conflicts shows it.
+CP=$(h --db "$A" project add "Cycle P")
+CQ=$(h --db "$A" project add "Cycle Q")
+h --db "$A" task "task in P" --project "$CP" >/dev/null
+h --db "$A" task "task in Q" --project "$CQ" >/dev/null
+h --db "$A" ops --json | h --db "$B" apply - >/dev/null
+h --db "$A" link add "$CQ" "$CP" parent >/dev/null
+h --db "$B" link add "$CP" "$CQ" parent >/dev/null
+h --db "$A" ops --json | h --db "$B" apply - >/dev/null
+h --db "$B" ops --json | h --db "$A" apply - >/dev/null
+for db in "$A" "$B"; do
+	expect_eq "the newest move (P under Q) is ignored: Q is under P" "Cycle P None 1 2|Cycle Q Cycle P 1 1" \
+		"$(h --db "$db" project list --json | json_get '"|".join("%s %s %d %d" % (p["title"], {x["node_id"]: x["title"] for x in d}.get(p["parent_id"]), p["open_count"], p["open_count_total"]) for p in d if p["title"].startswith("Cycle"))')"
+	expect_eq "list --project Q agrees with the tree" "task in Q" \
+		"$(h --db "$db" list --project "$CQ" --json | json_get '",".join(t["title"] for t in d)')"
+	expect_eq "list --project P holds both" "task in P,task in Q" \
+		"$(h --db "$db" list --project "$CP" --json | json_get '",".join(sorted(t["title"] for t in d))')"
+	expect_eq "heph conflicts shows the cycle" "project-cycle Cycle P Cycle Q" \
+		"$(h --db "$db" conflicts --json | json_get '" ".join("%s %s %s" % (c["kind"], c["title"], c["other_title"]) for c in d if c.get("kind"))')"
+done
+expect_eq "the replicas agree" "$(h --db "$A" digest)" "$(h --db "$B" digest)"
+expect_contains "in words, with what to do" "move it again to choose" "$(h --db "$A" conflicts)"
+expect_eq "mine/theirs by origin: B made the ignored move" "current other" \
+	"$(h --db "$A" conflicts --json | json_get '[c["mine"] for c in d if c.get("kind")][0]') $(h --db "$B" conflicts --json | json_get '[c["mine"] for c in d if c.get("kind")][0]')"
+# moving P elsewhere ends the cycle entry
+CR=$(h --db "$B" project add "Cycle R")
+h --db "$B" link add "$CP" "$CR" parent >/dev/null
+expect_eq "a new move settles it" 0 "$(h --db "$B" conflicts --json | json_get 'len([c for c in d if c.get("kind")])')"
+expect_eq "P is under R now" "$CR" "$(h --db "$B" project list --json | json_get '[p["parent_id"] for p in d if p["title"]=="Cycle P"][0]')"
+
 finish

@@ -592,7 +592,7 @@ class Run:
 
     def resolve(self, sp):
         rc, out, _ = sp.heph(["--json", "conflicts"])
-        open_ = json.loads(out)
+        open_ = [c for c in json.loads(out) if c.get("kind") != "project-cycle"]  # settled by a move
         if not open_:
             return
         c = self.rng.choice(open_)

@@ -23,6 +23,13 @@
  *  - Derived columns (tasks.project_id, tasks.context_id, nodes.parent_id)
  *    follow the live link of their type with the greatest HLC; project_id
  *    and parent_id skip links to deleted projects.
+ *  - nodes.parent_id has no cycle. Two devices that each move one project
+ *    under the other make one out of links each device checked; in every
+ *    cycle of such parents the project whose parent link is the newest (by
+ *    HLC, then link id) is a root instead (break_cycles). That is a function
+ *    of the links and tombstones alone, recomputed whenever a parent link or
+ *    a project's liveness changes, so every replica breaks the cycle at the
+ *    same place, and a later move that ends the cycle restores the parent.
  */
 #include "internal.h"
 
@@ -552,6 +559,99 @@ static int a_task_set(heph_store *s, const heph_op *op, json_t *p, struct outcom
 
 static int derive(heph_store *s, const char *src, const char *type);
 
+struct parent_of {
+	char id[HEPH_ID_LEN + 1];
+	char parent[HEPH_ID_LEN + 1]; /* the latest live link's live dst, "" for none */
+	char hlc[HEPH_HLC_LEN + 1];   /* that link's clock */
+	char lid[HEPH_ID_LEN + 1];    /* and id */
+	int up;                        /* index of parent, -1 */
+	int mark;                      /* 0 unseen, 1 on the current walk, 2 done */
+	int cut;                       /* a root: its link is the newest of a cycle */
+};
+
+static int by_pid(const void *a, const void *b)
+{
+	return strcmp(((const struct parent_of *)a)->id, ((const struct parent_of *)b)->id);
+}
+
+/* Recompute nodes.parent_id of every project that has a parent link: the
+ * latest live link to a live project, except in a cycle of such links,
+ * where the project holding the newest link of the cycle becomes a root.
+ * Projects are few and parent links change rarely, so a full pass is fine
+ * and keeps the result independent of the order ops arrive in. */
+static int break_cycles(heph_store *s)
+{
+	struct parent_of *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc, err = 0;
+	sqlite3_stmt *st = heph__stmt(s,
+		"SELECT l.src, l.dst, l.hlc, l.id FROM links l JOIN nodes d ON d.id = l.dst "
+		"WHERE l.type = 'parent' AND d.tombstone_hlc IS NULL ORDER BY l.src, l.hlc DESC, l.id DESC");
+	if (!st)
+		return HEPH_ERROR;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *src = (const char *)sqlite3_column_text(st, 0);
+		if (n && strcmp(v[n - 1].id, src) == 0)
+			continue; /* not the latest */
+		if (n == cap && !(v = realloc(v, (cap = cap ? cap * 2 : 32) * sizeof *v)))
+			abort();
+		memset(&v[n], 0, sizeof v[n]);
+		snprintf(v[n].id, sizeof v[n].id, "%s", src);
+		snprintf(v[n].parent, sizeof v[n].parent, "%s", (const char *)sqlite3_column_text(st, 1));
+		snprintf(v[n].hlc, sizeof v[n].hlc, "%s", (const char *)sqlite3_column_text(st, 2));
+		snprintf(v[n].lid, sizeof v[n].lid, "%s", (const char *)sqlite3_column_text(st, 3));
+		n++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		err = heph__sqlerr(s, rc, "reading parent links");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct parent_of key, *hit;
+		snprintf(key.id, sizeof key.id, "%s", v[i].parent);
+		hit = bsearch(&key, v, n, sizeof *v, by_pid);
+		v[i].up = hit ? (int)(hit - v) : -1;
+	}
+	/* walk up from each project; meeting the current walk again is a cycle */
+	for (size_t i = 0; i < n; i++) {
+		int j = (int)i;
+		while (j >= 0 && v[j].mark == 0) {
+			v[j].mark = 1;
+			j = v[j].up;
+		}
+		if (j >= 0 && v[j].mark == 1) {
+			int newest = j;
+			for (int k = v[j].up; k != j; k = v[k].up) {
+				int c = strcmp(v[k].hlc, v[newest].hlc);
+				if (c > 0 || (c == 0 && strcmp(v[k].lid, v[newest].lid) > 0))
+					newest = k;
+			}
+			v[newest].cut = 1;
+		}
+		for (j = (int)i; j >= 0 && v[j].mark == 1; j = v[j].up)
+			v[j].mark = 2;
+	}
+	if (!(st = heph__stmt(s, "UPDATE nodes SET parent_id = ?2 WHERE id = ?1 AND parent_id IS NOT ?2"))) {
+		err = HEPH_ERROR;
+		goto out;
+	}
+	for (size_t i = 0; i < n && !err; i++) {
+		heph__bind_str(st, 1, v[i].id);
+		heph__bind_str(st, 2, v[i].cut ? NULL : v[i].parent);
+		err = heph__step_done(s, st);
+	}
+out:
+	free(v);
+	return err;
+}
+
+/* After a parent link or a project's liveness changed. */
+static int parents_changed(heph_store *s, const char *type, int err)
+{
+	return err ? err : strcmp(type, "parent") == 0 ? break_cycles(s) : 0;
+}
+
 /* A project just deleted: its tasks and subprojects follow their next live
  * link of the type, or none (the same derive() every replica runs). A
  * rare event, so a plain scan of the tasks is fine. */
@@ -582,7 +682,7 @@ static int unfile_from(heph_store *s, const char *id)
 		}
 		json_decref(ids);
 	}
-	return err;
+	return parents_changed(s, "parent", err);
 }
 
 static int a_node_tombstone(heph_store *s, const heph_op *op, json_t *p, struct outcome *o)
@@ -739,8 +839,8 @@ static int a_link_add(heph_store *s, const heph_op *op, json_t *p, struct outcom
 	if ((err = heph__step_done(s, st)))
 		return err;
 	if (sqlite3_changes(s->db) == 0)
-		return derive(s, src, type); /* a link we had: as before */
-	return derive_added(s, src, type, dst, op->hlc, lid);
+		return parents_changed(s, type, derive(s, src, type)); /* a link we had: as before */
+	return parents_changed(s, type, derive_added(s, src, type, dst, op->hlc, lid));
 }
 
 static int a_link_remove(heph_store *s, const heph_op *op, json_t *p, struct outcome *o)
@@ -768,7 +868,7 @@ static int a_link_remove(heph_store *s, const heph_op *op, json_t *p, struct out
 			type = heph__col_dup(st, 1);
 		}
 		if ((err = heph__step_done(s, st)) == 0 && src)
-			err = derive(s, src, type);
+			err = parents_changed(s, type, derive(s, src, type));
 		free(src);
 		free(type);
 		if (err)

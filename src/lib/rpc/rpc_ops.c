@@ -138,6 +138,46 @@ static json_t *conflict_row(heph_store *s, sqlite3_stmt *st)
 	return o;
 }
 
+/* Project cycles made by two devices, as the merge engine broke them (see
+ * break_cycles in apply.c): a live project at the top level whose latest
+ * live parent link names a live project is the one whose move was ignored.
+ * One entry each, kind "project-cycle", with no id: it is settled by moving
+ * the project again, not by conflicts.resolve. Appended to arr. */
+static int project_cycles(heph_store *s, json_t *arr)
+{
+	sqlite3_stmt *st = heph__stmt(s,
+		"SELECT p.id, p.title, l.dst, d.title, l.hlc FROM nodes p JOIN links l ON l.id = "
+		"(SELECT k.id FROM links k JOIN nodes kd ON kd.id = k.dst WHERE k.src = p.id AND k.type = 'parent' "
+		"AND kd.tombstone_hlc IS NULL ORDER BY k.hlc DESC, k.id DESC LIMIT 1) JOIN nodes d ON d.id = l.dst "
+		"WHERE p.kind = 'project' AND p.tombstone_hlc IS NULL AND p.parent_id IS NULL ORDER BY p.id");
+	const char *me = heph_store_origin(s);
+	int rc;
+	if (!st)
+		return HEPH_ERROR;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *title = (const char *)sqlite3_column_text(st, 1);
+		const char *under = (const char *)sqlite3_column_text(st, 3);
+		const char *hlc = (const char *)sqlite3_column_text(st, 4);
+		const char *origin = strlen(hlc) == HEPH_HLC_LEN ? hlc + 22 : "";
+		char note[400];
+		snprintf(note, sizeof note,
+			 "\"%.80s\" was moved under \"%.80s\" while that project was moved under it on another "
+			 "device: a cycle. That move, the newest in the cycle, is ignored on every replica, so "
+			 "\"%.80s\" stays at the top level; move it again to choose where it goes",
+			 title ? title : "", under ? under : "", title ? title : "");
+		json_array_append_new(arr, json_pack("{s:n, s:s, s:s, s:s, s:s, s:n, s:s, s:s, s:s, s:s, s:s, s:b, s:s}",
+						     "id", "kind", "project-cycle", "node_id",
+						     (const char *)sqlite3_column_text(st, 0), "title", title ? title : "",
+						     "field", "parent", "current", "other",
+						     (const char *)sqlite3_column_text(st, 2), "other_title",
+						     under ? under : "", "other_hlc", hlc, "other_origin", origin, "mine",
+						     strcmp(origin, me) == 0 ? "other" : "current", "resolved", 0, "note",
+						     note));
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, "project cycles");
+}
+
 HEPH_RPC_HANDLER(heph__rpc_conflicts_list)
 {
 	heph_store *s = env->store;
@@ -165,6 +205,10 @@ HEPH_RPC_HANDLER(heph__rpc_conflicts_list)
 		sqlite3_reset(st);
 	}
 	json_decref(arr);
+	if ((err = project_cycles(s, full))) {
+		json_decref(full);
+		return err;
+	}
 	*result = full;
 	return 0;
 }
