@@ -109,6 +109,7 @@ void print_journal(struct cli *cli, json_t *r);
 void print_aliases(struct cli *cli, json_t *r);
 void print_tags(struct cli *cli, json_t *r);
 void print_search(struct cli *cli, json_t *r);
+void print_promoted(struct cli *cli, json_t *r);
 
 /* Custom verbs (cmd_ops.c). */
 int cmd_ops(struct cli *cli, int argc, char **argv);

@@ -30,6 +30,16 @@ void print_doc_change(struct cli *cli, json_t *r)
 	print_unresolved(cli, r);
 }
 
+/* checklist.promote: the new task, and where its line was. */
+void print_promoted(struct cli *cli, json_t *r)
+{
+	json_t *t = json_object_get(r, "task");
+	fprintf(cli->out, "promoted line %lld of %s to task %s: %s\n", (long long)json_integer_value(json_object_get(r, "line")),
+		str(r, "doc_id"), str(t, "short_id"), str(t, "title"));
+	if (str(t, "project")[0])
+		fprintf(cli->out, "  in project %s\n", str(t, "project"));
+}
+
 void print_journal(struct cli *cli, json_t *r)
 {
 	const char *body = str(r, "body_expanded")[0] ? str(r, "body_expanded") : str(r, "body");

@@ -180,6 +180,14 @@ const struct verb heph_cli_verbs[] = {
 	  "Its GFM checklist lines (- [ ] step, - [x] done; * and + bullets too), outside fenced code,\n"
 	  "are the task's context items: heph show lists them, and done on a recurring task unchecks them.",
 	  0 },
+	{ "promote", "ID ITEM", "turn an open checklist item of a context doc into a task of its own", "checklist.promote",
+	  ARGS("id", "*item"), NULL, print_promoted,
+	  NULL,
+	  "ID is the task (or its context doc); ITEM is the item's line number in the doc (heph\n"
+	  "context ID --json lists the checklist with its lines) or the start of its text. The new\n"
+	  "task is titled by the item, filed in the same project and linked back (promoted-from);\n"
+	  "the item's line becomes a wiki link to it. One change: heph undo reverses it.",
+	  0 },
 	{ "log", "ID [TEXT...] [--lines N]", "print the tail of a task's log, or append TEXT to it", NULL,
 	  ARGS("id", "*text?"), log_opts, NULL, cmd_log,
 	  "Entries are lines \"- YYYY-MM-DD: text\" in the task's log doc, made on first use. Recurring\n"

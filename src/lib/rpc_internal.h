@@ -281,6 +281,7 @@ HEPH_RPC_HANDLER(heph__rpc_task_add);
 HEPH_RPC_HANDLER(heph__rpc_fleet_list);
 HEPH_RPC_HANDLER(heph__rpc_ops_unapplied);
 HEPH_RPC_HANDLER(heph__rpc_health);
+HEPH_RPC_HANDLER(heph__rpc_checklist_promote);
 #if HEPH_FEATURE_LEVEL >= 2
 HEPH_RPC_HANDLER(heph__rpc_task_snooze);
 HEPH_RPC_HANDLER(heph__rpc_project_rollup);
