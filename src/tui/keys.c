@@ -147,6 +147,25 @@ static void k_reschedule(struct tui_app *app)
 	json_decref(r);
 }
 
+/* Promote an open item of the selected task's checklist to a task. */
+static void k_promote(struct tui_app *app)
+{
+	char item[256] = "";
+	json_t *r = NULL;
+	if (!need_task(app))
+		return;
+	if (!tui_prompt(app, "promote which checklist item (the start of its text, or its line): ", item, sizeof item,
+			NULL) ||
+	    !item[0]) {
+		tui_model_message(&app->m, 0, "nothing promoted");
+		return;
+	}
+	if (task_call(app, SRC_PROMOTE, json_pack("{s:s}", "item", item), NULL, &r) == 0)
+		tui_model_message(&app->m, 0, "promoted to a task: %s",
+				  tui_task_str(json_object_get(r, "task"), "title"));
+	json_decref(r);
+}
+
 static void k_drop(struct tui_app *app)
 {
 	task_call(app, SRC_DROP, NULL, "dropped", NULL);
@@ -408,6 +427,7 @@ static const struct tui_key keys[] = {
 	{ 'D', "D", "delete (asks y/N)", k_delete },
 	{ 'm', "m", "move to a project", k_move },
 	{ 'o', "o", "edit the context doc in $EDITOR", k_open },
+	{ 'P', "P", "promote a checklist item of the context doc to a task", k_promote },
 	{ '/', "/", "full-text search", k_search },
 	{ 's', "s", "sort: ranked or grouped by project", k_sort },
 	{ 'u', "u", "undo the last change", k_undo },

@@ -25,6 +25,7 @@ static const struct tui_source sources[SRC_COUNT] = {
 	[SRC_DOC_SAVE] = { "doc.edit", NULL, "saving the context doc" },
 	[SRC_UNDO] = { "undo", NULL, "undo" },
 	[SRC_HEALTH] = { "health", NULL, "health" },
+	[SRC_PROMOTE] = { "checklist.promote", NULL, "promote" },
 };
 
 const struct tui_source *tui_source(enum tui_src src)

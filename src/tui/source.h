@@ -31,6 +31,7 @@ enum tui_src {
 	SRC_DOC_SAVE,      /* write a doc's body */
 	SRC_UNDO,          /* reverse the last local change */
 	SRC_HEALTH,        /* whether this device is fine (heph health) */
+	SRC_PROMOTE,       /* a checklist item becomes a task */
 	SRC_COUNT
 };
 

@@ -1,7 +1,8 @@
 #!/bin/bash
 # features.sh — the keys backed by lifecycle features: o (the context doc in
 # $EDITOR), / (full-text search), a (quick add with its preview), S (skip),
-# u (undo), views in the sidebar, recurrence in words and the log tail.
+# u (undo), P (promote a checklist item), views in the sidebar, recurrence in
+# words and the log tail.
 # A key whose method this libheph lacks must say so and change nothing.
 . "$(dirname "$0")/lib.sh"
 
@@ -136,6 +137,19 @@ else
 	keys u
 	wait_for "u without undo says so" "undo is not available"
 fi
+
+# P: promote a checklist item of the context doc to a task
+select_task "Bake bread"
+keys P
+wait_for "P asks which item" "promote which checklist item"
+type_text "buy fl"
+keys Enter
+wait_for "P promotes it and says so" "promoted to a task: buy flour"
+F=$(h list --json | json_get '[t["node_id"] for t in d if t["title"] == "buy flour"][0]')
+expect_eq "the new task is in the task's project" Home "$(task_field "$F" project)"
+expect_contains "the item's line is a wiki link to it now" "[[$F]]" "$(h context "$OVEN")"
+keys P Escape
+wait_for "Esc promotes nothing" "nothing promoted"
 
 stop_tui
 
