@@ -53,7 +53,14 @@ expect_status "line 0: exit 3" 3 h promote "$T" 0
 expect_status "no item: usage, exit 2" 2 h promote "$T"
 expect_status "an unknown id: exit 4" 4 h promote 0000000000 1
 expect_status "a project has no checklist: exit 4" 4 h promote Travel 1
+expect_status "an item that no longer reads as expected: exit 6" 6 h call checklist.promote \
+	"{\"id\": \"$T\", \"item\": $(line_of 'pack snacks'), \"text\": \"pack crisps\"}"
+expect_contains "it says the doc changed" "the doc changed" "$ERR"
 expect_eq "nothing changed" "$digest" "$(h digest)"
+
+expect_status "the item as expected, by a number" 0 h call checklist.promote \
+	"{\"id\": \"$T\", \"item\": $(line_of 'pack snacks'), \"text\": \"pack snacks\"}"
+expect_eq "it is promoted" 1 "$(h list --json | json_get 'len([t for t in d if t["title"] == "pack snacks"])')"
 
 # CRLF lines keep their ending
 C=$(h task "Windows notes" --body $'- [ ] one\r\n- [ ] two\r\n')

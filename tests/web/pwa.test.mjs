@@ -265,6 +265,21 @@ test('triage in the page changes the hub as the CLI does', async () => {
   for (const k of twins) same(await hubTask(ids[`${k}A`]), await hubTask(ids[`${k}B`]), keys);
 });
 
+test('promote turns an open checklist item into a task, its line a wiki link', async () => {
+  const id = remote(hub, tok.file, 'task', 'Pack for the trip', '--body', '- [ ] buy sunscreen\n- [x] find the passport');
+  await openTask(id);
+  await page.waitForSelector('.promote-items li');
+  assert.deepEqual(await page.$$eval('.promote-items li span', (els) => els.map((e) => e.textContent)), ['buy sunscreen'],
+    'only the open item is offered');
+  await page.click('[data-act=promote]');
+  await until('promoted on the hub', async () => JSON.parse(remote(hub, tok.file, 'list', '--json')).some((t) => t.title === 'buy sunscreen'));
+  const made = JSON.parse(remote(hub, tok.file, 'list', '--json')).find((t) => t.title === 'buy sunscreen');
+  assert.equal(JSON.parse(remote(hub, tok.file, 'context', id, '--json')).body, `- [[${made.node_id}]]\n- [x] find the passport`);
+  assert.ok(JSON.parse(remote(hub, tok.file, 'links', made.node_id, '--json')).some((l) => l.type === 'promoted-from' && l.dst === id));
+  await page.waitForSelector('.promote-items', { state: 'detached' });
+  remote(hub, tok.file, 'undo');
+});
+
 test('the context doc is rendered on the hub: Markdown, wiki links, checklist, no script', async () => {
   await openTask(ids.plants);
   await page.waitForSelector('.doc strong');

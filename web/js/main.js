@@ -516,6 +516,7 @@ function renderNode(r, out, today) {
     queued.length ? h('p', { class: 'queued-note', text: `Waiting for the hub: ${queued.map((q) => q.label).join(', ')}` }) : null,
     open ? actions(n) : null,
     docSection('Context', rendered, n.context, 'html'),
+    open ? promoteSection(n) : null,
     logSection(rendered),
     backlinks(n)));
 }
@@ -588,6 +589,21 @@ function docSection(title, rendered, raw, key) {
     head.push(h('h3', null, title, cl && cl.total ? h('span', { class: 'progress', text: ` · checklist ${cl.done}/${cl.total}` }) : null));
   }
   return h('section', { class: 'doc-section' }, head, box);
+}
+
+// The open checklist items of a task's context, each with a Promote button
+// (checklist.promote): the item becomes a task in the same project and its
+// line a wiki link to it. The item's text goes along, so a call replayed
+// from the outbox after the doc changed promotes nothing.
+function promoteSection(n) {
+  const items = (n.checklist || []).filter((c) => !c.done && c.text);
+  if (!items.length || !has('checklist.promote')) return null;
+  return h('section', { class: 'doc-section promote' },
+    h('h3', { text: 'Open items' }),
+    h('ul', { class: 'promote-items' }, items.map((c) => h('li', { dataset: { line: String(c.line) } },
+      h('span', { text: c.text }),
+      h('button', { type: 'button', class: 'link-btn', dataset: { act: 'promote' }, text: 'Promote to a task',
+        onclick: () => triage(n, 'checklist.promote', { id: n.node_id, item: String(c.line), text: c.text }, `promoted “${c.text}” to a task`, () => route()) })))));
 }
 
 function logSection(rendered) {

@@ -9,7 +9,9 @@
  *   - the item's "[ ] text" becomes "[[NEWID]]": the list line stays, and the
  *     doc's wiki links (its index, its backlinks) now name the task.
  * Only an open item is promoted: a done one, a line that is no item, or an
- * item without text is refused, and nothing changes.
+ * item without text is refused, and nothing changes. With text, the item
+ * must still read so (a surface that showed it, or a queued call replayed
+ * later, promotes nothing when the doc changed in between).
  */
 #include "rpc_internal.h"
 
@@ -92,7 +94,9 @@ HEPH_RPC_HANDLER(heph__rpc_checklist_promote)
 	} else if ((err = heph__p_str(params, "item", 1, &item_ref))) {
 		return err;
 	}
-	if ((err = heph__p_node(s, params, "id", HEPH_K_TASK | HEPH_K_DOC, ref)) || (err = heph__node_kind(s, ref, kind)))
+	const char *expect;
+	if ((err = heph__p_str(params, "text", 0, &expect)) ||
+	    (err = heph__p_node(s, params, "id", HEPH_K_TASK | HEPH_K_DOC, ref)) || (err = heph__node_kind(s, ref, kind)))
 		return err;
 	if (strcmp(kind, "task") == 0) {
 		if ((err = heph__task_context(s, ref, 0, doc)))
@@ -141,6 +145,11 @@ HEPH_RPC_HANDLER(heph__rpc_checklist_promote)
 	}
 	if (!(title = strndup(f.hit.text, f.hit.text_len)))
 		abort();
+	if (expect && strcmp(expect, title) != 0) {
+		err = heph_error_set(HEPH_ECONFLICT, "line %zu of doc %s now reads \"%.80s\", not \"%.80s\": the doc changed; "
+						     "nothing promoted", f.hit.line, doc, title, expect);
+		goto out;
+	}
 	if ((err = heph__one_line("an item's text (the new task's title)", title)))
 		goto out;
 
