@@ -15,6 +15,10 @@ command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 [ "${FUZZ_DEPS:-}" ] && PKGS="$PKGS clang-14 libclang-rt-14-dev"
 [ "${BENCH_DEPS:-}" ] && PKGS="$PKGS taskwarrior hyperfine time"
 [ "${VALGRIND_DEPS:-}" ] && PKGS="$PKGS valgrind"
+# make deb and its test (tests/dist/deb.sh, part of the suite): debhelper, lintian
+PKGS="$PKGS debhelper dpkg-dev lintian"
+# tests/sync/metrics.sh reads /metrics with Prometheus' own parser
+PKGS="$PKGS python3-prometheus-client"
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

@@ -47,6 +47,7 @@ struct hephd {
 	char *web_root;              /* --web-root, absolute, or NULL */
 	char *hub_url;               /* --hub-url, or NULL: the database's setting */
 	char *token_file;            /* --token-file, or NULL: the database's setting */
+	char *metrics_token;         /* the token of --metrics-token-file: a bearer that may read /metrics */
 	int sync_interval;           /* --sync-interval seconds */
 	int sync_batch;              /* --sync-batch ops per request (0: protocol default) */
 	int no_auth;                 /* --no-auth (loopback only) */

@@ -51,6 +51,7 @@
  * (so one failing push fails alone), and answers them after the commit.
  */
 #include "hephd.h"
+#include "metrics.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -92,6 +93,7 @@ struct conn {
 	int fd;                         /* its socket */
 	int64_t since_ms;               /* when the request now arriving began; 0: none is */
 	char addr[INET6_ADDRSTRLEN];    /* the client's address */
+	unsigned status;                /* the status answered to its current request; 0: none yet */
 	struct conn *prev, *next;
 };
 
@@ -123,7 +125,10 @@ struct hub {
 	unsigned repeats;          /* and how often it came again since */
 };
 
-enum route { R_NONE, R_PUSH, R_PULL, R_RPC, R_CONFIG, R_HEALTH, R_STATIC, R_OPTIONS };
+enum route { R_NONE, R_PUSH, R_PULL, R_RPC, R_CONFIG, R_HEALTH, R_STATIC, R_OPTIONS, R_METRICS };
+/* Each route's name in the request log and in /metrics. */
+static const char *const route_name[] = { "none", "push", "pull", "rpc", "config", "healthz", "static", "options",
+					  "metrics" };
 
 struct req {
 	enum route route;
@@ -131,7 +136,18 @@ struct req {
 	size_t len, cap;
 	size_t dropped;    /* bytes past max_body, not kept */
 	char owner[HEPHD_OWNER_MAX]; /* who the credential speaks for */
+	uint64_t id;       /* the request id of the log line */
+	int64_t start_us;  /* when its headers were in (monotonic) */
+	char method[12];   /* for the log line */
+	char path[200];    /* likewise, cut */
 };
+
+static int64_t now_us(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
 
 static int64_t now_ms(void)
 {
@@ -183,6 +199,18 @@ static void common_headers(const struct hephd *d, struct MHD_Connection *c, stru
 
 /* Queue text (malloc'd; taken) as the answer; allow: the Allow header of a
  * 405, or NULL. */
+/* Remember the status answered on c, for the request's log line. */
+static void note_status(const struct hephd *d, struct MHD_Connection *c, unsigned status)
+{
+	const union MHD_ConnectionInfo *i = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn *k = i ? i->socket_context : NULL;
+	if (!k)
+		return;
+	pthread_mutex_lock(&d->hub->conns_mu);
+	k->status = status;
+	pthread_mutex_unlock(&d->hub->conns_mu);
+}
+
 static enum MHD_Result send_answer(const struct hephd *d, struct MHD_Connection *c, unsigned status, char *text,
 				   size_t len, const char *type, const char *allow)
 {
@@ -205,6 +233,7 @@ static enum MHD_Result send_answer(const struct hephd *d, struct MHD_Connection 
 	}
 	if (allow)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	note_status(d, c, status);
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -231,6 +260,7 @@ static enum MHD_Result send_error_as(const struct hephd *d, struct MHD_Connectio
 {
 	json_t *e = json_pack("{s:{s:i, s:s, s:s}}", "error", "code", heph_error_rpc_code(code), "name", name,
 			      "message", heph_error_last());
+	metrics_error(code);
 	if (code == HEPH_EPROTOCOL)
 		json_object_set_new(e, "protocol", json_integer(HEPH_SYNC_PROTOCOL));
 	return send_json(d, c, status, e);
@@ -394,6 +424,7 @@ static enum MHD_Result do_pull(struct hephd *d, struct MHD_Connection *c, heph_s
 	json_decref(report);
 	if (err)
 		return send_error(d, c, err);
+	metrics_pull();
 	return send_text(d, c, MHD_HTTP_OK, out, len, "application/json");
 }
 
@@ -464,6 +495,7 @@ static enum MHD_Result do_push(struct hephd *d, struct MHD_Connection *c, struct
 		heph_error_set(job.err, "%s", job.msg);
 		return send_error(d, c, job.err);
 	}
+	metrics_push(job.out, job.len);
 	return send_text(d, c, MHD_HTTP_OK, job.out, job.len, "application/json");
 }
 
@@ -667,6 +699,7 @@ static enum MHD_Result send_file(struct hephd *d, struct MHD_Connection *c, int 
 	MHD_add_response_header(r, MHD_HTTP_HEADER_LAST_MODIFIED, modified);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
 	MHD_add_response_header(r, "Content-Security-Policy", APP_CSP);
+	note_status(d, c, fresh ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK);
 	enum MHD_Result ret = MHD_queue_response(c, fresh ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -730,9 +763,44 @@ static enum MHD_Result do_preflight(struct hephd *d, struct MHD_Connection *c)
 	MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
 	MHD_add_response_header(r, "Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key");
 	MHD_add_response_header(r, "Access-Control-Max-Age", "600");
+	note_status(d, c, MHD_HTTP_NO_CONTENT);
 	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_NO_CONTENT, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+/* GET /metrics: Prometheus' text, for a client on loopback or one that
+ * sends the --metrics-token-file token as its bearer token. */
+static int loopback(const char *addr)
+{
+	return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 || strncmp(addr, "::ffff:127.", 11) == 0;
+}
+
+static enum MHD_Result do_metrics(struct hephd *d, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *i = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	const struct conn *k = i ? i->socket_context : NULL;
+	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	heph_store *s = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	int err, ok = k && loopback(k->addr);
+	if (!ok && d->metrics_token && auth && strncmp(auth, "Bearer ", 7) == 0) {
+		const char *t = auth + 7;
+		size_t n = strlen(t), m = strlen(d->metrics_token);
+		unsigned diff = (unsigned)(n ^ m);
+		for (size_t j = 0; j < n && j < m; j++)
+			diff |= (unsigned)(t[j] ^ d->metrics_token[j]);
+		ok = diff == 0;
+	}
+	if (!ok) {
+		heph_error_set(HEPH_EFORBIDDEN, "/metrics is readable from loopback, or with the token of hephd "
+				"--metrics-token-file as the bearer token");
+		return send_error_as(d, c, 403, HEPH_EFORBIDDEN, "forbidden");
+	}
+	if ((err = thread_store(d, &s)) || (err = metrics_render(s, d->db, &text, &len)))
+		return send_error(d, c, err);
+	return send_text(d, c, MHD_HTTP_OK, text, len, "text/plain; version=0.0.4; charset=utf-8");
 }
 
 /* ---- what a request must pass before its body is read ---- */
@@ -749,6 +817,8 @@ static enum route route_of(const char *url)
 		return R_CONFIG;
 	if (strcmp(url, "/healthz") == 0)
 		return R_HEALTH;
+	if (strcmp(url, "/metrics") == 0)
+		return R_METRICS;
 	return R_STATIC;
 }
 
@@ -968,6 +1038,7 @@ static void notify(void *cls, struct MHD_Connection *c, void **socket_context, e
 		k->fd = fd ? fd->connect_fd : -1;
 		addr_text(sa ? sa->client_addr : NULL, k->addr);
 		k->since_ms = now_ms();
+		metrics_connection(1);
 		pthread_mutex_lock(&h->conns_mu);
 		k->next = h->conns;
 		if (h->conns)
@@ -997,6 +1068,7 @@ static void notify(void *cls, struct MHD_Connection *c, void **socket_context, e
 			k->next->prev = k->prev;
 		pthread_mutex_unlock(&h->conns_mu);
 		free(k);
+		metrics_connection(-1);
 		*socket_context = NULL;
 	}
 }
@@ -1063,6 +1135,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			abort();
 		*con_cls = q;
 		q->route = route_of(url);
+		q->id = metrics_request_id();
+		q->start_us = now_us();
+		snprintf(q->method, sizeof q->method, "%s", method);
+		snprintf(q->path, sizeof q->path, "%s", url);
 		if (admit(d, c, q, url, method, &ret)) {
 			arriving(d->hub, c, 0);
 			return ret;
@@ -1103,6 +1179,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return do_static(d, c, url);
 	if (q->route == R_OPTIONS)
 		return do_preflight(d, c);
+	if (q->route == R_METRICS)
+		return do_metrics(d, c);
 	if ((q->route == R_PULL || q->route == R_CONFIG || q->route == R_HEALTH)) {
 		if ((err = thread_store(d, &s)))
 			return send_error(d, c, err);
@@ -1134,6 +1212,19 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
 	struct req *q = *con_cls;
 	(void)why;
 	if (q) {
+		/* One log line per request, and its count and time. */
+		const union MHD_ConnectionInfo *i = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		struct conn *k = i ? i->socket_context : NULL;
+		char addr[INET6_ADDRSTRLEN] = "";
+		unsigned status = 0;
+		if (k) {
+			pthread_mutex_lock(&d->hub->conns_mu);
+			snprintf(addr, sizeof addr, "%s", k->addr);
+			status = k->status;
+			k->status = 0;
+			pthread_mutex_unlock(&d->hub->conns_mu);
+		}
+		metrics_request_done(q->id, route_name[q->route], addr, q->method, q->path, status, now_us() - q->start_us);
 		free(q->body);
 		free(q);
 		*con_cls = NULL;

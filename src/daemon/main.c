@@ -53,7 +53,8 @@ static const char usage_text[] =
 	"          with its hub in the background, every --sync-interval seconds and\n"
 	"          at once after a change\n"
 	"  server  the hub: HTTP with POST /sync/push, GET /sync/pull, POST /rpc,\n"
-	"          GET /config, GET /healthz and the web app under --web-root\n"
+	"          GET /config, GET /healthz, GET /metrics (Prometheus) and the web app\n"
+	"          under --web-root\n"
 	"  client  serve the unix socket, forwarding every call to the hub's /rpc\n"
 	"\n"
 	"Options:\n"
@@ -66,6 +67,8 @@ static const char usage_text[] =
 	"                        it exists; none: no web app)\n"
 	"  --hub-url URL         the hub (local, client; default: heph hub set)\n"
 	"  --token-file FILE     the bearer token for the hub (default: heph hub set)\n"
+	"  --metrics-token-file FILE  a bearer token that may read GET /metrics (server; from\n"
+	"                        loopback it is readable without one)\n"
 	"  --sync-interval SECS  seconds between background syncs (default 30)\n"
 	"  --sync-batch N        ops per sync request (default 20000 pulled, 1000 pushed)\n"
 	"  --no-auth             serve without credentials; only on a loopback address\n"
@@ -497,7 +500,13 @@ int main(int argc, char **argv)
 			d.hub_url = strdup(v);
 		} else if (TAKES("--token-file")) {
 			free(d.token_file);
+	free(d.metrics_token);
 			d.token_file = absolute(v);
+		} else if (TAKES("--metrics-token-file")) {
+			free(d.metrics_token);
+			d.metrics_token = NULL;
+			if ((err = net_read_token_file(v, &d.metrics_token)))
+				break;
 		} else if (TAKES("--sync-interval")) {
 			if (!(err = parse_int(a, v, 1, 86400, &n)))
 				d.sync_interval = (int)n;
