@@ -4,7 +4,7 @@
 # playwright-core, which drives Debian's Chromium and downloads no browser,
 # and oidc-provider, the identity provider the login tests run on loopback). Quiet and fast when everything is present (one dpkg-query call).
 set -eu
-PKGS="meson ninja-build pkg-config gcc libsqlite3-dev sqlite3 libjansson-dev libcmocka-dev libssl-dev libical-dev libncurses-dev libmicrohttpd-dev libcurl4-openssl-dev libcmark-gfm-dev libcmark-gfm-extensions-dev tmux python3 python3-yaml taskwarrior coreutils chromium fonts-dejavu-core"
+PKGS="meson ninja-build pkg-config gcc libsqlite3-dev sqlite3 libjansson-dev libcmocka-dev libssl-dev libical-dev libncurses-dev libmicrohttpd-dev libcurl4-openssl-dev libcmark-gfm-dev libcmark-gfm-extensions-dev tmux python3 python3-yaml taskwarrior coreutils man-db groff-base zsh fish chromium fonts-dejavu-core"
 # Node.js and npm: Debian's nodejs and npm packages, unless a node and npm are
 # already there (another nodejs package, such as one that bundles npm, would
 # conflict with Debian's npm).

@@ -115,6 +115,7 @@ void print_promoted(struct cli *cli, json_t *r);
 int cmd_ops(struct cli *cli, int argc, char **argv);
 int cmd_apply(struct cli *cli, int argc, char **argv);
 int cmd_call(struct cli *cli, int argc, char **argv);
+int cmd_complete(struct cli *cli, int argc, char **argv); /* heph __complete (cmd_complete.c) */
 int cmd_undo(struct cli *cli, int argc, char **argv); /* cmd_undo.c */
 int cmd_export(struct cli *cli, int argc, char **argv); /* cmd_export.c */
 int cmd_import(struct cli *cli, int argc, char **argv); /* cmd_import.c */

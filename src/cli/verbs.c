@@ -324,5 +324,8 @@ const struct verb heph_cli_verbs[] = {
 	  "starts it again with the options it was started with, or with the ones given.\n"
 	  "status exits 14 when no hephd serves this database. install writes a systemd\n"
 	  "user unit (~/.config/systemd/user/hephd.service).", 0 },
+	/* hidden (not in heph --help): what the shells' completions ask (cmd_complete.c) */
+	{ "__complete", "-- WORD... CURRENT", "candidates for the word being completed, one a line: WORD<TAB>DESCRIPTION",
+	  NULL, NULL, NULL, NULL, cmd_complete, NULL, 1 },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0 },
 };
