@@ -49,6 +49,7 @@ static void usage(FILE *f)
 		   "Options:\n"
 		   "  --db PATH    database (default $HEPH_DB, else $XDG_DATA_HOME/heph/heph.db)\n"
 		   "  --help       this help\n"
+		   "  --keys       the keys and what each does, one a line: KEYS<TAB>WHAT\n"
 		   "  --version    print the version\n\n"
 		   "Environment: HEPH_DB, HEPH_NOW=YYYY-MM-DD (fix \"today\"), NO_COLOR (no colours),\n"
 		   "VISUAL or EDITOR (for o). Exit status: 0 ok, 1 error, 2 usage; others as heph.\n");
@@ -131,6 +132,13 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage(stdout);
+			free(db);
+			return 0;
+		} else if (strcmp(argv[i], "--keys") == 0) {
+			/* the key table, for heph-tui(1) (scripts/gen-man.py) */
+			for (const struct tui_key *k = tui_keys(); k->fn; k++)
+				if (k->name)
+					printf("%s\t%s\n", k->name, k->help);
 			free(db);
 			return 0;
 		} else if (strcmp(argv[i], "--version") == 0) {
