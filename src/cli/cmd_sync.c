@@ -124,13 +124,17 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 
 int cmd_hub_set(struct cli *cli, int argc, char **argv)
 {
-	const char *url = NULL, *tf = NULL, *name = NULL;
+	const char *url = NULL, *tf = NULL, *name = NULL, *tcmd = NULL;
 	char abs[PATH_MAX];
 	json_t *params, *r = NULL;
 	int err;
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--token-file") == 0 && i + 1 < argc)
 			tf = argv[++i];
+		else if (strcmp(argv[i], "--token-cmd") == 0 && i + 1 < argc)
+			tcmd = argv[++i];
+		else if (strncmp(argv[i], "--token-cmd=", 12) == 0)
+			tcmd = argv[i] + 12;
 		else if (strncmp(argv[i], "--token-file=", 13) == 0)
 			tf = argv[i] + 13;
 		else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
@@ -142,8 +146,12 @@ int cmd_hub_set(struct cli *cli, int argc, char **argv)
 		else if (!url)
 			url = argv[i];
 		else
-			return heph_error_set(HEPH_EUSAGE, "usage: heph hub set URL [--token-file FILE] [--name NAME]");
+			return heph_error_set(HEPH_EUSAGE, "usage: heph hub set URL [--token-file FILE | --token-cmd CMD] [--name NAME]");
 	}
+	if (tf && tcmd)
+		return heph_error_set(HEPH_EUSAGE, "hub set: give --token-file or --token-cmd, not both");
+	if (tcmd && !tcmd[strspn(tcmd, " \t")])
+		return heph_error_set(HEPH_EINVALID, "hub set: --token-cmd is empty (none removes the command)");
 	if (!url)
 		return heph_error_set(HEPH_EUSAGE, "usage: heph hub set URL [--token-file FILE] [--name NAME]");
 	if (cli->remote)
@@ -168,6 +176,17 @@ int cmd_hub_set(struct cli *cli, int argc, char **argv)
 		}
 		free(tok);
 	}
+	if (tcmd && strcmp(tcmd, "none") != 0) {
+		/* Refuse a command that gives no token now, rather than at the
+		 * first sync; it may ask for a passphrase (pass, gpg-agent). */
+		char *tok = NULL;
+		if ((err = net_run_token_cmd(tcmd, &tok))) {
+			json_decref(params);
+			return err;
+		}
+		free(tok);
+		tf = "none"; /* the command replaces a token file */
+	}
 	if (tf)
 		json_object_set_new(params, "token_file", json_string(tf));
 	if (name)
@@ -176,12 +195,23 @@ int cmd_hub_set(struct cli *cli, int argc, char **argv)
 	json_decref(params);
 	if (err)
 		return err;
+	/* The command is kept in the user's credentials file, by hub URL; a
+	 * token file set here replaces it. */
+	const char *set_url = s_or(r, "hub", NULL);
+	if (set_url && (tcmd || (tf && strcmp(tf, "none") != 0)) &&
+	    (err = net_token_cmd_set(set_url, tcmd && strcmp(tcmd, "none") != 0 ? tcmd : NULL))) {
+		json_decref(r);
+		return err;
+	}
+	if (set_url && tcmd && strcmp(tcmd, "none") != 0)
+		json_object_set_new(r, "token_cmd", json_string(tcmd));
 	if (cli->json)
 		print_json(cli, r);
 	else if (json_is_string(json_object_get(r, "hub")))
-		fprintf(cli->out, "hub set to %s%s%s; this device is \"%s\" in its fleet\n", s_or(r, "hub", ""),
+		fprintf(cli->out, "hub set to %s%s%s%s%s; this device is \"%s\" in its fleet\n", s_or(r, "hub", ""),
 			json_is_string(json_object_get(r, "token_file")) ? ", token from " : "", s_or(r, "token_file", ""),
-			s_or(r, "name", "?"));
+			json_is_string(json_object_get(r, "token_cmd")) ? ", token from the command " : "",
+			s_or(r, "token_cmd", ""), s_or(r, "name", "?"));
 	else
 		fprintf(cli->out, "no hub: this replica no longer syncs\n");
 	json_decref(r);

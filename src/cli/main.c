@@ -40,8 +40,16 @@ static int remote_client(struct cli *cli)
 		return 0;
 	if (cli->token_file && (err = net_read_token_file(cli->token_file, &token)))
 		return err;
-	/* No token file: the login to that hub (heph auth login), if any. */
-	if (!cli->token_file && (err = net_login_bearer(cli->remote, 0, &token)) && err != HEPH_ENOTFOUND)
+	/* No token file: the token command kept for that hub (heph hub set
+	 * --token-cmd), else the login to it (heph auth login), if any. */
+	char *cmd = NULL;
+	if (!cli->token_file && net_token_cmd_get(cli->remote, &cmd) == 0 && cmd) {
+		err = net_run_token_cmd(cmd, &token);
+		free(cmd);
+		if (err)
+			return err;
+	}
+	if (!cli->token_file && !token && (err = net_login_bearer(cli->remote, 0, &token)) && err != HEPH_ENOTFOUND)
 		return err;
 	err = net_client_new(cli->remote, token, &cli->rc);
 	free(token);

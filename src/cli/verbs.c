@@ -279,10 +279,14 @@ const struct verb heph_cli_verbs[] = {
 	  "whether it was an auth failure), ops waiting to push, open conflicts, and ops held here\n"
 	  "that this version cannot apply yet with the versions that would.\n"
 	  "Exit status 10 when the hub refused the credential, 14 when it cannot be reached.", 0 },
-	{ "hub set", "URL|none [--token-file FILE] [--name NAME]", "sync this database with the hub at URL", NULL, NULL,
+	{ "hub set", "URL|none [--token-file FILE | --token-cmd CMD] [--name NAME]", "sync this database with the hub at URL", NULL, NULL,
 	  NULL, NULL, cmd_hub_set,
 	  "The hub and the token file are settings of this device, never synced. FILE holds\n"
-	  "the bearer token the hub's owner made with `hephd token create NAME`. --name is\n"
+	  "the bearer token the hub's owner made with `hephd token create NAME`. --token-cmd\n"
+	  "CMD instead runs CMD (with sh -c) whenever a token is needed and takes the first line\n"
+	  "it prints, e.g. --token-cmd 'pass show heph/laptop': no token sits in a plain file. The\n"
+	  "command is kept in $XDG_CONFIG_HOME/heph/credentials.json by hub URL, not in the\n"
+	  "database; it is run once here to check it; --token-cmd none forgets it. --name is\n"
 	  "what this device is called in the hub's fleet list (default: the host name).", 0 },
 	{ "auth login", "[--hub-url URL]", "log in to the hub through its identity provider (device code)", NULL, NULL,
 	  NULL, NULL, cmd_auth_login,

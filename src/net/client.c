@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "heph/error.h"
 #include "heph/sync.h"
@@ -351,6 +352,44 @@ int net_read_token_file(const char *path, char **out)
 	return 0;
 }
 
+int net_run_token_cmd(const char *cmd, char **out)
+{
+	char line[8192] = "";
+	*out = NULL;
+	fflush(NULL);
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return heph_error_set(HEPH_EAUTH, "cannot run the token command `%.200s`: %s", cmd, strerror(errno));
+	if (!fgets(line, sizeof line, p))
+		line[0] = '\0';
+	while (fgetc(p) != EOF) /* let it finish writing */
+		;
+	int st = pclose(p);
+	if (st != 0) {
+		memset(line, 0, sizeof line);
+		return heph_error_set(HEPH_EAUTH, "the token command `%.200s` failed (%s %d); run it by hand to see why",
+				      cmd, WIFEXITED(st) ? "exit status" : "signal",
+				      WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? WTERMSIG(st) : st);
+	}
+	char *b = line, *e;
+	while (*b == ' ' || *b == '\t')
+		b++;
+	e = b + strlen(b);
+	while (e > b && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+		*--e = '\0';
+	int bad = !*b;
+	for (char *q = b; *q; q++)
+		bad |= (unsigned char)*q < 0x21 || (unsigned char)*q > 0x7e;
+	if (bad) {
+		memset(line, 0, sizeof line);
+		return heph_error_set(HEPH_EAUTH, "the token command `%.200s` printed no token on its first line", cmd);
+	}
+	if (!(*out = strdup(b)))
+		abort();
+	memset(line, 0, sizeof line);
+	return 0;
+}
+
 int net_hub_load(heph_store *s, const char *url, const char *token_file, struct net_hub *out)
 {
 	char *set_url = NULL, *set_tf = NULL;
@@ -374,6 +413,8 @@ int net_hub_load(heph_store *s, const char *url, const char *token_file, struct 
 		if (!(out->token_file = strdup(token_file ? token_file : set_tf)))
 			abort();
 		err = net_read_token_file(out->token_file, &out->token);
+	} else if (net_token_cmd_get(out->url, &out->token_cmd) == 0 && out->token_cmd) {
+		err = net_run_token_cmd(out->token_cmd, &out->token);
 	}
 	free(set_url);
 	free(set_tf);
@@ -391,5 +432,6 @@ void net_hub_free(struct net_hub *h)
 		memset(h->token, 0, strlen(h->token));
 	free(h->token);
 	free(h->token_file);
+	free(h->token_cmd);
 	memset(h, 0, sizeof *h);
 }

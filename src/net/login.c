@@ -7,7 +7,8 @@
  * ~/.config/heph/credentials.json), mode 0600 in a 0700 directory:
  *   {"version":1,"hubs":{"<hub URL>":{"issuer":..., "client_id":...,
  *     "token_endpoint":..., "sub":..., "name":..., "access_token":...,
- *     "expires_at":<unix s>, "refresh_token":..., "logged_in_at":<unix s>}}}
+ *     "expires_at":<unix s>, "refresh_token":..., "logged_in_at":<unix s>}},
+ *   "token_cmds":{"<hub URL>":"pass show heph/laptop"}}
  * It is replaced whole (a temporary file, fsync, rename), so a reader never
  * sees half of it. Whoever changes it holds an exclusive flock on
  * credentials.lock beside it for the whole read-change-write, a refresh
@@ -153,6 +154,48 @@ int net_login_get(const char *hub_url, json_t **entry)
 		*entry = json_incref(e);
 	json_decref(all);
 	return e ? 0 : heph_error_set(HEPH_ENOTFOUND, "not logged in to %s (heph auth login --hub-url %s)", key, key);
+}
+
+/* Token commands sit beside the logins, under "token_cmds": {"<hub URL>":
+ * "command"}; a version that does not know them leaves them alone. */
+int net_token_cmd_get(const char *hub_url, char **cmd)
+{
+	char path[PATH_MAX], key[2048];
+	json_t *all = NULL;
+	int err;
+	*cmd = NULL;
+	if ((err = net_login_path(path, sizeof path)) || (err = read_file(path, &all)))
+		return err;
+	norm_url(hub_url, key, sizeof key);
+	const char *c = json_string_value(json_object_get(json_object_get(all, "token_cmds"), key));
+	if (c && !(*cmd = strdup(c)))
+		abort();
+	json_decref(all);
+	return 0;
+}
+
+int net_token_cmd_set(const char *hub_url, const char *cmd)
+{
+	char path[PATH_MAX], key[2048];
+	json_t *all = NULL;
+	int fd = -1, err;
+	if ((err = net_login_path(path, sizeof path)) || (err = lock(path, &fd)) || (err = read_file(path, &all)))
+		goto out;
+	norm_url(hub_url, key, sizeof key);
+	json_t *cmds = json_object_get(all, "token_cmds"); /* borrowed */
+	if (!json_is_object(cmds)) {
+		cmds = json_object();
+		json_object_set_new(all, "token_cmds", cmds);
+	}
+	if (cmd)
+		json_object_set_new(cmds, key, json_string(cmd));
+	else if (json_object_del(cmds, key) != 0)
+		goto out; /* none to remove: nothing to write */
+	err = write_file(path, all);
+out:
+	json_decref(all);
+	unlock(fd);
+	return err;
 }
 
 int net_login_list(json_t **hubs)

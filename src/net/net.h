@@ -73,6 +73,7 @@ struct net_hub {
 	char *url;         /* base URL, without a trailing slash */
 	char *token;       /* bearer token, or NULL: the login's (heph auth login), if any */
 	char *token_file;  /* where the token came from, or NULL */
+	char *token_cmd;   /* or the command that printed it (heph hub set --token-cmd), or NULL */
 };
 
 /* Read a token file: its first line, trimmed. HEPH_ENOTFOUND/HEPH_EINVALID
@@ -83,6 +84,18 @@ int net_read_token_file(const char *path, char **out);
  * settings (heph hub set). HEPH_EUSAGE when no hub is set anywhere. */
 int net_hub_load(heph_store *s, const char *url, const char *token_file, struct net_hub *out);
 void net_hub_free(struct net_hub *h);
+
+/* Run a token command (sh -c CMD, as `pass show heph/laptop`): the first
+ * line it prints, trimmed, checked as a token file's is. HEPH_EAUTH when it
+ * fails or prints no token, naming the command, never the output. */
+int net_run_token_cmd(const char *cmd, char **out);
+
+/* The token command kept for hub_url in the credentials file (login.c), in
+ * *cmd (malloc'd), or NULL when none; set replaces it, NULL removes it. The
+ * command lives in the user's configuration, never in the database, so a
+ * database file handed over cannot carry a command to run. */
+int net_token_cmd_get(const char *hub_url, char **cmd);
+int net_token_cmd_set(const char *hub_url, const char *cmd);
 
 /* ---- logins with the hub's identity provider (login.c) ---- */
 
