@@ -227,10 +227,15 @@ void print_conflicts(struct cli *cli, json_t *r)
 		fprintf(cli->out, "%lld  %s (%s) %s%s\n", (long long)json_integer_value(json_object_get(c, "id")),
 			str(c, "title"), str(c, "node_id"), str(c, "field"),
 			json_is_true(json_object_get(c, "resolved")) ? " [resolved]" : "");
-		fprintf(cli->out, "    shown:  %s%s\n", json_is_string(cur) ? json_string_value(cur) : "(none)",
+		int settled = json_is_true(json_object_get(c, "resolved"));
+		json_t *now = json_object_get(c, "now");
+		fprintf(cli->out, "    %s  %s%s\n", settled ? "won:  " : "shown:", json_is_string(cur) ? json_string_value(cur) : "(none)",
 			mine_current ? "  (mine)" : "  (theirs)");
-		fprintf(cli->out, "    other:  %s%s  from %s\n", json_is_string(oth) ? json_string_value(oth) : "(none)",
-			mine_current ? "  (theirs)" : "  (mine)", str(c, "other_origin"));
+		fprintf(cli->out, "    %s  %s%s  from %s\n", settled ? "lost: " : "other:",
+			json_is_string(oth) ? json_string_value(oth) : "(none)", mine_current ? "  (theirs)" : "  (mine)",
+			str(c, "other_origin"));
+		if (settled)
+			fprintf(cli->out, "    now:    %s\n", json_is_string(now) ? json_string_value(now) : "(none)");
 	}
 }
 

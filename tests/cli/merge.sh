@@ -57,6 +57,11 @@ expect_eq "keep mine restores A's title" "title from A" "$(h --db "$A" show "$T"
 h --db "$A" ops --json | h --db "$B" apply - >/dev/null
 expect_eq "the resolution syncs" "title from A" "$(h --db "$B" show "$T" --json | json_get 'd["title"]')"
 expect_eq "resolved conflicts leave the list" 0 "$(h --db "$A" conflicts --json | json_get 'len([c for c in d if c["field"]=="title"])')"
+expect_eq "the resolution closes the conflict on the other replica too" 0 \
+	"$(h --db "$B" conflicts --json | json_get 'len([c for c in d if c["field"]=="title"])')"
+expect_eq "the history keeps both values, as they were" "title from B|title from A|title from A" \
+	"$(h --db "$A" conflicts --all --json | json_get '[c["current"] + "|" + c["other"] + "|" + c["now"] for c in d if c["field"]=="title"][0]')"
+expect_eq "and the replicas agree" "$(h --db "$A" digest)" "$(h --db "$B" digest)"
 
 # two devices each move one project under the other: a cycle neither could
 # make alone. Every replica ignores the newest move of the cycle, the tree,

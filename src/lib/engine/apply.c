@@ -95,6 +95,50 @@ static int check_base(const json_t *p)
 	return 0;
 }
 
+/* "resolves" (optional, on node.set and task.set): the conflict that this
+ * write settles, {"field": F, "hlcs": [loser clock, winner clock]}. Builds
+ * before it ignore it and apply the write as any other. */
+static int check_resolves(const json_t *p)
+{
+	const json_t *r = json_object_get(p, "resolves"), *h;
+	size_t i;
+	heph_hlc hlc;
+	if (!r)
+		return 0;
+	if (!json_is_object(r) || !json_is_string(json_object_get(r, "field")) ||
+	    !json_is_array(json_object_get(r, "hlcs")) || json_array_size(json_object_get(r, "hlcs")) > 2)
+		return heph_error_set(HEPH_EINVALID, "payload field \"resolves\" must be {\"field\": NAME, \"hlcs\": "
+				      "[up to two HLCs]}");
+	json_array_foreach(json_object_get(r, "hlcs"), i, h)
+		if (!json_is_string(h) || heph_hlc_parse(json_string_value(h), &hlc))
+			return heph_error_set(HEPH_EINVALID, "resolves: \"hlcs\" holds something that is not an HLC");
+	return 0;
+}
+
+/* A write that settles a conflict closes it here too: every conflict of the
+ * node's field between the two clocks it names, whichever side this replica
+ * saw lose. */
+static int close_resolved(heph_store *s, const char *id, const json_t *p)
+{
+	const json_t *r = json_object_get(p, "resolves"), *h;
+	size_t i;
+	int err = 0;
+	if (!r)
+		return 0;
+	sqlite3_stmt *st = heph__stmt(s, "UPDATE conflicts SET resolved = 1 WHERE node_id = ?1 AND field = ?2 "
+					 "AND (loser_hlc = ?3 OR winner_hlc = ?3) AND resolved = 0");
+	if (!st)
+		return HEPH_ERROR;
+	json_array_foreach(json_object_get(r, "hlcs"), i, h) {
+		heph__bind_str(st, 1, id);
+		heph__bind_str(st, 2, json_string_value(json_object_get(r, "field")));
+		heph__bind_str(st, 3, json_string_value(h));
+		if ((err = heph__step_done(s, st)))
+			break;
+	}
+	return err;
+}
+
 /* ---- validation of the known types ---- */
 
 static int v_node_create(const json_t *p)
@@ -108,7 +152,7 @@ static int v_node_create(const json_t *p)
 
 static int v_node_set(const json_t *p)
 {
-	if (need_id(p, "node_id") || check_registers(p, 0) || check_base(p))
+	if (need_id(p, "node_id") || check_registers(p, 0) || check_base(p) || check_resolves(p))
 		return HEPH_EINVALID;
 	return 0;
 }
@@ -124,7 +168,7 @@ static int v_task_create(const json_t *p)
 
 static int v_task_set(const json_t *p)
 {
-	if (need_id(p, "node_id") || check_registers(p, 1) || check_base(p))
+	if (need_id(p, "node_id") || check_registers(p, 1) || check_base(p) || check_resolves(p))
 		return HEPH_EINVALID;
 	return 0;
 }
@@ -537,7 +581,7 @@ static int a_node_set(heph_store *s, const heph_op *op, json_t *p, struct outcom
 		defer_on(o, id);
 		return 0;
 	}
-	if ((err = set_registers(s, p, 0, id, op->hlc, 1)))
+	if ((err = set_registers(s, p, 0, id, op->hlc, 1)) || (err = close_resolved(s, id, p)))
 		return err;
 	return touch(s, id, op->hlc);
 }
@@ -552,7 +596,7 @@ static int a_task_set(heph_store *s, const heph_op *op, json_t *p, struct outcom
 		defer_on(o, id);
 		return 0;
 	}
-	if ((err = set_registers(s, p, 1, id, op->hlc, 1)))
+	if ((err = set_registers(s, p, 1, id, op->hlc, 1)) || (err = close_resolved(s, id, p)))
 		return err;
 	return touch(s, id, op->hlc);
 }

@@ -98,7 +98,8 @@ static int winner_is_mine(heph_store *s, const char *winner_hlc, const char *los
 
 #define CONFLICT_SELECT                                                                         \
 	"SELECT c.id, c.node_id, n.title, c.field, c.loser_value, c.loser_hlc, c.resolved, "   \
-	"coalesce((SELECT hlc FROM clocks k WHERE k.node_id = c.node_id AND k.field = c.field), n.created_hlc) " \
+	"coalesce((SELECT hlc FROM clocks k WHERE k.node_id = c.node_id AND k.field = c.field), n.created_hlc), " \
+	"c.winner_value, c.winner_hlc "                                                        \
 	"FROM conflicts c LEFT JOIN nodes n ON n.id = c.node_id "
 
 /* The current value of a register, as JSON (null for SQL NULL). */
@@ -128,13 +129,24 @@ static json_t *conflict_row(heph_store *s, sqlite3_stmt *st)
 	const char *loser_hlc = (const char *)sqlite3_column_text(st, 5);
 	const char *cur_hlc = (const char *)sqlite3_column_text(st, 7);
 	const char *title = (const char *)sqlite3_column_text(st, 2);
+	int resolved = sqlite3_column_int(st, 6);
+	/* A settled conflict keeps both values as they were: the winner then,
+	 * not the value now (which is the one kept). */
+	json_t *cur = current_value(s, node, field);
+	json_t *shown = json_incref(cur);
+	if (resolved) {
+		json_decref(shown);
+		shown = sqlite3_column_type(st, 8) == SQLITE_NULL ? json_null()
+								   : json_string((const char *)sqlite3_column_text(st, 8));
+		cur_hlc = (const char *)sqlite3_column_text(st, 9);
+	}
 	int mine = winner_is_mine(s, cur_hlc, loser_hlc);
-	json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:s, s:s*, s:s, s:s, s:s, s:b}",
+	json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:s, s:s*, s:s, s:s, s:s, s:b, s:o}",
 			      "id", (json_int_t)sqlite3_column_int64(st, 0), "node_id", node, "title", title ? title : "",
-			      "field", field, "current", current_value(s, node, field), "current_hlc", cur_hlc,
+			      "field", field, "current", shown, "current_hlc", cur_hlc,
 			      "other", loser, "other_hlc", loser_hlc, "other_origin",
 			      strlen(loser_hlc) == HEPH_HLC_LEN ? loser_hlc + 22 : "", "mine",
-			      mine ? "current" : "other", "resolved", sqlite3_column_int(st, 6));
+			      mine ? "current" : "other", "resolved", resolved, "now", cur);
 	return o;
 }
 
@@ -234,39 +246,43 @@ HEPH_RPC_HANDLER(heph__rpc_conflicts_resolve)
 		return heph_error_set(HEPH_ENOTFOUND, "no conflict %lld", id);
 	}
 	json_t *c = conflict_row(s, st);
+	const char *loser_hlc = (const char *)sqlite3_column_text(st, 5);
+	json_t *hlcs = json_pack("[s, s]", loser_hlc ? loser_hlc : "", (const char *)sqlite3_column_text(st, 9));
 	sqlite3_reset(st);
 	/* keep the "other" value when it is the one asked for */
 	int mine_is_current = strcmp(json_string_value(json_object_get(c, "mine")), "current") == 0;
 	int want_other = (strcmp(keep, "mine") == 0) != mine_is_current;
 	const char *node = json_string_value(json_object_get(c, "node_id"));
 	const char *field = json_string_value(json_object_get(c, "field"));
-	if (want_other) {
-		const heph_field *f = heph__field_find(0, field);
-		int task = f == NULL;
-		if (!f && !(f = heph__field_find(1, field))) {
-			json_decref(c);
-			return heph_error_set(HEPH_ECONFLICT, "this version cannot write field \"%s\"", field);
-		}
-		json_t *fields = json_pack("{s:O}", field, json_object_get(c, "other"));
-		if (!task && strcmp(field, "body") == 0 && json_is_string(json_object_get(c, "other")))
-			err = heph__set_body(s, node, json_string_value(json_object_get(c, "other")));
-		else
-			err = heph__set_fields(s, node, task, fields);
-		json_decref(fields);
-		if (err) {
-			json_decref(c);
-			return err;
-		}
-	} else if (strcmp(field, "body") == 0) {
-		/* The shown body stays; its links may have lost to the concurrent
-		 * edit, so bring them back in step. */
-		json_t *cur = current_value(s, node, field);
-		err = json_is_string(cur) ? heph__set_body(s, node, json_string_value(cur)) : 0;
-		json_decref(cur);
-		if (err) {
-			json_decref(c);
-			return err;
-		}
+	/* Settling is a replicated change: the kept value is written again (the
+	 * same value when it is the one shown) by an op that names the conflict
+	 * ("resolves"), so every replica closes it; older builds apply it as a
+	 * plain write of that value. */
+	const heph_field *f = heph__field_find(0, field);
+	int task = f == NULL;
+	char clock[HEPH_HLC_LEN + 1];
+	if (!f && !(f = heph__field_find(1, field))) {
+		json_decref(c);
+		json_decref(hlcs);
+		return heph_error_set(HEPH_ECONFLICT, "this version cannot write field \"%s\"", field);
+	}
+	json_t *kept = want_other ? json_incref(json_object_get(c, "other")) : current_value(s, node, field);
+	if ((err = heph__field_clock(s, node, field, clock))) {
+		json_decref(c);
+		json_decref(hlcs);
+		json_decref(kept);
+		return err;
+	}
+	json_t *payload = json_pack("{s:s, s:O, s:{s:s}, s:{s:s, s:o}}", "node_id", node, field, kept, "base", field,
+				    clock, "resolves", "field", field, "hlcs", hlcs);
+	err = heph__emit(s, task ? "task.set" : "node.set", payload, NULL);
+	/* a body's links follow its text (the same text makes no further op) */
+	if (!err && !task && strcmp(field, "body") == 0 && json_is_string(kept))
+		err = heph__set_body(s, node, json_string_value(kept));
+	json_decref(kept);
+	if (err) {
+		json_decref(c);
+		return err;
 	}
 	if (!(st = heph__stmt(s, "UPDATE conflicts SET resolved = 1 WHERE id = ?1"))) {
 		json_decref(c);
