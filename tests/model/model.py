@@ -284,6 +284,8 @@ class Run:
                     return False
                 self.heph(r, "edit", self.ids[key], "--project", self.ids[v] if v else "none")
                 tags = rep.links.setdefault(("task", key), {})
+                if v and {dst for (st, dst, rem) in tags.values() if not rem} == {v}:
+                    return True  # already exactly there: heph changes nothing
                 for tag, (st, dst, rem) in list(tags.items()):
                     tags[tag] = (st, dst, True)   # removes the adds it sees
                 if v:
@@ -330,6 +332,8 @@ class Run:
             if p.returncode != 0:
                 raise Failure("moving %s under %s failed: %s" % (child, parent, p.stderr.strip()))
             tags = rep.links.setdefault(("project", child), {})
+            if {dst for (st, dst, rem) in tags.values() if not rem} == {parent}:
+                return True  # already exactly there: heph changes nothing
             for tag, (st, dst, rem) in list(tags.items()):
                 tags[tag] = (st, dst, True)
             tags["%s@%d" % (child, s)] = (s, parent, False)
