@@ -196,8 +196,20 @@ static void verb_words(struct comp *c, const char *group)
 			if (strncmp(w->name, word, strlen(word)) == 0 &&
 			    (w->name[strlen(word)] == ' ' || w->name[strlen(word)] == '\0'))
 				seen = 1;
-		if (!seen)
+		if (seen)
+			continue;
+		if (!sp) {
 			put(c, word, v->summary, 0);
+			continue;
+		}
+		/* a group that is no verb itself: its verbs as the description */
+		char desc[160] = "";
+		size_t used = 0;
+		for (const struct verb *w = v; w->name && used < sizeof desc; w++)
+			if (strncmp(w->name, word, strlen(word)) == 0 && w->name[strlen(word)] == ' ')
+				used += (size_t)snprintf(desc + used, sizeof desc - used, "%s%s", used ? ", " : "",
+							 w->name);
+		put(c, word, desc, 0);
 	}
 }
 
