@@ -89,7 +89,8 @@ expect_eq "bash completes a project name in any case" "Work" "$(comp task x --pr
 expect_eq "bash completes tags" "food" "$(comp list --tag "")"
 expect_eq "bash completes an enum's values" "$(printf 'mine\ntheirs')" "$(comp conflicts resolve X --keep "")"
 expect_eq "bash completes attention colours" "$(printf 'red\norange\nwhite\nblue')" "$(comp attention X "")"
-ids=$(h --json list | json_get '"\n".join(sorted(t["short_id"] for t in d))')
+# what heph list shows for each task: its handle, where lists show handles, else its short id
+ids=$(h --json list | json_get '"\n".join(sorted(t.get("handle") or t["short_id"] for t in d))')
 expect_eq "bash completes the outstanding tasks' ids" "$ids" "$(comp done "" | sort)"
 expect_eq "bash completes the outstanding tasks' ids after global options" "$ids" "$(comp --db "$HEPH_DB" done "" | sort)"
 first=$(printf '%s\n' "$ids" | head -1)
@@ -102,6 +103,6 @@ expect_eq "bash offers file names (nothing) for --body's value" "" "$(comp task 
 expect_status "zsh -n loads _heph" 0 zsh -n "$ROOT/share/zsh/vendor-completions/_heph"
 expect_status "fish -n loads heph.fish" 0 fish -n "$ROOT/share/fish/vendor_completions.d/heph.fish"
 got=$(PATH="$(dirname "$HEPH"):$PATH" fish -c 'source $argv[1]; complete -C"heph done "' "$ROOT/share/fish/vendor_completions.d/heph.fish")
-expect_contains "fish completes task ids with titles" "$(h --json list | json_get '[t["short_id"] for t in d if t["title"] == "Call bob"][0]')	Call bob" "$got"
+expect_contains "fish completes task ids with titles" "$(h --json list | json_get '[t.get("handle") or t["short_id"] for t in d if t["title"] == "Call bob"][0]')	Call bob" "$got"
 expect_not_contains "fish leaves out done tasks" "Old thing" "$got"
 finish
