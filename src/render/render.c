@@ -1,12 +1,18 @@
 /* render.c — Markdown to safe HTML with cmark-gfm (see render.h).
  *
- * Wiki links are found in the parsed tree, not in the text: after parsing,
- * adjacent text nodes are merged (cmark_consolidate_text_nodes) and each text
- * node outside links is split around [[…]]. Code spans and code blocks are
- * not text nodes, so a [[…]] written in code stays code. A wiki link becomes
- * a custom inline node whose opening and closing tags are written here from
- * an id checked to be a ULID (Crockford base-32), around an ordinary text
- * node holding the label, which cmark escapes like any text.
+ * Wiki links are taken out of the text before cmark reads it, so that a
+ * label holding Markdown or HTML (a title "Fix *this* <b>now</b>") is
+ * neither parsed nor dropped: each [[…]] on one line becomes a placeholder,
+ * MARK_OPEN, its index in decimal, MARK_CLOSE (two control characters a
+ * body never carries: any already there become U+FFFD). After parsing,
+ * adjacent text nodes are merged (cmark_consolidate_text_nodes) and each
+ * text node outside links is split around its placeholders. In code spans,
+ * code blocks, links and their URLs the placeholders are put back as the
+ * text that was written, so a [[…]] written in code stays code. A wiki link
+ * becomes a custom inline node whose opening and closing tags are written
+ * here from an id checked to be a ULID (Crockford base-32), around an
+ * ordinary text node holding the label (its \\ \[ \] \| escapes undone),
+ * which cmark escapes like any text.
  */
 #include "render.h"
 
@@ -99,35 +105,147 @@ static cmark_node *wiki_node(const char *target, size_t tn, const char *label, s
 	return w;
 }
 
-/* Split one text node around its wiki links. */
-static void split_text(cmark_node *t, heph_render_title_fn title_of, void *ctx)
+#define MARK_OPEN '\x02'
+#define MARK_CLOSE '\x03'
+#define WIKI_MAX 1100 /* the longest [[…]] taken as a link */
+
+/* The wiki links taken out of a text, as written ("[[…]]"). */
+struct wikis {
+	char **text;
+	size_t n, cap;
+};
+
+struct out {
+	char *s;
+	size_t n, cap;
+};
+
+static void out_add(struct out *o, const char *s, size_t n)
+{
+	if (o->n + n + 1 > o->cap) {
+		o->cap = (o->n + n + 1) * 2;
+		if (!(o->s = realloc(o->s, o->cap)))
+			abort();
+	}
+	memcpy(o->s + o->n, s, n);
+	o->n += n;
+	o->s[o->n] = '\0';
+}
+
+/* The length of the [[…]] at s (n bytes left), or 0 when none starts
+ * there: one line, no "[" inside, "]" only as "\]" or in the closing "]]". */
+static size_t wiki_len(const char *s, size_t n)
+{
+	if (n < 5 || s[0] != '[' || s[1] != '[')
+		return 0;
+	for (size_t q = 2; q + 1 < n && q < WIKI_MAX; q++) {
+		if (s[q] == '\\' && strchr("\\[]|", s[q + 1])) {
+			q++;
+			continue;
+		}
+		if (s[q] == ']' && s[q + 1] == ']')
+			return q > 2 ? q + 2 : 0;
+		if (s[q] == '\n' || s[q] == '[' || s[q] == ']')
+			return 0;
+	}
+	return 0;
+}
+
+/* md with each wiki link replaced by its placeholder (malloc'd). */
+static char *protect(const char *md, size_t len, struct wikis *w, size_t *outlen)
+{
+	struct out o = { 0 };
+	out_add(&o, "", 0);
+	for (size_t i = 0; i < len;) {
+		size_t k = wiki_len(md + i, len - i);
+		if (k) {
+			char mark[32];
+			if (w->n == w->cap && !(w->text = realloc(w->text, (w->cap = w->cap ? w->cap * 2 : 16) * sizeof *w->text)))
+				abort();
+			w->text[w->n] = dupn(md + i, k);
+			snprintf(mark, sizeof mark, "%c%zu%c", MARK_OPEN, w->n++, MARK_CLOSE);
+			out_add(&o, mark, strlen(mark));
+			i += k;
+		} else if (md[i] == MARK_OPEN || md[i] == MARK_CLOSE) {
+			out_add(&o, "\xef\xbf\xbd", 3); /* U+FFFD */
+			i++;
+		} else {
+			out_add(&o, md + i, 1);
+			i++;
+		}
+	}
+	*outlen = o.n;
+	return o.s;
+}
+
+/* The placeholder at s: its index and length, or 0. */
+static size_t mark_at(const char *s, const struct wikis *w, size_t *index)
+{
+	char *end;
+	if (s[0] != MARK_OPEN || s[1] < '0' || s[1] > '9')
+		return 0;
+	unsigned long long i = strtoull(s + 1, &end, 10);
+	if (*end != MARK_CLOSE || i >= w->n)
+		return 0;
+	*index = (size_t)i;
+	return (size_t)(end + 1 - s);
+}
+
+/* s with its placeholders put back as written (malloc'd). */
+static char *restore(const char *s, const struct wikis *w)
+{
+	struct out o = { 0 };
+	size_t idx, k;
+	out_add(&o, "", 0);
+	for (; *s; s += k ? k : 1) {
+		if ((k = mark_at(s, w, &idx)))
+			out_add(&o, w->text[idx], strlen(w->text[idx]));
+		else
+			out_add(&o, s, 1);
+	}
+	return o.s;
+}
+
+/* The node for one link as written, "[[target|label]]". */
+static cmark_node *wiki_of(const char *text, heph_render_title_fn title_of, void *ctx)
+{
+	size_t n = strlen(text) - 4, tn;
+	const char *inner = text + 2, *bar = memchr(inner, '|', n);
+	struct out label = { 0 };
+	tn = bar ? (size_t)(bar - inner) : n;
+	out_add(&label, "", 0);
+	if (bar) /* undo the label's escapes */
+		for (const char *p = bar + 1; p < inner + n; p++) {
+			if (*p == '\\' && p + 1 < inner + n && strchr("\\[]|", p[1]))
+				p++;
+			out_add(&label, p, 1);
+		}
+	cmark_node *node = wiki_node(inner, tn, bar ? label.s : NULL, bar ? label.n : 0, title_of, ctx);
+	free(label.s);
+	return node;
+}
+
+/* Split one text node around its placeholders. */
+static void split_text(cmark_node *t, const struct wikis *w, heph_render_title_fn title_of, void *ctx)
 {
 	const char *s = cmark_node_get_literal(t);
-	if (!s || !strstr(s, "[["))
+	if (!s || !strchr(s, MARK_OPEN))
 		return;
 	char *lit = strdup(s); /* the node's literal dies with the node */
 	if (!lit)
 		abort();
 	const char *p = lit, *done = lit;
+	size_t idx, k;
 	int changed = 0;
-	while ((p = strstr(p, "[["))) {
-		const char *end = strstr(p + 2, "]]");
-		if (!end)
-			break;
-		const char *inner = p + 2;
-		size_t n = (size_t)(end - inner);
-		if (n == 0 || memchr(inner, '[', n) || memchr(inner, '\n', n)) {
-			p += 1;
+	while ((p = strchr(p, MARK_OPEN))) {
+		if (!(k = mark_at(p, w, &idx))) {
+			p++;
 			continue;
 		}
-		const char *bar = memchr(inner, '|', n);
-		size_t tn = bar ? (size_t)(bar - inner) : n;
-		const char *label = bar ? bar + 1 : NULL;
-		size_t ln = bar ? (size_t)(end - label) : 0;
 		if (p > done)
 			cmark_node_insert_before(t, text_node(done, (size_t)(p - done)));
-		cmark_node_insert_before(t, wiki_node(inner, tn, label, ln, title_of, ctx));
-		done = p = end + 2;
+		cmark_node_insert_before(t, wiki_of(w->text[idx], title_of, ctx));
+		done = p = p + k;
 		changed = 1;
 	}
 	if (changed) {
@@ -136,6 +254,32 @@ static void split_text(cmark_node *t, heph_render_title_fn title_of, void *ctx)
 		cmark_node_free(t); /* unlinks it */
 	}
 	free(lit);
+}
+
+/* Put the placeholders back as written in a node that is not prose: code,
+ * raw HTML, text inside a link, a link's URL and title. */
+static void restore_node(cmark_node *n, const struct wikis *w)
+{
+	const char *s;
+	char *r;
+	if ((s = cmark_node_get_literal(n)) && strchr(s, MARK_OPEN)) {
+		r = restore(s, w);
+		cmark_node_set_literal(n, r);
+		free(r);
+	}
+	cmark_node_type ty = cmark_node_get_type(n);
+	if (ty == CMARK_NODE_LINK || ty == CMARK_NODE_IMAGE) {
+		if ((s = cmark_node_get_url(n)) && strchr(s, MARK_OPEN)) {
+			r = restore(s, w);
+			cmark_node_set_url(n, r);
+			free(r);
+		}
+		if ((s = cmark_node_get_title(n)) && strchr(s, MARK_OPEN)) {
+			r = restore(s, w);
+			cmark_node_set_title(n, r);
+			free(r);
+		}
+	}
 }
 
 static int inside_link(cmark_node *n)
@@ -154,7 +298,9 @@ int heph_render_markdown(const char *md, size_t len, heph_render_title_fn title_
 	const int opts = CMARK_OPT_DEFAULT | CMARK_OPT_VALIDATE_UTF8; /* safe: CMARK_OPT_UNSAFE is never set */
 	cmark_parser *parser = NULL;
 	cmark_node *doc = NULL, **texts = NULL;
-	size_t nt = 0, cap = 0;
+	size_t nt = 0, cap = 0, safe_len = 0;
+	struct wikis w = { 0 };
+	char *safe = NULL;
 	int err = -1;
 	*html = NULL;
 	if (cl)
@@ -168,7 +314,8 @@ int heph_render_markdown(const char *md, size_t len, heph_render_title_fn title_
 		if (!e || !cmark_parser_attach_syntax_extension(parser, e))
 			goto out;
 	}
-	cmark_parser_feed(parser, md ? md : "", md ? len : 0);
+	safe = protect(md ? md : "", md ? len : 0, &w, &safe_len);
+	cmark_parser_feed(parser, safe, safe_len);
 	if (!(doc = cmark_parser_finish(parser)))
 		goto out;
 	cmark_consolidate_text_nodes(doc);
@@ -189,16 +336,22 @@ int heph_render_markdown(const char *md, size_t len, heph_render_title_fn title_
 			if (nt == cap && !(texts = realloc(texts, (cap = cap ? cap * 2 : 32) * sizeof *texts)))
 				abort();
 			texts[nt++] = n;
+		} else {
+			restore_node(n, &w);
 		}
 	}
 	cmark_iter_free(it);
 	for (size_t i = 0; i < nt; i++)
-		split_text(texts[i], title_of, ctx);
+		split_text(texts[i], &w, title_of, ctx);
 
 	*html = cmark_render_html(doc, opts, cmark_parser_get_syntax_extensions(parser));
 	err = *html ? 0 : -1;
 out:
 	free(texts);
+	free(safe);
+	for (size_t i = 0; i < w.n; i++)
+		free(w.text[i]);
+	free(w.text);
 	if (doc)
 		cmark_node_free(doc);
 	if (parser)

@@ -31,6 +31,16 @@ expect_eq "append adds a line and links it" "Only [[$G]] now
 h doc edit "$P" --title "Garden plan" >/dev/null
 expect_eq "doc edit renames" "Garden plan" "$(h show "$P" --json | json_get 'd["title"]')"
 
+# any title round-trips as a label: its \ [ ] | are escaped on read, and
+# the read body written back keeps the link
+T=$(h task 'Fix *this* `now` <b>x</b> a]]b c|d \')
+L=$(h doc Odd --body "see [[$T]]")
+shown=$(h show "$L" --json | json_get 'd["body_expanded"]')
+expect_eq "a title with ]], | and \\ is shown escaped" "see [[$T|Fix *this* \`now\` <b>x</b> a\\]\\]b c\\|d \\\\]]" "$shown"
+h doc edit "$L" --body "$shown" >/dev/null
+expect_eq "the shown body written back still links the task" "$T" \
+	"$(h links "$L" --json | json_get '",".join(l["dst"] for l in d if l["type"]=="wiki")')"
+
 # aliases: [[Heap]] resolves by alias before any title
 h alias "$C" --add Heap --add "compost bin" >/dev/null
 expect_eq "alias lists names" "Heap

@@ -101,6 +101,17 @@ static void render__turns_wiki_links_into_app_links_with_labels_or_titles(void *
 	free(h);
 }
 
+static void render__shows_a_label_of_markdown_html_brackets_or_bars_as_its_text(void **state)
+{
+	(void)state;
+	char *h = render("[[" ID_A "|Fix *this* `now` <b>x</b> a\\]\\]b c\\|d \\\\]] and [x](https://e.org/[[y]])\n", NULL);
+	has(h, "<a class=\"wiki\" href=\"#/node/" ID_A "\">Fix *this* `now` &lt;b&gt;x&lt;/b&gt; a]]b c|d \\</a> and ");
+	lacks(h, "<em>");
+	lacks(h, "<code>");
+	has(h, "<a href=\"https://e.org/%5B%5By%5D%5D\">x</a>"); /* a URL keeps what was written */
+	free(h);
+}
+
 static void render__marks_unknown_and_unresolved_wiki_links_missing(void **state)
 {
 	(void)state;
@@ -266,6 +277,7 @@ int main(void)
 		cmocka_unit_test(render__drops_raw_html_and_script_urls),
 		cmocka_unit_test(render__escapes_text_and_keeps_safe_links),
 		cmocka_unit_test(render__turns_wiki_links_into_app_links_with_labels_or_titles),
+		cmocka_unit_test(render__shows_a_label_of_markdown_html_brackets_or_bars_as_its_text),
 		cmocka_unit_test(render__marks_unknown_and_unresolved_wiki_links_missing),
 		cmocka_unit_test(render__leaves_wiki_links_in_code_alone),
 		cmocka_unit_test(render__counts_checklist_items_and_shows_them_disabled),

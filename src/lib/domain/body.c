@@ -129,6 +129,12 @@ static int wiki_at(const char *b, size_t p, struct heph_ref *r)
 	while (!(b[q] == ']' && b[q + 1] == ']')) {
 		if (!b[q] || b[q] == '\n' || b[q] == '[' || b[q] == ']' || q - p > HEPH_WIKI_TARGET_MAX)
 			return 0;
+		/* In a label, \\ \[ \] and \| stand for themselves (a title
+		 * holding "]]" or "|"; heph__body_expand writes them so). */
+		if (bar && b[q] == '\\' && b[q + 1] && strchr("\\[]|", b[q + 1])) {
+			q += 2;
+			continue;
+		}
 		if (b[q] == '|' && !bar)
 			bar = q;
 		q++;
@@ -735,13 +741,18 @@ static int expand_one(const char *b, const struct heph_ref *r, void *vctx)
 	heph__bind_str(st, 1, id);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		const char *title = (const char *)sqlite3_column_text(st, 0);
-		/* a title that would break the link's syntax is not shown in it */
-		if (title[0] && !strpbrk(title, "|[]\n")) {
+		/* The title as the label, its \\ [ ] | escaped with a backslash
+		 * so that any title round-trips (wiki_at reads them back). */
+		if (title[0] && !strchr(title, '\n')) {
 			buf_add(&e->out, b + e->done, r->start - e->done);
 			buf_str(&e->out, "[[");
 			buf_str(&e->out, id);
 			buf_str(&e->out, "|");
-			buf_str(&e->out, title);
+			for (const char *t = title; *t; t++) {
+				if (strchr("\\[]|", *t))
+					buf_add(&e->out, "\\", 1);
+				buf_add(&e->out, t, 1);
+			}
 			buf_str(&e->out, "]]");
 			e->done = r->end;
 		}
