@@ -184,14 +184,22 @@ static int origin_listed(const struct hephd *d, const char *origin)
 }
 
 /* The headers every answer carries: nothing of the hub's may be framed,
- * sniffed as another type or leak its URL as a referrer; an --allow-origin
- * origin may read it (CORS), others get nothing that allows them. */
-static void common_headers(const struct hephd *d, struct MHD_Connection *c, struct MHD_Response *r)
+ * sniffed as another type or leak its URL as a referrer. */
+static void security_headers(struct MHD_Response *r)
 {
-	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(r, "X-Frame-Options", "DENY");
 	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+}
+
+/* And those of the API's answers: an --allow-origin origin may read them
+ * (CORS), others get nothing that allows them. Static files do not vary by
+ * Origin: the service worker's cache matches them by Vary, and the app's
+ * module scripts are fetched with an Origin its install did not send. */
+static void common_headers(const struct hephd *d, struct MHD_Connection *c, struct MHD_Response *r)
+{
+	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+	security_headers(r);
 	MHD_add_response_header(r, "Vary", "Origin");
 	if (origin_listed(d, origin))
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, origin);
@@ -692,7 +700,7 @@ static enum MHD_Result send_file(struct hephd *d, struct MHD_Connection *c, int 
 			close(fd);
 		return MHD_NO;
 	}
-	common_headers(d, c, r);
+	security_headers(r);
 	if (!fresh)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, mime(path));
 	MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);

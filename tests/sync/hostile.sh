@@ -162,6 +162,7 @@ expect_not_contains "images come from this origin only" "https:;" "$(echo "$r" |
 expect_contains "X-Frame-Options" "X-Frame-Options: DENY" "$r"
 expect_contains "Referrer-Policy" "Referrer-Policy: no-referrer" "$r"
 expect_contains "static files are revalidated" "Cache-Control: no-cache" "$r"
+expect_not_contains "and do not vary by Origin (the service worker's cache matches by Vary)" "Vary: Origin" "$r"
 expect_contains "with a Last-Modified" "Last-Modified: " "$r"
 etag=$(echo "$r" | sed -n 's/^ETag: //p')
 expect_contains "and an ETag" '"' "$etag"
