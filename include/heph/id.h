@@ -29,6 +29,15 @@ void heph_id_derived(int64_t ms, const char *tag, char out[HEPH_ID_LEN + 1]);
  * apart (a tag's name, a Taskwarrior uuid). */
 void heph_id_hashed(int64_t ms, const char *text, char out[HEPH_ID_LEN + 1]);
 
+/* A task's handle: the first 50 bits of the SHA-256 of its id in
+ * Crockford base32 (HEPH_HANDLE_LEN characters). Every replica computes the
+ * same handle for a node, and it never changes; lists show its shortest
+ * prefix of HEPH_HANDLE_MIN or more characters that no other outstanding
+ * task's handle starts with (docs/explanation/handles.md). */
+#define HEPH_HANDLE_LEN 10
+#define HEPH_HANDLE_MIN 4
+void heph_id_handle(const char *id, char out[HEPH_HANDLE_LEN + 1]);
+
 /* True when s is a full, canonical (upper-case) ULID. */
 int heph_id_valid(const char *s);
 

@@ -54,13 +54,37 @@ struct cli {
 	heph_store *store;         /* opened on first use */
 	int json;                  /* --json */
 	int color;                 /* ANSI colours on stdout */
-	FILE *out;                 /* stdout */
+	FILE *out;                 /* human output: stdout through cli_term_open(); with --json stdout */
+	FILE *raw;                 /* stdout itself, for bytes that must pass as they are (iCalendar) */
+	int width;                 /* the terminal's columns; 0 when not a terminal */
 	const struct verb *verb;   /* the verb being run */
 	const char *remote;        /* --remote URL / $HEPH_REMOTE: verbs go to that hub's /rpc */
 	const char *token_file;    /* --token-file / $HEPH_TOKEN_FILE: the bearer token for remote */
 	net_client *rc;            /* the connection to remote, made on first use */
 	heph_rpc_host host;        /* what in-process methods may use (sync.now) */
 };
+
+/* Styles printers may write into human output (term.c turns them into
+ * ANSI colours on a colour terminal and drops them otherwise): 0xFF, which
+ * no UTF-8 text holds, and a letter. */
+#define CLI_RESET "\xff" "0"
+#define CLI_BOLD "\xff" "1"
+#define CLI_DIM "\xff" "2"
+#define CLI_RED "\xff" "r"
+#define CLI_GREEN "\xff" "g"
+#define CLI_YELLOW "\xff" "y"
+#define CLI_BLUE "\xff" "b"
+
+/* A stream writing to `to` with control characters shown (^[, ^M) and the
+ * CLI_* styles applied (colour) or dropped; closed with fclose(), which
+ * flushes `to` (term.c). */
+FILE *cli_term_open(FILE *to, int color);
+/* The width to fit lines to: $COLUMNS, else the terminal's (ioctl), else 0
+ * (not a terminal: lines are not cut). */
+int cli_term_width(void);
+/* Write s to `to` with control characters shown, styles dropped (for
+ * stderr). */
+void cli_term_puts(FILE *to, const char *s);
 
 /* The verb table (verbs.c), terminated by a NULL name. */
 extern const struct verb heph_cli_verbs[];

@@ -37,7 +37,8 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 		FILE *f;
 		if ((err = heph_export_ical(cli->store, &text, &n)))
 			return err;
-		f = strcmp(ical, "-") == 0 ? cli->out : fopen(ical, "w");
+		/* iCalendar to stdout passes as it is: its lines end in CRLF */
+		f = strcmp(ical, "-") == 0 ? cli->raw : fopen(ical, "w");
 		if (!f) {
 			err = heph_error_set(HEPH_ERROR, "cannot write %s: %s", ical, strerror(errno));
 			free(text);
@@ -45,9 +46,9 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 		}
 		fputs(text, f);
 		free(text);
-		if (f != cli->out && fclose(f) != 0)
+		if (f != cli->raw && fclose(f) != 0)
 			return heph_error_set(HEPH_ERROR, "cannot write %s: %s", ical, strerror(errno));
-		if (f != cli->out) {
+		if (f != cli->raw) {
 			if (cli->json)
 				fprintf(cli->out, "{\"file\":\"%s\",\"tasks\":%lld}\n", ical, (long long)n);
 			else

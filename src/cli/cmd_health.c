@@ -12,10 +12,10 @@
 static const char *colour_of(const char *status)
 {
 	if (strcmp(status, "ok") == 0)
-		return "\033[32m";
+		return CLI_GREEN;
 	if (strcmp(status, "warning") == 0)
-		return "\033[33m";
-	return "\033[31m";
+		return CLI_YELLOW;
+	return CLI_RED;
 }
 
 static void print_health(struct cli *cli, const json_t *r)
@@ -28,7 +28,7 @@ static void print_health(struct cli *cli, const json_t *r)
 		if (!status)
 			status = "error";
 		fprintf(cli->out, "%s%-7s%s  %-10s %s\n", cli->color ? colour_of(status) : "", status,
-			cli->color ? "\033[0m" : "", json_string_value(json_object_get(c, "name")),
+			cli->color ? CLI_RESET : "", json_string_value(json_object_get(c, "name")),
 			json_string_value(json_object_get(c, "detail")));
 		if (fix && strcmp(status, "ok") != 0)
 			fprintf(cli->out, "%-7s  %-10s fix: %s\n", "", "", fix);

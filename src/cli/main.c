@@ -7,6 +7,7 @@
  */
 #include "cli.h"
 
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,7 +17,9 @@
 
 static int fail(int code)
 {
-	fprintf(stderr, "heph: %s\n", heph_error_last());
+	fputs("heph: ", stderr);
+	cli_term_puts(stderr, heph_error_last()); /* it may quote a title */
+	fputc('\n', stderr);
 	return heph_error_exit_status(code);
 }
 
@@ -335,11 +338,15 @@ static int want_help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct cli cli = { .out = stdout };
+	struct cli cli = { .out = stdout, .raw = stdout };
 	char *db = NULL;
 	int used, err = 0, i = 1, status;
 	const char *color_env = getenv("NO_COLOR");
 	cli.color = isatty(STDOUT_FILENO) && !(color_env && *color_env);
+	cli.width = cli_term_width();
+	/* display widths (wcwidth) need a UTF-8 LC_CTYPE; only ctype changes */
+	if (cli.width && !setlocale(LC_CTYPE, "C.UTF-8"))
+		setlocale(LC_CTYPE, "en_US.UTF-8");
 
 	/* Global options, wherever they appear before "--". */
 	int n = 0;
@@ -415,6 +422,8 @@ int main(int argc, char **argv)
 		status = 0;
 		goto out;
 	}
+	if (!cli.json)
+		cli.out = cli_term_open(stdout, cli.color);
 	if (cli.verb->run) {
 		err = cli.verb->run(&cli, n - used, rest + used);
 	} else {
@@ -426,7 +435,8 @@ int main(int argc, char **argv)
 	}
 	status = err ? fail(err) : 0;
 out:
-	if (fflush(stdout) != 0 && status == 0) {
+	int lost = cli.out != stdout && fclose(cli.out) != 0;
+	if ((fflush(stdout) != 0 || lost) && status == 0) {
 		fprintf(stderr, "heph: writing output failed\n");
 		status = 1;
 	}

@@ -2,11 +2,17 @@
  * is printed as it came from the method instead. */
 #include "cli.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#define C_RESET "\033[0m"
-#define C_DIM "\033[2m"
-#define C_BOLD "\033[1m"
+#include "heph/date.h"
+#include "text.h" /* UTF-8 in terminal cells, shared with the TUI */
+
+/* Styles (CLI_* in cli.h): term.c makes them colours or drops them. */
+#define C_RESET CLI_RESET
+#define C_DIM CLI_DIM
+#define C_BOLD CLI_BOLD
 
 static const char *str(json_t *o, const char *key)
 {
@@ -17,11 +23,11 @@ static const char *str(json_t *o, const char *key)
 static const char *att_color(const char *att)
 {
 	if (strcmp(att, "red") == 0)
-		return "\033[31m";
+		return CLI_RED;
 	if (strcmp(att, "orange") == 0)
-		return "\033[33m";
+		return CLI_YELLOW;
 	if (strcmp(att, "blue") == 0)
-		return "\033[34m";
+		return CLI_BLUE;
 	return "";
 }
 
@@ -41,25 +47,98 @@ void print_id(struct cli *cli, json_t *r)
 	fprintf(cli->out, "%s\n", str(r, "node_id"));
 }
 
-static void task_line(struct cli *cli, json_t *t)
+/* How a task is named in output: its handle, else its short id. */
+static const char *task_name(json_t *t)
+{
+	if (str(t, "handle")[0])
+		return str(t, "handle");
+	return str(t, "short_id")[0] ? str(t, "short_id") : str(t, "node_id");
+}
+
+/* A day relative to today, as a list reads it at a glance: "today",
+ * "tomorrow", "yesterday", "fri" within the week ahead, "in 12d", "3d ago";
+ * the date itself beyond 99 days. "" for no date. */
+static void relative(const char *date, const char *today, char out[16])
+{
+	static const char *const wd[] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
+	out[0] = '\0';
+	if (!date || !date[0])
+		return;
+	long n = heph_date_diff(today, date);
+	if (heph_date_weekday(date) < 0 || n < -99 || n > 99)
+		snprintf(out, 16, "%s", date);
+	else if (n == 0)
+		snprintf(out, 16, "today");
+	else if (n == 1)
+		snprintf(out, 16, "tomorrow");
+	else if (n == -1)
+		snprintf(out, 16, "yesterday");
+	else if (n > 1 && n < 7)
+		snprintf(out, 16, "%s", wd[heph_date_weekday(date)]);
+	else if (n > 0)
+		snprintf(out, 16, "in %ldd", n);
+	else
+		snprintf(out, 16, "%ldd ago", -n);
+}
+
+/* The late-on column: "late 2d" once the day has passed (the task is
+ * late), else the day in words. */
+static int late_words(const char *late_on, const char *today, char out[16])
+{
+	long n = late_on && late_on[0] ? heph_date_diff(today, late_on) : 0;
+	if (late_on && late_on[0] && heph_date_weekday(late_on) >= 0 && n < 0) {
+		snprintf(out, 16, "late %ldd", -n);
+		return 1;
+	}
+	relative(late_on, today, out);
+	return 0;
+}
+
+struct cols {
+	int id, dod, late; /* widths */
+	const char *today;
+};
+
+static void task_line(struct cli *cli, json_t *t, const struct cols *c)
 {
 	const char *att = str(t, "attention"), *state = str(t, "state");
-	const char *sid = str(t, "short_id");
-	const char *proj = str(t, "project");
-	const char *rec = str(t, "recurrence");
-	const char *col = cli->color ? att_color(att) : "";
-	fprintf(cli->out, "%s%-10s%s %s%s%s ", cli->color ? C_DIM : "", sid[0] ? sid : str(t, "node_id"),
-		cli->color ? C_RESET : "", col, att_mark(att), col[0] ? C_RESET : "");
-	fprintf(cli->out, "%-10s %-10s ", str(t, "do_date")[0] ? str(t, "do_date") : "-",
-		str(t, "late_on")[0] ? str(t, "late_on") : "-");
-	if (strcmp(state, "outstanding") != 0)
-		fprintf(cli->out, "[%s] ", state);
-	fprintf(cli->out, "%s%s%s", col, str(t, "title"), col[0] ? C_RESET : "");
+	const char *proj = str(t, "project"), *rec = str(t, "recurrence");
+	const char *col = att_color(att);
+	char dod[16], late[16];
+	relative(str(t, "do_date"), c->today, dod);
+	int is_late = late_words(str(t, "late_on"), c->today, late) && strcmp(state, "outstanding") == 0;
+	fprintf(cli->out, C_DIM "%-*s" C_RESET " %s%s%s %-*s %s%-*s%s ", c->id, task_name(t), col, att_mark(att),
+		col[0] ? C_RESET : "", c->dod, dod[0] ? dod : "-", is_late ? CLI_RED CLI_BOLD : "", c->late,
+		late[0] ? late : "-", is_late ? C_RESET : "");
+
+	/* the rest: [state] title (recurrence) #project, cut to the width */
+	char extra[512] = "";
 	if (rec[0])
-		fprintf(cli->out, " %s(%s)%s", cli->color ? C_DIM : "", str(t, "recurrence_text")[0] ? str(t, "recurrence_text") : rec,
-			cli->color ? C_RESET : "");
+		snprintf(extra, sizeof extra, " (%s)", str(t, "recurrence_text")[0] ? str(t, "recurrence_text") : rec);
 	if (proj[0])
-		fprintf(cli->out, " %s#%s%s", cli->color ? C_DIM : "", proj, cli->color ? C_RESET : "");
+		snprintf(extra + strlen(extra), sizeof extra - strlen(extra), " #%s", proj);
+	char st[32] = "";
+	if (strcmp(state, "outstanding") != 0)
+		snprintf(st, sizeof st, "[%s] ", state);
+	const char *title = str(t, "title");
+	int room = cli->width ? cli->width - (c->id + 1 + 2 + c->dod + 1 + c->late + 1) : 0;
+	int tw = tui_text_width(st) + tui_text_width(title), ew = tui_text_width(extra);
+	size_t keep = strlen(title);
+	int cut = 0;
+	if (cli->width && tw + ew > room) {
+		if (ew > room / 2) { /* no room for the extras: the title alone */
+			extra[0] = '\0';
+			ew = 0;
+		}
+		if (tw + ew > room) {
+			int left = room - ew - tui_text_width(st) - 1; /* one cell for the ellipsis */
+			keep = left > 0 ? tui_text_fit(title, left, NULL) : 0;
+			cut = 1;
+		}
+	}
+	fprintf(cli->out, "%s%s%.*s%s%s", st, col, (int)keep, title, cut ? "…" : "", col[0] ? C_RESET : "");
+	if (extra[0])
+		fprintf(cli->out, C_DIM "%s" C_RESET, extra);
 	fputc('\n', cli->out);
 }
 
@@ -67,18 +146,45 @@ void print_tasks(struct cli *cli, json_t *r)
 {
 	size_t i;
 	json_t *t;
+	struct cols c = { .id = 2, .dod = 2, .late = 7, .today = "" };
 	if (json_array_size(r) == 0) {
 		fprintf(cli->out, "no tasks\n");
 		return;
 	}
-	fprintf(cli->out, "%s%-10s A %-10s %-10s TITLE%s\n", cli->color ? C_BOLD : "", "ID", "DO", "LATE ON",
-		cli->color ? C_RESET : "");
-	json_array_foreach(r, i, t) task_line(cli, t);
+	/* today: the store's; with --remote, $HEPH_NOW's or the local clock's */
+	char today[HEPH_DATE_LEN + 1];
+	const char *now = getenv("HEPH_NOW");
+	if (cli->store) {
+		c.today = heph_store_today(cli->store);
+	} else if (now && strlen(now) >= HEPH_DATE_LEN) {
+		snprintf(today, sizeof today, "%s", now);
+		c.today = today;
+	} else {
+		time_t secs = time(NULL);
+		struct tm tm;
+		localtime_r(&secs, &tm);
+		strftime(today, sizeof today, "%Y-%m-%d", &tm);
+		c.today = today;
+	}
+	json_array_foreach(r, i, t) {
+		char w[16];
+		int n = tui_text_width(task_name(t));
+		if (n > c.id)
+			c.id = n;
+		relative(str(t, "do_date"), c.today, w);
+		if ((n = (int)strlen(w)) > c.dod)
+			c.dod = n;
+		late_words(str(t, "late_on"), c.today, w);
+		if ((n = (int)strlen(w)) > c.late)
+			c.late = n;
+	}
+	fprintf(cli->out, C_BOLD "%-*s A %-*s %-*s TITLE" C_RESET "\n", c.id, "ID", c.dod, "DO", c.late, "LATE ON");
+	json_array_foreach(r, i, t) task_line(cli, t, &c);
 }
 
 void print_task_state(struct cli *cli, json_t *r)
 {
-	const char *id = str(r, "short_id")[0] ? str(r, "short_id") : str(r, "node_id");
+	const char *id = task_name(r);
 	if (!json_object_get(r, "occurrence")) {
 		fprintf(cli->out, "%s: %s [%s]\n", id, str(r, "title"), str(r, "state"));
 		return;
@@ -112,6 +218,7 @@ static void links_block(struct cli *cli, json_t *links, int incoming)
 void print_node(struct cli *cli, json_t *r)
 {
 	field(cli, "id", str(r, "node_id"));
+	field(cli, "handle", str(r, "handle"));
 	field(cli, "kind", str(r, "kind"));
 	field(cli, "title", str(r, "title"));
 	field(cli, "state", str(r, "state"));
@@ -278,7 +385,7 @@ void print_attention(struct cli *cli, json_t *r)
 {
 	const char *att = str(r, "attention");
 	const char *col = cli->color ? att_color(att) : "";
-	fprintf(cli->out, "%s: %s %s%s%s\n", str(r, "short_id")[0] ? str(r, "short_id") : str(r, "node_id"),
+	fprintf(cli->out, "%s: %s %s%s%s\n", task_name(r),
 		str(r, "title"), col, att, col[0] ? C_RESET : "");
 }
 
@@ -307,7 +414,7 @@ void print_quickadd(struct cli *cli, json_t *r)
 {
 	json_t *task = json_object_get(r, "task"), *p = json_object_get(r, "parsed");
 	if (task) {
-		fprintf(cli->out, "added %s: %s\n", str(task, "short_id"), str(task, "title"));
+		fprintf(cli->out, "added %s: %s\n", task_name(task), str(task, "title"));
 		r = p;
 	} else {
 		fprintf(cli->out, "would add: %s\n", str(r, "title"));

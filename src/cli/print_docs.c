@@ -80,8 +80,8 @@ void print_search(struct cli *cli, json_t *r)
 	json_array_foreach(r, i, h) {
 		const char *sid = str(h, "short_id");
 		const char *state = str(h, "state");
-		fprintf(cli->out, "%s%-10s%s %-7s %s%s%s%s\n", cli->color ? "\033[2m" : "", sid[0] ? sid : str(h, "node_id"),
-			cli->color ? "\033[0m" : "", str(h, "kind"), state[0] && strcmp(state, "outstanding") != 0 ? "[" : "",
+		fprintf(cli->out, "%s%-10s%s %-7s %s%s%s%s\n", cli->color ? CLI_DIM : "", sid[0] ? sid : str(h, "node_id"),
+			cli->color ? CLI_RESET : "", str(h, "kind"), state[0] && strcmp(state, "outstanding") != 0 ? "[" : "",
 			state[0] && strcmp(state, "outstanding") != 0 ? state : "",
 			state[0] && strcmp(state, "outstanding") != 0 ? "] " : "", str(h, "title"));
 		/* the snippet on one line, its matches in bold on a terminal */
@@ -90,7 +90,7 @@ void print_search(struct cli *cli, json_t *r)
 		for (const char *p = str(h, "snippet"); *p; p++) {
 			if (p[0] == '*' && p[1] == '*') {
 				if (cli->color)
-					fputs(bold ? "\033[0m" : "\033[1m", cli->out);
+					fputs(bold ? CLI_RESET : CLI_BOLD, cli->out);
 				else
 					fputs("**", cli->out);
 				bold = !bold;
@@ -100,7 +100,7 @@ void print_search(struct cli *cli, json_t *r)
 			}
 		}
 		if (bold && cli->color)
-			fputs("\033[0m", cli->out);
+			fputs(CLI_RESET, cli->out);
 		fputc('\n', cli->out);
 	}
 }

@@ -304,7 +304,8 @@ static void build_preview(struct tui_app *app, int w, struct plines *pl)
 		pl_field(pl, w, "do", tui_task_str(n, "do_date"), A_NORMAL);
 		pl_field(pl, w, "late on", tui_task_str(n, "late_on"), A_NORMAL);
 		pl_field(pl, w, "repeats", tui_task_recurrence(n), A_NORMAL);
-		snprintf(sid, sizeof sid, "%s", tui_task_str(n, "short_id") ? tui_task_str(n, "short_id")
+		snprintf(sid, sizeof sid, "%s", tui_task_str(n, "handle")     ? tui_task_str(n, "handle")
+						 : tui_task_str(n, "short_id") ? tui_task_str(n, "short_id")
 									       : tui_task_str(n, "node_id"));
 		pl_field(pl, w, "id", sid, tui_attr(TUI_C_DIM));
 		pl_add(pl, "", A_NORMAL);

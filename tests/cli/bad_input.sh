@@ -16,7 +16,8 @@ expect_contains "colour message lists the colours" "red, orange, white, blue" "$
 expect_status "empty title" 3 h task "   "
 expect_status "unknown project" 4 h task "x" --project Nowhere
 expect_status "unknown id" 4 h done 7ZZZZZZZZZ
-expect_status "id prefix too short" 4 h show 01
+expect_status "id prefix too short" 3 h show 01
+expect_contains "and the error says so" "too short: type at least 4 characters" "$ERR"
 expect_status "edit with nothing to change" 3 h edit "$T"
 expect_status "edit with a bad date changes no field" 3 h edit "$T" --title "renamed" --do-date blah
 expect_status "unknown option" 2 h task "x" --colour red

@@ -23,7 +23,7 @@ expect_eq "red tasks are shown beyond the limit" "late white,red" "$(h next --li
 expect_eq "next --project takes the subtree" "late white,orange" "$(h next --project Work --json | titles)"
 out=$(h next)
 expect_contains "next prints a table" "late white" "$out"
-expect_contains "next shows the late-on" "2026-11-15" "$out"
+expect_contains "next shows how late a late task is" "late 3d" "$out"
 expect_eq "a later today makes the do-date task a candidate" "late white,red,later,orange,white old,due today" \
 	"$(HEPH_NOW=2026-11-25 h next --json | titles)"
 

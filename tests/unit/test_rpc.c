@@ -2,6 +2,8 @@
  * mapping, batches, id and name resolution, the project tree, conflicts. */
 #include "helpers.h"
 
+#include "heph/id.h"
+
 #include "../../src/lib/internal.h"
 
 static struct fake_clock clk = { T0 };
@@ -112,13 +114,60 @@ static void resolve__takes_prefixes_names_and_explains_ambiguity(void **state)
 			*c = (char)(*c - 'A' + 'a');
 	json_decref(call_ok(s, "task.done", params));
 	/* too short, unknown, ambiguous */
-	call_fails(s, "node.get", "{\"id\":\"01\"}", HEPH_ENOTFOUND);
+	call_fails(s, "node.get", "{\"id\":\"01\"}", HEPH_EINVALID);
+	assert_non_null(strstr(heph_error_last(), "too short: type at least 4 characters"));
 	call_fails(s, "node.get", "{\"id\":\"7ZZZZZ\"}", HEPH_ENOTFOUND);
 	json_decref(call_ok(s, "project.add", "{\"name\":\"Dup\"}"));
 	json_decref(call_ok(s, "project.add", "{\"name\":\"Dup\",\"parent\":\"Home Admin\"}"));
 	call_fails(s, "task.create", "{\"title\":\"x\",\"project\":\"dup\"}", HEPH_EAMBIGUOUS);
 	assert_non_null(strstr(heph_error_last(), "ambiguous"));
 	call_fails(s, "project.add", "{\"name\":\"Dup\"}", HEPH_ECONFLICT);
+	heph_store_close(s);
+}
+
+/* Handles: what task.list shows names the task on every method, in any
+ * case; every replica computes the same one from the id. */
+static void resolve__takes_the_handles_lists_show(void **state)
+{
+	(void)state;
+	heph_store *s = mem();
+	char t[32], params[256];
+	for (int i = 0; i < 12; i++)
+		take_id(call_ok(s, "task.create", "{\"title\":\"same millisecond\"}"), t);
+	json_t *list = call_ok(s, "task.list", NULL);
+	size_t i;
+	json_t *row;
+	json_array_foreach(list, i, row) {
+		const char *id = json_string_value(json_object_get(row, "node_id"));
+		const char *h = json_string_value(json_object_get(row, "handle"));
+		char full[HEPH_HANDLE_LEN + 1], lower[16];
+		assert_non_null(h);
+		assert_true(strlen(h) >= HEPH_HANDLE_MIN && strlen(h) <= HEPH_HANDLE_LEN);
+		heph_id_handle(id, full);
+		assert_memory_equal(full, h, strlen(h)); /* a prefix of the id's handle */
+		for (size_t k = 0; k <= strlen(h); k++)
+			lower[k] = (char)(h[k] >= 'A' && h[k] <= 'Z' ? h[k] - 'A' + 'a' : h[k]);
+		snprintf(params, sizeof params, "{\"id\":\"%s\"}", lower);
+		json_t *r = call_ok(s, "node.get", params);
+		assert_string_equal(json_string_value(json_object_get(r, "node_id")), id);
+		assert_string_equal(json_string_value(json_object_get(r, "handle")), h);
+		json_decref(r);
+	}
+	/* done by handle; the handle of a task no longer outstanding still works */
+	const char *id0 = json_string_value(json_object_get(json_array_get(list, 0), "node_id"));
+	snprintf(params, sizeof params, "{\"id\":\"%s\"}",
+		 json_string_value(json_object_get(json_array_get(list, 0), "handle")));
+	json_decref(call_ok(s, "task.done", params));
+	json_t *r = call_ok(s, "node.get", params);
+	assert_string_equal(json_string_value(json_object_get(r, "node_id")), id0);
+	assert_string_equal(json_string_value(json_object_get(r, "state")), "done");
+	json_decref(r);
+	/* one millisecond's ids: ambiguous, with the candidates and how many more */
+	snprintf(params, sizeof params, "{\"id\":\"%.10s\"}", t);
+	call_fails(s, "node.get", params, HEPH_EAMBIGUOUS);
+	assert_non_null(strstr(heph_error_last(), "(task)"));
+	assert_non_null(strstr(heph_error_last(), " more; type more characters"));
+	json_decref(list);
 	heph_store_close(s);
 }
 
@@ -334,6 +383,7 @@ int main(void)
 		cmocka_unit_test(rpc_handle__date_words_follow_the_callers_today_for_that_call_only),
 		cmocka_unit_test(rpc_extend__adds_a_hosts_methods_to_dispatch_and_the_list),
 		cmocka_unit_test(resolve__takes_prefixes_names_and_explains_ambiguity),
+		cmocka_unit_test(resolve__takes_the_handles_lists_show),
 		cmocka_unit_test(project_tree__is_empty_without_projects),
 		cmocka_unit_test(project_tree__nests_and_counts),
 		cmocka_unit_test(project_tree__survives_a_cycle_made_by_two_devices),

@@ -62,6 +62,21 @@ void heph_id_hashed(int64_t ms, const char *text, char out[HEPH_ID_LEN + 1])
 	encode(ms, md, out);
 }
 
+void heph_id_handle(const char *id, char out[HEPH_HANDLE_LEN + 1])
+{
+	unsigned char md[32];
+	heph_sha256 c;
+	heph__sha256_init(&c);
+	heph__sha256_update(&c, id, strlen(id));
+	heph__sha256_final(&c, md);
+	uint64_t bits = 0;
+	for (int i = 0; i < 8; i++)
+		bits = bits << 8 | md[i];
+	for (int i = 0; i < HEPH_HANDLE_LEN; i++)
+		out[i] = alphabet[(bits >> (64 - 5 * (i + 1))) & 31];
+	out[HEPH_HANDLE_LEN] = '\0';
+}
+
 static int digit(char c)
 {
 	return c && strchr(alphabet, c) != NULL;

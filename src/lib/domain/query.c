@@ -28,17 +28,17 @@ static size_t common(const char *a, const char *b)
 	return i;
 }
 
-/* The shortest prefix of id, at least 8 characters, that differs from
+/* The shortest prefix of id, at least min characters, that differs from
  * both of its neighbours in id order (either may be NULL). */
-static void shortest(const char *id, const char *prev, const char *next, char out[HEPH_ID_LEN + 1])
+static void shortest(const char *id, size_t min, const char *prev, const char *next, char out[HEPH_ID_LEN + 1])
 {
-	size_t need = 8;
+	size_t need = min, len = strlen(id);
 	if (prev && common(id, prev) + 1 > need)
 		need = common(id, prev) + 1;
 	if (next && common(id, next) + 1 > need)
 		need = common(id, next) + 1;
-	if (need > HEPH_ID_LEN)
-		need = HEPH_ID_LEN;
+	if (need > len)
+		need = len;
 	memcpy(out, id, need);
 	out[need] = '\0';
 }
@@ -52,9 +52,35 @@ int heph__short_id(heph_store *s, const char *id, char out[HEPH_ID_LEN + 1])
 	heph__bind_str(st, 1, id);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		shortest(id, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1), out);
+		shortest(id, 8, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1), out);
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 0 : heph__sqlerr(s, rc, "short id");
+}
+
+/* The neighbours of a handle among the outstanding tasks, in the order of
+ * tasks_open_handle: one index probe each. */
+#define HANDLE_PREV_OF(h) \
+	"(SELECT max(handle) FROM tasks WHERE state = 'outstanding' AND deleted = 0 AND handle < " h ")"
+#define HANDLE_NEXT_OF(h) \
+	"(SELECT min(handle) FROM tasks WHERE state = 'outstanding' AND deleted = 0 AND handle > " h ")"
+
+/* The handle a task is shown by: the shortest prefix of its handle, at
+ * least HEPH_HANDLE_MIN characters, that no other outstanding task's
+ * handle starts with. "" for a node without a task row. */
+static int shown_handle(heph_store *s, const char *id, char out[HEPH_ID_LEN + 1])
+{
+	sqlite3_stmt *st = heph__stmt(s, "SELECT t.handle, " HANDLE_PREV_OF("t.handle") ", " HANDLE_NEXT_OF("t.handle")
+					 " FROM tasks t WHERE t.node_id = ?1");
+	out[0] = '\0';
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		shortest((const char *)sqlite3_column_text(st, 0), HEPH_HANDLE_MIN,
+			 (const char *)sqlite3_column_text(st, 1), (const char *)sqlite3_column_text(st, 2), out);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, "task handle");
 }
 
 #define TASK_COLS HEPH_TASK_COLS
@@ -74,6 +100,8 @@ json_t *heph__task_row(heph_store *s, sqlite3_stmt *st, int with_short_id)
 	json_object_set_new(o, "node_id", json_string(id));
 	if (with_short_id && heph__short_id(s, id, sid) == 0)
 		json_object_set_new(o, "short_id", json_string(sid));
+	if (with_short_id && shown_handle(s, id, sid) == 0 && sid[0])
+		json_object_set_new(o, "handle", json_string(sid));
 	set_str(o, "title", st, 1);
 	set_str(o, "state", st, 2);
 	set_str(o, "attention", st, 3);
@@ -137,7 +165,8 @@ int heph__task_query(heph_store *s, const char *where_sql, const char *arg, long
 	/* A list asks for every row's neighbours in id order (for its short id)
 	 * inside the one statement: two index probes, not two statements. */
 	if (asprintf(&sql, "SELECT " TASK_COLS ", (SELECT max(node_id) FROM tasks WHERE node_id < t.node_id), "
-			   "(SELECT min(node_id) FROM tasks WHERE node_id > t.node_id) " TASK_FROM
+			   "(SELECT min(node_id) FROM tasks WHERE node_id > t.node_id), t.handle, "
+			   HANDLE_PREV_OF("t.handle") ", " HANDLE_NEXT_OF("t.handle") " " TASK_FROM
 			   "WHERE %s " HEPH_RANK_ORDER " LIMIT %lld",
 		     where_sql, limit > 0 ? limit : -1LL) < 0)
 		abort();
@@ -152,9 +181,14 @@ int heph__task_query(heph_store *s, const char *where_sql, const char *arg, long
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		char sid[HEPH_ID_LEN + 1];
 		json_t *o = heph__task_row(s, st, 0);
-		shortest((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 13),
+		shortest((const char *)sqlite3_column_text(st, 0), 8, (const char *)sqlite3_column_text(st, 13),
 			 (const char *)sqlite3_column_text(st, 14), sid);
 		json_object_set_new(o, "short_id", json_string(sid));
+		if (sqlite3_column_type(st, 15) != SQLITE_NULL) {
+			shortest((const char *)sqlite3_column_text(st, 15), HEPH_HANDLE_MIN,
+				 (const char *)sqlite3_column_text(st, 16), (const char *)sqlite3_column_text(st, 17), sid);
+			json_object_set_new(o, "handle", json_string(sid));
+		}
 		json_array_append_new(arr, o);
 	}
 	sqlite3_finalize(st);

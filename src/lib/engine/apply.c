@@ -423,11 +423,12 @@ static int pin_clocks(heph_store *s, const char *id, const char *created, int ha
 static int insert_task_row(heph_store *s, const char *id, const json_t *p, const char *fresh)
 {
 	sqlite3_stmt *st = heph__stmt(s, fresh
-		? "INSERT INTO tasks(node_id, state, attention, do_date, late_on, recurrence, created_hlc, deleted) "
-		  "VALUES(?1, coalesce(?2, 'outstanding'), coalesce(?3, 'white'), ?4, ?5, ?6, ?7, 0)"
-		: "INSERT INTO tasks(node_id, state, attention, do_date, late_on, recurrence, created_hlc, deleted) "
+		? "INSERT INTO tasks(node_id, state, attention, do_date, late_on, recurrence, created_hlc, deleted, handle) "
+		  "VALUES(?1, coalesce(?2, 'outstanding'), coalesce(?3, 'white'), ?4, ?5, ?6, ?7, 0, ?8)"
+		: "INSERT INTO tasks(node_id, state, attention, do_date, late_on, recurrence, created_hlc, deleted, handle) "
 		  "SELECT ?1, coalesce(?2, 'outstanding'), coalesce(?3, 'white'), ?4, ?5, ?6, n.created_hlc, "
-		  "n.tombstone_hlc IS NOT NULL FROM nodes n WHERE n.id = ?1");
+		  "n.tombstone_hlc IS NOT NULL, ?8 FROM nodes n WHERE n.id = ?1");
+	char handle[HEPH_HANDLE_LEN + 1];
 	if (!st)
 		return HEPH_ERROR;
 	heph__bind_str(st, 1, id);
@@ -438,6 +439,8 @@ static int insert_task_row(heph_store *s, const char *id, const json_t *p, const
 	heph__bind_str(st, 4, str(p, "do_date"));
 	heph__bind_str(st, 5, str(p, "late_on"));
 	heph__bind_str(st, 6, str(p, "recurrence"));
+	heph_id_handle(id, handle);
+	heph__bind_str(st, 8, handle);
 	int err = heph__step_done(s, st);
 	if (err)
 		return err;

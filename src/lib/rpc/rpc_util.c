@@ -103,82 +103,166 @@ static const char *kinds_word(unsigned kinds)
 
 #define MAX_CANDIDATES 8
 
+struct candidates {
+	char id[MAX_CANDIDATES][HEPH_ID_LEN + 1];
+	char kind[MAX_CANDIDATES][33];
+	int n;      /* listed */
+	long more;  /* matched beyond the listed */
+};
+
+static void candidate(struct candidates *c, const char *id, const char *kind)
+{
+	for (int i = 0; i < c->n; i++)
+		if (strcmp(c->id[i], id) == 0)
+			return;
+	if (c->n == MAX_CANDIDATES) {
+		c->more++;
+		return;
+	}
+	snprintf(c->id[c->n], sizeof c->id[c->n], "%s", id);
+	snprintf(c->kind[c->n], sizeof c->kind[c->n], "%s", kind);
+	c->n++;
+}
+
+/* Tasks whose handle starts with norm: the outstanding ones in *open, the
+ * others in *rest (tasks_handle: a range of the index). */
+static int by_handle(heph_store *s, const char *norm, struct candidates *open, struct candidates *rest)
+{
+	char hi[HEPH_ID_LEN + 2];
+	int rc;
+	snprintf(hi, sizeof hi, "%s~", norm); /* '~' sorts after every base32 digit */
+	sqlite3_stmt *st = heph__stmt(s, "SELECT t.node_id, t.state = 'outstanding' AND t.deleted = 0 FROM tasks t "
+					 "WHERE t.handle >= ?1 AND t.handle < ?2 AND t.deleted = 0 LIMIT 1000");
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, norm);
+	heph__bind_str(st, 2, hi);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		candidate(sqlite3_column_int(st, 1) ? open : rest, (const char *)sqlite3_column_text(st, 0), "task");
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, "finding a handle");
+}
+
+/* The one node of ids whose id starts with norm, preferring the one node
+ * of the highest kind (a task and its context doc share a creation
+ * millisecond and so a long prefix). */
+static int by_prefix(heph_store *s, const char *norm, unsigned kinds, struct candidates *c)
+{
+	char hi[HEPH_ID_LEN + 2];
+	int rc;
+	snprintf(hi, sizeof hi, "%s~", norm);
+	sqlite3_stmt *st = heph__stmt(s, "SELECT id, kind FROM nodes WHERE id >= ?1 AND id < ?2 "
+					 "AND tombstone_hlc IS NULL ORDER BY id LIMIT 1000");
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, norm);
+	heph__bind_str(st, 2, hi);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(st, 1);
+		if (kind_bit(kind) & kinds)
+			candidate(c, (const char *)sqlite3_column_text(st, 0), kind);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, "finding an id");
+}
+
+/* The one candidate to take, or -1. */
+static int the_one(const struct candidates *c)
+{
+	static const char *const order[] = { "task", "project", "journal", "doc", "tag" };
+	if (c->n == 1 && !c->more)
+		return 0;
+	if (c->more)
+		return -1;
+	for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
+		int hits = 0, at = -1;
+		for (int i = 0; i < c->n; i++)
+			if (strcmp(c->kind[i], order[k]) == 0) {
+				hits++;
+				at = i;
+			}
+		if (hits == 1)
+			return at;
+		if (hits > 1)
+			return -1;
+	}
+	return -1;
+}
+
 int heph__resolve(heph_store *s, const char *ref, unsigned kinds, char out[HEPH_ID_LEN + 1])
 {
-	char norm[HEPH_ID_LEN + 1], cand[MAX_CANDIDATES][HEPH_ID_LEN + 1];
-	char ckind[MAX_CANDIDATES][33];
-	int n = 0, rc;
+	char norm[HEPH_ID_LEN + 1];
+	struct candidates open = { .n = 0 }, rest = { .n = 0 }, ids = { .n = 0 }, all = { .n = 0 };
+	const struct candidates *pick = NULL;
+	int rc, at, err, typed;
 	sqlite3_stmt *st;
 
 	if (!ref || !ref[0])
 		return heph_error_set(HEPH_EINVALID, "empty %s reference", kinds_word(kinds));
-	if (strlen(ref) >= 4 && strlen(ref) <= HEPH_ID_LEN && heph_id_normalize(ref, norm, sizeof norm) == 0) {
-		char hi[HEPH_ID_LEN + 2];
-		snprintf(hi, sizeof hi, "%s~", norm); /* '~' sorts after every base32 digit */
-		st = heph__stmt(s, "SELECT id, kind FROM nodes WHERE id >= ?1 AND id < ?2 "
-				   "AND tombstone_hlc IS NULL ORDER BY id LIMIT 64");
-		if (!st)
-			return HEPH_ERROR;
-		heph__bind_str(st, 1, norm);
-		heph__bind_str(st, 2, hi);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < MAX_CANDIDATES) {
-			const char *kind = (const char *)sqlite3_column_text(st, 1);
-			if (!(kind_bit(kind) & kinds))
-				continue;
-			snprintf(cand[n], sizeof cand[n], "%s", (const char *)sqlite3_column_text(st, 0));
-			snprintf(ckind[n], sizeof ckind[n], "%s", kind);
-			n++;
-		}
-		sqlite3_reset(st);
-		if (n > 1) {
-			/* A task and its context doc share a creation millisecond and so
-			 * a long prefix: prefer the one node of the highest kind. */
-			static const char *const order[] = { "task", "project", "journal", "doc", "tag" };
-			for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
-				int hits = 0, at = -1;
-				for (int i = 0; i < n; i++)
-					if (strcmp(ckind[i], order[k]) == 0) {
-						hits++;
-						at = i;
-					}
-				if (hits == 1) {
-					memcpy(out, cand[at], HEPH_ID_LEN + 1);
-					return 0;
-				}
-				if (hits > 1)
-					break;
-			}
-		}
-		if (n == 1) {
-			memcpy(out, cand[0], HEPH_ID_LEN + 1);
+	typed = strlen(ref) <= HEPH_ID_LEN && heph_id_normalize(ref, norm, sizeof norm) == 0;
+	if (typed && strlen(ref) >= HEPH_HANDLE_MIN) {
+		/* A handle as lists show it names one outstanding task; then an
+		 * id or its prefix; then the handle of a task done or dropped. */
+		if ((kinds & HEPH_K_TASK) && strlen(ref) <= HEPH_HANDLE_LEN &&
+		    (err = by_handle(s, norm, &open, &rest)))
+			return err;
+		if ((err = by_prefix(s, norm, kinds, &ids)))
+			return err;
+		if (open.n == 1 && !open.more)
+			pick = &open;
+		else if (!open.n && (at = the_one(&ids)) >= 0)
+			pick = &ids;
+		else if (!open.n && !ids.n && rest.n == 1 && !rest.more)
+			pick = &rest;
+		if (pick) {
+			at = pick == &ids ? the_one(&ids) : 0;
+			memcpy(out, pick->id[at], HEPH_ID_LEN + 1);
 			return 0;
 		}
 	}
-	if (n == 0 && (kinds & HEPH_K_PROJECT)) {
+	if (kinds & HEPH_K_PROJECT) {
+		struct candidates named = { .n = 0 };
 		st = heph__stmt(s, "SELECT id FROM nodes WHERE kind = 'project' AND title = ?1 COLLATE NOCASE "
-				   "AND tombstone_hlc IS NULL ORDER BY id LIMIT 8");
+				   "AND tombstone_hlc IS NULL ORDER BY id LIMIT 1000");
 		if (!st)
 			return HEPH_ERROR;
 		heph__bind_str(st, 1, ref);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < MAX_CANDIDATES) {
-			snprintf(cand[n], sizeof cand[n], "%s", (const char *)sqlite3_column_text(st, 0));
-			snprintf(ckind[n], sizeof ckind[n], "project");
-			n++;
-		}
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			candidate(&named, (const char *)sqlite3_column_text(st, 0), "project");
 		sqlite3_reset(st);
-		if (n == 1) {
-			memcpy(out, cand[0], HEPH_ID_LEN + 1);
+		if (rc != SQLITE_DONE)
+			return heph__sqlerr(s, rc, "finding a project");
+		if (named.n == 1 && !open.n && !ids.n && !rest.n) {
+			memcpy(out, named.id[0], HEPH_ID_LEN + 1);
 			return 0;
 		}
+		for (int i = 0; i < named.n; i++)
+			candidate(&all, named.id[i], "project");
+		all.more += named.more;
 	}
-	if (n == 0)
+	const struct candidates *parts[] = { &open, &ids, &rest };
+	for (size_t p = 0; p < 3; p++) {
+		for (int i = 0; i < parts[p]->n; i++)
+			candidate(&all, parts[p]->id[i], parts[p]->kind[i]);
+		all.more += parts[p]->more;
+	}
+	if (all.n == 0 && typed && strlen(ref) < HEPH_HANDLE_MIN)
+		return heph_error_set(HEPH_EINVALID,
+				      "\"%.60s\" is too short: type at least %d characters of a handle or id, as "
+				      "heph list shows them",
+				      ref, HEPH_HANDLE_MIN);
+	if (all.n == 0)
 		return heph_error_set(HEPH_ENOTFOUND, "no %s matches \"%.60s\"", kinds_word(kinds), ref);
-	char list[MAX_CANDIDATES * (HEPH_ID_LEN + 12)] = "";
-	for (int i = 0; i < n; i++) {
+	char list[MAX_CANDIDATES * (HEPH_ID_LEN + 48)] = "";
+	for (int i = 0; i < all.n; i++) {
 		size_t used = strlen(list);
-		snprintf(list + used, sizeof list - used, "%s%s (%s)", i ? ", " : "", cand[i], ckind[i]);
+		snprintf(list + used, sizeof list - used, "%s%s (%s)", i ? ", " : "", all.id[i], all.kind[i]);
 	}
-	return heph_error_set(HEPH_EAMBIGUOUS, "\"%.60s\" is ambiguous: %s", ref, list);
+	if (all.more) {
+		size_t used = strlen(list);
+		snprintf(list + used, sizeof list - used, " and %ld more", all.more);
+	}
+	return heph_error_set(HEPH_EAMBIGUOUS, "\"%.60s\" is ambiguous: %s; type more characters", ref, list);
 }
 
 int heph__p_node(heph_store *s, const json_t *params, const char *key, unsigned kinds,

@@ -50,6 +50,10 @@
  *      heph's, and heph refuses every SQLite file that is neither that nor
  *      new and empty (store.c). Databases from before it are recognised by
  *      their tables and get the id here, on their first read-write open.
+ *  11  tasks.handle: heph_id_handle() of the task's id, written by apply
+ *      with the row and filled in here for older rows; tasks_handle finds a
+ *      typed handle, tasks_open_handle a list row's neighbours among the
+ *      outstanding tasks (docs/explanation/handles.md)
  *
  * Feature levels. A build at feature level 2 (meson -Dfeature_level=2, for
  * the mixed-version tests) appends its own migrations after every level-1
@@ -99,6 +103,29 @@ static int init_origin(heph_store *s)
 		return HEPH_ERROR;
 	heph__bind_str(st, 1, hex);
 	return heph__step_done(s, st);
+}
+
+/* Migration 10: the handle of every task row that predates the column. */
+static int fill_handles(heph_store *s)
+{
+	sqlite3_stmt *sel = heph__stmt(s, "SELECT node_id FROM tasks WHERE handle IS NULL");
+	sqlite3_stmt *up = heph__stmt(s, "UPDATE tasks SET handle = ?2 WHERE node_id = ?1");
+	int rc, err = 0;
+	if (!sel || !up)
+		return HEPH_ERROR;
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		char h[HEPH_HANDLE_LEN + 1];
+		const char *id = (const char *)sqlite3_column_text(sel, 0);
+		heph_id_handle(id, h);
+		heph__bind_str(up, 1, id);
+		heph__bind_str(up, 2, h);
+		if ((err = heph__step_done(s, up)))
+			break;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = heph__sqlerr(s, rc, "filling task handles");
+	sqlite3_reset(sel);
+	return err;
 }
 
 static const struct migration migrations[] = {
@@ -260,6 +287,11 @@ static const struct migration migrations[] = {
 	  NULL, 0 },
 	/* 10: the file says it is heph's (store.c refuses other SQLite files) */
 	{ "PRAGMA application_id = 1751478376;", NULL, 1 },
+	/* 11: typeable task handles (docs/explanation/handles.md) */
+	{ "ALTER TABLE tasks ADD COLUMN handle TEXT;"
+	  "CREATE INDEX tasks_handle ON tasks(handle);"
+	  "CREATE INDEX tasks_open_handle ON tasks(handle) WHERE state = 'outstanding' AND deleted = 0;",
+	  fill_handles, 0 },
 };
 _Static_assert(HEPH_APPLICATION_ID == 1751478376, "migration 10 spells the id out");
 
