@@ -106,9 +106,10 @@ int cmd_add(struct cli *cli, int argc, char **argv)
  * caller frees) from project.list. */
 static int project_moves(struct cli *cli, const char *id, long long *tasks, long long *nsubs, char **subs)
 {
-	json_t *tree = NULL, *p;
+	json_t *tree = NULL, *p, *none = json_object();
 	size_t i, len = 0;
-	int err = cli_call(cli, "project.list", json_object(), &tree);
+	int err = cli_call(cli, "project.list", none, &tree); /* params borrowed */
+	json_decref(none);
 	*tasks = *nsubs = 0;
 	*subs = NULL;
 	if (err)
