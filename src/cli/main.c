@@ -343,6 +343,10 @@ int main(int argc, char **argv)
 	int used, err = 0, i = 1, status;
 	const char *color_env = getenv("NO_COLOR");
 	cli.color = isatty(STDOUT_FILENO) && !(color_env && *color_env);
+	/* Errors, warnings and notes quote titles too: standard error shows
+	 * control characters as well (glibc lets a program set stderr). */
+	FILE *real_stderr = stderr;
+	stderr = cli_term_open(real_stderr, 0);
 	cli.width = cli_term_width();
 	/* display widths (wcwidth) need a UTF-8 LC_CTYPE; only ctype changes */
 	if (cli.width && !setlocale(LC_CTYPE, "C.UTF-8"))
@@ -440,6 +444,8 @@ out:
 		fprintf(stderr, "heph: writing output failed\n");
 		status = 1;
 	}
+	fclose(stderr);
+	stderr = real_stderr;
 	heph_store_close(cli.store);
 	net_client_free(cli.rc);
 	free(rest);

@@ -35,6 +35,7 @@ expect_eq "and writes no raw ESC" 0 "$(h list --all --json | raw_esc)"
 h task "x" --project "$(printf 'P\033[2J')" >/dev/null 2>&1
 expect_status "an error quoting the text" 4 h show "$(printf 'no\033[2Jsuch')"
 expect_eq "is escaped too" 0 "$(echo "$ERR" | raw_esc)"
+expect_contains "and shown" 'no^[[2Jsuch' "$ERR"
 
 # dates relative to today (2026-11-18, a Wednesday); late tasks marked late
 h task "due fri" --do-date fri >/dev/null
