@@ -6,7 +6,8 @@
 #   make bench      benchmarks (not tests); figures go to bench/RESULTS.md (QUICK=1: a short run)
 #   make fuzz       libFuzzer targets with clang, FUZZ_SECONDS each (default 60)
 #   make valgrind   the CLI tests under valgrind memcheck
-#   make soak       the convergence soak on random seeds for SOAK_SECONDS (default 600), SOAK_STEPS each,
+#   make soak       the convergence soak on random seeds for SOAK_SECONDS (default 600), SOAK_STEPS each
+#   make deb        the Debian package, ./heph_VERSION_ARCH.deb (dpkg-buildpackage, debian/),
 #                   then the model-based test (tests/model/model.py) on random seeds for as long
 PREFIX ?= /usr/local
 BUILD  ?= build
@@ -16,7 +17,7 @@ MESON_FLAGS ?=
 SOAK_SECONDS ?= 600
 SOAK_STEPS ?= 200
 
-.PHONY: all deps test test-fast test-san install demo bench fuzz valgrind soak clean
+.PHONY: all deps test test-fast test-san install demo bench fuzz valgrind soak deb clean
 
 all: deps $(BUILD)/build.ninja
 	@ninja -C $(BUILD) --quiet
@@ -65,6 +66,10 @@ soak: all
 	@HEPH=$(BUILD)/src/cli/heph HEPHD=$(BUILD)/src/daemon/hephd \
 		nice python3 tests/sync/soak.py --seconds $(SOAK_SECONDS) --steps $(SOAK_STEPS) --keep-failed
 	@HEPH=$(BUILD)/src/cli/heph nice python3 tests/model/model.py --seconds $(SOAK_SECONDS) --steps 60
+
+# dpkg-buildpackage writes beside the source tree; the package is moved here.
+deb: deps
+	@sh scripts/deb.sh .
 
 clean:
 	rm -rf $(BUILD) $(SAN) $(FUZZ)
