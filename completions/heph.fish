@@ -1,6 +1,6 @@
 # fish completion for heph. Every answer comes from `heph __complete`: the
 # verbs and options from heph's verb table, project names, tags and
-# outstanding tasks (short id, title as description) from the local database.
+# outstanding tasks (handle, title as description) from the local database.
 # Where it has nothing to offer, file names.
 function __heph_complete
     set -l words (commandline -opc)

@@ -6,7 +6,7 @@
  * The words are those typed after "heph" up to the cursor; CURRENT is the
  * word being completed (may be empty). Prints one candidate a line, as
  * "candidate<TAB>description" (the description may be empty), only those
- * starting with CURRENT (projects, tags and task ids in any case). Nothing
+ * starting with CURRENT (projects, tags and task handles in any case). Nothing
  * printed means the shell should complete file names. It never writes, never
  * creates a database, never starts or asks hephd and never fails loudly: a
  * shell must not print errors while the user presses Tab.
@@ -28,7 +28,7 @@ enum cval {
 	CV_NONE,     /* nothing: the shell completes file names */
 	CV_PROJECT,  /* project names */
 	CV_TAG,      /* tag names */
-	CV_TASK,     /* outstanding tasks' short ids, titles as descriptions */
+	CV_TASK,     /* outstanding tasks' handles (as heph list shows them), titles as descriptions */
 	CV_VIEW,     /* view names */
 	CV_ENUM,     /* the values listed in the option's placeholder ("mine|theirs") */
 	CV_COLOUR,   /* attention colours */

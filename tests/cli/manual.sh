@@ -95,6 +95,7 @@ expect_eq "bash completes the outstanding tasks' ids" "$ids" "$(comp done "" | s
 expect_eq "bash completes the outstanding tasks' ids after global options" "$ids" "$(comp --db "$HEPH_DB" done "" | sort)"
 first=$(printf '%s\n' "$ids" | head -1)
 expect_contains "bash completes a task id from its prefix" "$first" "$(comp done "${first:0:10}")"
+expect_contains "bash completes a task from its prefix in lower case" "$first" "$(comp done "$(printf '%s' "${first:0:2}" | tr 'A-Z' 'a-z')")"
 expect_eq "bash completes task ids after an option's value" "$ids" "$(comp edit --title x "" | sort)"
 expect_eq "bash completes view names" "tom" "$(comp view to)"
 expect_eq "bash offers file names (nothing) for --body's value" "" "$(comp task x --body "")"
