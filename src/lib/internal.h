@@ -95,6 +95,17 @@ void heph__cache_bulk(heph_store *s);
  * reset it. */
 int heph__step_done(heph_store *s, sqlite3_stmt *st);
 
+/* Step st once: 1 when it has a row, 0 when it has no more (st is then
+ * reset), or a negative heph error when SQLite failed (st reset, the
+ * message set). Every row loop reads through it, so that an error is never
+ * taken for the end of the rows:
+ *
+ *     while ((rc = heph__row(s, st)) > 0) { ...read the columns... }
+ *     if (rc < 0) goto out;
+ *
+ * A loop that stops before the end resets st itself. */
+int heph__row(heph_store *s, sqlite3_stmt *st);
+
 /* sqlite3_bind_text for NUL-terminated or NULL strings (NULL binds NULL). */
 void heph__bind_str(sqlite3_stmt *st, int i, const char *v);
 

@@ -145,16 +145,16 @@ int heph_token_list(heph_store *s, json_t **out)
 		json_decref(arr);
 		return HEPH_ERROR;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = heph__row(s, st)) > 0) {
 		const char *revoked = (const char *)sqlite3_column_text(st, 2);
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:s?}", "name", (const char *)sqlite3_column_text(st, 0),
 						     "created_at", (const char *)sqlite3_column_text(st, 1),
 						     "revoked_at", revoked));
 	}
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	if (rc < 0) {
 		json_decref(arr);
-		return heph__sqlerr(s, rc, "listing tokens");
+		return rc;
 	}
 	*out = arr;
 	return 0;
@@ -171,7 +171,7 @@ int heph_token_verify(heph_store *s, const char *token, char name_out[HEPH_TOKEN
 	sqlite3_stmt *st = heph__stmt(s, "SELECT name, hash FROM tokens WHERE revoked_at IS NULL");
 	if (!st)
 		return HEPH_ERROR;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = heph__row(s, st)) > 0) {
 		const char *h = (const char *)sqlite3_column_text(st, 1);
 		/* Look at every live hash, so the time taken does not tell which matched. */
 		if (h && strlen(h) == HEPH_TOKEN_HASH_LEN && heph_token_equal(h, hash, HEPH_TOKEN_HASH_LEN) && !found) {
@@ -180,7 +180,7 @@ int heph_token_verify(heph_store *s, const char *token, char name_out[HEPH_TOKEN
 		}
 	}
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return heph__sqlerr(s, rc, "reading tokens");
+	if (rc < 0)
+		return rc;
 	return found ? 0 : heph_error_set(HEPH_EAUTH, "invalid or revoked token");
 }

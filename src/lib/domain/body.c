@@ -506,12 +506,13 @@ static int resolve_target(heph_store *s, const char *t, char out[HEPH_ID_LEN + 1
 	sqlite3_stmt *st = heph__stmt(s, "SELECT id, aliases FROM nodes WHERE aliases <> '' AND tombstone_hlc IS NULL");
 	if (!st)
 		return HEPH_ERROR;
-	int hits = 0;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	int hits = 0, rc;
+	while ((rc = heph__row(s, st)) > 0) {
 		if (list_has((const char *)sqlite3_column_text(st, 1), t) && hits++ == 0)
 			snprintf(out, HEPH_ID_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 0));
 	}
-	sqlite3_reset(st);
+	if (rc < 0)
+		return rc;
 	if (hits == 1)
 		return R_OK;
 	if (hits > 1)
@@ -634,7 +635,7 @@ static int live_links(heph_store *s, const char *src, const char *type, json_t *
 	}
 	heph__bind_str(st, 1, src);
 	heph__bind_str(st, 2, type);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = heph__row(s, st)) > 0) {
 		const char *d = (const char *)sqlite3_column_text(st, 0);
 		json_t *arr = json_object_get(map, d);
 		if (!arr)
@@ -642,9 +643,9 @@ static int live_links(heph_store *s, const char *src, const char *type, json_t *
 		json_array_append_new(arr, json_string((const char *)sqlite3_column_text(st, 1)));
 	}
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	if (rc < 0) {
 		json_decref(map);
-		return heph__sqlerr(s, rc, "reading links");
+		return rc;
 	}
 	*out = map;
 	return 0;

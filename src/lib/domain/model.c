@@ -33,14 +33,19 @@ static int live_tags(heph_store *s, const char *src, const char *dst, const char
 	heph__bind_str(st, 1, src);
 	heph__bind_str(st, 2, type);
 	heph__bind_str(st, 3, dst);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	int rc;
+	while ((rc = heph__row(s, st)) > 0) {
 		const char *d = (const char *)sqlite3_column_text(st, 1);
 		json_t *arr = json_object_get(map, d);
 		if (!arr)
 			json_object_set_new(map, d, arr = json_array());
 		json_array_append_new(arr, json_string((const char *)sqlite3_column_text(st, 0)));
 	}
-	sqlite3_reset(st);
+	if (rc < 0) {
+		/* Never a link.remove naming only some of the tags. */
+		json_decref(map);
+		return rc;
+	}
 	*by_dst = map;
 	return 0;
 }

@@ -178,7 +178,7 @@ int heph__task_query(heph_store *s, const char *where_sql, const char *arg, long
 	}
 	heph__bind_str(st, 1, heph_store_today(s));
 	heph__bind_str(st, 2, arg);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = heph__row(s, st)) > 0) {
 		char sid[HEPH_ID_LEN + 1];
 		json_t *o = heph__task_row(s, st, 0);
 		shortest((const char *)sqlite3_column_text(st, 0), 8, (const char *)sqlite3_column_text(st, 13),
@@ -192,9 +192,9 @@ int heph__task_query(heph_store *s, const char *where_sql, const char *arg, long
 		json_array_append_new(arr, o);
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	if (rc < 0) {
 		json_decref(arr);
-		return heph__sqlerr(s, rc, "task query");
+		return rc;
 	}
 	*out = arr;
 	return 0;
@@ -262,7 +262,7 @@ int heph__project_tree(heph_store *s, json_t **out)
 					 "WHERE kind = 'project' AND tombstone_hlc IS NULL");
 	if (!st)
 		return HEPH_ERROR;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = heph__row(s, st)) > 0) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
 			if (!(p = realloc(p, (size_t)cap * sizeof *p)))
@@ -275,8 +275,8 @@ int heph__project_tree(heph_store *s, json_t **out)
 		n++;
 	}
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		err = heph__sqlerr(s, rc, "project tree");
+	if (rc < 0) {
+		err = rc;
 		goto out;
 	}
 	if (n > 0)
@@ -288,12 +288,15 @@ int heph__project_tree(heph_store *s, json_t **out)
 		err = HEPH_ERROR;
 		goto out;
 	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((rc = heph__row(s, st)) > 0) {
 		int i = find_proj(p, n, (const char *)sqlite3_column_text(st, 0));
 		if (i >= 0)
 			p[i].open = sqlite3_column_int64(st, 1);
 	}
-	sqlite3_reset(st);
+	if (rc < 0) {
+		err = rc;
+		goto out;
+	}
 
 	/* Parents; a project whose parent chain is missing, deleted or loops
 	 * (two devices moving projects under each other) is shown as a root. */
@@ -368,9 +371,12 @@ int heph__project_subtree(heph_store *s, const char *id, json_t **out)
 		return HEPH_ERROR;
 	}
 	heph__bind_str(st, 1, id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = heph__row(s, st)) > 0)
 		json_array_append_new(arr, json_string((const char *)sqlite3_column_text(st, 0)));
-	sqlite3_reset(st);
+	if (rc < 0) {
+		json_decref(arr);
+		return rc;
+	}
 	*out = arr;
 	return 0;
 }
@@ -393,7 +399,7 @@ int heph__links_json(heph_store *s, const char *id, int dir, json_t **out)
 		return HEPH_ERROR;
 	}
 	heph__bind_str(st, 1, id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = heph__row(s, st)) > 0) {
 		json_t *o = json_object();
 		set_str(o, "link_id", st, 0);
 		set_str(o, "src", st, 1);
@@ -404,9 +410,9 @@ int heph__links_json(heph_store *s, const char *id, int dir, json_t **out)
 		json_array_append_new(arr, o);
 	}
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	if (rc < 0) {
 		json_decref(arr);
-		return heph__sqlerr(s, rc, "links");
+		return rc;
 	}
 	*out = arr;
 	return 0;

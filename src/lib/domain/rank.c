@@ -136,7 +136,7 @@ static int read_part(heph_store *s, const heph__filter *f, int part, const char 
 	bind_maybe(st, 4, scope);
 	heph__bind_str(st, 5, bands);
 	sqlite3_bind_int64(st, 6, limit > 0 ? limit : -1);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = heph__row(s, st)) > 0) {
 		if (out->n == out->cap) {
 			out->cap = out->cap ? out->cap * 2 : 64;
 			if (!(out->v = realloc(out->v, out->cap * sizeof *out->v)))
@@ -151,7 +151,7 @@ static int read_part(heph_store *s, const heph__filter *f, int part, const char 
 		snprintf(r->created, sizeof r->created, "%s", (const char *)sqlite3_column_text(st, 3));
 	}
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, "what is next");
+	return rc < 0 ? rc : 0;
 }
 
 int heph__rank(heph_store *s, const heph__filter *f, long long limit, json_t **out)

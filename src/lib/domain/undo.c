@@ -176,7 +176,7 @@ static int change_ops(heph_store *s, const struct change *c, json_t **out)
 	sqlite3_bind_int64(st, 1, c->first);
 	sqlite3_bind_int64(st, 2, c->last);
 	*out = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = heph__row(s, st)) > 0) {
 		json_t *p = json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL);
 		json_t *b = sqlite3_column_type(st, 4) == SQLITE_NULL
 				    ? json_null()
@@ -187,9 +187,9 @@ static int change_ops(heph_store *s, const struct change *c, json_t **out)
 						      b ? b : json_null()));
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	if (rc < 0) {
 		json_decref(*out);
-		return heph__sqlerr(s, rc, "reading a change");
+		return rc;
 	}
 	return 0;
 }
@@ -480,19 +480,21 @@ static int revive(struct undo *u, const char *old)
 		goto out;
 	}
 	heph__bind_str(st, 1, old);
-	while (sqlite3_step(st) == SQLITE_ROW)
+	while ((err = heph__row(s, st)) > 0)
 		json_array_append_new(tags, json_string((const char *)sqlite3_column_text(st, 0)));
-	sqlite3_reset(st);
+	if (err < 0)
+		goto out;
 	if (!(st = heph__stmt(s, "SELECT DISTINCT l.src, l.type FROM links l JOIN nodes n ON n.id = l.src "
 				 "AND n.tombstone_hlc IS NULL WHERE l.dst = ?1 AND l.type IN ('in-project', 'parent')"))) {
 		err = HEPH_ERROR;
 		goto out;
 	}
 	heph__bind_str(st, 1, old);
-	while (sqlite3_step(st) == SQLITE_ROW)
+	while ((err = heph__row(s, st)) > 0)
 		json_array_append_new(movers, json_pack("[s, s]", (const char *)sqlite3_column_text(st, 0),
 							(const char *)sqlite3_column_text(st, 1)));
-	sqlite3_reset(st);
+	if (err < 0)
+		goto out;
 	if (u->dry) {
 		act(u, old, 1, NULL, "bring back %s \"%s\" as a copy (deletions are final)", col[0], col[1]);
 		goto out;
@@ -752,7 +754,7 @@ HEPH_RPC_HANDLER(heph__rpc_undo_list)
 	}
 	sqlite3_bind_int64(st, 1, limit);
 	hist = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = heph__row(s, st)) > 0) {
 		struct change c = { sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2), "" };
 		json_t *ops = NULL;
 		snprintf(c.method, sizeof c.method, "%s", (const char *)sqlite3_column_text(st, 3));
@@ -767,6 +769,11 @@ HEPH_RPC_HANDLER(heph__rpc_undo_list)
 		json_array_append_new(hist, o);
 	}
 	sqlite3_finalize(st);
+	if (rc < 0) {
+		json_decref(next);
+		json_decref(hist);
+		return rc;
+	}
 	*result = json_pack("{s:o, s:o}", "next", next ? next : json_null(), "changes", hist);
 	return 0;
 }

@@ -55,11 +55,11 @@ static int named_subtree(heph_store *s, const char *name, json_t **ids, int *fou
 	if (!st)
 		return HEPH_ERROR;
 	heph__bind_str(st, 1, name);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = heph__row(s, st)) > 0)
 		json_array_append_new(*ids, json_string((const char *)sqlite3_column_text(st, 0)));
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return heph__sqlerr(s, rc, "view project");
+	if (rc < 0)
+		return rc;
 	if (!(st = heph__stmt(s, "SELECT count(*) FROM nodes WHERE kind = 'project' AND title = ?1 COLLATE NOCASE "
 				 "AND tombstone_hlc IS NULL")))
 		return HEPH_ERROR;

@@ -720,10 +720,14 @@ static int unfile_from(heph_store *s, const char *id)
 			return HEPH_ERROR;
 		}
 		heph__bind_str(st, 1, id);
-		while (sqlite3_step(st) == SQLITE_ROW)
+		int rc;
+		while ((rc = heph__row(s, st)) > 0)
 			json_array_append_new(ids, json_string((const char *)sqlite3_column_text(st, 0)));
-		sqlite3_reset(st);
+		if (rc < 0)
+			err = rc;
 		json_array_foreach(ids, i, v) {
+			if (err)
+				break;
 			if ((err = derive(s, json_string_value(v), users[u].type)))
 				break;
 		}
@@ -1107,9 +1111,10 @@ static int wake(heph_store *s, const char *id, int64_t *count)
 			break;
 		}
 		heph__bind_str(st, 1, work.v[w]);
-		while (sqlite3_step(st) == SQLITE_ROW)
+		int rc;
+		while ((rc = heph__row(s, st)) > 0)
 			push_seq(&q, sqlite3_column_int64(st, 0));
-		err = heph__step_done(s, st);
+		err = rc;
 		/* HLC order; seqs of one origin are already in HLC order, and the
 		 * engine's result does not depend on the order anyway. */
 		for (size_t i = 0; i < q.n && !err; i++) {
@@ -1317,10 +1322,14 @@ int heph__replay_unknown(heph_store *s)
 	sqlite3_stmt *st = heph__stmt(s, "SELECT seq, type FROM oplog WHERE status <> 0 AND status = 2 ORDER BY hlc");
 	if (!st)
 		return HEPH_ERROR;
-	while (sqlite3_step(st) == SQLITE_ROW)
+	int rc;
+	while ((rc = heph__row(s, st)) > 0)
 		if (kind_of((const char *)sqlite3_column_text(st, 1)))
 			push_seq(&q, sqlite3_column_int64(st, 0));
-	sqlite3_reset(st);
+	if (rc < 0) {
+		free(q.v);
+		return rc;
+	}
 	if (q.n == 0)
 		return 0;
 	if ((err = heph_store_begin(s)))
@@ -1362,11 +1371,13 @@ int heph__backfill_register(heph_store *s, int task, const char *name)
 		return heph__sqlerr(s, rc, "finding ops to fill a new column from");
 	sqlite3_bind_text(st, 1, needle, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = heph__row(s, st)) > 0)
 		push_seq(&q, sqlite3_column_int64(st, 0));
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return heph__sqlerr(s, rc, "finding ops to fill a new column from");
+	if (rc < 0) {
+		free(q.v);
+		return rc;
+	}
 	for (size_t i = 0; i < q.n && !err; i++) {
 		heph_op op;
 		int there;
@@ -1407,7 +1418,7 @@ int heph_store_ops_foreach(heph_store *s, int64_t after_seq, int only_pending, h
 	if (rc != SQLITE_OK)
 		return heph__sqlerr(s, rc, "reading the op-log");
 	sqlite3_bind_int64(st, 1, after_seq);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = heph__row(s, st)) > 0) {
 		heph_op op;
 		memset(&op, 0, sizeof op);
 		snprintf(op.op_id, sizeof op.op_id, "%s", (const char *)sqlite3_column_text(st, 1));
@@ -1423,7 +1434,5 @@ int heph_store_ops_foreach(heph_store *s, int64_t after_seq, int only_pending, h
 			break;
 	}
 	sqlite3_finalize(st);
-	if (!ret && rc != SQLITE_DONE)
-		return heph__sqlerr(s, rc, "reading the op-log");
-	return ret;
+	return ret ? ret : rc < 0 ? rc : 0;
 }

@@ -32,7 +32,7 @@ static int count_pending(heph_store *s, int64_t *unapplied, int64_t *deferred)
 	*unapplied = *deferred = 0;
 	if (!st)
 		return HEPH_ERROR;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = heph__row(s, st)) > 0) {
 		int status = sqlite3_column_int(st, 0);
 		if (status == HEPH_OP_UNKNOWN)
 			*unapplied = sqlite3_column_int64(st, 1);
@@ -40,7 +40,7 @@ static int count_pending(heph_store *s, int64_t *unapplied, int64_t *deferred)
 			*deferred = sqlite3_column_int64(st, 1);
 	}
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, "counting ops not applied");
+	return rc < 0 ? rc : 0;
 }
 
 static json_t *own_types(void)
@@ -375,7 +375,7 @@ int heph_fleet_known_by(heph_store *s, const json_t *known, json_t **out)
 		goto fail;
 	}
 	heph__bind_str(st, 1, heph_store_origin(s));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = heph__row(s, st)) > 0) {
 		json_t *types = json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
 		if (json_is_array(types))
 			credit(by, types, known, (const char *)sqlite3_column_text(st, 1),
@@ -383,8 +383,8 @@ int heph_fleet_known_by(heph_store *s, const json_t *known, json_t **out)
 		json_decref(types);
 	}
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		err = heph__sqlerr(s, rc, "reading the fleet");
+	if (rc < 0) {
+		err = rc;
 		goto fail;
 	}
 	*out = by;
@@ -465,7 +465,7 @@ int heph_fleet_list(heph_store *s, json_t **out)
 		goto fail;
 	}
 	heph__bind_str(st, 1, heph_store_origin(s));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = heph__row(s, st)) > 0) {
 		json_t *o = json_object(), *types = NULL;
 		const char *text = (const char *)sqlite3_column_text(st, 7);
 		static const char *const keys[] = { "origin", "name", "token", "version" };
@@ -500,8 +500,8 @@ int heph_fleet_list(heph_store *s, json_t **out)
 		json_array_append_new(list, o);
 	}
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		err = heph__sqlerr(s, rc, "reading the fleet");
+	if (rc < 0) {
+		err = rc;
 		goto fail;
 	}
 	json_decref(mine);
@@ -552,7 +552,7 @@ int heph_fleet_unapplied(heph_store *s, json_t **out)
 		err = HEPH_ERROR;
 		goto out;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = heph__row(s, st)) > 0) {
 		const char *type = (const char *)sqlite3_column_text(st, 0);
 		json_t *applied_by = json_object_get(by, type); /* borrowed */
 		total += sqlite3_column_int64(st, 1);
@@ -563,8 +563,8 @@ int heph_fleet_unapplied(heph_store *s, json_t **out)
 										   : json_null()));
 	}
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		err = heph__sqlerr(s, rc, "reading the op-log");
+	if (rc < 0) {
+		err = rc;
 		goto out;
 	}
 	*out = json_pack("{s:I, s:I, s:O}", "ops", (json_int_t)total, "deferred", (json_int_t)deferred, "types", types);

@@ -224,7 +224,7 @@ int heph_sync_pull_page_for(heph_store *s, int64_t after, int limit, const json_
 	puts_(&b, ",\"ops\":[");
 	sqlite3_bind_int64(st, 1, after);
 	sqlite3_bind_int(st, 2, limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = heph__row(s, st)) > 0) {
 		if (n++)
 			put(&b, ",", 1);
 		put_op(&b, st, 1);
@@ -233,8 +233,8 @@ int heph_sync_pull_page_for(heph_store *s, int64_t after, int limit, const json_
 			break;
 	}
 	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		err = heph__sqlerr(s, rc, "reading the op-log");
+	if (rc < 0) {
+		err = rc;
 		goto out;
 	}
 	puts_(&b, "],\"next\":");
@@ -828,14 +828,17 @@ int heph_sync_push_body(heph_store *s, int limit, size_t max_bytes, char **body,
 		goto out;
 	}
 	sqlite3_bind_int64(st, 1, pos);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((rc = heph__row(s, st)) > 0) {
 		if (!(ranges = realloc(ranges, (nranges + 1) * 2 * sizeof *ranges)))
 			abort();
 		ranges[2 * nranges] = sqlite3_column_int64(st, 0);
 		ranges[2 * nranges + 1] = sqlite3_column_int64(st, 1);
 		nranges++;
 	}
-	sqlite3_reset(st);
+	if (rc < 0) {
+		err = rc;
+		goto out;
+	}
 	puts_(&b, "{\"protocol\":");
 	put_i64(&b, HEPH_SYNC_PROTOCOL);
 	puts_(&b, ",\"origin\":");
@@ -864,7 +867,7 @@ int heph_sync_push_body(heph_store *s, int limit, size_t max_bytes, char **body,
 		sqlite3_bind_int64(st, 1, pos);
 		sqlite3_bind_int64(st, 2, stop);
 		sqlite3_bind_int(st, 3, limit - n);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		while ((rc = heph__row(s, st)) > 0) {
 			if (n++)
 				put(&b, ",", 1);
 			put_op(&b, st, 0);
@@ -874,8 +877,8 @@ int heph_sync_push_body(heph_store *s, int limit, size_t max_bytes, char **body,
 				break;
 		}
 		sqlite3_reset(st);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-			err = heph__sqlerr(s, rc, "reading the op-log");
+		if (rc < 0) {
+			err = rc;
 			goto out;
 		}
 		if (n >= limit || b.n >= max_bytes)

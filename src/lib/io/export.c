@@ -168,7 +168,7 @@ int heph_export_markdown(heph_store *s, const char *dir, heph_export_stats *stat
 			heph__exec(s, "COMMIT");
 		return err;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = heph__row(s, st)) > 0) {
 		if (sqlite3_column_int(st, 7)) {
 			char path[4096];
 			snprintf(path, sizeof path, "%s/%s/%s.md", dir, (const char *)sqlite3_column_text(st, 1),
@@ -184,8 +184,8 @@ int heph_export_markdown(heph_store *s, const char *dir, heph_export_stats *stat
 	sqlite3_finalize(st);
 	if (own)
 		heph__exec(s, "COMMIT");
-	if (!err && rc != SQLITE_DONE && rc != SQLITE_ROW)
-		err = heph__sqlerr(s, rc, "export");
+	if (!err && rc < 0)
+		err = rc;
 	return err;
 }
 
@@ -226,7 +226,7 @@ int heph_export_ical(heph_store *s, char **out, int64_t *count)
 		err = heph__sqlerr(s, rc, "export");
 		goto out;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = heph__row(s, st)) > 0) {
 		const char *id = (const char *)sqlite3_column_text(st, 0);
 		const char *att = (const char *)sqlite3_column_text(st, 2);
 		const char *doo = (const char *)sqlite3_column_text(st, 3);
@@ -263,8 +263,8 @@ int heph_export_ical(heph_store *s, char **out, int64_t *count)
 		n++;
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		err = heph__sqlerr(s, rc, "export");
+	if (rc < 0) {
+		err = rc;
 		goto out;
 	}
 	char *text = icalcomponent_as_ical_string_r(cal);

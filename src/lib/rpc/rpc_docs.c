@@ -178,7 +178,8 @@ static int alias_owner(heph_store *s, const char *self, const char *a, char out[
 	int found = 0;
 	if (!st)
 		return HEPH_ERROR;
-	while (!found && sqlite3_step(st) == SQLITE_ROW) {
+	int rc = 0;
+	while (!found && (rc = heph__row(s, st)) > 0) {
 		const char *id = (const char *)sqlite3_column_text(st, 0);
 		if (strcmp(id, self) == 0)
 			continue;
@@ -194,7 +195,7 @@ static int alias_owner(heph_store *s, const char *self, const char *a, char out[
 		}
 	}
 	sqlite3_reset(st);
-	return found;
+	return rc < 0 ? rc : found;
 }
 
 HEPH_RPC_HANDLER(heph__rpc_node_aliases)
@@ -385,14 +386,14 @@ HEPH_RPC_HANDLER(heph__rpc_tag_list)
 		json_decref(arr);
 		return HEPH_ERROR;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = heph__row(s, st)) > 0)
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:I}", "node_id", (const char *)sqlite3_column_text(st, 0),
 						     "name", (const char *)sqlite3_column_text(st, 1), "count",
 						     (json_int_t)sqlite3_column_int64(st, 2)));
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	if (rc < 0) {
 		json_decref(arr);
-		return heph__sqlerr(s, rc, "tags");
+		return rc;
 	}
 	*result = arr;
 	return 0;

@@ -83,7 +83,7 @@ HEPH_RPC_HANDLER(heph__rpc_project_rollup)
 		goto out;
 	}
 	heph__bind_str(st, 1, heph_store_today(s));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = heph__row(s, st)) > 0) {
 		json_t *ix = json_object_get(index, (const char *)sqlite3_column_text(st, 0));
 		if (!ix)
 			continue; /* a deleted project */
@@ -96,8 +96,8 @@ HEPH_RPC_HANDLER(heph__rpc_project_rollup)
 		t->late += sqlite3_column_int64(st, 4);
 	}
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		err = heph__sqlerr(s, rc, "project rollup");
+	if (rc < 0) {
+		err = rc;
 		goto out;
 	}
 	/* Tree order: a project's ancestors are the stack above it. */

@@ -154,10 +154,12 @@ static int project_named(heph_store *s, const char *name, char out[HEPH_ID_LEN +
 	if (!st)
 		return HEPH_ERROR;
 	heph__bind_str(st, 1, name);
-	while (sqlite3_step(st) == SQLITE_ROW)
+	int rc;
+	while ((rc = heph__row(s, st)) > 0)
 		if (n++ == 0)
 			snprintf(out, HEPH_ID_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_reset(st);
+	if (rc < 0)
+		return rc;
 	if (n > 1)
 		return heph_error_set(HEPH_EAMBIGUOUS,
 				      "several projects are named \"%s\": file the task with heph task --project ID", name);

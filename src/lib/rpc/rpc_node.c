@@ -125,9 +125,10 @@ static int would_loop(heph_store *s, const char *child, const char *parent, int 
 		return HEPH_ERROR;
 	heph__bind_str(st, 1, parent);
 	heph__bind_str(st, 2, child);
-	*loop = sqlite3_step(st) == SQLITE_ROW;
+	int rc = heph__row(s, st);
 	sqlite3_reset(st);
-	return 0;
+	*loop = rc > 0;
+	return rc < 0 ? rc : 0; /* an error is not "no loop" */
 }
 
 #if HEPH_FEATURE_LEVEL >= 2
@@ -141,9 +142,10 @@ static int would_block_itself(heph_store *s, const char *src, const char *dst, i
 		return HEPH_ERROR;
 	heph__bind_str(st, 1, dst);
 	heph__bind_str(st, 2, src);
-	*loop = sqlite3_step(st) == SQLITE_ROW;
+	int rc = heph__row(s, st);
 	sqlite3_reset(st);
-	return 0;
+	*loop = rc > 0;
+	return rc < 0 ? rc : 0; /* an error is not "no loop" */
 }
 #endif
 
@@ -164,8 +166,10 @@ HEPH_RPC_HANDLER(heph__rpc_project_add)
 		return HEPH_ERROR;
 	heph__bind_str(st, 1, name);
 	heph__bind_str(st, 2, parent[0] ? parent : NULL);
-	int dup = sqlite3_step(st) == SQLITE_ROW;
+	int dup = heph__row(s, st);
 	sqlite3_reset(st);
+	if (dup < 0)
+		return dup;
 	if (dup)
 		return heph_error_set(HEPH_ECONFLICT, "a project named \"%s\" already exists there", name);
 	heph__new_id(s, id);

@@ -201,9 +201,13 @@ HEPH_RPC_HANDLER(heph__rpc_conflicts_list)
 		return HEPH_ERROR;
 	/* Collect rows first: conflict_row() uses other cached statements. */
 	json_t *arr = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = heph__row(s, st)) > 0)
 		json_array_append_new(arr, json_pack("{s:I}", "id", (json_int_t)sqlite3_column_int64(st, 0)));
 	sqlite3_reset(st);
+	if (rc < 0) {
+		json_decref(arr);
+		return rc;
+	}
 	json_t *full = json_array(), *v;
 	size_t i;
 	json_array_foreach(arr, i, v) {
@@ -308,7 +312,7 @@ static int hash_query(heph_store *s, heph_sha256 *md, const char *sql)
 	if (rc != SQLITE_OK)
 		return heph__sqlerr(s, rc, "digest");
 	int cols = sqlite3_column_count(st);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = heph__row(s, st)) > 0) {
 		for (int i = 0; i < cols; i++) {
 			/* length-prefixed, NULL distinct from "" */
 			const unsigned char *t = sqlite3_column_text(st, i);
@@ -320,7 +324,7 @@ static int hash_query(heph_store *s, heph_sha256 *md, const char *sql)
 	}
 	sqlite3_finalize(st);
 	heph__sha256_update(md, "|", 1);
-	return rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, "digest");
+	return rc < 0 ? rc : 0;
 }
 
 /* The digest hashes these parts, in order. At a feature level above 1 the

@@ -118,13 +118,21 @@ int heph__exec(heph_store *s, const char *sql)
 	return 0;
 }
 
+int heph__row(heph_store *s, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, "step");
+}
+
 int heph__step_done(heph_store *s, sqlite3_stmt *st)
 {
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = heph__row(s, st)) > 0)
 		;
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, "step");
+	return rc;
 }
 
 void heph__bind_str(sqlite3_stmt *st, int i, const char *v)
