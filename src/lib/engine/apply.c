@@ -43,76 +43,18 @@ struct outcome {
 	char created[HEPH_ID_LEN + 1];    /* a node that now exists, or "" */
 };
 
+/* How to apply one known op type (op.c knows the types and checks their
+ * payloads; every type it knows has a row here). */
 struct op_kind {
 	const char *type;
-	int level;  /* the feature level that introduced it */
-	int (*validate)(const json_t *p);
 	int (*apply)(heph_store *s, const heph_op *op, json_t *p, struct outcome *out);
 };
 
-/* ---- payload access ---- */
+/* ---- payload access (the payload was validated by op.c) ---- */
 
 static const char *str(const json_t *p, const char *key)
 {
 	return json_string_value(json_object_get(p, key)); /* borrowed */
-}
-
-static int need_id(const json_t *p, const char *key)
-{
-	const char *v = str(p, key);
-	if (!v)
-		return heph_error_set(HEPH_EINVALID, "payload field \"%s\" is missing or not a string", key);
-	if (!heph_id_valid(v))
-		return heph_error_set(HEPH_EINVALID, "payload field \"%s\": \"%.40s\" is not a ULID", key, v);
-	return 0;
-}
-
-static int check_registers(const json_t *p, int task)
-{
-	for (const heph_field *f = heph__fields(task); f->name; f++) {
-		const json_t *v = json_object_get(p, f->name);
-		if (v && f->check(f->name, v))
-			return HEPH_EINVALID;
-	}
-	return 0;
-}
-
-static int check_base(const json_t *p)
-{
-	const json_t *b = json_object_get(p, "base");
-	const char *k;
-	const json_t *v;
-	heph_hlc h;
-	if (!b)
-		return 0;
-	if (!json_is_object(b))
-		return heph_error_set(HEPH_EINVALID, "payload field \"base\" must be an object");
-	json_object_foreach((json_t *)b, k, v) {
-		const char *t = json_string_value(v);
-		if (!t || (t[0] && heph_hlc_parse(t, &h)))
-			return heph_error_set(HEPH_EINVALID, "base of \"%s\" is not an HLC", k);
-	}
-	return 0;
-}
-
-/* "resolves" (optional, on node.set and task.set): the conflict that this
- * write settles, {"field": F, "hlcs": [loser clock, winner clock]}. Builds
- * before it ignore it and apply the write as any other. */
-static int check_resolves(const json_t *p)
-{
-	const json_t *r = json_object_get(p, "resolves"), *h;
-	size_t i;
-	heph_hlc hlc;
-	if (!r)
-		return 0;
-	if (!json_is_object(r) || !json_is_string(json_object_get(r, "field")) ||
-	    !json_is_array(json_object_get(r, "hlcs")) || json_array_size(json_object_get(r, "hlcs")) > 2)
-		return heph_error_set(HEPH_EINVALID, "payload field \"resolves\" must be {\"field\": NAME, \"hlcs\": "
-				      "[up to two HLCs]}");
-	json_array_foreach(json_object_get(r, "hlcs"), i, h)
-		if (!json_is_string(h) || heph_hlc_parse(json_string_value(h), &hlc))
-			return heph_error_set(HEPH_EINVALID, "resolves: \"hlcs\" holds something that is not an HLC");
-	return 0;
 }
 
 /* A write that settles a conflict closes it here too: every conflict of the
@@ -138,79 +80,6 @@ static int close_resolved(heph_store *s, const char *id, const json_t *p)
 	}
 	return err;
 }
-
-/* ---- validation of the known types ---- */
-
-static int v_node_create(const json_t *p)
-{
-	if (need_id(p, "node_id"))
-		return HEPH_EINVALID;
-	if (heph__check_kind(str(p, "kind")))
-		return heph_error_wrap(HEPH_EINVALID, "payload field \"kind\": ");
-	return check_registers(p, 0);
-}
-
-static int v_node_set(const json_t *p)
-{
-	if (need_id(p, "node_id") || check_registers(p, 0) || check_base(p) || check_resolves(p))
-		return HEPH_EINVALID;
-	return 0;
-}
-
-static int v_node_tombstone(const json_t *p) { return need_id(p, "node_id"); }
-
-static int v_task_create(const json_t *p)
-{
-	if (need_id(p, "node_id") || check_registers(p, 0) || check_registers(p, 1))
-		return HEPH_EINVALID;
-	return 0;
-}
-
-static int v_task_set(const json_t *p)
-{
-	if (need_id(p, "node_id") || check_registers(p, 1) || check_base(p) || check_resolves(p))
-		return HEPH_EINVALID;
-	return 0;
-}
-
-static int v_link_add(const json_t *p)
-{
-	if (need_id(p, "link_id") || need_id(p, "src") || need_id(p, "dst"))
-		return HEPH_EINVALID;
-	if (heph__check_link_type(str(p, "type")))
-		return heph_error_wrap(HEPH_EINVALID, "payload field \"type\": ");
-	return 0;
-}
-
-static int v_link_remove(const json_t *p)
-{
-	const json_t *ids = json_object_get(p, "link_ids");
-	size_t i;
-	const json_t *v;
-	if (need_id(p, "src") || need_id(p, "dst"))
-		return HEPH_EINVALID;
-	if (heph__check_link_type(str(p, "type")))
-		return heph_error_wrap(HEPH_EINVALID, "payload field \"type\": ");
-	if (!json_is_array(ids))
-		return heph_error_set(HEPH_EINVALID, "payload field \"link_ids\" must be an array");
-	json_array_foreach(ids, i, v) {
-		if (!heph_id_valid(json_string_value(v)))
-			return heph_error_set(HEPH_EINVALID, "link_ids[%zu] is not a ULID", i);
-	}
-	return 0;
-}
-
-#if HEPH_FEATURE_LEVEL >= 2
-/* task.snooze (feature level 2): node_id, until (a day), base? */
-static int v_task_snooze(const json_t *p)
-{
-	if (need_id(p, "node_id") || check_base(p))
-		return HEPH_EINVALID;
-	if (heph__check_date(str(p, "until")))
-		return heph_error_wrap(HEPH_EINVALID, "payload field \"until\": ");
-	return 0;
-}
-#endif
 
 /* ---- state helpers ---- */
 
@@ -929,15 +798,15 @@ static int a_link_remove(heph_store *s, const heph_op *op, json_t *p, struct out
 }
 
 static const struct op_kind kinds[] = {
-	{ "node.create", 1, v_node_create, a_node_create },
-	{ "node.set", 1, v_node_set, a_node_set },
-	{ "node.tombstone", 1, v_node_tombstone, a_node_tombstone },
-	{ "task.create", 1, v_task_create, a_task_create },
-	{ "task.set", 1, v_task_set, a_task_set },
-	{ "link.add", 1, v_link_add, a_link_add },
-	{ "link.remove", 1, v_link_remove, a_link_remove },
+	{ "node.create", a_node_create },
+	{ "node.set", a_node_set },
+	{ "node.tombstone", a_node_tombstone },
+	{ "task.create", a_task_create },
+	{ "task.set", a_task_set },
+	{ "link.add", a_link_add },
+	{ "link.remove", a_link_remove },
 #if HEPH_FEATURE_LEVEL >= 2
-	{ "task.snooze", 2, v_task_snooze, a_task_snooze },
+	{ "task.snooze", a_task_snooze },
 #endif
 };
 
@@ -949,33 +818,6 @@ static const struct op_kind *kind_of(const char *type)
 		if (strcmp(kinds[i].type, type) == 0)
 			return &kinds[i];
 	return NULL;
-}
-
-int heph_op_type_known(const char *type) { return kind_of(type) != NULL; }
-
-int heph__op_type_level(const char *type)
-{
-	const struct op_kind *k = kind_of(type);
-	return k ? k->level : 0;
-}
-
-const char *const *heph_op_types(void)
-{
-	static const char *names[NKINDS + 1];
-	if (!names[0])
-		for (size_t i = 0; i < NKINDS; i++)
-			names[i] = kinds[i].type;
-	return names;
-}
-
-int heph__op_validate(const char *type, const json_t *payload)
-{
-	const struct op_kind *k = kind_of(type);
-	if (!k)
-		return 0;
-	if (k->validate(payload))
-		return heph_error_wrap(HEPH_EINVALID, "%s: ", type);
-	return 0;
 }
 
 /* ---- deferral ---- */
@@ -1067,7 +909,7 @@ static int reapply(heph_store *s, int64_t seq, struct ids *woke, int *applied)
 	int err = load_op(s, seq, &op);
 	const struct op_kind *k = err ? NULL : kind_of(op.type);
 	*applied = 0;
-	if (!err && k && k->validate(op.payload) == 0) {
+	if (!err && k && heph__op_validate(op.type, op.payload) == 0) {
 		if ((err = k->apply(s, &op, op.payload, &o)))
 			goto out;
 		if (o.deferred) {
@@ -1324,7 +1166,7 @@ int heph__replay_unknown(heph_store *s)
 		return HEPH_ERROR;
 	int rc;
 	while ((rc = heph__row(s, st)) > 0)
-		if (kind_of((const char *)sqlite3_column_text(st, 1)))
+		if (heph_op_type_known((const char *)sqlite3_column_text(st, 1)))
 			push_seq(&q, sqlite3_column_int64(st, 0));
 	if (rc < 0) {
 		free(q.v);
