@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "heph/buf.h"
 #include "heph/error.h"
 #include "heph/sync.h"
 
@@ -157,30 +158,19 @@ void net_client_free(net_client *c)
 const char *net_client_url(const net_client *c) { return c->base; }
 
 struct sink {
-	char *p;
-	size_t n, cap;
-	int over; /* the reply passed NET_REPLY_MAX */
+	heph_buf b; /* the reply so far */
+	int over;   /* the reply passed NET_REPLY_MAX */
 };
 
 static size_t take(char *data, size_t size, size_t nmemb, void *ctx)
 {
 	struct sink *k = ctx;
 	size_t n = size * nmemb;
-	if (k->n + n > NET_REPLY_MAX) {
+	if (k->b.n + n > NET_REPLY_MAX) {
 		k->over = 1;
 		return 0; /* stops the transfer */
 	}
-	if (k->n + n + 1 > k->cap) {
-		size_t cap = k->cap ? k->cap : 16384;
-		while (cap < k->n + n + 1)
-			cap *= 2;
-		if (!(k->p = realloc(k->p, cap)))
-			abort();
-		k->cap = cap;
-	}
-	memcpy(k->p + k->n, data, n);
-	k->n += n;
-	k->p[k->n] = '\0';
+	heph_buf_put(&k->b, data, n);
 	return n;
 }
 
@@ -209,17 +199,17 @@ static int perform(net_client *c, const char *method, const char *path, const ch
 	cu.easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->headers);
 	free(url);
 	if (rc != CURLE_OK) {
-		free(k.p);
+		heph_buf_free(&k.b);
 		if (k.over)
 			return heph_error_set(HEPH_ETOOBIG, "%s sent a reply over %u bytes", c->base, NET_REPLY_MAX);
 		return heph_error_set(HEPH_EUNAVAIL, "cannot reach %s: %s", c->base,
 				      c->errbuf[0] ? c->errbuf : cu.easy_strerror(rc));
 	}
 	cu.easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &out->status);
-	if (!k.p && !(k.p = calloc(1, 1)))
-		abort();
-	out->body = k.p;
-	out->len = k.n;
+	if (!k.b.p)
+		heph_buf_put(&k.b, "", 0); /* "" for an empty reply */
+	out->body = k.b.p; /* the reply takes the buffer */
+	out->len = k.b.n;
 	return 0;
 }
 

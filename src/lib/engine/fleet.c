@@ -13,6 +13,8 @@
  */
 #include "internal.h"
 
+#include "heph/buf.h"
+
 #include "heph/fleet.h"
 #include "heph/sync.h"
 
@@ -83,40 +85,18 @@ int heph_fleet_self(heph_store *s, json_t **out)
 	return 0;
 }
 
-/* ---- a growable string ---- */
-
-struct text {
-	char *p;
-	size_t n, cap;
-};
-
-static void put(struct text *t, const char *s, size_t n)
-{
-	if (t->n + n + 1 > t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 256;
-		while (cap < t->n + n + 1)
-			cap *= 2;
-		if (!(t->p = realloc(t->p, cap)))
-			abort();
-		t->cap = cap;
-	}
-	memcpy(t->p + t->n, s, n);
-	t->n += n;
-	t->p[t->n] = '\0';
-}
-
 /* Percent-encode everything but unreserved characters (RFC 3986). */
-static void put_escaped(struct text *t, const char *s)
+static void put_escaped(heph_buf *t, const char *s)
 {
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
 		    c == '_' || c == '~') {
-			put(t, s, 1);
+			heph_buf_put(t, s, 1);
 		} else {
 			char e[4];
 			snprintf(e, sizeof e, "%%%02X", c);
-			put(t, e, 3);
+			heph_buf_put(t, e, 3);
 		}
 	}
 }
@@ -125,28 +105,28 @@ int heph_fleet_self_query(heph_store *s, char **out)
 {
 	json_t *r = NULL, *v;
 	const char *k;
-	struct text t = { 0 };
+	heph_buf t = { 0 };
 	int err;
 	*out = NULL;
 	if ((err = heph_fleet_self(s, &r)))
 		return err;
-	put(&t, "", 0);
+	heph_buf_put(&t, "", 0);
 	json_object_foreach(r, k, v) {
 		char num[32];
-		put(&t, "&", 1);
-		put(&t, k, strlen(k));
-		put(&t, "=", 1);
+		heph_buf_put(&t, "&", 1);
+		heph_buf_put(&t, k, strlen(k));
+		heph_buf_put(&t, "=", 1);
 		if (json_is_string(v)) {
 			put_escaped(&t, json_string_value(v));
 		} else if (json_is_integer(v)) {
 			snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
-			put(&t, num, strlen(num));
+			heph_buf_put(&t, num, strlen(num));
 		} else if (json_is_array(v)) {
 			size_t i;
 			json_t *e;
 			json_array_foreach(v, i, e) {
 				if (i)
-					put(&t, ",", 1);
+					heph_buf_put(&t, ",", 1);
 				put_escaped(&t, json_string_value(e));
 			}
 		}

@@ -14,6 +14,8 @@
  */
 #include "internal.h"
 
+#include "heph/buf.h"
+
 #include "heph/fleet.h"
 #include "heph/sync.h"
 
@@ -22,79 +24,28 @@
 #include <string.h>
 #include <time.h>
 
-/* ---- a growable text buffer ---- */
-
-struct buf {
-	char *p;
-	size_t n, cap;
-};
-
-static void put(struct buf *b, const char *s, size_t n)
-{
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->n + n + 1)
-			cap *= 2;
-		if (!(b->p = realloc(b->p, cap)))
-			abort();
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-}
-
-static void puts_(struct buf *b, const char *s) { put(b, s, strlen(s)); }
-
-static void put_i64(struct buf *b, int64_t v)
-{
-	char t[32];
-	int n = snprintf(t, sizeof t, "%lld", (long long)v);
-	put(b, t, (size_t)n);
-}
-
-/* A JSON string: quotes, backslashes and control characters escaped. */
-static void put_jstr(struct buf *b, const char *s)
-{
-	put(b, "\"", 1);
-	for (const char *p = s; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (c == '"' || c == '\\') {
-			char e[2] = { '\\', (char)c };
-			put(b, e, 2);
-		} else if (c < 0x20) {
-			char e[8];
-			snprintf(e, sizeof e, "\\u%04x", c);
-			put(b, e, 6);
-		} else {
-			put(b, p, 1);
-		}
-	}
-	put(b, "\"", 1);
-}
-
 /* One op row (seq, op_id, hlc, origin, type, payload) as an envelope; with
  * with_seq the hub's seq is its first field. */
-static void put_op(struct buf *b, sqlite3_stmt *st, int with_seq)
+static void put_op(heph_buf *b, sqlite3_stmt *st, int with_seq)
 {
 	const char *payload = (const char *)sqlite3_column_text(st, 5);
-	put(b, "{", 1);
+	heph_buf_put(b, "{", 1);
 	if (with_seq) {
-		puts_(b, "\"seq\":");
-		put_i64(b, sqlite3_column_int64(st, 0));
-		put(b, ",", 1);
+		heph_buf_puts(b, "\"seq\":");
+		heph_buf_put_i64(b, sqlite3_column_int64(st, 0));
+		heph_buf_put(b, ",", 1);
 	}
-	puts_(b, "\"op_id\":");
-	put_jstr(b, (const char *)sqlite3_column_text(st, 1));
-	puts_(b, ",\"hlc\":");
-	put_jstr(b, (const char *)sqlite3_column_text(st, 2));
-	puts_(b, ",\"origin\":");
-	put_jstr(b, (const char *)sqlite3_column_text(st, 3));
-	puts_(b, ",\"type\":");
-	put_jstr(b, (const char *)sqlite3_column_text(st, 4));
-	puts_(b, ",\"payload\":");
-	puts_(b, payload && payload[0] == '{' ? payload : "{}");
-	put(b, "}", 1);
+	heph_buf_puts(b, "\"op_id\":");
+	heph_buf_put_jstr(b, (const char *)sqlite3_column_text(st, 1));
+	heph_buf_puts(b, ",\"hlc\":");
+	heph_buf_put_jstr(b, (const char *)sqlite3_column_text(st, 2));
+	heph_buf_puts(b, ",\"origin\":");
+	heph_buf_put_jstr(b, (const char *)sqlite3_column_text(st, 3));
+	heph_buf_puts(b, ",\"type\":");
+	heph_buf_put_jstr(b, (const char *)sqlite3_column_text(st, 4));
+	heph_buf_puts(b, ",\"payload\":");
+	heph_buf_puts(b, payload && payload[0] == '{' ? payload : "{}");
+	heph_buf_put(b, "}", 1);
 }
 
 /* ---- sync_state ---- */
@@ -180,7 +131,7 @@ int heph_sync_pull_page(heph_store *s, int64_t after, int limit, char **out, siz
 
 int heph_sync_pull_page_for(heph_store *s, int64_t after, int limit, const json_t *report, char **out, size_t *len)
 {
-	struct buf b = { 0 };
+	heph_buf b = { 0 };
 	int64_t head = 0, next = after;
 	int own, err, rc, n = 0;
 	json_t *known = json_object_get(report, "op_types"); /* borrowed */
@@ -200,14 +151,14 @@ int heph_sync_pull_page_for(heph_store *s, int64_t after, int limit, const json_
 		err = HEPH_ERROR;
 		goto out;
 	}
-	puts_(&b, "{\"protocol\":");
-	put_i64(&b, HEPH_SYNC_PROTOCOL);
-	puts_(&b, ",\"hub\":");
-	put_jstr(&b, s->origin);
-	puts_(&b, ",\"head\":");
-	put_i64(&b, head);
-	puts_(&b, ",\"now\":"); /* the hub's wall clock, ms: spokes note their skew (heph health) */
-	put_i64(&b, heph_store_now_ms(s));
+	heph_buf_puts(&b, "{\"protocol\":");
+	heph_buf_put_i64(&b, HEPH_SYNC_PROTOCOL);
+	heph_buf_puts(&b, ",\"hub\":");
+	heph_buf_put_jstr(&b, s->origin);
+	heph_buf_puts(&b, ",\"head\":");
+	heph_buf_put_i64(&b, head);
+	heph_buf_puts(&b, ",\"now\":"); /* the hub's wall clock, ms: spokes note their skew (heph health) */
+	heph_buf_put_i64(&b, heph_store_now_ms(s));
 	if (json_is_array(known)) {
 		/* what the puller cannot apply, and who in the fleet can */
 		json_t *by = NULL;
@@ -217,16 +168,16 @@ int heph_sync_pull_page_for(heph_store *s, int64_t after, int limit, const json_
 		json_decref(by);
 		if (!text)
 			abort();
-		puts_(&b, ",\"known_by\":");
-		puts_(&b, text);
+		heph_buf_puts(&b, ",\"known_by\":");
+		heph_buf_puts(&b, text);
 		free(text);
 	}
-	puts_(&b, ",\"ops\":[");
+	heph_buf_puts(&b, ",\"ops\":[");
 	sqlite3_bind_int64(st, 1, after);
 	sqlite3_bind_int(st, 2, limit);
 	while ((rc = heph__row(s, st)) > 0) {
 		if (n++)
-			put(&b, ",", 1);
+			heph_buf_put(&b, ",", 1);
 		put_op(&b, st, 1);
 		next = sqlite3_column_int64(st, 0);
 		if (b.n >= HEPH_SYNC_PULL_BYTES)
@@ -237,13 +188,13 @@ int heph_sync_pull_page_for(heph_store *s, int64_t after, int limit, const json_
 		err = rc;
 		goto out;
 	}
-	puts_(&b, "],\"next\":");
-	put_i64(&b, next);
-	puts_(&b, next < head ? ",\"more\":true}" : ",\"more\":false}");
+	heph_buf_puts(&b, "],\"next\":");
+	heph_buf_put_i64(&b, next);
+	heph_buf_puts(&b, next < head ? ",\"more\":true}" : ",\"more\":false}");
 out:
 	read_end(s, own);
 	if (err) {
-		free(b.p);
+		heph_buf_free(&b);
 		return err;
 	}
 	*out = b.p;
@@ -366,24 +317,24 @@ int heph_sync_push_apply(heph_store *s, const heph_sync_push *p, char **out, siz
 	}
 	if ((err = heph_store_commit(s)))
 		return err;
-	struct buf b = { 0 };
-	puts_(&b, "{\"protocol\":");
-	put_i64(&b, HEPH_SYNC_PROTOCOL);
-	puts_(&b, ",\"hub\":");
-	put_jstr(&b, s->origin);
-	puts_(&b, ",\"head\":");
-	put_i64(&b, head);
-	puts_(&b, ",\"received\":");
-	put_i64(&b, (int64_t)p->n);
-	puts_(&b, ",\"applied\":");
-	put_i64(&b, counts[HEPH_OP_APPLIED]);
-	puts_(&b, ",\"deferred\":");
-	put_i64(&b, counts[HEPH_OP_DEFERRED]);
-	puts_(&b, ",\"unknown\":");
-	put_i64(&b, counts[HEPH_OP_UNKNOWN]);
-	puts_(&b, ",\"duplicate\":");
-	put_i64(&b, counts[HEPH_OP_DUPLICATE]);
-	puts_(&b, "}");
+	heph_buf b = { 0 };
+	heph_buf_puts(&b, "{\"protocol\":");
+	heph_buf_put_i64(&b, HEPH_SYNC_PROTOCOL);
+	heph_buf_puts(&b, ",\"hub\":");
+	heph_buf_put_jstr(&b, s->origin);
+	heph_buf_puts(&b, ",\"head\":");
+	heph_buf_put_i64(&b, head);
+	heph_buf_puts(&b, ",\"received\":");
+	heph_buf_put_i64(&b, (int64_t)p->n);
+	heph_buf_puts(&b, ",\"applied\":");
+	heph_buf_put_i64(&b, counts[HEPH_OP_APPLIED]);
+	heph_buf_puts(&b, ",\"deferred\":");
+	heph_buf_put_i64(&b, counts[HEPH_OP_DEFERRED]);
+	heph_buf_puts(&b, ",\"unknown\":");
+	heph_buf_put_i64(&b, counts[HEPH_OP_UNKNOWN]);
+	heph_buf_puts(&b, ",\"duplicate\":");
+	heph_buf_put_i64(&b, counts[HEPH_OP_DUPLICATE]);
+	heph_buf_puts(&b, "}");
 	*out = b.p;
 	*out_len = b.n;
 	return 0;
@@ -803,7 +754,7 @@ out:
 int heph_sync_push_body(heph_store *s, int limit, size_t max_bytes, char **body, size_t *len, int *count,
 			int64_t *after_seq, int64_t *last_seq)
 {
-	struct buf b = { 0 };
+	heph_buf b = { 0 };
 	int64_t pos, *ranges = NULL;
 	size_t nranges = 0, r = 0;
 	int own, err, rc, n = 0;
@@ -839,10 +790,10 @@ int heph_sync_push_body(heph_store *s, int limit, size_t max_bytes, char **body,
 		err = rc;
 		goto out;
 	}
-	puts_(&b, "{\"protocol\":");
-	put_i64(&b, HEPH_SYNC_PROTOCOL);
-	puts_(&b, ",\"origin\":");
-	put_jstr(&b, s->origin);
+	heph_buf_puts(&b, "{\"protocol\":");
+	heph_buf_put_i64(&b, HEPH_SYNC_PROTOCOL);
+	heph_buf_puts(&b, ",\"origin\":");
+	heph_buf_put_jstr(&b, s->origin);
 	{
 		json_t *self = NULL;
 		char *text;
@@ -851,11 +802,11 @@ int heph_sync_push_body(heph_store *s, int limit, size_t max_bytes, char **body,
 		if (!(text = json_dumps(self, JSON_COMPACT)))
 			abort();
 		json_decref(self);
-		puts_(&b, ",\"node\":");
-		puts_(&b, text);
+		heph_buf_puts(&b, ",\"node\":");
+		heph_buf_puts(&b, text);
 		free(text);
 	}
-	puts_(&b, ",\"ops\":[");
+	heph_buf_puts(&b, ",\"ops\":[");
 	while (n < limit && b.n < max_bytes) {
 		int64_t stop = r < nranges ? ranges[2 * r] : INT64_MAX;
 		int got = 0;
@@ -869,7 +820,7 @@ int heph_sync_push_body(heph_store *s, int limit, size_t max_bytes, char **body,
 		sqlite3_bind_int(st, 3, limit - n);
 		while ((rc = heph__row(s, st)) > 0) {
 			if (n++)
-				put(&b, ",", 1);
+				heph_buf_put(&b, ",", 1);
 			put_op(&b, st, 0);
 			pos = *last_seq = sqlite3_column_int64(st, 0);
 			got++;
@@ -889,12 +840,12 @@ int heph_sync_push_body(heph_store *s, int limit, size_t max_bytes, char **body,
 		r++;
 		(void)got;
 	}
-	puts_(&b, "]}");
+	heph_buf_puts(&b, "]}");
 out:
 	read_end(s, own);
 	free(ranges);
 	if (err || n == 0) {
-		free(b.p);
+		heph_buf_free(&b);
 		*last_seq = 0;
 		return err;
 	}
