@@ -252,10 +252,6 @@ static void k_open(struct tui_app *app)
 		tui_model_message(m, 1, "this task has no context doc");
 		return;
 	}
-	if (!tui_model_method(m, SRC_DOC_SAVE)) {
-		tui_model_call(m, SRC_DOC_SAVE, NULL, NULL); /* says what is missing */
-		return;
-	}
 	ctx_id = strdup(ctx);
 	const char *before = tui_task_str(m->node, "context");
 	char *old = strdup(before ? before : "");
@@ -293,11 +289,6 @@ static int quick_preview(struct tui_app *app, const char *text, char ***lines)
 	json_t *r = NULL;
 	int n = 0;
 	*lines = NULL;
-	if (!tui_model_has(m, tui_source(SRC_QUICK_ADD)->method)) {
-		line(lines, &n, "title", text[0] ? text : "(type a title)");
-		line(lines, &n, "note", "no quick-add parser here: the text is the title");
-		return n;
-	}
 	if (!text[0]) {
 		line(lines, &n, "example", "Buy milk tomorrow p2 #Home every week");
 		return n;
@@ -305,10 +296,8 @@ static int quick_preview(struct tui_app *app, const char *text, char ***lines)
 	char keep[sizeof m->msg];
 	int kept_error = m->msg_error;
 	memcpy(keep, m->msg, sizeof keep);
-	/* the read-only parser when there is one, else a dry run of the add */
-	int err = tui_model_has(m, tui_source(SRC_QUICK_PARSE)->method)
-			  ? tui_model_call(m, SRC_QUICK_PARSE, json_pack("{s:s}", "text", text), &r)
-			  : tui_model_call(m, SRC_QUICK_ADD, json_pack("{s:s, s:b}", "text", text, "dry_run", 1), &r);
+	/* the read-only parser */
+	int err = tui_model_call(m, SRC_QUICK_PARSE, json_pack("{s:s}", "text", text), &r);
 	if (err != 0) {
 		line(lines, &n, "error", heph_error_last());
 	} else {
@@ -338,10 +327,7 @@ static void k_add(struct tui_app *app)
 		tui_model_message(m, 0, "nothing added");
 		return;
 	}
-	if (tui_model_has(m, tui_source(SRC_QUICK_ADD)->method))
-		err = tui_model_call(m, SRC_QUICK_ADD, json_pack("{s:s}", "text", text), &r);
-	else
-		err = tui_model_call(m, SRC_CREATE, json_pack("{s:s}", "title", text), &r);
+	err = tui_model_call(m, SRC_QUICK_ADD, json_pack("{s:s}", "text", text), &r);
 	if (err == 0) {
 		json_t *t = json_object_get(r, "task");
 		const char *title = tui_task_str(json_is_object(t) ? t : r, "title");
@@ -359,10 +345,6 @@ static void k_add(struct tui_app *app)
 static void k_search(struct tui_app *app)
 {
 	char q[512] = "";
-	if (!tui_model_method(&app->m, SRC_SEARCH)) {
-		tui_model_call(&app->m, SRC_SEARCH, NULL, NULL);
-		return;
-	}
 	if (!tui_prompt(app, "search: ", q, sizeof q, NULL) || !q[0])
 		return;
 	if (tui_model_search(&app->m, q) == 0)

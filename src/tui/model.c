@@ -27,36 +27,13 @@ void tui_model_message(struct tui_model *m, int error, const char *fmt, ...)
 	m->msg_error = error;
 }
 
-int tui_model_has(const struct tui_model *m, const char *method)
-{
-	return method && m->methods && json_object_get(m->methods, method) != NULL;
-}
-
-const char *tui_model_method(const struct tui_model *m, enum tui_src src)
-{
-	const struct tui_source *so = tui_source(src);
-	if (tui_model_has(m, so->method))
-		return so->method;
-	if (tui_model_has(m, so->fallback))
-		return so->fallback;
-	return NULL;
-}
-
 int tui_model_call(struct tui_model *m, enum tui_src src, json_t *params, json_t **result)
 {
-	const char *method = tui_model_method(m, src);
 	json_t *r = NULL;
 	int err;
 	if (result)
 		*result = NULL;
-	if (!method) {
-		json_decref(params);
-		err = heph_error_set(HEPH_ENOTFOUND, "%s is not available in this version of heph (no method %s)",
-				     tui_source(src)->what, tui_source(src)->method);
-		tui_model_message(m, 1, "%s", heph_error_last());
-		return err;
-	}
-	err = heph_rpc_call(&m->env, method, params, &r);
+	err = heph_rpc_call(&m->env, tui_source(src)->method, params, &r);
 	json_decref(params);
 	if (err) {
 		tui_model_message(m, 1, "%s", heph_error_last());
@@ -156,8 +133,7 @@ static void load_sidebar(struct tui_model *m)
 	if (m->search)
 		add_item(m, &cap, TUI_ITEM_SEARCH, m->search, m->search, 0, -1, -1);
 	add_item(m, &cap, TUI_ITEM_HEADING, NULL, "Views", 0, -1, -1);
-	if (tui_model_method(m, SRC_VIEWS) &&
-	    tui_model_call(m, SRC_VIEWS, json_pack("{s:b}", "counts", 1), &r) == 0) {
+	if (tui_model_call(m, SRC_VIEWS, json_pack("{s:b}", "counts", 1), &r) == 0) {
 		arr = as_array(r, view_keys);
 		json_array_foreach(arr, i, v) {
 			const char *name = json_is_string(v) ? json_string_value(v) : tui_task_str(v, "name");
@@ -167,9 +143,6 @@ static void load_sidebar(struct tui_model *m)
 		}
 		json_decref(arr);
 		json_decref(r);
-	} else {
-		/* No named views here: one entry with every outstanding task. */
-		add_item(m, &cap, TUI_ITEM_VIEW, "tasks", "tasks", 0, -1, -1);
 	}
 	add_item(m, &cap, TUI_ITEM_HEADING, NULL, "Projects", 0, -1, -1);
 	if (tui_model_call(m, SRC_PROJECTS, NULL, &r) == 0) {
@@ -334,9 +307,7 @@ static void load_tasks(struct tui_model *m, int keep)
 			break;
 		default:
 			src = SRC_VIEW_TASKS;
-			/* the fallback (every outstanding task) takes no name */
-			if (tui_model_has(m, tui_source(src)->method))
-				params = json_pack("{s:s, s:i}", "name", it->key, "limit", TUI_VIEW_LIMIT);
+			params = json_pack("{s:s, s:i}", "name", it->key, "limit", TUI_VIEW_LIMIT);
 			break;
 		}
 		if (tui_model_call(m, src, params, &r) == 0) {
@@ -411,7 +382,7 @@ void tui_model_load_status(struct tui_model *m)
 	json_decref(m->sync);
 	m->sync = NULL;
 	m->conflicts = -1;
-	if (tui_model_method(m, SRC_SYNC) && tui_model_call(m, SRC_SYNC, NULL, &r) == 0) {
+	if (tui_model_call(m, SRC_SYNC, NULL, &r) == 0) {
 		m->sync = r;
 		m->conflicts = int_or(r, "conflicts", -1);
 		/* the hephd of this database knows whether it is syncing now;
@@ -426,11 +397,10 @@ void tui_model_load_status(struct tui_model *m)
 		}
 		/* what heph health says beyond sync, without the file check (its
 		 * cost grows with the database) */
-		if (tui_model_method(m, SRC_HEALTH) &&
-		    tui_model_call(m, SRC_HEALTH, json_pack("{s:b}", "database", 0), &r) == 0)
+		if (tui_model_call(m, SRC_HEALTH, json_pack("{s:b}", "database", 0), &r) == 0)
 			json_object_set_new(m->sync, "health", r);
 	}
-	if (m->conflicts < 0 && tui_model_method(m, SRC_CONFLICTS) && tui_model_call(m, SRC_CONFLICTS, NULL, &r) == 0) {
+	if (m->conflicts < 0 && tui_model_call(m, SRC_CONFLICTS, NULL, &r) == 0) {
 		m->conflicts = (long)json_array_size(r);
 		json_decref(r);
 	}
@@ -456,9 +426,6 @@ int tui_model_poll(struct tui_model *m)
 
 int tui_model_open(struct tui_model *m, heph_store *s)
 {
-	json_t *r = NULL, *v;
-	size_t i;
-	int err;
 	tui_daemon_fn daemon = m->daemon; /* the caller's, set before opening */
 	void *daemon_ctx = m->daemon_ctx;
 	memset(m, 0, sizeof *m);
@@ -470,16 +437,6 @@ int tui_model_open(struct tui_model *m, heph_store *s)
 	m->conflicts = -1;
 	m->pane = TUI_PANE_TASKS;
 	m->tasks = json_array();
-	m->methods = json_object();
-	json_object_set_new(m->methods, tui_source(SRC_METHODS)->method, json_true());
-	if ((err = tui_model_call(m, SRC_METHODS, NULL, &r)))
-		return err;
-	json_array_foreach(r, i, v) {
-		const char *name = tui_task_str(v, "name");
-		if (name)
-			json_object_set_new(m->methods, name, json_true());
-	}
-	json_decref(r);
 	m->msg[0] = '\0';
 	tui_model_reload(m);
 	return 0;
@@ -492,7 +449,6 @@ void tui_model_close(struct tui_model *m)
 	json_decref(m->tasks);
 	json_decref(m->node);
 	json_decref(m->sync);
-	json_decref(m->methods);
 	free(m->log);
 	free(m->search);
 	memset(m, 0, sizeof *m);
@@ -552,8 +508,6 @@ void tui_model_focus(struct tui_model *m, int delta)
 
 int tui_model_search(struct tui_model *m, const char *query)
 {
-	if (!tui_model_method(m, SRC_SEARCH))
-		return tui_model_call(m, SRC_SEARCH, NULL, NULL); /* says what is missing */
 	free(m->search);
 	m->search = dup(query);
 	m->side = -1;

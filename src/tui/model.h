@@ -59,7 +59,6 @@ struct tui_model {
 	heph_rpc_env env;       /* the store the methods run on */
 	tui_daemon_fn daemon;   /* NULL: never look for a hephd */
 	void *daemon_ctx;       /* passed to daemon */
-	json_t *methods;        /* method name -> true, from rpc.methods */
 	struct tui_item *items; /* the sidebar */
 	int nitems;
 	int side;               /* cursor in items (never on a heading) */
@@ -83,17 +82,10 @@ struct tui_model {
 };
 
 /* Set up m over store s (borrowed) and load everything. m->daemon and
- * m->daemon_ctx, set before, are kept; everything else is reset. Fails
- * only when the method table cannot be read. */
+ * m->daemon_ctx, set before, are kept; everything else is reset. What
+ * cannot be loaded is said in m->msg; returns 0. */
 int tui_model_open(struct tui_model *m, heph_store *s);
 void tui_model_close(struct tui_model *m);
-
-/* Whether the store's RPC table has this method. */
-int tui_model_has(const struct tui_model *m, const char *method);
-
-/* The method that serves src here (its method, else its fallback), or NULL
- * when neither exists. */
-const char *tui_model_method(const struct tui_model *m, enum tui_src src);
 
 /* Call the method of src with params (stolen; may be NULL). A missing method
  * is HEPH_ENOTFOUND with a message saying what is not available. On failure

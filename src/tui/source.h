@@ -2,15 +2,14 @@
  *
  * The TUI holds no business rules: every read and write is a method of
  * libheph's one RPC table, called in-process. This table names the method
- * behind each use, and a fallback for methods a given libheph may lack, so
- * that moving a pane to a new method is a one-line change in source.c.
- * Which methods exist is checked at run time (rpc.methods).
+ * behind each use, so that moving a pane to a new method is a one-line
+ * change in source.c. The TUI links the libheph it calls, so every method
+ * named here exists: nothing is probed at run time.
  */
 #ifndef HEPH_TUI_SOURCE_H
 #define HEPH_TUI_SOURCE_H
 
 enum tui_src {
-	SRC_METHODS,       /* the method table itself */
 	SRC_VIEWS,         /* the names of the built-in views, for the sidebar */
 	SRC_VIEW_TASKS,    /* the tasks of one view, ranked */
 	SRC_PROJECTS,      /* the project tree with counts */
@@ -27,7 +26,6 @@ enum tui_src {
 	SRC_DELETE,        /* tombstone a node */
 	SRC_QUICK_ADD,     /* quick add: one line, read by the shared parser */
 	SRC_QUICK_PARSE,   /* what quick add would read, changing nothing */
-	SRC_CREATE,        /* plain task creation, when quick add is missing */
 	SRC_DOC_SAVE,      /* write a doc's body */
 	SRC_UNDO,          /* reverse the last local change */
 	SRC_HEALTH,        /* whether this device is fine (heph health) */
@@ -36,9 +34,8 @@ enum tui_src {
 };
 
 struct tui_source {
-	const char *method;   /* the method to call */
-	const char *fallback; /* used when method is missing; NULL: none */
-	const char *what;     /* for messages: "skip", "search", ... */
+	const char *method; /* the method to call */
+	const char *what;   /* for messages: "skip", "search", ... */
 };
 
 /* The entry for src; static storage. */

@@ -42,101 +42,74 @@ expect_eq "the preview shows the log's tail" "Log
 # o: edit the context doc in $EDITOR and save it back
 select_task "Bake bread"
 keys o
-if has_method doc.edit; then
-	wait_for "o saves the context doc" "context saved"
-	ctx=$(h show "$OVEN" --json | json_get 'd["context"]')
-	expect_eq "o writes the edited text back" "- [ ] buy flour
+wait_for "o saves the context doc" "context saved"
+ctx=$(h show "$OVEN" --json | json_get 'd["context"]')
+expect_eq "o writes the edited text back" "- [ ] buy flour
 - [ ] preheat the oven" "$ctx"
-	wait_for "the preview shows the new checklist line" "- [ ] preheat the oven"
-else
-	wait_for "o without doc.edit says so" "not available"
-fi
+wait_for "the preview shows the new checklist line" "- [ ] preheat the oven"
 
 # /: full-text search over titles and bodies
 keys /
-if has_method search; then
-	wait_for "/ asks for a query" "search:"
-	type_text "sourdough"
-	keys Enter
-	wait_for "/ lists the hits" "Search \"sourdough\" (1)"
-	expect_contains "a doc hit shows its kind" "(doc)" "$(line_of 'Bread notes')"
-	wait_for "the preview shows the hit's body" "a sourdough starter wants feeding"
-	expect_contains "the search is the sidebar's first entry" "/ sourdough" "$(pane 1 | sed -n 2p)"
-	keys /
-	type_text "bread"
-	keys Enter
-	wait_for "a second search replaces the first" "Search \"bread\" (2)"
-	keys x
-	wait_for "x on a doc hit is refused" "no task selected"
-	select_task "Bake bread"
-	keys b
-	wait_for "a task hit can be triaged" "on deck: Bake bread"
-	expect_eq "b on a search hit reached the database" blue "$(task_field "$OVEN" attention)"
-	select_entry tasks
-	wait_for "the views are still there below the search" "tasks ("
-else
-	wait_for "/ without search says so" "not available"
-fi
+wait_for "/ asks for a query" "search:"
+type_text "sourdough"
+keys Enter
+wait_for "/ lists the hits" "Search \"sourdough\" (1)"
+expect_contains "a doc hit shows its kind" "(doc)" "$(line_of 'Bread notes')"
+wait_for "the preview shows the hit's body" "a sourdough starter wants feeding"
+expect_contains "the search is the sidebar's first entry" "/ sourdough" "$(pane 1 | sed -n 2p)"
+keys /
+type_text "bread"
+keys Enter
+wait_for "a second search replaces the first" "Search \"bread\" (2)"
+keys x
+wait_for "x on a doc hit is refused" "no task selected"
+select_task "Bake bread"
+keys b
+wait_for "a task hit can be triaged" "on deck: Bake bread"
+expect_eq "b on a search hit reached the database" blue "$(task_field "$OVEN" attention)"
+select_entry tasks
+wait_for "the views are still there below the search" "tasks ("
 
 # a: quick add with a preview of what the parser understood
 keys a
 wait_for "a asks for the task" "add:"
-if has_method task.add; then
-	type_text "Buy milk tomorrow p2 #Deep Work every week"
-	wait_for "the preview shows the parsed title" "Buy milk"
-	wait_for "the preview shows the project" "Deep Work"
-	keys Enter
-	wait_for "a adds it" "added: Buy milk"
-	if _poll "$WAIT" _preview_is "Buy milk"; then _ok; else _report "the new task is selected" "$(screen)"; fi
-	got=$(h list --json | json_get '[(t["title"], t["attention"], t["do_date"], t["project"], bool(t["recurrence"])) for t in d if t["title"] == "Buy milk"]')
-	expect_eq "quick add stored what it previewed" "[('Buy milk', 'orange', '2026-11-19', 'Deep Work', True)]" "$got"
-else
-	type_text "Plain title"
-	wait_for "the preview says there is no parser" "the text is the title"
-	keys Enter
-	wait_for "a adds the text as a title" "added: Plain title"
-	if _poll "$WAIT" _preview_is "Plain title"; then _ok; else _report "the new task is selected" "$(screen)"; fi
-	expect_eq "the task was created" 1 "$(h list --json | json_get 'len([t for t in d if t["title"] == "Plain title"])')"
-fi
+type_text "Buy milk tomorrow p2 #Deep Work every week"
+wait_for "the preview shows the parsed title" "Buy milk"
+wait_for "the preview shows the project" "Deep Work"
+keys Enter
+wait_for "a adds it" "added: Buy milk"
+if _poll "$WAIT" _preview_is "Buy milk"; then _ok; else _report "the new task is selected" "$(screen)"; fi
+got=$(h list --json | json_get '[(t["title"], t["attention"], t["do_date"], t["project"], bool(t["recurrence"])) for t in d if t["title"] == "Buy milk"]')
+expect_eq "quick add stored what it previewed" "[('Buy milk', 'orange', '2026-11-19', 'Deep Work', True)]" "$got"
 keys a Escape
 wait_for "Esc adds nothing" "nothing added"
 
 # S: skip a recurring task's occurrence
 select_task "Water plants"
-if has_method task.skip; then
-	W=$(h list --json | json_get '[t["node_id"] for t in d if t["title"] == "Water plants"][0]')
-	h edit "$W" --do-date 2026-11-18 --recur daily >/dev/null
-	wait_for "recurrence in words" "every day"
-	keys S
-	wait_for "S skips" "skipped: Water plants"
-	expect_eq "S moves the do-date on" 2026-11-19 "$(task_field "$W" do_date)"
-	select_task "Water plants"
-	keys x
-	wait_for "x on a recurring task says when it comes back" "done: Water plants (next on 2026-11-20)"
-	expect_eq "x rolls a recurring task forward" "outstanding 2026-11-20" \
-		"$(h show "$W" --json | json_get 'd["state"] + " " + d["do_date"]')"
-	last=$(h call log.tail "{\"id\": \"$W\"}" | json_get 'd["entries"][-1]')
-	expect_contains "the occurrence is logged" "2026-11-19" "$last"
-	wait_for "the preview's log tail shows it" "$last"
-	expect_eq "under the Log heading" "$last" "$(pane 3 | sed -E 's/^ //; s/ +$//' | sed -n '/^Log$/,$p' | grep -F -x -- "$last")"
-else
-	keys S
-	wait_for "S without task.skip says so" "skip is not available"
-fi
+W=$(h list --json | json_get '[t["node_id"] for t in d if t["title"] == "Water plants"][0]')
+h edit "$W" --do-date 2026-11-18 --recur daily >/dev/null
+wait_for "recurrence in words" "every day"
+keys S
+wait_for "S skips" "skipped: Water plants"
+expect_eq "S moves the do-date on" 2026-11-19 "$(task_field "$W" do_date)"
+select_task "Water plants"
+keys x
+wait_for "x on a recurring task says when it comes back" "done: Water plants (next on 2026-11-20)"
+expect_eq "x rolls a recurring task forward" "outstanding 2026-11-20" \
+	"$(h show "$W" --json | json_get 'd["state"] + " " + d["do_date"]')"
+last=$(h call log.tail "{\"id\": \"$W\"}" | json_get 'd["entries"][-1]')
+expect_contains "the occurrence is logged" "2026-11-19" "$last"
+wait_for "the preview's log tail shows it" "$last"
+expect_eq "under the Log heading" "$last" "$(pane 3 | sed -E 's/^ //; s/ +$//' | sed -n '/^Log$/,$p' | grep -F -x -- "$last")"
 
 # u: undo the last change
-if has_method undo; then
-	before=$(h list --json | json_get 'len(d)')
-	select_task "Water plants"
-	keys d
-	wait_for "d before u" "dropped: Water plants"
-	keys u
-	wait_for "u undoes the last change and says which" "undone: task.drop"
-	expect_eq "u brings the dropped task back" "$before" "$(h list --json | json_get 'len(d)')"
-else
-	keys u
-	wait_for "u without undo says so" "undo is not available"
-fi
+before=$(h list --json | json_get 'len(d)')
+select_task "Water plants"
+keys d
+wait_for "d before u" "dropped: Water plants"
+keys u
+wait_for "u undoes the last change and says which" "undone: task.drop"
+expect_eq "u brings the dropped task back" "$before" "$(h list --json | json_get 'len(d)')"
 
 # P: promote a checklist item of the context doc to a task
 select_task "Bake bread"
@@ -154,14 +127,12 @@ wait_for "Esc promotes nothing" "nothing promoted"
 stop_tui
 
 # an editor that changes nothing saves nothing
-if has_method doc.edit; then
-	start_tui 120 30 EDITOR="$TMP/noop-editor.sh" VISUAL=
-	select_entry tasks
-	select_task "Bake bread"
-	n=$(h ops --json | wc -l)
-	keys o
-	wait_for "an unchanged doc is not saved" "context unchanged"
-	expect_eq "no op for an unchanged doc" "$n" "$(h ops --json | wc -l)"
-	stop_tui
-fi
+start_tui 120 30 EDITOR="$TMP/noop-editor.sh" VISUAL=
+select_entry tasks
+select_task "Bake bread"
+n=$(h ops --json | wc -l)
+keys o
+wait_for "an unchanged doc is not saved" "context unchanged"
+expect_eq "no op for an unchanged doc" "$n" "$(h ops --json | wc -l)"
+stop_tui
 finish

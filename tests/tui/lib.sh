@@ -95,8 +95,6 @@ stop_tui() {
 # split on the panes' vertical rules.
 pane() { screen | awk -F'│' -v n="$1" '{ print $n }'; }
 
-# has_method NAME — whether this libheph's RPC table has the method.
-has_method() { h call rpc.methods | json_get "any(m['name'] == '$1' for m in d)" | grep -q True; }
 
 # preview_title — the title line of the preview pane.
 preview_title() { pane 3 | sed -n 2p | sed -E 's/^ //; s/ +$//'; }

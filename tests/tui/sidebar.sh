@@ -23,11 +23,7 @@ select_entry tasks
 s=$(screen)
 # own count, or own/with subprojects when they differ; subprojects indented
 side=$(pane 1 | sed -E 's/ +$//')
-if has_method view.list; then
-	views=$(h call view.list '{"counts":true}' | json_get '"\n".join("%s %d" % (v["name"], v["count"]) for v in d)')
-else
-	views="tasks"
-fi
+views=$(h call view.list '{"counts":true}' | json_get '"\n".join("%s %d" % (v["name"], v["count"]) for v in d)')
 expect_eq "views first: every view by name, with how many tasks it holds" "$views" \
 	"$(echo "$side" | sed -n '/^Views$/,/^Projects$/p' | sed '1d;$d' | awk '{print $1, $NF}' | sed 's/^tasks tasks$/tasks/')"
 expect_eq "then the project tree: subprojects indented, own count or own/with subprojects" \

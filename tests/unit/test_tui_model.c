@@ -91,10 +91,7 @@ static void open__selects_the_first_view_with_tasks_in_rank_order(void **state)
 	assert_int_equal(m->items[m->side].kind, TUI_ITEM_VIEW);
 	assert_int_equal(m->pane, TUI_PANE_TASKS);
 	/* the same order heph's own ranking gives */
-	json_t *want = call_ok(f->s, tui_model_method(m, SRC_VIEW_TASKS),
-			       tui_model_has(m, tui_source(SRC_VIEW_TASKS)->method) ? "{\"name\": \"tom\"}" : NULL);
-	if (json_is_object(want) && json_object_get(want, "tasks"))
-		want = json_incref(json_object_get(want, "tasks")), json_decref(want);
+	json_t *want = call_ok(f->s, "view.show", "{\"name\": \"tom\"}");
 	assert_int_equal(m->nrows, (int)json_array_size(want));
 	for (int r = 0; r < m->nrows; r++)
 		assert_string_equal(row_title(m, r), tui_task_str(json_array_get(want, (size_t)r), "title"));
@@ -201,33 +198,6 @@ static void grouped__puts_tasks_under_projects_in_tree_order(void **state)
 	free(id);
 }
 
-static void fallback__without_view_methods_one_entry_lists_every_task(void **state)
-{
-	struct fx *f = *state;
-	struct tui_model *m = &f->m;
-	/* as on a libheph without views */
-	json_object_del(m->methods, tui_source(SRC_VIEWS)->method);
-	json_object_del(m->methods, tui_source(SRC_VIEW_TASKS)->method);
-	tui_model_reload(m);
-	int views = find_item(m, "Views");
-	assert_int_equal(m->items[views + 1].kind, TUI_ITEM_VIEW);
-	assert_string_equal(m->items[views + 1].label, "tasks");
-	assert_int_equal(m->items[views + 2].kind, TUI_ITEM_HEADING);
-	assert_int_equal(m->nrows, 3);
-}
-
-static void call__a_missing_method_says_what_is_not_available(void **state)
-{
-	struct fx *f = *state;
-	struct tui_model *m = &f->m;
-	json_object_del(m->methods, tui_source(SRC_UNDO)->method);
-	json_t *r = NULL;
-	assert_int_equal(tui_model_call(m, SRC_UNDO, json_object(), &r), HEPH_ENOTFOUND);
-	assert_null(r);
-	assert_true(m->msg_error);
-	assert_non_null(strstr(m->msg, "undo is not available"));
-}
-
 static void call__a_failing_write_leaves_its_message(void **state)
 {
 	struct fx *f = *state;
@@ -278,8 +248,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(reload__keeps_the_cursor_on_the_same_task, setup, teardown),
 		cmocka_unit_test_setup_teardown(poll__reloads_only_after_another_connection_commits, setup, teardown),
 		cmocka_unit_test_setup_teardown(grouped__puts_tasks_under_projects_in_tree_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(fallback__without_view_methods_one_entry_lists_every_task, setup, teardown),
-		cmocka_unit_test_setup_teardown(call__a_missing_method_says_what_is_not_available, setup, teardown),
 		cmocka_unit_test_setup_teardown(call__a_failing_write_leaves_its_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(task_id__is_null_when_nothing_is_selected, setup, teardown),
 		cmocka_unit_test_setup_teardown(select__puts_the_cursor_on_a_listed_task_only, setup, teardown),
