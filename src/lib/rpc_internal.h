@@ -219,8 +219,9 @@ int heph__task_roll(heph_store *s, const char *id, int done, json_t **result);
 
 /* ---- docs, tags (rpc_docs.c) ---- */
 
-/* The names of the tags of a node (for a task, its context doc's too). */
-json_t *heph__node_tags(heph_store *s, const char *id);
+/* The names of the tags of a node (for a task, its context doc's too) into
+ * *out (a new array); a heph error when SQLite fails. */
+int heph__node_tags(heph_store *s, const char *id, json_t **out);
 
 /* Link a task to the tag nodes of names (a JSON array of strings; "#x" and
  * "x" alike), creating them as needed; links it already has are kept. */

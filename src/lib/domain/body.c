@@ -429,21 +429,28 @@ static int prefer(json_t *cands, char out[HEPH_ID_LEN + 1])
 	return 0;
 }
 
-/* Rows of (id, kind) from a statement whose ?1 is text. */
-static json_t *rows(heph_store *s, const char *sql, const char *a, const char *b)
+/* Rows of (id, kind) from a statement whose ?1 is text, into *out (a new
+ * array); a heph error when SQLite fails. */
+static int rows(heph_store *s, const char *sql, const char *a, const char *b, json_t **out)
 {
 	sqlite3_stmt *st = heph__stmt(s, sql);
-	json_t *arr = json_array();
+	int rc;
+	*out = NULL;
 	if (!st)
-		return arr;
+		return HEPH_ERROR;
 	heph__bind_str(st, 1, a);
 	if (b)
 		heph__bind_str(st, 2, b);
-	while (sqlite3_step(st) == SQLITE_ROW)
+	json_t *arr = json_array();
+	while ((rc = heph__row(s, st)) > 0)
 		json_array_append_new(arr, json_pack("[s, s]", (const char *)sqlite3_column_text(st, 0),
 						     (const char *)sqlite3_column_text(st, 1)));
-	sqlite3_reset(st);
-	return arr;
+	if (rc < 0) {
+		json_decref(arr);
+		return rc;
+	}
+	*out = arr;
+	return 0;
 }
 
 /* Whether line-separated list has an entry equal to name (ASCII case
@@ -478,7 +485,7 @@ static int resolve_target(heph_store *s, const char *t, char out[HEPH_ID_LEN + 1
 {
 	char norm[HEPH_ID_LEN + 1];
 	size_t n = strlen(t);
-	int ambiguous = 0, ok;
+	int ambiguous = 0, ok, rc;
 	json_t *c;
 	*how = BY_NAME;
 	if (n >= 4 && n <= HEPH_ID_LEN && heph_id_normalize(t, norm, sizeof norm) == 0) {
@@ -490,8 +497,9 @@ static int resolve_target(heph_store *s, const char *t, char out[HEPH_ID_LEN + 1
 		if (n < HEPH_ID_LEN) {
 			char hi[HEPH_ID_LEN + 2];
 			snprintf(hi, sizeof hi, "%s~", norm); /* '~' sorts after every base32 digit */
-			c = rows(s, "SELECT id, kind FROM nodes WHERE id >= ?1 AND id < ?2 AND tombstone_hlc IS NULL "
-				    "ORDER BY id LIMIT 16", norm, hi);
+			if ((rc = rows(s, "SELECT id, kind FROM nodes WHERE id >= ?1 AND id < ?2 AND tombstone_hlc IS NULL "
+					  "ORDER BY id LIMIT 16", norm, hi, &c)))
+				return rc;
 			size_t hits = json_array_size(c);
 			ok = hits == 1 ? first_id(c, out) : hits > 1 ? prefer(c, out) : 0;
 			json_decref(c);
@@ -506,7 +514,7 @@ static int resolve_target(heph_store *s, const char *t, char out[HEPH_ID_LEN + 1
 	sqlite3_stmt *st = heph__stmt(s, "SELECT id, aliases FROM nodes WHERE aliases <> '' AND tombstone_hlc IS NULL");
 	if (!st)
 		return HEPH_ERROR;
-	int hits = 0, rc;
+	int hits = 0;
 	while ((rc = heph__row(s, st)) > 0) {
 		if (list_has((const char *)sqlite3_column_text(st, 1), t) && hits++ == 0)
 			snprintf(out, HEPH_ID_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 0));
@@ -517,8 +525,9 @@ static int resolve_target(heph_store *s, const char *t, char out[HEPH_ID_LEN + 1
 		return R_OK;
 	if (hits > 1)
 		return R_AMBIGUOUS;
-	c = rows(s, "SELECT id, kind FROM nodes WHERE kind IN ('task', 'project', 'journal', 'doc', 'tag') "
-		    "AND title = ?1 COLLATE NOCASE AND tombstone_hlc IS NULL ORDER BY id LIMIT 32", t, NULL);
+	if ((rc = rows(s, "SELECT id, kind FROM nodes WHERE kind IN ('task', 'project', 'journal', 'doc', 'tag') "
+			  "AND title = ?1 COLLATE NOCASE AND tombstone_hlc IS NULL ORDER BY id LIMIT 32", t, NULL, &c)))
+		return rc;
 	size_t nt = json_array_size(c);
 	ok = nt == 1 ? first_id(c, out) : nt > 1 ? prefer(c, out) : 0;
 	json_decref(c);

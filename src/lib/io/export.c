@@ -118,7 +118,8 @@ static int write_node(heph_store *s, const char *dir, sqlite3_stmt *row)
 	aliases = heph__aliases_json(s, id);
 	yaml_list(f, "aliases", aliases);
 	json_decref(aliases);
-	tags = heph__node_tags(s, id);
+	if ((err = heph__node_tags(s, id, &tags)))
+		goto out;
 	yaml_list(f, "tags", tags);
 	json_decref(tags);
 	if ((err = heph__links_json(s, id, 0, &links)))

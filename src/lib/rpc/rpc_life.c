@@ -131,18 +131,25 @@ HEPH_RPC_HANDLER(heph__rpc_log_append)
 
 /* ---- quick add ---- */
 
-/* The names of live projects, distinct without regard to case. */
-static json_t *project_names(heph_store *s)
+/* The names of live projects, distinct without regard to case, into *out
+ * (a new array); a heph error when SQLite fails. */
+static int project_names(heph_store *s, json_t **out)
 {
 	sqlite3_stmt *st = heph__stmt(s, "SELECT title FROM nodes WHERE kind = 'project' AND tombstone_hlc IS NULL "
 					 "GROUP BY title COLLATE NOCASE ORDER BY title COLLATE NOCASE");
-	json_t *names = json_array();
+	int rc;
+	*out = NULL;
 	if (!st)
-		return names;
-	while (sqlite3_step(st) == SQLITE_ROW)
+		return HEPH_ERROR;
+	json_t *names = json_array();
+	while ((rc = heph__row(s, st)) > 0)
 		json_array_append_new(names, json_string((const char *)sqlite3_column_text(st, 0)));
-	sqlite3_reset(st);
-	return names;
+	if (rc < 0) {
+		json_decref(names);
+		return rc;
+	}
+	*out = names;
+	return 0;
 }
 
 /* The one live project of that name; HEPH_EAMBIGUOUS when several. */
@@ -179,7 +186,8 @@ static int parse_text(heph_store *s, const json_t *params, json_t **preview, jso
 	project[0] = '\0';
 	if ((err = heph__p_str(params, "text", 1, &text)))
 		return err;
-	names = project_names(s);
+	if ((err = project_names(s, &names)))
+		return err;
 	size_t n = json_array_size(names);
 	if (!(v = calloc(n + 1, sizeof *v)))
 		abort();

@@ -96,7 +96,12 @@ HEPH_RPC_HANDLER(heph__rpc_node_get)
 	json_object_set_new(o, "links", links);
 	json_object_set_new(o, "backlinks", back);
 	json_object_set_new(o, "aliases", heph__aliases_json(s, id));
-	json_object_set_new(o, "tags", heph__node_tags(s, id));
+	json_t *tags;
+	if ((err = heph__node_tags(s, id, &tags))) {
+		json_decref(o);
+		return err;
+	}
+	json_object_set_new(o, "tags", tags);
 	char *shown = heph__body_expand(s, json_string_value(json_object_get(o, "body")));
 	json_object_set_new(o, "body_expanded", json_string(shown));
 	free(shown);
