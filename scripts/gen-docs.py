@@ -23,12 +23,37 @@ def run(heph, *args):
         return subprocess.run([heph, *args], capture_output=True, text=True, env=env, check=True).stdout
 
 
+def type_of(p):
+    """A parameter's type as the docs spell it."""
+    t = p["type"]
+    if "values" in p:
+        return "%s: %s" % (t, " \\| ".join("`%s`" % v for v in p["values"]))
+    if "min" in p:
+        return "%s %d–%d" % (t, p["min"], p["max"])
+    return t
+
+
 def methods(heph):
     rows = json.loads(run(heph, "call", "rpc.methods"))
-    out = ["| method | params | writes | what it does |", "|---|---|---|---|"]
+    out = ["| method | params | writes | local only | what it does |", "|---|---|---|---|---|"]
     for m in rows:
-        params = m["params"] or "—"
-        out.append("| `%s` | %s | %s | %s |" % (m["name"], params, "yes" if m["write"] else "", m["summary"]))
+        out.append("| `%s` | %s | %s | %s | %s |" % (m["name"], m["synopsis"] or "—", "yes" if m["write"] else "",
+                                               "yes" if m["local"] else "", m["summary"]))
+    out.append("")
+    out.append("### Parameters")
+    out.append("")
+    out.append("Each method's parameters as its schema states them; `heph_rpc_call()` refuses any other.")
+    for m in rows:
+        if not m["params"]:
+            continue
+        out.append("")
+        out.append("#### `%s`" % m["name"])
+        out.append("")
+        out.append("| param | type | required | default | what |")
+        out.append("|---|---|---|---|---|")
+        for p in m["params"]:
+            out.append("| `%s` | %s | %s | %s | %s |" % (p["name"], type_of(p), "yes" if p["required"] else "",
+                                                    p.get("default", ""), p["help"].replace("|", "\\|")))
     return "\n".join(out)
 
 

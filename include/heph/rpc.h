@@ -3,7 +3,8 @@
  * Every verb of every surface is a method here: the CLI calls it in-process,
  * hephd serves it on its unix socket and at POST /rpc, the TUI and the PWA
  * reach it the same way. Parameters and results are JSON objects; the table
- * (name, parameter synopsis, summary, handler) drives dispatch, help and the
+ * (name, typed parameter schema, summary, handler, flags) drives dispatch,
+ * the check of every call, the CLI's options and help, rpc.methods and the
  * generated docs/reference/rpc.md.
  *
  * Ownership: heph_rpc_call() gives the caller a new reference in *result
@@ -34,21 +35,105 @@ typedef struct heph_rpc_host {
 typedef struct heph_rpc_env {
 	heph_store *store;         /* the replica the method works on */
 	const heph_rpc_host *host; /* NULL when called in-process */
+	int remote;                /* the caller is on another machine (the hub's /rpc):
+				    * HEPH_RPC_LOCAL methods are refused, paths not shown */
 } heph_rpc_env;
 
 typedef int (*heph_rpc_fn)(heph_rpc_env *env, json_t *params, json_t **result);
 
+/* ---- the parameter schema ----
+ *
+ * Each method lists its parameters, and heph_rpc_call() checks every call
+ * against that list before the handler runs, for every surface at once (the
+ * CLI, the socket, /rpc, the TUI, the web app):
+ *
+ *   - params is an object; a name not in the list is refused, naming the
+ *     nearest known one ("unknown parameter \"dodate\" (did you mean
+ *     \"do_date\"?)");
+ *   - a required parameter is present and not null; an optional one may be
+ *     null (the same as absent, or "clear" where the method says so);
+ *   - each value has its type (below): strings are valid UTF-8 without NUL
+ *     and without control characters (multi-line text allows newline and
+ *     tab), integers are in range, enums are one of their values, dates
+ *     parse with heph_date_parse().
+ *
+ * A refused call is HEPH_EINVALID (JSON-RPC -32602, CLI exit 3) and runs
+ * nothing. Handlers may rely on the checks and only convert values (resolve
+ * a reference, parse a date word into a day). The same list generates the
+ * CLI's options and --help, rpc.methods and docs/reference/rpc.md.
+ *
+ * To add a method: give it a NULL-name terminated array of heph_rpc_param
+ * (HEPH_RPC_PARAMS() below makes one in place), a summary and a handler.
+ * A parameter's `cli` names its command-line option when that differs from
+ * the parameter's name with '_' as '-' (tags: --tag). */
+typedef enum heph_rpc_type {
+	HEPH_RPC_LINE = 1, /* one line of text: UTF-8, no control characters */
+	HEPH_RPC_TEXT,     /* text: UTF-8, no control characters but newline and tab */
+	HEPH_RPC_DATE,     /* a date word (heph/date.h), "none" clears */
+	HEPH_RPC_NODE,     /* a node reference: id, unique id prefix (one line) */
+	HEPH_RPC_PROJECT,  /* a project reference: id, prefix or name (one line) */
+	HEPH_RPC_ATTENTION,/* red, orange, white or blue (any case) */
+	HEPH_RPC_ENUM,     /* one of `values` ("mine|theirs") */
+	HEPH_RPC_INT,      /* an integer in [min, max] (or its decimal text) */
+	HEPH_RPC_BOOL,     /* true or false */
+	HEPH_RPC_LINES,    /* one line of text, or an array of them */
+	HEPH_RPC_OBJECT,   /* any JSON object; the handler checks its members */
+	HEPH_RPC_ARRAY,    /* any JSON array; the handler checks its items */
+} heph_rpc_type;
+
+enum {
+	HEPH_RPC_REQUIRED = 1 << 0, /* the call must give it (not null) */
+	HEPH_RPC_OR_INT = 1 << 1,   /* a JSON integer is taken too (a line number given as one) */
+};
+
+typedef struct heph_rpc_param {
+	const char *name;   /* "do_date" */
+	heph_rpc_type type; /* HEPH_RPC_* type above */
+	unsigned flags;     /* HEPH_RPC_REQUIRED, HEPH_RPC_OR_INT */
+	const char *dflt;   /* the default, as text for help ("10"), or NULL */
+	const char *help;   /* one line */
+	const char *values; /* ENUM: the values, '|'-separated */
+	long long min, max; /* INT: the range (both 0: any integer) */
+	const char *cli;    /* the CLI option's name when not name with '-' (or NULL) */
+} heph_rpc_param;
+
+/* A NULL-name terminated parameter list, in place: HEPH_RPC_PARAMS({...}, {...}). */
+#define HEPH_RPC_PARAMS(...) ((const heph_rpc_param[]){ __VA_ARGS__, { 0 } })
+/* The list of a method without parameters. */
+#define HEPH_RPC_NO_PARAMS ((const heph_rpc_param[]){ { 0 } })
+
 enum {
 	HEPH_RPC_WRITE = 1 << 0, /* runs in one write transaction */
+	HEPH_RPC_LOCAL = 1 << 1, /* configures this device (settings, files, the daemon):
+				  * refused when env->remote */
 };
 
 typedef struct heph_rpc_method {
-	const char *name;     /* "task.create" */
-	const char *params;   /* synopsis: "title, project?, do_date?" */
-	const char *summary;  /* one line */
-	heph_rpc_fn fn;       /* handler */
-	unsigned flags;       /* HEPH_RPC_* */
+	const char *name;              /* "task.create" */
+	const heph_rpc_param *params;  /* the schema, NULL-name terminated */
+	const char *summary;           /* one line */
+	heph_rpc_fn fn;                /* handler */
+	unsigned flags;                /* HEPH_RPC_WRITE, HEPH_RPC_LOCAL */
 } heph_rpc_method;
+
+/* Check params (an object, or NULL for none) against m's schema, as
+ * heph_rpc_call() does before running m. 0, or HEPH_EINVALID with a message
+ * naming the method, the parameter and what to do. s gives "today" for date
+ * words (may be NULL: then dates are only checked for their form). Allocates
+ * nothing unless it fails. */
+int heph_rpc_check(const heph_rpc_method *m, heph_store *s, const json_t *params);
+
+/* The type's name as rpc.methods and the docs spell it ("line", "date"). */
+const char *heph_rpc_type_name(heph_rpc_type t);
+
+/* A method's parameters as JSON, as rpc.methods returns them: an array of
+ * {name, type, required, default?, help, values?, min?, max?, cli?} (new
+ * reference). */
+json_t *heph_rpc_params_json(const heph_rpc_method *m);
+
+/* A one-line synopsis of a method's parameters ("title, project?, ...")
+ * into buf (truncated to n). */
+void heph_rpc_synopsis(const heph_rpc_method *m, char *buf, size_t n);
 
 /* The table, terminated by an entry whose name is NULL. */
 const heph_rpc_method *heph_rpc_methods(void);
@@ -63,9 +148,11 @@ void heph_rpc_extend(const heph_rpc_method *segment);
 /* The segment set by heph_rpc_extend(), or NULL. */
 const heph_rpc_method *heph_rpc_extension(void);
 
-/* Call a method. params may be NULL (an empty object). On success *result is
- * the result; on failure the error code is returned and the message set, and
- * for write methods nothing was changed. */
+/* Call a method. params may be NULL (an empty object). They are checked
+ * against the method's schema first (heph_rpc_check); a HEPH_RPC_LOCAL
+ * method is refused with HEPH_EFORBIDDEN when env->remote. On success
+ * *result is the result; on failure the error code is returned and the
+ * message set, and for write methods nothing was changed. */
 int heph_rpc_call(heph_rpc_env *env, const char *method, json_t *params, json_t **result);
 
 /* Handle one JSON-RPC 2.0 request text (an object or a batch array) and

@@ -26,27 +26,41 @@ enum opt_kind {
 	OPT_LIST,  /* --name VALUE, repeatable, collected into an array */
 };
 
+/* An option. A verb's options are its method's parameters (from the RPC
+ * schema: heph/rpc.h), then the options of its own table. On the command
+ * line '_' in a name is written '-' (do_date: --do-date). */
 struct opt {
 	const char *name;   /* long name without dashes */
 	enum opt_kind kind; /* how its value is read */
 	const char *param;  /* params key; NULL: the name with '-' as '_' */
 	const char *meta;   /* value placeholder in help */
 	const char *help;   /* one line */
+	const heph_rpc_param *schema; /* the parameter it comes from, or NULL */
 };
+
+/* The most options a verb has. */
+#define CLI_MAX_OPTS 24
 
 struct cli;
 
+enum {
+	VERB_NO_STORE = 1 << 0,  /* runs without opening a database */
+	VERB_ARGS_ONLY = 1 << 1, /* takes its positionals only, not its method's other parameters */
+	VERB_RAW = 1 << 2,       /* run gets the words unparsed (they go to another program) */
+	VERB_HIDDEN = 1 << 3,    /* not in heph --help nor the verb list (heph __complete) */
+};
+
 struct verb {
 	const char *name;         /* "project add" */
-	const char *usage;        /* what follows the name */
+	const char *usage;        /* what follows the name; NULL: made from args and options */
 	const char *summary;      /* one line for the overview */
-	const char *method;       /* the RPC method, or NULL when run is set */
+	const char *method;       /* the RPC method: called when run is NULL; its parameters are options */
 	const char *const *args;  /* positional params; a name starting with '*' takes the rest */
-	const struct opt *opts;   /* NULL-name terminated, may be NULL */
+	const struct opt *opts;   /* the verb's own options, NULL-name terminated, may be NULL */
 	void (*print)(struct cli *cli, json_t *result); /* human output */
 	int (*run)(struct cli *cli, int argc, char **argv); /* custom verbs */
 	const char *help;         /* longer text for --help, may be NULL */
-	int no_store;             /* runs without opening a database */
+	unsigned flags;           /* VERB_* */
 };
 
 struct cli {
@@ -100,11 +114,33 @@ int cli_call(struct cli *cli, const char *method, json_t *params, json_t **resul
 
 /* Parse a verb's arguments into params by its table entry: options by
  * their kind, positionals by name ("name?" optional, "*name" the rest of
- * the words). 0, or HEPH_EUSAGE with a message. Custom verbs use it too. */
+ * the words). 0, or HEPH_EUSAGE / HEPH_EINVALID (not UTF-8) with a message.
+ * Every verb's words go through here (custom verbs too, except VERB_RAW). */
 int cli_parse_args(const struct verb *v, int argc, char **argv, json_t *params);
+
+/* The options of v into out (at most CLI_MAX_OPTS): its method's parameters
+ * that are not positionals (unless VERB_ARGS_ONLY), then its own. Returns
+ * how many. The strings are static. */
+size_t cli_verb_opts(const struct verb *v, struct opt out[CLI_MAX_OPTS]);
+
+/* The usage line of v (what follows "heph NAME") into buf. */
+void cli_usage(const struct verb *v, char *buf, size_t n);
+
+/* The words of the verb being run as a new params object (cli_parse_args
+ * by cli->verb); 0 or the error, *params NULL on error. */
+int cli_params(struct cli *cli, int argc, char **argv, json_t **params);
+
+/* Take key out of params: a new reference to its value, or NULL. For the
+ * options a custom verb reads itself before calling a method. */
+json_t *cli_take(json_t *params, const char *key);
 
 /* Print usage of one verb, or the overview when v is NULL. */
 void cli_help(FILE *f, const struct verb *v);
+
+/* The verb table as JSON, for generators of man pages and completions
+ * (heph --json help): each verb's name, usage, summary, method, args,
+ * options (name, kind, meta, help, param, type, values) and help. */
+json_t *cli_verbs_json(void);
 
 /* Printers (print.c). */
 void print_id(struct cli *cli, json_t *r);

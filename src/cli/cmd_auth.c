@@ -15,16 +15,14 @@
 /* The hub: --hub-url, else this database's. argv may hold only that. */
 static int hub_arg(struct cli *cli, const char *verb, int argc, char **argv, char **url, int need)
 {
+	json_t *params;
+	int err;
 	*url = NULL;
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--hub-url") == 0 && i + 1 < argc)
-			*url = strdup(argv[++i]);
-		else if (strncmp(argv[i], "--hub-url=", 10) == 0)
-			*url = strdup(argv[i] + 10);
-		else
-			return heph_error_set(HEPH_EUSAGE, "auth %s: unexpected argument \"%s\" (see heph auth %s --help)", verb,
-					      argv[i], verb);
-	}
+	if ((err = cli_params(cli, argc, argv, &params)))
+		return err;
+	if (json_is_string(json_object_get(params, "hub_url")))
+		*url = strdup(json_string_value(json_object_get(params, "hub_url")));
+	json_decref(params);
 	if (*url) {
 		if (strncmp(*url, "http://", 7) != 0 && strncmp(*url, "https://", 8) != 0) {
 			int err = heph_error_set(HEPH_EUSAGE, "--hub-url wants http://HOST:PORT or https://..., not \"%s\"", *url);
@@ -38,7 +36,7 @@ static int hub_arg(struct cli *cli, const char *verb, int argc, char **argv, cha
 		*url = strdup(cli->remote);
 		return 0;
 	}
-	int err = cli_store(cli);
+	err = cli_store(cli);
 	if (!err)
 		err = heph_store_setting_get(cli->store, HEPH_SETTING_HUB_URL, url);
 	if (!err && !*url && need)

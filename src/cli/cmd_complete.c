@@ -162,17 +162,34 @@ static void opt_key(const struct opt *o, char *buf, size_t n)
 			*p = '_';
 }
 
-static const struct opt *find_opt(const struct verb *v, const char *name)
+/* An option's name as typed: '_' as '-' (do_date: do-date). */
+static void typed(const char *name, char *buf, size_t n)
 {
-	for (const struct opt *o = v->opts; o && o->name; o++)
-		if (strcmp(o->name, name) == 0)
-			return o;
+	snprintf(buf, n, "%s", name);
+	for (char *p = buf; *p; p++)
+		if (*p == '_')
+			*p = '-';
+}
+
+/* The option of v named name (as typed), copied into out; NULL if none. */
+static const struct opt *find_opt(const struct verb *v, const char *name, struct opt *out)
+{
+	struct opt o[CLI_MAX_OPTS];
+	size_t k = cli_verb_opts(v, o);
+	char word[64];
+	for (size_t i = 0; i < k; i++) {
+		typed(o[i].name, word, sizeof word);
+		if (strcmp(word, name) == 0) {
+			*out = o[i];
+			return out;
+		}
+	}
 	return NULL;
 }
 
 static int hidden(const struct verb *v)
 {
-	return v->name[0] == '_';
+	return (v->flags & VERB_HIDDEN) != 0;
 }
 
 /* The verbs' first words (or, after a group word, the second words). */
@@ -301,7 +318,8 @@ int cmd_complete(struct cli *cli, int argc, char **argv)
 	/* the value of an option just typed */
 	const char *prev = words[n - 1];
 	if (n > used && prev[0] == '-' && prev[1] == '-') {
-		const struct opt *o = find_opt(v, prev + 2);
+		struct opt one;
+		const struct opt *o = find_opt(v, prev + 2, &one);
 		if (o && o->kind != OPT_FLAG) {
 			char key[64];
 			opt_key(o, key, sizeof key);
@@ -310,10 +328,13 @@ int cmd_complete(struct cli *cli, int argc, char **argv)
 		}
 	}
 	if (c.cur[0] == '-') {
-		for (const struct opt *o = v->opts; o && o->name; o++) {
-			char name[80];
-			snprintf(name, sizeof name, "--%s", o->name);
-			put(&c, name, o->help, 0);
+		struct opt o[CLI_MAX_OPTS];
+		size_t k = cli_verb_opts(v, o);
+		for (size_t i = 0; i < k; i++) {
+			char word[64], name[80];
+			typed(o[i].name, word, sizeof word);
+			snprintf(name, sizeof name, "--%s", word);
+			put(&c, name, o[i].help, 0);
 		}
 		put(&c, "--json", "machine-readable output", 0);
 		put(&c, "--help", "this help", 0);
@@ -323,7 +344,8 @@ int cmd_complete(struct cli *cli, int argc, char **argv)
 	int pos = 0;
 	for (int k = used; k < n; k++) {
 		if (words[k][0] == '-' && words[k][1] == '-') {
-			const struct opt *o = find_opt(v, words[k] + 2);
+			struct opt one;
+			const struct opt *o = find_opt(v, words[k] + 2, &one);
 			if (o && o->kind != OPT_FLAG && !strchr(words[k], '='))
 				k++;
 			continue;

@@ -8,57 +8,79 @@
 
 #include "heph/export.h"
 
+/* The iCalendar text of the tasks: export.ical, through the hub's /rpc with
+ * --remote (so the hub's tasks, not this database's). *text is malloc'd. */
+static int ical_text(struct cli *cli, char **text, long long *n)
+{
+	json_t *r = NULL;
+	int err = cli_call(cli, "export.ical", NULL, &r);
+	if (err)
+		return err;
+	const char *cal = json_string_value(json_object_get(r, "ical"));
+	if (!cal) {
+		json_decref(r);
+		return heph_error_set(HEPH_EPROTOCOL, "export.ical answered without an iCalendar text");
+	}
+	if (!(*text = strdup(cal)))
+		abort();
+	*n = (long long)json_integer_value(json_object_get(r, "count"));
+	json_decref(r);
+	return 0;
+}
+
 int cmd_export(struct cli *cli, int argc, char **argv)
 {
-	const char *dir = NULL, *ical = NULL;
+	const char *dir, *ical;
+	json_t *params;
 	int err;
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--ical") == 0) {
-			if (i + 1 >= argc)
-				return heph_error_set(HEPH_EUSAGE, "--ical needs a file (- for standard output)");
-			ical = argv[++i];
-		} else if (strncmp(argv[i], "--ical=", 7) == 0) {
-			ical = argv[i] + 7;
-		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
-			return heph_error_set(HEPH_EUSAGE, "export: unknown option %s (see heph export --help)", argv[i]);
-		} else if (!dir) {
-			dir = argv[i];
-		} else {
-			return heph_error_set(HEPH_EUSAGE, "usage: heph export DIR | heph export --ical FILE");
-		}
-	}
-	if (!!dir == !!ical)
-		return heph_error_set(HEPH_EUSAGE, "usage: heph export DIR | heph export --ical FILE");
-	if ((err = cli_store(cli)))
+	if ((err = cli_params(cli, argc, argv, &params)))
 		return err;
+	dir = json_string_value(json_object_get(params, "dir"));
+	ical = json_string_value(json_object_get(params, "ical"));
+	if (!!dir == !!ical) {
+		json_decref(params);
+		return heph_error_set(HEPH_EUSAGE, "export: give DIR or --ical FILE (usage: heph export DIR | heph export "
+				      "--ical FILE)");
+	}
+	if (dir && cli->remote) {
+		json_decref(params);
+		return heph_error_set(HEPH_EUSAGE, "export DIR writes this database's files; drop --remote (--ical "
+				      "FILE works with --remote)");
+	}
 	if (ical) {
 		char *text = NULL;
-		int64_t n = 0;
+		long long n = 0;
 		FILE *f;
-		if ((err = heph_export_ical(cli->store, &text, &n)))
-			return err;
+		if ((err = ical_text(cli, &text, &n)))
+			goto out;
 		/* iCalendar to stdout passes as it is: its lines end in CRLF */
 		f = strcmp(ical, "-") == 0 ? cli->raw : fopen(ical, "w");
 		if (!f) {
 			err = heph_error_set(HEPH_ERROR, "cannot write %s: %s", ical, strerror(errno));
 			free(text);
-			return err;
+			goto out;
 		}
 		fputs(text, f);
 		free(text);
-		if (f != cli->raw && fclose(f) != 0)
-			return heph_error_set(HEPH_ERROR, "cannot write %s: %s", ical, strerror(errno));
-		if (f != cli->raw) {
-			if (cli->json)
-				fprintf(cli->out, "{\"file\":\"%s\",\"tasks\":%lld}\n", ical, (long long)n);
-			else
-				fprintf(cli->out, "wrote %lld task(s) to %s\n", (long long)n, ical);
+		if (f != cli->raw && fclose(f) != 0) {
+			err = heph_error_set(HEPH_ERROR, "cannot write %s: %s", ical, strerror(errno));
+			goto out;
 		}
-		return 0;
+		if (f != cli->raw) {
+			if (cli->json) {
+				json_t *j = json_pack("{s:s, s:I}", "file", ical, "tasks", (json_int_t)n);
+				print_json(cli, j);
+				json_decref(j);
+			} else
+				fprintf(cli->out, "wrote %lld task(s) to %s\n", n, ical);
+		}
+		goto out;
 	}
+	if ((err = cli_store(cli)))
+		goto out;
 	heph_export_stats st;
 	if ((err = heph_export_markdown(cli->store, dir, &st)))
-		return err;
+		goto out;
 	if (cli->json)
 		fprintf(cli->out, "{\"written\":%lld,\"removed\":%lld}\n", (long long)st.written, (long long)st.removed);
 	else if (st.removed)
@@ -66,5 +88,7 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 			dir, (long long)st.removed);
 	else
 		fprintf(cli->out, "wrote %lld file(s) under %s\n", (long long)st.written, dir);
-	return 0;
+out:
+	json_decref(params);
+	return err;
 }

@@ -137,8 +137,10 @@ int cmd_fleet(struct cli *cli, int argc, char **argv)
 	json_t *r = NULL;
 	struct net_hub hub;
 	int err;
-	if (argc > 0)
-		return heph_error_set(HEPH_EUSAGE, "fleet: unexpected argument \"%s\" (see heph fleet --help)", argv[0]);
+	json_t *params;
+	if ((err = cli_params(cli, argc, argv, &params)))
+		return err;
+	json_decref(params);
 	if (cli->remote) {
 		err = cli_call(cli, "fleet.list", NULL, &r);
 	} else {

@@ -47,14 +47,18 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 	FILE *in;
 	char *text = NULL;
 	size_t len = 0, cap = 0, got;
-	json_t *tasks = NULL, *params, *r = NULL, *w;
+	json_t *tasks = NULL, *params, *words, *r = NULL, *w;
 	int err;
-	if (argc != 1 || (argv[0][0] == '-' && argv[0][1] == '-'))
-		return heph_error_set(HEPH_EUSAGE, "usage: heph import taskwarrior FILE|-");
-	if (strcmp(argv[0], "-") == 0)
+	if ((err = cli_params(cli, argc, argv, &words)))
+		return err;
+	char file[4096];
+	snprintf(file, sizeof file, "%s", json_string_value(json_object_get(words, "file")));
+	json_decref(words);
+	if (strcmp(file, "-") == 0)
 		in = stdin;
-	else if (!(in = fopen(argv[0], "r")))
-		return heph_error_set(HEPH_ENOTFOUND, "cannot open %s: %s", argv[0], strerror(errno));
+	else if (!(in = fopen(file, "r")))
+		return heph_error_set(HEPH_ENOTFOUND, "cannot open %s: %s (give the file task export wrote, or - for "
+				      "standard input)", file, strerror(errno));
 	do {
 		if (cap - len < 65536 && !(text = realloc(text, cap = cap * 2 + 65536)))
 			abort();
@@ -62,7 +66,7 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 		len += got;
 	} while (got > 0);
 	text[len] = '\0';
-	err = ferror(in) ? heph_error_set(HEPH_ERROR, "reading %s failed", argv[0]) : 0;
+	err = ferror(in) ? heph_error_set(HEPH_ERROR, "reading %s failed", file) : 0;
 	if (in != stdin)
 		fclose(in);
 	if (!err)

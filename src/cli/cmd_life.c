@@ -10,18 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Parse argv by the verb's table entry into a new params object. */
-static int params_of(struct cli *cli, int argc, char **argv, json_t **params)
-{
-	*params = json_object();
-	int err = cli_parse_args(cli->verb, argc, argv, *params);
-	if (err) {
-		json_decref(*params);
-		*params = NULL;
-	}
-	return err;
-}
-
 /* Call method and print with printer (JSON with --json). */
 static int call_with(struct cli *cli, const char *method, json_t *params, void (*printer)(struct cli *, json_t *))
 {
@@ -40,7 +28,7 @@ static int call_with(struct cli *cli, const char *method, json_t *params, void (
 int cmd_view(struct cli *cli, int argc, char **argv)
 {
 	json_t *params;
-	int err = params_of(cli, argc, argv, &params);
+	int err = cli_params(cli, argc, argv, &params);
 	if (err)
 		return err;
 	if (json_object_get(params, "name"))
@@ -58,7 +46,7 @@ int cmd_view(struct cli *cli, int argc, char **argv)
 int cmd_context(struct cli *cli, int argc, char **argv)
 {
 	json_t *params;
-	int err = params_of(cli, argc, argv, &params);
+	int err = cli_params(cli, argc, argv, &params);
 	if (err)
 		return err;
 	if (json_object_get(params, "append") || json_object_get(params, "body"))
@@ -72,7 +60,7 @@ int cmd_context(struct cli *cli, int argc, char **argv)
 int cmd_log(struct cli *cli, int argc, char **argv)
 {
 	json_t *params;
-	int err = params_of(cli, argc, argv, &params);
+	int err = cli_params(cli, argc, argv, &params);
 	if (err)
 		return err;
 	if (json_object_get(params, "text")) {
@@ -90,13 +78,15 @@ int cmd_log(struct cli *cli, int argc, char **argv)
 int cmd_add(struct cli *cli, int argc, char **argv)
 {
 	json_t *params;
-	int err = params_of(cli, argc, argv, &params);
+	int err = cli_params(cli, argc, argv, &params);
 	if (err)
 		return err;
-	if (json_is_true(json_object_get(params, "dry_run")))
+	json_t *dry = cli_take(params, "dry_run");
+	if (json_is_true(dry))
 		err = call_with(cli, "quickadd.parse", params, print_quickadd);
 	else
 		err = call_with(cli, "task.add", params, print_quickadd);
+	json_decref(dry);
 	json_decref(params);
 	return err;
 }
@@ -149,7 +139,7 @@ int cmd_rm(struct cli *cli, int argc, char **argv)
 	long long tasks = 0, nsubs = 0;
 	char *subs = NULL, what[512] = "";
 	const char *id, *kind, *title;
-	int yes, err = params_of(cli, argc, argv, &params);
+	int yes, err = cli_params(cli, argc, argv, &params);
 	if (err)
 		return err;
 	yes = json_is_true(json_object_get(params, "yes"));

@@ -98,13 +98,12 @@ static int remote_ops(struct cli *cli, int pending)
 
 int cmd_ops(struct cli *cli, int argc, char **argv)
 {
-	int pending = 0, err;
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--unapplied") == 0 || strcmp(argv[i], "--pending") == 0)
-			pending = 1;
-		else
-			return heph_error_set(HEPH_EUSAGE, "ops: unexpected argument \"%s\" (see heph ops --help)", argv[i]);
-	}
+	int pending, err;
+	json_t *params;
+	if ((err = cli_params(cli, argc, argv, &params)))
+		return err;
+	pending = json_is_true(json_object_get(params, "unapplied"));
+	json_decref(params);
 	json_t *u = NULL;
 	if (pending && (err = cli_call(cli, "ops.unapplied", NULL, &u))) {
 		if (!(cli->remote && err == HEPH_ENOTFOUND))
@@ -168,13 +167,19 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 {
 	heph_apply_stats st;
 	FILE *in;
+	json_t *params;
 	int err;
-	if (argc != 1)
-		return heph_error_set(HEPH_EUSAGE, "usage: heph apply FILE|-");
-	if (strcmp(argv[0], "-") == 0)
+	if ((err = cli_params(cli, argc, argv, &params)))
+		return err;
+	const char *file = json_string_value(json_object_get(params, "file"));
+	if (strcmp(file, "-") == 0)
 		in = stdin;
-	else if (!(in = fopen(argv[0], "r")))
-		return heph_error_set(HEPH_ENOTFOUND, "cannot open %s: %s", argv[0], strerror(errno));
+	else if (!(in = fopen(file, "r")))
+		err = heph_error_set(HEPH_ENOTFOUND, "cannot open %s: %s (give a file of heph ops --json lines, or - for "
+				     "standard input)", file, strerror(errno));
+	json_decref(params);
+	if (err)
+		return err;
 	if (cli->remote)
 		err = remote_apply(cli, in, &st);
 	else if ((err = cli_store(cli)) == 0)
@@ -198,14 +203,19 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 int cmd_call(struct cli *cli, int argc, char **argv)
 {
 	json_error_t e;
-	json_t *params = NULL, *result = NULL;
+	json_t *words, *params = NULL, *result = NULL;
 	int err;
-	if (argc < 1 || argc > 2)
-		return heph_error_set(HEPH_EUSAGE, "usage: heph call METHOD [PARAMS-JSON]");
-	if (argc == 2 && !(params = json_loads(argv[1], 0, &e)))
-		return heph_error_set(HEPH_EINVALID, "params: malformed JSON: %s", e.text);
-	err = cli_call(cli, argv[0], params, &result);
+	if ((err = cli_params(cli, argc, argv, &words)))
+		return err;
+	const char *method = json_string_value(json_object_get(words, "method"));
+	const char *text = json_string_value(json_object_get(words, "params"));
+	if (text && !(params = json_loads(text, 0, &e)))
+		err = heph_error_set(HEPH_EINVALID, "params: malformed JSON at character %d: %s (give one JSON object)",
+				     e.position, e.text);
+	if (!err)
+		err = cli_call(cli, method, params, &result);
 	json_decref(params);
+	json_decref(words);
 	if (err)
 		return err;
 	print_json(cli, result);

@@ -100,14 +100,12 @@ void cli_print_sync_status(struct cli *cli, json_t *r)
 
 int cmd_sync(struct cli *cli, int argc, char **argv)
 {
-	int status = 0, err;
-	json_t *r = NULL;
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--status") == 0)
-			status = 1;
-		else
-			return heph_error_set(HEPH_EUSAGE, "sync: unexpected argument \"%s\" (see heph sync --help)", argv[i]);
-	}
+	int status, err;
+	json_t *r = NULL, *params;
+	if ((err = cli_params(cli, argc, argv, &params)))
+		return err;
+	status = json_is_true(json_object_get(params, "status"));
+	json_decref(params);
 	if ((err = call_local(cli, status ? "sync.status" : "sync.now", NULL, &r)))
 		return err;
 	if (cli->json)

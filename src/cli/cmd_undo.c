@@ -31,24 +31,24 @@ static void actions(struct cli *cli, json_t *r)
 
 int cmd_undo(struct cli *cli, int argc, char **argv)
 {
-	int list = 0, dry = 0, err;
-	long long limit = 10;
-	json_t *r = NULL, *params;
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--list") == 0)
-			list = 1;
-		else if (strcmp(argv[i], "--dry-run") == 0)
-			dry = 1;
-		else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) {
-			char *end;
-			limit = strtoll(argv[++i], &end, 10);
-			if (*end || limit < 1)
-				return heph_error_set(HEPH_EUSAGE, "--limit wants a number from 1, not \"%s\"", argv[i]);
-		} else
-			return heph_error_set(HEPH_EUSAGE, "undo: unexpected argument \"%s\" (see heph undo --help)", argv[i]);
-	}
-	params = list ? json_pack("{s:I}", "limit", (json_int_t)limit) : json_pack("{s:b}", "dry_run", dry);
-	err = cli_call(cli, list ? "undo.list" : "undo", params, &r);
+	int list, dry, err;
+	json_t *r = NULL, *params, *flag, *limit;
+	if ((err = cli_params(cli, argc, argv, &params)))
+		return err;
+	flag = cli_take(params, "list");
+	list = json_is_true(flag);
+	json_decref(flag);
+	dry = json_is_true(json_object_get(params, "dry_run"));
+	limit = cli_take(params, "limit");
+	if (list && dry)
+		err = heph_error_set(HEPH_EUSAGE, "undo: --list or --dry-run, not both");
+	else if (limit && !list)
+		err = heph_error_set(HEPH_EUSAGE, "undo: --limit goes with --list");
+	else if (limit)
+		json_object_set(params, "limit", limit);
+	if (!err)
+		err = cli_call(cli, list ? "undo.list" : "undo", params, &r);
+	json_decref(limit);
 	json_decref(params);
 	if (err)
 		return err;

@@ -7,6 +7,7 @@
  */
 #include "cli.h"
 
+#include <ctype.h>
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,53 +105,213 @@ int cli_call_print(struct cli *cli, const char *method, json_t *params)
 	return 0;
 }
 
+/* ---- options: the method's schema, then the verb's own ---- */
+
+/* A positional's params key: its name without the '*' and '?' marks. */
+static void pos_key(const char *name, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s", name[0] == '*' ? name + 1 : name);
+	size_t len = strlen(buf);
+	if (len && buf[len - 1] == '?')
+		buf[len - 1] = '\0';
+}
+
+static int is_positional(const struct verb *v, const char *param)
+{
+	char key[64];
+	for (const char *const *w = v->args; w && *w; w++) {
+		pos_key(*w, key, sizeof key);
+		if (strcmp(key, param) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The placeholder of a parameter's value in help. */
+static const char *meta_of(const heph_rpc_param *p)
+{
+	switch (p->type) {
+	case HEPH_RPC_DATE: return "DATE";
+	case HEPH_RPC_NODE: return "ID";
+	case HEPH_RPC_PROJECT: return "PROJECT";
+	case HEPH_RPC_ATTENTION: return "COLOUR";
+	case HEPH_RPC_ENUM: return p->values;
+	case HEPH_RPC_INT: return "N";
+	default: return "TEXT";
+	}
+}
+
+size_t cli_verb_opts(const struct verb *v, struct opt out[CLI_MAX_OPTS])
+{
+	const heph_rpc_method *m = v->method && !(v->flags & VERB_ARGS_ONLY) ? heph_rpc_find(v->method) : NULL;
+	size_t n = 0;
+	for (const heph_rpc_param *p = m ? m->params : NULL; p && p->name && n < CLI_MAX_OPTS; p++) {
+		if (is_positional(v, p->name))
+			continue;
+		out[n++] = (struct opt){
+			.name = p->cli ? p->cli : p->name,
+			.kind = p->type == HEPH_RPC_BOOL    ? OPT_FLAG
+				: p->type == HEPH_RPC_INT   ? OPT_INT
+				: p->type == HEPH_RPC_TEXT  ? OPT_TEXT
+				: p->type == HEPH_RPC_LINES ? OPT_LIST
+							    : OPT_STR,
+			.param = p->name,
+			.meta = meta_of(p),
+			.help = p->help,
+			.schema = p,
+		};
+	}
+	for (const struct opt *o = v->opts; o && o->name && n < CLI_MAX_OPTS; o++)
+		out[n++] = *o;
+	return n;
+}
+
+/* "do_date" as written on the command line: "do-date". */
+static void dashed(const char *name, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s", name);
+	for (char *p = buf; *p; p++)
+		if (*p == '_')
+			*p = '-';
+}
+
+void cli_usage(const struct verb *v, char *buf, size_t n)
+{
+	struct opt o[CLI_MAX_OPTS];
+	size_t k = cli_verb_opts(v, o), used = 0;
+	char word[96], key[64];
+	if (v->usage) {
+		snprintf(buf, n, "%s", v->usage);
+		return;
+	}
+	buf[0] = '\0';
+#define ADD(...)                                                                  \
+	do {                                                                      \
+		int w_ = snprintf(buf + used, used < n ? n - used : 0, __VA_ARGS__); \
+		if (w_ > 0)                                                       \
+			used += (size_t)w_;                                       \
+		if (used >= n)                                                    \
+			return;                                                   \
+	} while (0)
+	for (const char *const *w = v->args; w && *w; w++) {
+		int rest = (*w)[0] == '*', opt = (*w)[strlen(*w) - 1] == '?';
+		pos_key(*w, key, sizeof key);
+		for (char *c = key; *c; c++)
+			*c = (char)toupper((unsigned char)*c);
+		ADD("%s%s%s%s%s", used ? " " : "", opt ? "[" : "", key, rest ? "..." : "", opt ? "]" : "");
+	}
+	for (size_t i = 0; i < k; i++) {
+		dashed(o[i].name, word, sizeof word);
+		if (o[i].kind == OPT_FLAG)
+			ADD("%s[--%s]", used ? " " : "", word);
+		else
+			ADD("%s[--%s %s]%s", used ? " " : "", word, o[i].meta ? o[i].meta : "VALUE",
+			    o[i].kind == OPT_LIST ? "..." : "");
+	}
+#undef ADD
+}
+
 /* ---- help ---- */
 
-static void opt_name(const struct opt *o, char *buf, size_t n)
+static void overview(FILE *f)
 {
-	if (o->kind == OPT_FLAG)
-		snprintf(buf, n, "--%s", o->name);
-	else
-		snprintf(buf, n, "--%s %s", o->name, o->meta ? o->meta : "VALUE");
+	fprintf(f, "usage: heph [--db PATH | --remote URL] [--json] VERB [ARGS]\n\n"
+		   "heph keeps tasks, projects and docs in a local SQLite database and\n"
+		   "answers \"what do I do right now?\". Verbs:\n\n");
+	for (const struct verb *w = heph_cli_verbs; w->name; w++)
+		fprintf(f, "  %-18s %s\n", w->name, w->summary);
+	fprintf(f, "\nGlobal options:\n"
+		   "  --db PATH          database (default $HEPH_DB, else $XDG_DATA_HOME/heph/heph.db)\n"
+		   "  --remote URL       send each verb to that hub's /rpc instead (or $HEPH_REMOTE)\n"
+		   "  --token-file FILE  the hub's bearer token for --remote (or $HEPH_TOKEN_FILE)\n"
+		   "  --json             machine-readable output\n"
+		   "  --help             help for heph or for a verb\n"
+		   "  --version          print the version\n"
+		   "\nEnvironment: HEPH_DB (database), HEPH_NOW=YYYY-MM-DD (fix \"today\"),\n"
+		   "HEPH_REMOTE, HEPH_TOKEN_FILE, HEPH_SOCKET (the local hephd), NO_COLOR (plain output).\n"
+		   "Exit status: 0 ok, 1 error, 2 usage, 3 invalid input, 4 not found, 5 ambiguous,\n"
+		   "6 conflict, 7 clock ahead, 8 schema too new, 9 database busy, 10 unauthorized,\n"
+		   "11 forbidden, 12 too big, 13 protocol version, 14 unavailable, 15 read-only or\n"
+		   "disk full. See docs/reference/cli.md.\n");
 }
 
 void cli_help(FILE *f, const struct verb *v)
 {
+	struct opt o[CLI_MAX_OPTS];
+	char usage[1024];
+	size_t k;
 	if (!v) {
-		fprintf(f, "usage: heph [--db PATH | --remote URL] [--json] VERB [ARGS]\n\n"
-			   "heph keeps tasks, projects and docs in a local SQLite database and\n"
-			   "answers \"what do I do right now?\". Verbs:\n\n");
-		for (const struct verb *w = heph_cli_verbs; w->name; w++)
-			if (w->name[0] != '_') /* hidden: __complete */
-				fprintf(f, "  %-18s %s\n", w->name, w->summary);
-		fprintf(f, "\nGlobal options:\n"
-			   "  --db PATH          database (default $HEPH_DB, else $XDG_DATA_HOME/heph/heph.db)\n"
-			   "  --remote URL       send each verb to that hub's /rpc instead (or $HEPH_REMOTE)\n"
-			   "  --token-file FILE  the hub's bearer token for --remote (or $HEPH_TOKEN_FILE)\n"
-			   "  --json             machine-readable output\n"
-			   "  --help             help for heph or for a verb\n"
-			   "  --version          print the version\n"
-			   "\nEnvironment: HEPH_DB (database), HEPH_NOW=YYYY-MM-DD (fix \"today\"),\n"
-			   "HEPH_REMOTE, HEPH_TOKEN_FILE, HEPH_SOCKET (the local hephd), NO_COLOR (plain output).\n"
-			   "Exit status: 0 ok, 1 error, 2 usage, 3 invalid input, 4 not found, 5 ambiguous,\n"
-			   "6 conflict, 7 clock ahead, 8 schema too new, 9 database busy, 10 unauthorized,\n"
-			   "11 forbidden, 12 too big, 13 protocol version, 14 unavailable, 15 read-only or\n"
-			   "disk full. See docs/reference/cli.md.\n");
+		overview(f);
 		return;
 	}
-	fprintf(f, "usage: heph %s%s%s\n\n%s\n", v->name, v->usage && *v->usage ? " " : "", v->usage ? v->usage : "",
-		v->summary);
+	cli_usage(v, usage, sizeof usage);
+	fprintf(f, "usage: heph %s%s%s\n\n%s\n", v->name, usage[0] ? " " : "", usage, v->summary);
 	if (v->help)
 		fprintf(f, "\n%s\n", v->help);
-	if (v->opts && v->opts[0].name) {
-		fprintf(f, "\nOptions:\n");
-		for (const struct opt *o = v->opts; o->name; o++) {
-			char buf[64];
-			opt_name(o, buf, sizeof buf);
-			fprintf(f, "  %-22s %s\n", buf, o->help);
-		}
+	k = (v->flags & VERB_RAW) ? 0 : cli_verb_opts(v, o);
+	fprintf(f, "\nOptions:\n");
+	for (size_t i = 0; i < k; i++) {
+		char buf[96], name[64];
+		dashed(o[i].name, name, sizeof name);
+		if (o[i].kind == OPT_FLAG)
+			snprintf(buf, sizeof buf, "--%s", name);
+		else
+			snprintf(buf, sizeof buf, "--%s %s", name, o[i].meta ? o[i].meta : "VALUE");
+		fprintf(f, "  %-22s %s", buf, o[i].help);
+		if (o[i].kind == OPT_TEXT)
+			fprintf(f, " (- reads standard input)");
+		else if (o[i].kind == OPT_LIST && !o[i].schema)
+			fprintf(f, " (repeatable)");
+		if (o[i].schema && o[i].schema->dflt && o[i].kind != OPT_FLAG)
+			fprintf(f, " (default %s)", o[i].schema->dflt);
+		fprintf(f, "\n");
 	}
 	fprintf(f, "  %-22s %s\n  %-22s %s\n", "--json", "machine-readable output", "--help", "this help");
+}
+
+json_t *cli_verbs_json(void)
+{
+	static const char *const kinds[] = { "value", "text", "flag", "integer", "list" };
+	json_t *arr = json_array();
+	for (const struct verb *v = heph_cli_verbs; v->name; v++) {
+		struct opt o[CLI_MAX_OPTS];
+		char usage[1024], name[64], key[64];
+		if (v->flags & VERB_HIDDEN)
+			continue;
+		size_t k = (v->flags & VERB_RAW) ? 0 : cli_verb_opts(v, o);
+		json_t *opts = json_array(), *args = json_array();
+		cli_usage(v, usage, sizeof usage);
+		for (const char *const *w = v->args; w && *w; w++) {
+			pos_key(*w, key, sizeof key);
+			const heph_rpc_method *m = v->method ? heph_rpc_find(v->method) : NULL;
+			const char *type = NULL;
+			for (const heph_rpc_param *p = m ? m->params : NULL; p && p->name; p++)
+				if (strcmp(p->name, key) == 0)
+					type = heph_rpc_type_name(p->type);
+			json_array_append_new(args, json_pack("{s:s, s:b, s:b, s:s?}", "name", key, "rest", (*w)[0] == '*',
+							      "optional", (*w)[strlen(*w) - 1] == '?', "type", type));
+		}
+		for (size_t i = 0; i < k; i++) {
+			dashed(o[i].name, name, sizeof name);
+			json_t *j = json_pack("{s:s, s:s, s:s?, s:s}", "name", name, "kind", kinds[o[i].kind], "meta",
+					      o[i].meta, "help", o[i].help);
+			if (o[i].schema) {
+				json_object_set_new(j, "param", json_string(o[i].schema->name));
+				json_object_set_new(j, "type", json_string(heph_rpc_type_name(o[i].schema->type)));
+				if (o[i].schema->type == HEPH_RPC_ENUM)
+					json_object_set_new(j, "values", json_string(o[i].schema->values));
+				else if (o[i].schema->type == HEPH_RPC_ATTENTION)
+					json_object_set_new(j, "values", json_string("red|orange|white|blue"));
+				if (o[i].schema->dflt)
+					json_object_set_new(j, "default", json_string(o[i].schema->dflt));
+			}
+			json_array_append_new(opts, j);
+		}
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s?, s:o, s:o, s:s?, s:b}", "name", v->name, "usage",
+						     usage, "summary", v->summary, "method", v->method, "args", args,
+						     "options", opts, "help", v->help, "raw", (v->flags & VERB_RAW) != 0));
+	}
+	return arr;
 }
 
 /* ---- arguments to params ---- */
@@ -170,12 +331,17 @@ static char *read_all(FILE *in)
 	return buf;
 }
 
-static const struct opt *find_opt(const struct verb *v, const char *name, size_t len)
+/* Whether a typed option name (len bytes) names o: '-' and '_' alike. */
+static int opt_is(const struct opt *o, const char *name, size_t len)
 {
-	for (const struct opt *o = v->opts; o && o->name; o++)
-		if (strlen(o->name) == len && strncmp(o->name, name, len) == 0)
-			return o;
-	return NULL;
+	if (strlen(o->name) != len)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char a = o->name[i] == '_' ? '-' : o->name[i], b = name[i] == '_' ? '-' : name[i];
+		if (a != b)
+			return 0;
+	}
+	return 1;
 }
 
 static void param_key(const struct opt *o, char *buf, size_t n)
@@ -186,26 +352,51 @@ static void param_key(const struct opt *o, char *buf, size_t n)
 			*p = '_';
 }
 
-/* A positional's params key: its name without the '*' and '?' marks. */
-static void pos_key(const char *name, char *buf, size_t n)
+/* A word of the command line as a JSON string, or NULL with the error set
+ * when it is not valid UTF-8 (what names the word in the message). */
+static json_t *word_json(const struct verb *v, const char *what, const char *word)
 {
-	snprintf(buf, n, "%s", name[0] == '*' ? name + 1 : name);
-	size_t len = strlen(buf);
-	if (len && buf[len - 1] == '?')
-		buf[len - 1] = '\0';
+	json_t *j = json_string(word);
+	if (!j)
+		heph_error_set(HEPH_EINVALID, "%s: %s is not valid UTF-8: give text in UTF-8", v->name, what);
+	return j;
+}
+
+int cli_params(struct cli *cli, int argc, char **argv, json_t **params)
+{
+	*params = json_object();
+	int err = cli_parse_args(cli->verb, argc, argv, *params);
+	if (err) {
+		json_decref(*params);
+		*params = NULL;
+	}
+	return err;
+}
+
+json_t *cli_take(json_t *params, const char *key)
+{
+	json_t *v = json_object_get(params, key);
+	if (!v)
+		return NULL;
+	json_incref(v);
+	json_object_del(params, key);
+	return v;
 }
 
 int cli_parse_args(const struct verb *v, int argc, char **argv, json_t *params)
 {
 	int npos = 0, only_pos = 0;
 	const char *const *want = v->args;
-	json_t *rest = NULL;
+	json_t *rest = NULL, *j;
+	struct opt opts[CLI_MAX_OPTS];
+	size_t nopts = cli_verb_opts(v, opts);
+	char what[96];
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
-		json_t *utf8 = json_string(a); /* NULL unless valid UTF-8 */
-		if (!utf8)
-			return heph_error_set(HEPH_EINVALID, "%s: argument %d is not valid UTF-8", v->name, i + 1);
-		json_decref(utf8);
+		snprintf(what, sizeof what, "argument %d", i + 1);
+		if (!(j = word_json(v, what, a)))
+			return HEPH_EINVALID;
+		json_decref(j);
 		if (!only_pos && strcmp(a, "--") == 0) {
 			only_pos = 1;
 			continue;
@@ -213,41 +404,54 @@ int cli_parse_args(const struct verb *v, int argc, char **argv, json_t *params)
 		if (!only_pos && a[0] == '-' && a[1] == '-') {
 			const char *name = a + 2, *eq = strchr(name, '=');
 			size_t len = eq ? (size_t)(eq - name) : strlen(name);
-			const struct opt *o = find_opt(v, name, len);
-			char key[64];
+			const struct opt *o = NULL;
+			char key[64], shown[64];
+			for (size_t k = 0; k < nopts && !o; k++)
+				if (opt_is(&opts[k], name, len))
+					o = &opts[k];
 			if (!o)
-				return heph_error_set(HEPH_EUSAGE, "%s: unknown option --%.*s (see heph %s --help)", v->name,
-						      (int)len, name, v->name);
+				return heph_error_set(HEPH_EUSAGE, "%s: unknown option --%.*s (heph %s --help lists its options)",
+						      v->name, (int)(len > 40 ? 40 : len), name, v->name);
 			param_key(o, key, sizeof key);
+			dashed(o->name, shown, sizeof shown);
 			if (o->kind == OPT_FLAG) {
 				if (eq)
-					return heph_error_set(HEPH_EUSAGE, "--%s takes no value", o->name);
+					return heph_error_set(HEPH_EUSAGE, "%s: --%s takes no value", v->name, shown);
 				json_object_set_new(params, key, json_true());
 				continue;
 			}
 			const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
 			if (!val)
-				return heph_error_set(HEPH_EUSAGE, "--%s needs a value", o->name);
+				return heph_error_set(HEPH_EUSAGE, "%s: --%s needs a value (%s)", v->name, shown,
+						      o->meta ? o->meta : "VALUE");
+			snprintf(what, sizeof what, "the value of --%s", shown);
+			if (!(j = word_json(v, what, val)))
+				return HEPH_EINVALID;
 			if (o->kind == OPT_INT) {
 				char *end;
 				long long n = strtoll(val, &end, 10);
+				json_decref(j);
 				if (!*val || *end)
-					return heph_error_set(HEPH_EUSAGE, "--%s wants a number, not \"%s\"", o->name, val);
+					return heph_error_set(HEPH_EUSAGE, "%s: --%s wants a number, not \"%.40s\"", v->name,
+							      shown, val);
 				json_object_set_new(params, key, json_integer(n));
 			} else if (o->kind == OPT_TEXT && strcmp(val, "-") == 0) {
 				char *text = read_all(stdin);
-				json_t *t = json_string(text);
+				json_decref(j);
+				j = json_string(text);
 				free(text);
-				if (!t)
-					return heph_error_set(HEPH_EINVALID, "--%s: the text on stdin is not valid UTF-8", o->name);
-				json_object_set_new(params, key, t);
+				if (!j)
+					return heph_error_set(HEPH_EINVALID,
+							      "%s: --%s: the text on standard input is not valid UTF-8", v->name,
+							      shown);
+				json_object_set_new(params, key, j);
 			} else if (o->kind == OPT_LIST) {
 				json_t *arr = json_object_get(params, key);
 				if (!arr)
 					json_object_set_new(params, key, arr = json_array());
-				json_array_append_new(arr, json_string(val));
+				json_array_append_new(arr, j);
 			} else {
-				json_object_set_new(params, key, json_string(val));
+				json_object_set_new(params, key, j);
 			}
 			continue;
 		}
@@ -295,11 +499,14 @@ int cli_parse_args(const struct verb *v, int argc, char **argv, json_t *params)
 		free(joined);
 	}
 	for (const char *const *w = want; w && *w; w++) {
-		const char *name = (*w)[0] == '*' ? *w + 1 : *w;
-		if (name[strlen(name) - 1] == '?')
+		char key[64], usage[1024];
+		pos_key(*w, key, sizeof key);
+		if ((*w)[strlen(*w) - 1] == '?' || json_object_get(params, key))
 			continue;
-		if (!json_object_get(params, name))
-			return heph_error_set(HEPH_EUSAGE, "usage: heph %s %s", v->name, v->usage);
+		cli_usage(v, usage, sizeof usage);
+		for (char *c = key; *c; c++)
+			*c = (char)toupper((unsigned char)*c);
+		return heph_error_set(HEPH_EUSAGE, "%s: %s is missing (usage: heph %s %s)", v->name, key, v->name, usage);
 	}
 	return 0;
 }
@@ -334,6 +541,106 @@ static int want_help(int argc, char **argv)
 			return 1;
 	}
 	return 0;
+}
+
+/* Whether word names a group of verbs ("project": project add, project list). */
+static int is_group(const char *word)
+{
+	size_t n = strlen(word);
+	for (const struct verb *v = heph_cli_verbs; v->name; v++)
+		if (strncmp(v->name, word, n) == 0 && v->name[n] == ' ')
+			return 1;
+	return 0;
+}
+
+/* The help of a group: its verbs and their summaries. */
+static void group_help(FILE *f, const char *word)
+{
+	size_t n = strlen(word);
+	fprintf(f, "usage: heph %s VERB ...\n\n", word);
+	for (const struct verb *v = heph_cli_verbs; v->name; v++)
+		if (strncmp(v->name, word, n) == 0 && (v->name[n] == ' ' || v->name[n] == '\0'))
+			fprintf(f, "  %-18s %s\n", v->name, v->summary);
+	fprintf(f, "\nheph %s VERB --help tells more.\n", word);
+}
+
+/* Edit distance, for "did you mean". */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[65];
+	if (la > 64 || lb > 64)
+		return 64;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			if (up + 1 < best)
+				best = up + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/* Say that the words name no verb, with the nearest one; returns the exit
+ * status of a usage error. */
+static int no_verb(int argc, char **argv)
+{
+	char words[128];
+	const struct verb *best = NULL;
+	size_t bestd = (size_t)-1;
+	snprintf(words, sizeof words, "%s%s%s", argv[0], argc > 1 && is_group(argv[0]) ? " " : "",
+		 argc > 1 && is_group(argv[0]) ? argv[1] : "");
+	for (const struct verb *v = heph_cli_verbs; v->name; v++) {
+		size_t d = v->flags & VERB_HIDDEN ? (size_t)-1 : distance(words, v->name);
+		if (d < bestd)
+			bestd = d, best = v;
+	}
+	for (char *c = words; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	if (is_group(argv[0]) && argc > 1)
+		fprintf(stderr, "heph: \"%.60s\" is not a verb of heph %s (heph %s --help lists them)\n", words, argv[0],
+			argv[0]);
+	else if (best && bestd <= 2)
+		fprintf(stderr, "heph: unknown verb \"%.60s\": did you mean heph %s? (heph --help lists the verbs)\n", words,
+			best->name);
+	else
+		fprintf(stderr, "heph: unknown verb \"%.60s\" (heph --help lists the verbs)\n", words);
+	return heph_error_exit_status(HEPH_EUSAGE);
+}
+
+/* heph help [VERB...], heph --help, heph VERB --help: 0, or a usage error
+ * when the words name no verb. */
+static int help(struct cli *cli, int argc, char **argv)
+{
+	int used;
+	const struct verb *v;
+	if (argc == 0) {
+		if (cli->json) {
+			json_t *verbs = cli_verbs_json();
+			print_json(cli, verbs);
+			json_decref(verbs);
+		} else {
+			cli_help(stdout, NULL);
+		}
+		return 0;
+	}
+	if ((v = find_verb(argc, argv, &used)) && (used == argc || !is_group(argv[0]) || v->name[strlen(argv[0])])) {
+		cli_help(stdout, v);
+		return 0;
+	}
+	if (is_group(argv[0]) && argc == 1) {
+		group_help(stdout, argv[0]);
+		return 0;
+	}
+	return no_verb(argc, argv);
 }
 
 int main(int argc, char **argv)
@@ -409,16 +716,24 @@ int main(int argc, char **argv)
 	}
 	cli.host = (heph_rpc_host){ &cli, cli_sync_now, NULL, NULL };
 
-	if (n == 0 || (n == 1 && want_help(n, rest)) || strcmp(rest[0], "help") == 0) {
-		const struct verb *v = n >= 2 ? find_verb(n - 1, rest + 1, &used) : NULL;
-		cli_help(n == 0 ? stderr : stdout, v);
-		status = n == 0 ? heph_error_exit_status(HEPH_EUSAGE) : 0;
+	if (n == 0) {
+		cli_help(stderr, NULL);
+		status = heph_error_exit_status(HEPH_EUSAGE);
+		goto out;
+	}
+	if (strcmp(rest[0], "help") == 0 || (n == 1 && want_help(n, rest))) {
+		status = strcmp(rest[0], "help") == 0 ? help(&cli, n - 1, rest + 1) : help(&cli, 0, NULL);
 		goto out;
 	}
 	cli.verb = find_verb(n, rest, &used);
+	if (!cli.verb && is_group(rest[0]) && (n == 1 || want_help(n - 1, rest + 1))) {
+		/* heph project, heph import --help: the group's verbs */
+		group_help(n == 1 ? stderr : stdout, rest[0]);
+		status = n == 1 ? heph_error_exit_status(HEPH_EUSAGE) : 0;
+		goto out;
+	}
 	if (!cli.verb) {
-		fprintf(stderr, "heph: unknown verb \"%s\" (try heph --help)\n", rest[0]);
-		status = heph_error_exit_status(HEPH_EUSAGE);
+		status = no_verb(n, rest);
 		goto out;
 	}
 	if (want_help(n - used, rest + used)) {

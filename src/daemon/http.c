@@ -541,7 +541,7 @@ static int kept_status(const char *answer)
  * answer come from that one parse. */
 static enum MHD_Result do_rpc(struct hephd *d, struct MHD_Connection *c, heph_store *s, struct req *q)
 {
-	heph_rpc_env env = { .store = s, .host = &hub_host };
+	heph_rpc_env env = { .store = s, .host = &hub_host, .remote = 1 }; /* /rpc: a caller on another machine */
 	const char *body = q->body ? q->body : "", *key = NULL;
 	heph_rpc_request *r = heph_rpc_request_parse(body, q->len);
 	char *out = NULL;

@@ -85,19 +85,17 @@ static int render(heph_rpc_env *env, const char *md, char **html, struct heph_ch
 static int doc_render(heph_rpc_env *env, json_t *params, json_t **result)
 {
 	json_t *jid = json_object_get(params, "id"), *jlines = json_object_get(params, "log_lines");
-	json_t *n = NULL, *ctx = NULL, *log = NULL, *out = NULL;
+	json_t *n = NULL, *ctx = NULL, *log = NULL, *out = NULL, *get = NULL;
 	struct heph_checklist cl = { 0, 0 };
 	char *html = NULL, *log_html = NULL;
 	long long lines = 40;
 	int err;
-	if (!json_is_string(jid) || !*json_string_value(jid))
-		return heph_error_set(HEPH_EINVALID, "doc.render needs id, a node id");
-	if (jlines) {
-		if (!json_is_integer(jlines) || json_integer_value(jlines) < 1 || json_integer_value(jlines) > 10000)
-			return heph_error_set(HEPH_EINVALID, "log_lines must be an integer from 1 to 10000");
-		lines = json_integer_value(jlines);
-	}
-	if ((err = heph_rpc_call(env, "node.get", params, &n)))
+	if (jlines && !json_is_null(jlines)) /* the schema checked its range */
+		lines = json_is_integer(jlines) ? json_integer_value(jlines) : strtoll(json_string_value(jlines), NULL, 10);
+	get = json_pack("{s:O}", "id", jid);
+	err = heph_rpc_call(env, "node.get", get, &n);
+	json_decref(get);
+	if (err)
 		return err;
 	const char *kind = str(n, "kind");
 	int task = strcmp(kind, "task") == 0;
@@ -135,7 +133,10 @@ out:
 }
 
 static const heph_rpc_method methods[] = {
-	{ "doc.render", "id, log_lines?",
+	{ "doc.render",
+	  HEPH_RPC_PARAMS({ "id", HEPH_RPC_NODE, HEPH_RPC_REQUIRED, NULL, "the node", NULL, 0, 0, NULL },
+			  { "log_lines", HEPH_RPC_INT, 0, "40", "how many of the log's last lines (a task)", NULL, 1,
+			    10000, NULL }),
 	  "A node's Markdown as safe HTML for the web app (a task: its context doc, checklist counts and log tail); "
 	  "hephd only",
 	  doc_render, 0 },

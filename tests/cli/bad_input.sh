@@ -47,6 +47,32 @@ expect_contains "future error says ahead" "ahead" "$ERR"
 
 HEPH_NOW=tomorrow expect_status "bad HEPH_NOW" 2 h list
 
+# The method table's schema: every parameter of every call is checked once,
+# before the method runs, whichever surface sends it.
+expect_status "an unknown parameter" 3 h call task.create '{"title":"x","dodate":"fri"}'
+expect_contains "it names the parameter" '"dodate"' "$ERR"
+expect_contains "and the nearest known one" 'did you mean "do_date"' "$ERR"
+expect_status "a parameter of the wrong type" 3 h call task.next '{"limit":"ten"}'
+expect_status "an integer out of range" 3 h call task.next '{"limit":-1}'
+expect_status "an enum value not in the list" 3 h call conflicts.resolve '{"id":1,"keep":"both"}'
+expect_contains "the values are named" "mine, theirs" "$ERR"
+expect_status "params that are not an object" 3 h call task.create '["x"]'
+expect_status "a control character in a title" 3 h call task.create '{"title":"red \u001b[31m alert"}'
+expect_contains "the character is named" "U+001B" "$ERR"
+expect_status "a carriage return in a title" 3 h task $'over\rwrite'
+expect_status "a line break in a one-line parameter" 3 h call log.append "{\"id\":\"$T\",\"text\":\"a\\nb\"}"
+expect_status "a control character in a body" 3 h context "$T" --body $'step\x07'
+expect_status "NUL in a body (escaped in JSON)" 3 h call doc.create '{"title":"d","body":"a\u0000b"}'
+expect_status "a control character in a tag" 3 h task "x" --tag $'a\x1bb'
+# option values that are not UTF-8 are refused, not dropped
+for opt in --body --project --tag --do-date --attention; do
+	expect_status "$opt with a value that is not UTF-8" 3 h task "x" $opt $'bad \xff value'
+	expect_contains "$opt: the error names the option" "${opt}" "$ERR"
+done
+expect_status "an --x=value that is not UTF-8" 3 h task "x" --project=$'\xc3('
+expect_status "store.info on this device" 0 h call store.info
+expect_contains "shows the database path" '"path"' "$OUT"
+
 expect_eq "nothing changed" "$before" "$(h digest)"
 expect_eq "no op was added" "$nops" "$(h ops --json | wc -l)"
 
@@ -58,6 +84,22 @@ sum=$(md5sum < "$TMP/newer.db")
 expect_status "newer schema is refused" 8 h --db "$TMP/newer.db" list
 expect_contains "the message names both versions" "999" "$ERR"
 expect_eq "the newer file is untouched" "$sum" "$(md5sum < "$TMP/newer.db")"
+
+# a SQLite file of another program is refused and left alone
+python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('CREATE TABLE notes(t)'); c.execute('PRAGMA user_version = 3'); c.commit()" "$TMP/other.db"
+sum=$(md5sum < "$TMP/other.db")
+expect_status "another program's database" 3 h --db "$TMP/other.db" list
+expect_contains "the message says what it is" "not a heph database" "$ERR"
+expect_not_contains "not an SQL error" "no such table" "$ERR"
+expect_eq "the file is untouched" "$sum" "$(md5sum < "$TMP/other.db")"
+
+# a Taskwarrior task whose uuid is not one
+echo '[{"uuid":"x","description":"d","status":"pending","entry":"20260101T000000Z"}]' > "$TMP/tw.json"
+expect_status "a Taskwarrior uuid that is not one" 3 h import taskwarrior "$TMP/tw.json"
+expect_contains "the message shows the uuid" 'uuid "x", which is not a Taskwarrior uuid' "$ERR"
+echo '[{"description":"d","status":"pending"}]' > "$TMP/tw.json"
+expect_status "a Taskwarrior task without a uuid" 3 h import taskwarrior "$TMP/tw.json"
+expect_contains "the message says what to import" "task export" "$ERR"
 
 # every error is one line on stderr
 expect_status "errors are one line" 3 h task "x" --attention purple

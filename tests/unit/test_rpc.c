@@ -336,7 +336,7 @@ static int extra_fn(heph_rpc_env *env, json_t *params, json_t **result)
 }
 
 static const heph_rpc_method extra[] = {
-	{ "host.thing", "", "A method only a host carries", extra_fn, 0 },
+	{ "host.thing", HEPH_RPC_NO_PARAMS, "A method only a host carries", extra_fn, 0 },
 	{ NULL, NULL, NULL, NULL, 0 },
 };
 
@@ -374,6 +374,150 @@ static void methods__every_entry_is_complete(void **state)
 	assert_true(n >= 15);
 }
 
+/* Call method with params (stolen) in env; the error code, the message in msg. */
+static int call_env(heph_rpc_env *env, const char *method, json_t *params, char msg[256])
+{
+	json_t *r = NULL;
+	int err = heph_rpc_call(env, method, params, &r);
+	snprintf(msg, 256, "%s", err ? heph_error_last() : "");
+	json_decref(params);
+	json_decref(r);
+	return err;
+}
+
+static long long task_count(heph_store *s)
+{
+	json_t *r = call_ok(s, "task.count", "{\"all\":true}");
+	long long n = json_integer_value(json_object_get(r, "count"));
+	json_decref(r);
+	return n;
+}
+
+static void rpc_check__refuses_an_unknown_parameter_naming_the_nearest_known_one(void **state)
+{
+	(void)state;
+	heph_store *s = mem();
+	heph_rpc_env env = { .store = s };
+	char msg[256];
+	assert_int_equal(call_env(&env, "task.create", json_pack("{s:s, s:s}", "title", "x", "dodate", "fri"), msg),
+			 HEPH_EINVALID);
+	assert_non_null(strstr(msg, "\"dodate\""));
+	assert_non_null(strstr(msg, "did you mean \"do_date\""));
+	assert_int_equal(call_env(&env, "tag.list", json_pack("{s:b}", "all", 1), msg), HEPH_EINVALID);
+	assert_non_null(strstr(msg, "takes no parameters"));
+	assert_int_equal(call_env(&env, "task.create", json_pack("[s]", "x"), msg), HEPH_EINVALID);
+	assert_int_equal(task_count(s), 0);
+	heph_store_close(s);
+}
+
+static void rpc_check__refuses_invalid_utf8_nul_and_control_characters_in_any_string(void **state)
+{
+	(void)state;
+	heph_store *s = mem();
+	heph_rpc_env env = { .store = s };
+	char msg[256];
+	/* not UTF-8: only an in-process caller can build such a string */
+	json_t *p = json_pack("{s:o}", "title", json_stringn_nocheck("caf\xe9", 4));
+	assert_int_equal(call_env(&env, "task.create", p, msg), HEPH_EINVALID);
+	assert_non_null(strstr(msg, "not valid UTF-8"));
+	p = json_pack("{s:s, s:o}", "title", "x", "body", json_stringn("a\0b", 3));
+	assert_int_equal(call_env(&env, "task.create", p, msg), HEPH_EINVALID);
+	assert_non_null(strstr(msg, "U+0000"));
+	assert_int_equal(call_env(&env, "task.create", json_pack("{s:s}", "title", "red \x1b[31mtitle"), msg),
+			 HEPH_EINVALID);
+	assert_non_null(strstr(msg, "U+001B"));
+	assert_int_equal(call_env(&env, "task.create", json_pack("{s:s}", "title", "two\nlines"), msg), HEPH_EINVALID);
+	assert_non_null(strstr(msg, "one line"));
+	assert_int_equal(call_env(&env, "task.create", json_pack("{s:s}", "title", "c1 \xc2\x9b here"), msg),
+			 HEPH_EINVALID);
+	assert_int_equal(call_env(&env, "task.create", json_pack("{s:s, s:s}", "title", "x", "body", "a\rb"), msg),
+			 HEPH_EINVALID);
+	assert_int_equal(call_env(&env, "task.create", json_pack("{s:s, s:[s,s]}", "title", "x", "tags", "ok", "b\ad"), msg),
+			 HEPH_EINVALID);
+	assert_non_null(strstr(msg, "\"tags\""));
+	assert_int_equal(task_count(s), 0);
+	/* multi-line text takes newlines and tabs */
+	json_decref(call_ok(s, "task.create", "{\"title\":\"x\",\"body\":\"line 1\\n\\tline 2\\n\"}"));
+	assert_int_equal(task_count(s), 1);
+	heph_store_close(s);
+}
+
+static void rpc_check__checks_types_ranges_enums_dates_and_required_parameters(void **state)
+{
+	(void)state;
+	heph_store *s = mem();
+	heph_rpc_env env = { .store = s };
+	char msg[256];
+	assert_int_equal(call_env(&env, "task.next", json_pack("{s:s}", "limit", "ten"), msg), HEPH_EINVALID);
+	assert_int_equal(call_env(&env, "task.next", json_pack("{s:i}", "limit", 2000000), msg), HEPH_EINVALID);
+	assert_non_null(strstr(msg, "from 0 to 1000000"));
+	assert_int_equal(call_env(&env, "task.next", json_pack("{s:b}", "limit", 1), msg), HEPH_EINVALID);
+	assert_int_equal(call_env(&env, "task.list", json_pack("{s:s}", "all", "yes"), msg), HEPH_EINVALID);
+	assert_int_equal(call_env(&env, "conflicts.resolve", json_pack("{s:i, s:s}", "id", 1, "keep", "yours"), msg),
+			 HEPH_EINVALID);
+	assert_non_null(strstr(msg, "mine, theirs"));
+	assert_int_equal(call_env(&env, "task.create", json_pack("{s:s, s:s}", "title", "x", "do_date", "2026-02-30"), msg),
+			 HEPH_EINVALID);
+	assert_non_null(strstr(msg, "do_date"));
+	assert_int_equal(call_env(&env, "task.create", json_pack("{s:s, s:i}", "title", "x", "body", 3), msg), HEPH_EINVALID);
+	assert_int_equal(call_env(&env, "task.create", json_pack("{s:s}", "attention", "red"), msg), HEPH_EINVALID);
+	assert_non_null(strstr(msg, "missing parameter \"title\""));
+	assert_int_equal(call_env(&env, "task.create", json_pack("{s:n}", "title"), msg), HEPH_EINVALID);
+	assert_int_equal(call_env(&env, "node.get", json_pack("{s:s}", "id", ""), msg), HEPH_EINVALID);
+	assert_int_equal(task_count(s), 0);
+	/* numbers as text (command lines, forms), any case of a colour, null for an optional one */
+	json_t *r = call_ok(s, "task.create", "{\"title\":\"x\",\"attention\":\"RED\",\"late_on\":null}");
+	json_t *t = call_ok(s, "task.next", "{\"limit\":\"5\"}");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(t, 0), "attention")), "red");
+	json_decref(t);
+	json_decref(r);
+	heph_store_close(s);
+}
+
+static void rpc_call__refuses_device_local_methods_to_remote_callers_and_hides_paths(void **state)
+{
+	(void)state;
+	heph_store *s = mem();
+	heph_rpc_env remote = { .store = s, .remote = 1 }, local = { .store = s };
+	char msg[256];
+	json_t *r = NULL;
+	assert_int_equal(call_env(&remote, "hub.set", json_pack("{s:s, s:s}", "url", "http://evil.example",
+								 "token_file", "/etc/passwd"), msg),
+			 HEPH_EFORBIDDEN);
+	assert_non_null(strstr(msg, "not callable remotely"));
+	assert_int_equal(call_env(&remote, "sync.now", NULL, msg), HEPH_EFORBIDDEN);
+	assert_int_equal(heph_rpc_call(&remote, "store.info", NULL, &r), 0);
+	assert_null(json_object_get(r, "path"));
+	assert_non_null(json_object_get(r, "origin"));
+	json_decref(r);
+	assert_int_equal(heph_rpc_call(&local, "store.info", NULL, &r), 0);
+	assert_non_null(json_object_get(r, "path"));
+	json_decref(r);
+	assert_int_equal(call_env(&local, "hub.set", json_pack("{s:s}", "url", "http://hub.example:8080"), msg), 0);
+	heph_store_close(s);
+}
+
+static void methods__every_parameter_has_a_type_a_help_and_a_unique_name(void **state)
+{
+	(void)state;
+	for (const heph_rpc_method *m = heph_rpc_methods(); m->name; m++) {
+		for (const heph_rpc_param *p = m->params; p->name; p++) {
+			assert_true(p->type >= HEPH_RPC_LINE && p->type <= HEPH_RPC_ARRAY);
+			assert_non_null(p->help);
+			assert_true(p->help[0] != '\0');
+			assert_true(p->type != HEPH_RPC_ENUM || (p->values && p->values[0]));
+			assert_true(p->min <= p->max);
+			for (const heph_rpc_param *q = p + 1; q->name; q++)
+				assert_string_not_equal(p->name, q->name);
+		}
+		json_t *params = heph_rpc_params_json(m);
+		char syn[512];
+		heph_rpc_synopsis(m, syn, sizeof syn);
+		assert_true(json_array_size(params) == 0 || syn[0] != '\0');
+		json_decref(params);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -389,6 +533,11 @@ int main(void)
 		cmocka_unit_test(project_tree__survives_a_cycle_made_by_two_devices),
 		cmocka_unit_test(conflicts__are_listed_and_resolved),
 		cmocka_unit_test(methods__every_entry_is_complete),
+		cmocka_unit_test(rpc_check__refuses_an_unknown_parameter_naming_the_nearest_known_one),
+		cmocka_unit_test(rpc_check__refuses_invalid_utf8_nul_and_control_characters_in_any_string),
+		cmocka_unit_test(rpc_check__checks_types_ranges_enums_dates_and_required_parameters),
+		cmocka_unit_test(rpc_call__refuses_device_local_methods_to_remote_callers_and_hides_paths),
+		cmocka_unit_test(methods__every_parameter_has_a_type_a_help_and_a_unique_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

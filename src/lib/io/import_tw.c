@@ -313,8 +313,13 @@ static int check_task(const json_t *task, size_t i)
 	int known = 0;
 	if (!json_is_object(task))
 		return heph_error_set(HEPH_EINVALID, "task %zu is not an object", i + 1);
-	if (!uuid || strlen(uuid) < 8 || strlen(uuid) > 64)
-		return heph_error_set(HEPH_EINVALID, "task %zu has no uuid", i + 1);
+	if (!uuid)
+		return heph_error_set(HEPH_EINVALID, "task %zu has no uuid: import what `task export` writes, which "
+				      "gives every task one (nothing was imported)", i + 1);
+	if (strlen(uuid) < 8 || strlen(uuid) > 64)
+		return heph_error_set(HEPH_EINVALID, "task %zu has uuid \"%.64s\", which is not a Taskwarrior uuid "
+				      "(8 to 64 characters, as `task export` writes them); nothing was imported", i + 1,
+				      uuid);
 	if (!json_is_string(json_object_get(task, "description")))
 		return heph_error_set(HEPH_EINVALID, "task %zu (%s) has no description", i + 1, uuid);
 	for (size_t k = 0; status && k < sizeof statuses / sizeof statuses[0]; k++)

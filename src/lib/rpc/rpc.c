@@ -2,119 +2,209 @@
  * method; the CLI, the socket and /rpc all come through heph_rpc_call(). */
 #include "rpc_internal.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Shorthands for the table below (see "the parameter schema" in rpc.h). */
+#define REQ HEPH_RPC_REQUIRED
+#define P(...) HEPH_RPC_PARAMS(__VA_ARGS__)
+#define NONE HEPH_RPC_NO_PARAMS
+#define LOCAL HEPH_RPC_LOCAL
+#define WRITE HEPH_RPC_WRITE
+/* one parameter: name, type, flags, default (text), help */
+#define A(n, t, f, d, h) { n, HEPH_RPC_##t, f, d, h, NULL, 0, 0, NULL }
+/* an integer from lo to hi */
+#define INT(n, f, d, lo, hi, h) { n, HEPH_RPC_INT, f, d, h, NULL, lo, hi, NULL }
+/* one of the '|'-separated values */
+#define ENUM(n, f, d, vals, h) { n, HEPH_RPC_ENUM, f, d, h, vals, 0, 0, NULL }
+/* with its own option name on the command line */
+#define CLI(n, t, f, d, h, opt) { n, HEPH_RPC_##t, f, d, h, NULL, 0, 0, opt }
+
+#define ID_OF(what) A("id", NODE, REQ, NULL, what)
+#define RECUR_PARAMS                                                                                         \
+	A("recur", LINE, 0, NULL,                                                                            \
+	  "repeat: daily, weekly, every 3 days, every mon,wed, every month on the 15th (none: stop)"),       \
+	A("rrule", LINE, 0, NULL, "repeat by an RFC 5545 rule, e.g. FREQ=WEEKLY;INTERVAL=2 (none: stop)")
+
 /* Level 2 takes one more task field (rpc_fl2.c). */
 #if HEPH_FEATURE_LEVEL >= 2
-#define FL2_EFFORT ", effort?"
+#define FL2_EFFORT , A("effort", LINE, 0, NULL, "the effort: 30m, 2h, 1d (none clears)")
 #else
-#define FL2_EFFORT ""
+#define FL2_EFFORT
 #endif
 
 static const heph_rpc_method methods[] = {
-	{ "task.create", "title, project?, attention?, do_date?, late_on?, body?, tags?" FL2_EFFORT,
-	  "Create a task (and its context doc); returns its node_id", heph__rpc_task_create, HEPH_RPC_WRITE },
-	{ "task.add", "text, dry_run?",
+	{ "task.create",
+	  P(A("title", LINE, REQ, NULL, "the task's title"),
+	    A("project", PROJECT, 0, NULL, "file it under this project (name or id)"),
+	    A("attention", ATTENTION, 0, "white", "red, orange, white or blue"),
+	    A("do_date", DATE, 0, NULL, "earliest day to act: today, fri, next week, in 3 days, dec 15, YYYY-MM-DD"),
+	    A("late_on", DATE, 0, NULL, "the day after which lateness has a consequence"),
+	    A("body", TEXT, 0, NULL, "the context doc's text"),
+	    CLI("tags", LINES, 0, NULL, "tag it (a name or an array of names; on the CLI, repeatable)", "tag"),
+	    RECUR_PARAMS FL2_EFFORT),
+	  "Create a task (and its context doc); returns its node_id", heph__rpc_task_create, WRITE },
+	{ "task.add",
+	  P(A("text", LINE, REQ, NULL, "one line: title, date words, p1-p4, #Project, every ..."),
+	    A("dry_run", BOOL, 0, "false", "only the preview; nothing is added")),
 	  "Quick add: a task from one line (\"Buy milk tomorrow p2 #Work every week\"); dry_run: only the preview",
-	  heph__rpc_task_add, HEPH_RPC_WRITE },
-	{ "quickadd.parse", "text", "What quick add reads in a line: title, do_date, attention, project, recurrence, chips",
+	  heph__rpc_task_add, WRITE },
+	{ "quickadd.parse", P(A("text", LINE, REQ, NULL, "one line of quick add")),
+	  "What quick add reads in a line: title, do_date, attention, project, recurrence, chips",
 	  heph__rpc_quickadd_parse, 0 },
-	{ "task.list", "project?, all?, tag?",
+	{ "task.list",
+	  P(A("project", PROJECT, 0, NULL, "only this project and its subprojects"),
+	    A("all", BOOL, 0, "false", "every state, not only outstanding"),
+	    A("tag", LINE, 0, NULL, "only tasks tagged so (on the task or in its context doc)")),
 	  "Outstanding tasks in rank order (all states with all; a project's subtree with project; tagged with tag)",
 	  heph__rpc_task_list, 0 },
-	{ "task.count", "project?, all?, tag?", "How many tasks task.list would list, as {count}", heph__rpc_task_count, 0 },
-	{ "task.done", "id", "Mark a task done; a recurring one moves to its next occurrence, logged",
-	  heph__rpc_task_done, HEPH_RPC_WRITE },
-	{ "task.drop", "id", "Drop a task for good", heph__rpc_task_drop, HEPH_RPC_WRITE },
-	{ "task.skip", "id", "Move a recurring task to its next occurrence without logging one",
-	  heph__rpc_task_skip, HEPH_RPC_WRITE },
-	{ "context.get", "id", "A task's context doc: its body and checklist items", heph__rpc_context_get, 0 },
-	{ "context.edit", "id, body? | append?", "Replace a task's context doc, or append a line to it",
-	  heph__rpc_context_edit, HEPH_RPC_WRITE },
-	{ "checklist.promote", "id, item, text?",
-	  "Promote an open checklist item of a context doc (id: the task or the doc; item: its line number or the start of its text; text: what it must still read) to a task in the same project, linked back; the line becomes a wiki link to it",
-	  heph__rpc_checklist_promote, HEPH_RPC_WRITE },
-	{ "log.tail", "id, lines?", "The last lines of a task's log doc (10 by default)", heph__rpc_log_tail, 0 },
-	{ "log.append", "id, text", "Append a dated entry to a task's log doc (made on first use)",
-	  heph__rpc_log_append, HEPH_RPC_WRITE },
-	{ "task.edit", "id, title?, attention?, do_date?, late_on?, project?" FL2_EFFORT,
+	{ "task.count",
+	  P(A("project", PROJECT, 0, NULL, "only this project and its subprojects"),
+	    A("all", BOOL, 0, "false", "every state, not only outstanding"),
+	    A("tag", LINE, 0, NULL, "only tasks tagged so (on the task or in its context doc)")),
+	  "How many tasks task.list would list, as {count}", heph__rpc_task_count, 0 },
+	{ "task.done", P(ID_OF("the task")), "Mark a task done; a recurring one moves to its next occurrence, logged",
+	  heph__rpc_task_done, WRITE },
+	{ "task.drop", P(ID_OF("the task")), "Drop a task for good", heph__rpc_task_drop, WRITE },
+	{ "task.skip", P(ID_OF("the task")), "Move a recurring task to its next occurrence without logging one",
+	  heph__rpc_task_skip, WRITE },
+	{ "context.get", P(ID_OF("the task")), "A task's context doc: its body and checklist items",
+	  heph__rpc_context_get, 0 },
+	{ "context.edit",
+	  P(ID_OF("the task"), A("body", TEXT, 0, NULL, "replace the whole text"),
+	    A("append", TEXT, 0, NULL, "add a line at the end (\"- [ ] step\" adds a checklist item)")),
+	  "Replace a task's context doc, or append a line to it", heph__rpc_context_edit, WRITE },
+	{ "checklist.promote",
+	  P(A("id", NODE, REQ, NULL, "the task, or its context doc"),
+	    A("item", LINE, REQ | HEPH_RPC_OR_INT, NULL, "the item's line number in the doc, or the start of its text"),
+	    A("text", LINE, 0, NULL, "what the item must still read (refused when the doc changed)")),
+	  "Promote an open checklist item of a context doc (id: the task or the doc; item: its line number or the "
+	  "start of its text; text: what it must still read) to a task in the same project, linked back; the line "
+	  "becomes a wiki link to it",
+	  heph__rpc_checklist_promote, WRITE },
+	{ "log.tail",
+	  P(ID_OF("the task"), INT("lines", 0, "10", 0, 100000, "how many of the last lines (0: all)")),
+	  "The last lines of a task's log doc (10 by default)", heph__rpc_log_tail, 0 },
+	{ "log.append", P(ID_OF("the task"), A("text", LINE, REQ, NULL, "the entry")),
+	  "Append a dated entry to a task's log doc (made on first use)", heph__rpc_log_append, WRITE },
+	{ "task.edit",
+	  P(ID_OF("the task"), A("title", LINE, 0, NULL, "new title"),
+	    A("attention", ATTENTION, 0, NULL, "red, orange, white or blue"),
+	    A("do_date", DATE, 0, NULL, "earliest day to act (none clears)"),
+	    A("late_on", DATE, 0, NULL, "the day after which lateness has a consequence (none clears)"),
+	    A("project", PROJECT, 0, NULL, "move it to this project (none: no project)"), RECUR_PARAMS FL2_EFFORT),
 	  "Change a task's fields; dates accept date words, \"none\" clears; project \"none\" unfiles",
-	  heph__rpc_task_edit, HEPH_RPC_WRITE },
-	{ "task.next", "limit?, project?",
+	  heph__rpc_task_edit, WRITE },
+	{ "task.next",
+	  P(INT("limit", 0, "10", 0, 1000000, "how many tasks (0: all); red ones are always shown"),
+	    A("project", PROJECT, 0, NULL, "only this project and its subprojects")),
 	  "What is next: actionable, non-blue tasks in rank order (limit 10 by default; red ones always shown)",
 	  heph__rpc_task_next, 0 },
-	{ "view.list", "counts?", "The built-in views and their filters; with counts, how many tasks each holds",
-	  heph__rpc_view_list, 0 },
-	{ "view.show", "name, limit?", "A view's tasks in rank order (limit 100 by default, 0: all; red ones always shown)",
-	  heph__rpc_view_show, 0 },
-	{ "node.get", "id", "One node with its body, fields and links", heph__rpc_node_get, 0 },
-	{ "node.remove", "id", "Tombstone a node", heph__rpc_node_remove, HEPH_RPC_WRITE },
-	{ "project.add", "name, parent?", "Create a project, optionally under a parent",
-	  heph__rpc_project_add, HEPH_RPC_WRITE },
-	{ "project.list", "", "The project tree with outstanding counts", heph__rpc_project_list, 0 },
-	{ "doc.create", "title, body?",
+	{ "view.list", P(A("counts", BOOL, 0, "false", "say how many tasks each view holds")),
+	  "The built-in views and their filters; with counts, how many tasks each holds", heph__rpc_view_list, 0 },
+	{ "view.show",
+	  P(A("name", LINE, REQ, NULL, "the view: tom, ondeck, chores, work, tasks or inbox"),
+	    INT("limit", 0, "100", 0, 1000000, "how many tasks (0: all); red ones are always shown")),
+	  "A view's tasks in rank order (limit 100 by default, 0: all; red ones always shown)", heph__rpc_view_show,
+	  0 },
+	{ "node.get", P(ID_OF("the node")), "One node with its body, fields and links", heph__rpc_node_get, 0 },
+	{ "node.remove", P(ID_OF("the node")), "Tombstone a node", heph__rpc_node_remove, WRITE },
+	{ "project.add",
+	  P(A("name", LINE, REQ, NULL, "the project's name"), A("parent", PROJECT, 0, NULL, "nest it under this project")),
+	  "Create a project, optionally under a parent", heph__rpc_project_add, WRITE },
+	{ "project.list", NONE, "The project tree with outstanding counts", heph__rpc_project_list, 0 },
+	{ "doc.create", P(A("title", LINE, REQ, NULL, "the doc's title"), A("body", TEXT, 0, NULL, "the doc's Markdown")),
 	  "Create a doc; [[Name]] links become ids, #tags link tag nodes; lists unresolved links",
-	  heph__rpc_doc_create, HEPH_RPC_WRITE },
-	{ "doc.edit", "id, title?, body?, append?", "Change a doc's (or journal's, project's) title or body",
-	  heph__rpc_doc_edit, HEPH_RPC_WRITE },
-	{ "journal.open", "date?, body?, append?",
+	  heph__rpc_doc_create, WRITE },
+	{ "doc.edit",
+	  P(ID_OF("the doc, journal or project"), A("title", LINE, 0, NULL, "new title"),
+	    A("body", TEXT, 0, NULL, "replace the body"), A("append", TEXT, 0, NULL, "add this as a new line at the end")),
+	  "Change a doc's (or journal's, project's) title or body", heph__rpc_doc_edit, WRITE },
+	{ "journal.open",
+	  P(A("date", DATE, 0, "today", "the day"), A("body", TEXT, 0, NULL, "replace the day's text"),
+	    A("append", TEXT, 0, NULL, "add this as a new line at the end")),
 	  "The journal of a day (default today), created if missing; body or append writes it",
-	  heph__rpc_journal_open, HEPH_RPC_WRITE },
-	{ "node.aliases", "id, add?, remove?", "A node's aliases (other names for [[links]]), changed if asked",
-	  heph__rpc_node_aliases, HEPH_RPC_WRITE },
-	{ "tag.list", "", "Tags with the number of live nodes carrying each", heph__rpc_tag_list, 0 },
-	{ "search", "query, kind?, limit?, raw?",
+	  heph__rpc_journal_open, WRITE },
+	{ "node.aliases",
+	  P(ID_OF("the node"), A("add", LINES, 0, NULL, "add aliases (a name or an array; on the CLI, repeatable)"),
+	    CLI("remove", LINES, 0, NULL, "remove aliases (a name or an array; on the CLI, repeatable)", "rm")),
+	  "A node's aliases (other names for [[links]]), changed if asked", heph__rpc_node_aliases, WRITE },
+	{ "tag.list", NONE, "Tags with the number of live nodes carrying each", heph__rpc_tag_list, 0 },
+	{ "search",
+	  P(A("query", LINE, REQ, NULL, "the words to find (every one must occur; word* matches a prefix)"),
+	    ENUM("kind", 0, NULL, "task|doc|journal|project|tag", "only nodes of this kind"),
+	    INT("limit", 0, "20", 1, 200, "at most this many results"),
+	    A("raw", BOOL, 0, "false", "the query is FTS5 syntax: AND OR NOT \"phrase\" NEAR() title:")),
 	  "Full-text search of titles and bodies, best first, with snippets (raw: FTS5 query syntax)",
 	  heph__rpc_search, 0 },
-	{ "link.add", "src, dst, type", "Link two nodes with a link of any type", heph__rpc_link_add,
-	  HEPH_RPC_WRITE },
-	{ "link.remove", "src, dst, type", "Remove the links of a type between two nodes",
-	  heph__rpc_link_remove, HEPH_RPC_WRITE },
-	{ "link.list", "id", "A node's outgoing links", heph__rpc_link_list, 0 },
-	{ "link.backlinks", "id", "A node's incoming links", heph__rpc_link_backlinks, 0 },
-	{ "ops.list", "after?, limit?, pending?",
+	{ "link.add",
+	  P(A("src", NODE, REQ, NULL, "the node the link starts from"), A("dst", NODE, REQ, NULL, "the node it points at"),
+	    A("type", LINE, REQ, NULL, "any lower-case word")),
+	  "Link two nodes with a link of any type", heph__rpc_link_add, WRITE },
+	{ "link.remove",
+	  P(A("src", NODE, REQ, NULL, "the node the link starts from"), A("dst", NODE, REQ, NULL, "the node it points at"),
+	    A("type", LINE, REQ, NULL, "the links' type")),
+	  "Remove the links of a type between two nodes", heph__rpc_link_remove, WRITE },
+	{ "link.list", P(ID_OF("the node")), "A node's outgoing links", heph__rpc_link_list, 0 },
+	{ "link.backlinks", P(ID_OF("the node")), "A node's incoming links", heph__rpc_link_backlinks, 0 },
+	{ "ops.list",
+	  P(INT("after", 0, "0", 0, INT64_MAX, "only ops after this sequence number"),
+	    INT("limit", 0, "1000", 1, 10000, "at most this many ops"),
+	    A("pending", BOOL, 0, "false", "only ops not applied yet")),
 	  "The op-log in arrival order (pending: only ops not applied yet)", heph__rpc_ops_list, 0 },
-	{ "ops.apply", "ops", "Apply ops made elsewhere, as sync does (all or none)",
-	  heph__rpc_ops_apply, HEPH_RPC_WRITE },
-	{ "ops.unapplied", "", "Ops held here of types this version cannot apply, by type, and which versions apply them",
+	{ "ops.apply", P(A("ops", ARRAY, REQ, NULL, "the ops, as heph ops --json writes them")),
+	  "Apply ops made elsewhere, as sync does (all or none)", heph__rpc_ops_apply, WRITE },
+	{ "ops.unapplied", NONE,
+	  "Ops held here of types this version cannot apply, by type, and which versions apply them",
 	  heph__rpc_ops_unapplied, 0 },
-	{ "conflicts.list", "all?", "Losing values of concurrent edits (all: resolved ones too)",
-	  heph__rpc_conflicts_list, 0 },
-	{ "conflicts.resolve", "id, keep (mine|theirs)", "Settle a conflict", heph__rpc_conflicts_resolve,
-	  HEPH_RPC_WRITE },
-	{ "digest", "level?", "A hash of the replicated state (level: only what a build of that feature level holds)",
-	  heph__rpc_digest, 0 },
-	{ "export.ical", "", "Outstanding tasks with a do-date or late-on as an iCalendar (VTODOs)",
+	{ "conflicts.list", P(A("all", BOOL, 0, "false", "resolved conflicts too")),
+	  "Losing values of concurrent edits (all: resolved ones too)", heph__rpc_conflicts_list, 0 },
+	{ "conflicts.resolve",
+	  P(INT("id", REQ, NULL, 1, INT64_MAX, "the conflict's number"),
+	    ENUM("keep", REQ, NULL, "mine|theirs", "which value to keep")),
+	  "Settle a conflict", heph__rpc_conflicts_resolve, WRITE },
+	{ "digest",
+	  P(INT("level", 0, NULL, 1, HEPH_FEATURE_LEVEL,
+		"only what a build of this feature level holds (default: this build's)")),
+	  "A hash of the replicated state (level: only what a build of that feature level holds)", heph__rpc_digest,
+	  0 },
+	{ "export.ical", NONE, "Outstanding tasks with a do-date or late-on as an iCalendar (VTODOs)",
 	  heph__rpc_export_ical, 0 },
-	{ "import.taskwarrior", "tasks",
+	{ "import.taskwarrior", P(A("tasks", ARRAY, REQ, NULL, "the objects of `task export`")),
 	  "Import Taskwarrior tasks (the objects of `task export`); importing them again creates nothing",
-	  heph__rpc_import_taskwarrior, HEPH_RPC_WRITE },
-	{ "undo", "dry_run?",
-	  "Reverse the last local change with new ops (dry_run: only say what would be done)", heph__rpc_undo,
-	  HEPH_RPC_WRITE },
-	{ "undo.list", "limit?", "Recent local changes, and what undo would do next", heph__rpc_undo_list, 0 },
-	{ "sync.now", "", "Pull from the hub and merge, then push local ops; returns the counts",
-	  heph__rpc_sync_now, 0 },
-	{ "sync.status", "", "Hub, last attempt, last success, last error, auth failure, ops waiting, open conflicts",
+	  heph__rpc_import_taskwarrior, WRITE },
+	{ "undo", P(A("dry_run", BOOL, 0, "false", "only say what would be done")),
+	  "Reverse the last local change with new ops (dry_run: only say what would be done)", heph__rpc_undo, WRITE },
+	{ "undo.list", P(INT("limit", 0, "10", 1, 1000, "how many recent changes")),
+	  "Recent local changes, and what undo would do next", heph__rpc_undo_list, 0 },
+	{ "sync.now", NONE, "Pull from the hub and merge, then push local ops; returns the counts",
+	  heph__rpc_sync_now, LOCAL },
+	{ "sync.status", NONE, "Hub, last attempt, last success, last error, auth failure, ops waiting, open conflicts",
 	  heph__rpc_sync_status, 0 },
-	{ "hub.set", "url (or none), token_file?, name?",
+	{ "hub.set",
+	  P(A("url", LINE, REQ, NULL, "the hub, http://HOST[:PORT] or https://... (none: stop syncing)"),
+	    A("token_file", LINE, 0, NULL, "the absolute path of the file holding the bearer token (none: forget it)"),
+	    A("name", LINE, 0, NULL, "this device's name in the hub's fleet (default: the host name)")),
 	  "Set this device's hub, and its name in the hub's fleet (device-local, never synced)", heph__rpc_hub_set,
-	  HEPH_RPC_WRITE },
-	{ "fleet.list", "",
+	  WRITE | LOCAL },
+	{ "fleet.list", NONE,
 	  "The devices that sync with this hub: version, schema, op types missing, last seen, ops held unapplied",
 	  heph__rpc_fleet_list, 0 },
-	{ "health", "database?",
-	  "Whether this device is fine: database, schema, daemon, hub, push queue, conflicts, unapplied ops, clock; each ok, warning or error with its fix (database false: skip the file's quick_check)",
+	{ "health", P(A("database", BOOL, 0, "true", "check the database file (quick_check); false skips it")),
+	  "Whether this device is fine: database, schema, daemon, hub, push queue, conflicts, unapplied ops, clock; "
+	  "each ok, warning or error with its fix (database false: skip the file's quick_check)",
 	  heph__rpc_health, 0 },
-	{ "store.info", "", "This replica: version, database path, device origin, schema, protocol, head",
+	{ "store.info", NONE,
+	  "This replica: version, database path (not over /rpc), device origin, schema, protocol, head",
 	  heph__rpc_store_info, 0 },
-	{ "rpc.methods", "", "This table", heph__rpc_methods, 0 },
+	{ "rpc.methods", NONE, "This table: each method with its parameters (name, type, required, default, help)",
+	  heph__rpc_methods, 0 },
 #if HEPH_FEATURE_LEVEL >= 2
 	/* feature level 2 (rpc_fl2.c): for the mixed-version tests */
-	{ "task.snooze", "id, until", "Move a task's do-date to a day (an op type level-1 builds store unapplied)",
-	  heph__rpc_task_snooze, HEPH_RPC_WRITE },
-	{ "project.rollup", "",
+	{ "task.snooze", P(ID_OF("the task"), A("until", DATE, REQ, NULL, "the new do-date")),
+	  "Move a task's do-date to a day (an op type level-1 builds store unapplied)", heph__rpc_task_snooze, WRITE },
+	{ "project.rollup", NONE,
 	  "Each project with its subtree's outstanding tasks by attention, late and done (a read-side query)",
 	  heph__rpc_project_rollup, 0 },
 #endif
@@ -148,13 +238,18 @@ int heph_rpc_call(heph_rpc_env *env, const char *method, json_t *params, json_t 
 	int err;
 	*result = NULL;
 	if (!m)
-		return heph_error_set(HEPH_ENOTFOUND, "unknown method \"%.60s\"", method);
+		return heph_error_set(HEPH_ENOTFOUND, "unknown method \"%.60s\" (heph call rpc.methods lists them)",
+				      method);
+	/* The one place a device-local method is refused to a remote caller. */
+	if ((m->flags & HEPH_RPC_LOCAL) && env->remote)
+		return heph_error_set(HEPH_EFORBIDDEN,
+				      "%s configures the device it runs on and is not callable remotely: "
+				      "run it on that device (heph without --remote)",
+				      m->name);
+	if ((err = heph_rpc_check(m, env->store, params)))
+		return err;
 	if (!params)
 		params = empty = json_object();
-	if (!json_is_object(params)) {
-		err = heph_error_set(HEPH_EINVALID, "params of %s must be an object", method);
-		goto out;
-	}
 	if (m->flags & HEPH_RPC_WRITE) {
 		if ((err = heph_store_begin(env->store)))
 			goto out;
@@ -235,8 +330,15 @@ char *heph_rpc_handle(heph_rpc_env *env, const char *request, size_t len)
 	json_t *req = json_loadb(request, len, JSON_REJECT_DUPLICATES, &jerr), *resp;
 	char *out;
 	if (!req) {
+		char msg[256];
+		if (json_error_code(&jerr) == json_error_invalid_utf8)
+			snprintf(msg, sizeof msg, "parse error: the request is not valid UTF-8 (at character %d): "
+				 "send JSON in UTF-8", jerr.position);
+		else
+			snprintf(msg, sizeof msg, "parse error: malformed JSON at character %d: %s", jerr.position,
+				 jerr.text);
 		resp = json_pack("{s:s, s:n, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", "error", "code", -32700,
-				 "message", "parse error: malformed JSON");
+				 "message", msg);
 	} else if (json_is_array(req)) {
 		size_t i;
 		json_t *r;
@@ -366,11 +468,16 @@ HEPH_RPC_HANDLER(heph__rpc_methods)
 	(void)env;
 	(void)params;
 	json_t *arr = json_array();
+	char syn[512];
 	for (int seg = 0; seg < 2; seg++)
-		for (const heph_rpc_method *m = seg ? extension : methods; m && m->name; m++)
-			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b}", "name", m->name, "params",
-							     m->params, "summary", m->summary, "write",
-							     (m->flags & HEPH_RPC_WRITE) != 0));
+		for (const heph_rpc_method *m = seg ? extension : methods; m && m->name; m++) {
+			heph_rpc_synopsis(m, syn, sizeof syn);
+			json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:s, s:b, s:b, s:b}", "name", m->name,
+							     "params", heph_rpc_params_json(m), "synopsis", syn,
+							     "summary", m->summary, "write", (m->flags & HEPH_RPC_WRITE) != 0,
+							     "local", (m->flags & HEPH_RPC_LOCAL) != 0, "host",
+							     seg == 1));
+		}
 	*result = arr;
 	return 0;
 }

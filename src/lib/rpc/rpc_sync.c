@@ -105,10 +105,12 @@ HEPH_RPC_HANDLER(heph__rpc_store_info)
 	if (sqlite3_step(st) == SQLITE_ROW)
 		head = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
-	*result = json_pack("{s:s, s:i, s:s, s:s, s:i, s:i, s:I}", "version", heph_version(), "level",
-			    heph_feature_level(), "path", heph_store_path(env->store), "origin",
-			    heph_store_origin(env->store), "schema", heph_schema_version(), "protocol",
+	*result = json_pack("{s:s, s:i, s:s, s:i, s:i, s:I}", "version", heph_version(), "level", heph_feature_level(),
+			    "origin", heph_store_origin(env->store), "schema", heph_schema_version(), "protocol",
 			    HEPH_SYNC_PROTOCOL, "head", (json_int_t)head);
+	/* where the database lives is the device's business, not a remote caller's */
+	if (!env->remote)
+		json_object_set_new(*result, "path", json_string(heph_store_path(env->store)));
 	return 0;
 }
 
