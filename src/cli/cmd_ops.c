@@ -210,8 +210,11 @@ int cmd_call(struct cli *cli, int argc, char **argv)
 	const char *method = json_string_value(json_object_get(words, "method"));
 	const char *text = json_string_value(json_object_get(words, "params"));
 	if (text && !(params = json_loads(text, 0, &e)))
-		err = heph_error_set(HEPH_EINVALID, "params: malformed JSON at character %d: %s (give one JSON object)",
-				     e.position, e.text);
+		err = json_error_code(&e) == json_error_null_character
+			      ? heph_error_set(HEPH_EINVALID, "params: a string holds \\u0000 (U+0000, at character %d): "
+					       "heph text takes no NUL characters", e.position)
+			      : heph_error_set(HEPH_EINVALID, "params: malformed JSON at character %d: %s (give one JSON "
+					       "object)", e.position, e.text);
 	if (!err)
 		err = cli_call(cli, method, params, &result);
 	json_decref(params);

@@ -219,7 +219,7 @@ static void overview(FILE *f)
 		   "heph keeps tasks, projects and docs in a local SQLite database and\n"
 		   "answers \"what do I do right now?\". Verbs:\n\n");
 	for (const struct verb *w = heph_cli_verbs; w->name; w++)
-		fprintf(f, "  %-18s %s\n", w->name, w->summary);
+		fprintf(f, "  %-19s %s\n", w->name, w->summary);
 	fprintf(f, "\nGlobal options:\n"
 		   "  --db PATH          database (default $HEPH_DB, else $XDG_DATA_HOME/heph/heph.db)\n"
 		   "  --remote URL       send each verb to that hub's /rpc instead (or $HEPH_REMOTE)\n"
@@ -560,7 +560,7 @@ static void group_help(FILE *f, const char *word)
 	fprintf(f, "usage: heph %s VERB ...\n\n", word);
 	for (const struct verb *v = heph_cli_verbs; v->name; v++)
 		if (strncmp(v->name, word, n) == 0 && (v->name[n] == ' ' || v->name[n] == '\0'))
-			fprintf(f, "  %-18s %s\n", v->name, v->summary);
+			fprintf(f, "  %-19s %s\n", v->name, v->summary);
 	fprintf(f, "\nheph %s VERB --help tells more.\n", word);
 }
 

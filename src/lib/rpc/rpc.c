@@ -334,6 +334,9 @@ char *heph_rpc_handle(heph_rpc_env *env, const char *request, size_t len)
 		if (json_error_code(&jerr) == json_error_invalid_utf8)
 			snprintf(msg, sizeof msg, "parse error: the request is not valid UTF-8 (at character %d): "
 				 "send JSON in UTF-8", jerr.position);
+		else if (json_error_code(&jerr) == json_error_null_character)
+			snprintf(msg, sizeof msg, "parse error: a string holds \\u0000 (U+0000, at character %d): "
+				 "heph text takes no NUL characters", jerr.position);
 		else
 			snprintf(msg, sizeof msg, "parse error: malformed JSON at character %d: %s", jerr.position,
 				 jerr.text);
