@@ -59,6 +59,7 @@ expect_eq "the copy is listed" "Buy cheese" "$(h list --json | json_get '",".joi
 
 before=$(h digest)
 expect_status "an unknown option" 2 h undo --everything
-expect_status "a bad limit" 2 h undo --list --limit 0
+expect_status "a bad limit (checked by undo.list's schema)" 3 h undo --list --limit 0
+expect_contains "the message gives the range" "from 1 to 1000" "$ERR"
 expect_eq "bad input changed nothing" "$before" "$(h digest)"
 finish

@@ -32,7 +32,8 @@ expect_status "no token: exit 10" 10 "$HEPH" --remote "$HUB_URL" list
 expect_status "an unreachable hub: exit 14" 14 "$HEPH" --remote "http://127.0.0.1:1" list
 expect_status "not a URL: exit 2" 2 "$HEPH" --remote "ftp://example" list
 expect_status "hub set is for this device" 2 R hub set "$HUB_URL"
-expect_status "sync through --remote: the hub does not sync" 14 R sync
+expect_status "sync through --remote: the hub is not told to sync (a device-local method)" 11 R sync
+expect_contains "it says so" "not callable remotely" "$ERR"
 expect_eq "no local database was made" no "$(test -e "$HEPH_DB" && echo yes || echo no)"
 
 # hephd --mode client forwards its socket to the hub
