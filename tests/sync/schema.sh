@@ -72,6 +72,9 @@ expect_status "heph --remote hub set is still refused by the CLI" 2 h --remote "
 r=$(web '{"jsonrpc":"2.0","id":1,"method":"store.info"}')
 expect_eq "store.info over /rpc works" 200 "${r%% *}"
 expect_not_contains "without the hub's file path" "$TMP" "$r"
+r=$(web '{"jsonrpc":"2.0","id":1,"method":"health"}')
+expect_eq "health over /rpc works (the web app's Settings)" 200 "${r%% *}"
+expect_not_contains "without the hub's file path" "$TMP" "$r"
 r=$(sock '{"jsonrpc":"2.0","id":1,"method":"store.info"}')
 expect_contains "the socket is the device itself: the path is there" "$TMP/s.db" "$r"
 r=$(sock '{"jsonrpc":"2.0","id":1,"method":"hub.set","params":{"url":"none"}}')

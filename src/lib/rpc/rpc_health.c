@@ -51,7 +51,8 @@ static int add(json_t *arr, const char *name, int level, const char *fix, const 
 	return level;
 }
 
-static int check_database(heph_store *s, json_t *arr)
+/* remote: the caller is on another machine, and is not told where the file lives. */
+static int check_database(heph_store *s, int remote, json_t *arr)
 {
 	sqlite3_stmt *st = heph__stmt(s, "PRAGMA quick_check(5)");
 	char first[400] = "";
@@ -75,7 +76,8 @@ static int check_database(heph_store *s, json_t *arr)
 		return add(arr, "database", ERROR, "restore a backup, or sync a new database: heph --db NEW sync",
 			   "quick_check failed: %s", sqlite3_errstr(rc));
 	if (lines == 1 && strcmp(first, "ok") == 0)
-		return add(arr, "database", OK, NULL, "quick_check ok (%s)", heph_store_path(s));
+		return remote ? add(arr, "database", OK, NULL, "quick_check ok")
+			      : add(arr, "database", OK, NULL, "quick_check ok (%s)", heph_store_path(s));
 	return add(arr, "database", ERROR, "restore a backup, or sync a new database: heph --db NEW sync",
 		   "quick_check found damage: %s", first);
 }
@@ -239,7 +241,7 @@ HEPH_RPC_HANDLER(heph__rpc_health)
 	if ((err = heph__p_bool(params, "database", 1, &database)))
 		goto out;
 	if (database) {
-		l = check_database(env->store, checks);
+		l = check_database(env->store, env->remote, checks);
 		worst = l > worst ? l : worst;
 	}
 	l = check_schema(env->store, checks);
