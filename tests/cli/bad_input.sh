@@ -89,7 +89,7 @@ expect_eq "the newer file is untouched" "$sum" "$(md5sum < "$TMP/newer.db")"
 python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('CREATE TABLE notes(t)'); c.execute('PRAGMA user_version = 3'); c.commit()" "$TMP/other.db"
 sum=$(md5sum < "$TMP/other.db")
 expect_status "another program's database" 3 h --db "$TMP/other.db" list
-expect_contains "the message says what it is" "not a heph database" "$ERR"
+expect_contains "the message says what it is" "not heph's" "$ERR"
 expect_not_contains "not an SQL error" "no such table" "$ERR"
 expect_eq "the file is untouched" "$sum" "$(md5sum < "$TMP/other.db")"
 

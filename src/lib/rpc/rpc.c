@@ -3,6 +3,7 @@
 #include "rpc_internal.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -324,64 +325,30 @@ static json_t *respond(heph_rpc_env *env, json_t *req)
 	return resp;
 }
 
-char *heph_rpc_handle(heph_rpc_env *env, const char *request, size_t len)
-{
-	json_error_t jerr;
-	json_t *req = json_loadb(request, len, JSON_REJECT_DUPLICATES, &jerr), *resp;
-	char *out;
-	if (!req) {
-		char msg[256];
-		if (json_error_code(&jerr) == json_error_invalid_utf8)
-			snprintf(msg, sizeof msg, "parse error: the request is not valid UTF-8 (at character %d): "
-				 "send JSON in UTF-8", jerr.position);
-		else if (json_error_code(&jerr) == json_error_null_character)
-			snprintf(msg, sizeof msg, "parse error: a string holds \\u0000 (U+0000, at character %d): "
-				 "heph text takes no NUL characters", jerr.position);
-		else
-			snprintf(msg, sizeof msg, "parse error: malformed JSON at character %d: %s", jerr.position,
-				 jerr.text);
-		resp = json_pack("{s:s, s:n, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", "error", "code", -32700,
-				 "message", msg);
-	} else if (json_is_array(req)) {
-		size_t i;
-		json_t *r;
-		resp = json_array();
-		json_array_foreach(req, i, r) {
-			json_t *one = respond(env, r);
-			if (one)
-				json_array_append_new(resp, one);
-		}
-		if (json_array_size(req) == 0) {
-			json_decref(resp);
-			resp = json_pack("{s:s, s:n, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", "error", "code",
-					 -32600, "message", "invalid request: empty batch");
-		} else if (json_array_size(resp) == 0) {
-			json_decref(resp);
-			resp = NULL;
-		}
-	} else {
-		resp = respond(env, req);
-	}
-	json_decref(req);
-	if (!resp)
-		return NULL;
-	out = json_dumps(resp, JSON_COMPACT);
-	json_decref(resp);
-	return out;
-}
-
 /* ---- a request parsed once (heph_rpc_request_*) ---- */
 
 struct heph_rpc_request {
-	json_t *req; /* the parsed text, or NULL when it is not JSON */
+	json_t *req;       /* the parsed text, or NULL when it is not JSON */
+	char error[256];   /* why it is not, for the -32700 answer */
 };
 
 heph_rpc_request *heph_rpc_request_parse(const char *text, size_t len)
 {
 	heph_rpc_request *r = calloc(1, sizeof *r);
+	json_error_t jerr;
 	if (!r)
 		abort();
-	r->req = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+	if ((r->req = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)))
+		return r;
+	if (json_error_code(&jerr) == json_error_invalid_utf8)
+		snprintf(r->error, sizeof r->error, "parse error: the request is not valid UTF-8 (at character %d): "
+			 "send JSON in UTF-8", jerr.position);
+	else if (json_error_code(&jerr) == json_error_null_character)
+		snprintf(r->error, sizeof r->error, "parse error: a string holds \\u0000 (U+0000, at character %d): "
+			 "heph text takes no NUL characters", jerr.position);
+	else
+		snprintf(r->error, sizeof r->error, "parse error: malformed JSON at character %d: %s", jerr.position,
+			 jerr.text);
 	return r;
 }
 
@@ -424,7 +391,7 @@ char *heph_rpc_request_run(heph_rpc_env *env, heph_rpc_request *r, int *http_sta
 	*http_status = 200;
 	if (!r->req) {
 		resp = json_pack("{s:s, s:n, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", "error", "code", -32700,
-				 "message", "parse error: malformed JSON");
+				 "message", r->error);
 	} else if (json_is_array(r->req)) {
 		size_t i;
 		json_t *one;
@@ -464,6 +431,15 @@ void heph_rpc_request_free(heph_rpc_request *r)
 		return;
 	json_decref(r->req);
 	free(r);
+}
+
+char *heph_rpc_handle(heph_rpc_env *env, const char *request, size_t len)
+{
+	heph_rpc_request *r = heph_rpc_request_parse(request, len);
+	int status;
+	char *out = heph_rpc_request_run(env, r, &status);
+	heph_rpc_request_free(r);
+	return out;
 }
 
 HEPH_RPC_HANDLER(heph__rpc_methods)

@@ -386,22 +386,6 @@ int heph__schema_check(heph_store *s, const char *path, int version)
 				      "database %s has schema version %d, newer than this heph (%d) understands; "
 				      "upgrade heph to use it (the file was not changed)",
 				      path, version, NMIGRATIONS);
-	/* heph made the meta table in its first migration: a file with a
-	 * user_version but no meta table is some other program's. */
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'", -1,
-				    &st, NULL);
-	if (rc != SQLITE_OK)
-		return heph__sqlerr(s, rc, "reading the schema");
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_DONE)
-		return heph_error_set(HEPH_EINVALID,
-				      "%s is not a heph database (SQLite user_version %d, but none of heph's tables): "
-				      "give heph its own file with --db or $HEPH_DB (this one was not changed)",
-				      path, version);
-	if (rc != SQLITE_ROW)
-		return heph__sqlerr(s, rc, "reading the schema");
 	if ((err = read_base(s, &base)))
 		return err;
 	if (base < 0 && version > NLEVEL1)
