@@ -11,18 +11,18 @@
 /* The one FILE argument of backup and restore. */
 static int file_arg(struct cli *cli, int argc, char **argv, const char **file)
 {
+	static char path[4096]; /* FILE, for the rest of the command */
 	const char *name = cli->verb->name;
+	json_t *params;
+	int err;
 	*file = NULL;
-	for (int i = 0; i < argc; i++) {
-		if (argv[i][0] == '-' && argv[i][1] != '\0')
-			return heph_error_set(HEPH_EUSAGE, "%s: unknown option %s (see heph %s --help)", name, argv[i],
-					      name);
-		if (*file)
-			return heph_error_set(HEPH_EUSAGE, "usage: heph %s FILE", name);
-		*file = argv[i];
-	}
-	if (!*file || !**file)
+	if ((err = cli_params(cli, argc, argv, &params)))
+		return err;
+	snprintf(path, sizeof path, "%s", json_string_value(json_object_get(params, "file")));
+	json_decref(params);
+	if (!path[0])
 		return heph_error_set(HEPH_EUSAGE, "usage: heph %s FILE", name);
+	*file = path;
 	if (cli->remote)
 		return heph_error_set(HEPH_EUSAGE,
 				      "heph %s works on a local database, not with --remote: on the hub, run "

@@ -9,7 +9,7 @@
 
 /* The options below are the verbs' own; every other option is a parameter
  * of the verb's method, with its type, help and default from the method
- * table (src/lib/rpc.c). */
+ * table (src/lib/rpc/rpc.c). */
 
 static const struct opt ops_opts[] = {
 	OPT("unapplied", OPT_FLAG, NULL, NULL, "only the ops not applied here, and who applies them"),
@@ -160,12 +160,12 @@ const struct verb heph_cli_verbs[] = {
 	  "DIR gets <kind>/<id>.md per live node: YAML frontmatter (id, kind, title, times, task\n"
 	  "fields, aliases, tags, links) and the body; files of deleted nodes are removed.\n"
 	  "--ical FILE writes a VTODO per outstanding task with a do-date or late-on (- : stdout).", 0 },
-	{ "backup", "FILE", "a consistent copy of this database, taken while others write to it", NULL, NULL,
+	{ "backup", "FILE", "a consistent copy of this database, taken while others write to it", NULL, ARGS("file"),
 	  NULL, NULL, cmd_backup,
 	  "FILE must not exist. The copy is one commit's state (SQLite's online backup), checked,\n"
 	  "and a plain file (no -wal or -shm) that heph can read in place, even on read-only\n"
 	  "media. On a hub, hephd backup DIR does the same with a dated name.", 0 },
-	{ "restore", "FILE", "replace this database with a backup, keeping the one it replaces", NULL, NULL,
+	{ "restore", "FILE", "replace this database with a backup, keeping the one it replaces", NULL, ARGS("file"),
 	  NULL, NULL, cmd_restore,
 	  "FILE is checked first (SQLite's integrity check, a heph database, a schema this heph\n"
 	  "reads); nothing is touched if it fails. The database it replaces is copied to\n"
