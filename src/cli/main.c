@@ -219,7 +219,8 @@ static void overview(FILE *f)
 		   "heph keeps tasks, projects and docs in a local SQLite database and\n"
 		   "answers \"what do I do right now?\". Verbs:\n\n");
 	for (const struct verb *w = heph_cli_verbs; w->name; w++)
-		fprintf(f, "  %-19s %s\n", w->name, w->summary);
+		if (!(w->flags & VERB_HIDDEN))
+			fprintf(f, "  %-19s %s\n", w->name, w->summary);
 	fprintf(f, "\nGlobal options:\n"
 		   "  --db PATH          database (default $HEPH_DB, else $XDG_DATA_HOME/heph/heph.db)\n"
 		   "  --remote URL       send each verb to that hub's /rpc instead (or $HEPH_REMOTE)\n"
