@@ -676,8 +676,8 @@ int main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--db") == 0) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "heph: --db needs a path\n");
-				free(rest);
-				return heph_error_exit_status(HEPH_EUSAGE);
+				status = heph_error_exit_status(HEPH_EUSAGE);
+				goto out;
 			}
 			free(db);
 			db = strdup(argv[++i]);
@@ -688,9 +688,8 @@ int main(int argc, char **argv)
 			/* --token-file is global only before the verb: hub set has its own. */
 			if (i + 1 >= argc) {
 				fprintf(stderr, "heph: %s needs a value\n", argv[i]);
-				free(rest);
-				free(db);
-				return heph_error_exit_status(HEPH_EUSAGE);
+				status = heph_error_exit_status(HEPH_EUSAGE);
+				goto out;
 			}
 			if (argv[i][2] == 'r')
 				cli.remote = argv[++i];
@@ -698,9 +697,8 @@ int main(int argc, char **argv)
 				cli.token_file = argv[++i];
 		} else if (strcmp(argv[i], "--version") == 0 && n == 0) {
 			printf("heph %s (schema %d)\n", heph_version(), heph_schema_version());
-			free(rest);
-			free(db);
-			return 0;
+			status = 0;
+			goto out;
 		} else {
 			rest[n++] = argv[i];
 		}
