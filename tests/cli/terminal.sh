@@ -32,10 +32,18 @@ out=$(h done "$id")
 expect_eq "done's message writes no raw ESC" 0 "$(echo "$out" | raw_esc)"
 expect_eq "--json escapes as JSON does" 1 "$(h list --all --json | grep -ci 'evil \\u001b\[31mred\\u001b\[0m\\rgone')"
 expect_eq "and writes no raw ESC" 0 "$(h list --all --json | raw_esc)"
-h task "x" --project "$(printf 'P\033[2J')" >/dev/null 2>&1
-expect_status "an error quoting the text" 4 h show "$(printf 'no\033[2Jsuch')"
+# an error that quotes a project's name, arriving as an op from another replica
+HEPH_DB="$TMP/c.db" h project add PLACEHOLDER >/dev/null
+HEPH_DB="$TMP/c.db" h ops --json | sed 's/PLACEHOLDER/evil \\u001b[2Jproj/' >"$TMP/proj.jsonl"
+h apply "$TMP/proj.jsonl" >/dev/null
+P=$(h project list --json | json_get '[p["node_id"] for p in d if p["title"].startswith("evil")][0]')
+h task "filed" --project "$P" >/dev/null
+expect_status "an error quoting the text" 2 h rm "$P"
 expect_eq "is escaped too" 0 "$(echo "$ERR" | raw_esc)"
-expect_contains "and shown" 'no^[[2Jsuch' "$ERR"
+expect_contains "and shown" 'evil ^[[2Jproj' "$ERR"
+# a reference with a control character is refused before anything looks it up
+expect_status "a control character in a reference" 3 h show "$(printf 'no\033[2Jsuch')"
+expect_eq "its error writes no raw ESC" 0 "$(echo "$ERR" | raw_esc)"
 
 # dates relative to today (2026-11-18, a Wednesday); late tasks marked late
 h task "due fri" --do-date fri >/dev/null

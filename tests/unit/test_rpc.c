@@ -435,10 +435,13 @@ static void rpc_check__refuses_invalid_utf8_nul_and_control_characters_in_any_st
 	assert_int_equal(call_env(&env, "task.create", json_pack("{s:s, s:[s,s]}", "title", "x", "tags", "ok", "b\ad"), msg),
 			 HEPH_EINVALID);
 	assert_non_null(strstr(msg, "\"tags\""));
+	assert_int_equal(call_env(&env, "task.create", json_pack("{s:s, s:s}", "title", "x", "body", "ends\r"), msg),
+			 HEPH_EINVALID);
 	assert_int_equal(task_count(s), 0);
-	/* multi-line text takes newlines and tabs */
+	/* multi-line text takes newlines, tabs and CRLF line endings */
 	json_decref(call_ok(s, "task.create", "{\"title\":\"x\",\"body\":\"line 1\\n\\tline 2\\n\"}"));
-	assert_int_equal(task_count(s), 1);
+	json_decref(call_ok(s, "task.create", "{\"title\":\"y\",\"body\":\"- [ ] one\\r\\n- [ ] two\\r\\n\"}"));
+	assert_int_equal(task_count(s), 2);
 	heph_store_close(s);
 }
 

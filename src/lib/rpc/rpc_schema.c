@@ -153,7 +153,9 @@ static size_t utf8_char(const unsigned char *s, size_t n, unsigned *cp)
 }
 
 /* A string value: valid UTF-8 without NUL, and without control characters
- * (C0, DEL, C1) except newline and tab when multi. */
+ * (C0, DEL, C1) except newline and tab when multi. A carriage return is
+ * taken only as part of a CRLF line ending (text from another system's
+ * editor): a lone one would move a terminal's cursor back over the line. */
 static int check_string(const heph_rpc_method *m, const heph_rpc_param *p, const json_t *v, int multi)
 {
 	const unsigned char *s = (const unsigned char *)json_string_value(v);
@@ -165,14 +167,14 @@ static int check_string(const heph_rpc_method *m, const heph_rpc_param *p, const
 			return heph_error_set(HEPH_EINVALID, "%s: parameter \"%s\" is not valid UTF-8 (byte %zu): "
 					      "send text in UTF-8", m->name, p->name, i + 1);
 		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
-			if (multi && (cp == '\n' || cp == '\t')) {
+			if (multi && (cp == '\n' || cp == '\t' || (cp == '\r' && i + 1 < n && s[i + 1] == '\n'))) {
 				i += len;
 				continue;
 			}
 			return heph_error_set(HEPH_EINVALID,
 					      "%s: parameter \"%s\" has a control character (U+%04X at byte %zu): %s",
 					      m->name, p->name, cp, i + 1,
-					      multi ? "text may hold newlines and tabs, no other control characters"
+					      multi ? "text may hold line breaks and tabs, no other control characters"
 						    : cp == '\n' ? "it is one line; remove the line break"
 								 : "remove it (one line of text takes none)");
 		}
