@@ -835,8 +835,16 @@ class Run:
         r.shuffle(ops)
         self.note("raw push of %d ops from %s's log%s" % (len(ops), sp.name,
                                                          ", %d from a newer version" % len(newer) if newer else ""))
+        # the envelope names the pushing device, as a real client's does: the
+        # hub binds a device to the token that first reports it (hostile.sh
+        # checks that another token is refused for it)
+        con = ro(sp.db)
+        try:
+            origin = con.execute("SELECT value FROM meta WHERE key = 'origin'").fetchone()[0]
+        finally:
+            con.close()
         status, body = self.hub.request("POST", "/sync/push", open(sp.token).read().strip(),
-                                        json.dumps({"protocol": 1, "origin": "0000000000000000", "ops": ops,
+                                        json.dumps({"protocol": 1, "origin": origin, "ops": ops,
                                                     "from_the_future": True}))
         if status != 200:
             raise Failure("raw push answered %d: %s" % (status, body[:500]))
