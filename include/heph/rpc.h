@@ -14,6 +14,8 @@
 #ifndef HEPH_RPC_H
 #define HEPH_RPC_H
 
+#include <stddef.h>
+
 #include <jansson.h>
 
 #include "heph/store.h"
@@ -139,6 +141,9 @@ void heph_rpc_synopsis(const heph_rpc_method *m, char *buf, size_t n);
 const heph_rpc_method *heph_rpc_methods(void);
 /* A method of the table or of the host's segment below; NULL if none. */
 const heph_rpc_method *heph_rpc_find(const char *name);
+/* The edit distance of two short names, case-insensitive, for "did you
+ * mean": names longer than 64 bytes count as 64 apart. */
+size_t heph_rpc_distance(const char *a, const char *b);
 
 /* A second segment of the table, for methods only a host program carries
  * (hephd's doc.render links cmark-gfm, which the CLI does not load). Set it

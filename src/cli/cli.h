@@ -102,6 +102,8 @@ void cli_term_puts(FILE *to, const char *s);
 
 /* The verb table (verbs.c), terminated by a NULL name. */
 extern const struct verb heph_cli_verbs[];
+/* Whether word names a group of verbs ("project": project add, project list). */
+int cli_is_group(const char *word);
 
 /* Open the store if not yet open; 0 or an error code (message set). */
 int cli_store(struct cli *cli);

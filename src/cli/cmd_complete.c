@@ -250,14 +250,6 @@ static const struct verb *find_verb(const char *first, const char *second, int *
 	return best;
 }
 
-static int is_group(const char *word)
-{
-	size_t n = strlen(word);
-	for (const struct verb *v = heph_cli_verbs; v->name; v++)
-		if (strncmp(v->name, word, n) == 0 && v->name[n] == ' ')
-			return 1;
-	return 0;
-}
 
 static const char *const global_opts[][2] = {
 	{ "--db", "database file" },
@@ -307,7 +299,7 @@ int cmd_complete(struct cli *cli, int argc, char **argv)
 	}
 	int used;
 	const struct verb *v = find_verb(words[0], n > 1 ? words[1] : NULL, &used);
-	if (n == 1 && is_group(words[0]) && c.cur[0] != '-') {
+	if (n == 1 && cli_is_group(words[0]) && c.cur[0] != '-') {
 		/* the second word of "project add", "doc edit", ... */
 		verb_words(&c, words[0]);
 		if (!v || !v->args)

@@ -545,7 +545,7 @@ static int want_help(int argc, char **argv)
 }
 
 /* Whether word names a group of verbs ("project": project add, project list). */
-static int is_group(const char *word)
+int cli_is_group(const char *word)
 {
 	size_t n = strlen(word);
 	for (const struct verb *v = heph_cli_verbs; v->name; v++)
@@ -565,30 +565,6 @@ static void group_help(FILE *f, const char *word)
 	fprintf(f, "\nheph %s VERB --help tells more.\n", word);
 }
 
-/* Edit distance, for "did you mean". */
-static size_t distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), row[65];
-	if (la > 64 || lb > 64)
-		return 64;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			if (up + 1 < best)
-				best = up + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
 /* Say that the words name no verb, with the nearest one; returns the exit
  * status of a usage error. */
 static int no_verb(int argc, char **argv)
@@ -596,17 +572,17 @@ static int no_verb(int argc, char **argv)
 	char words[128];
 	const struct verb *best = NULL;
 	size_t bestd = (size_t)-1;
-	snprintf(words, sizeof words, "%s%s%s", argv[0], argc > 1 && is_group(argv[0]) ? " " : "",
-		 argc > 1 && is_group(argv[0]) ? argv[1] : "");
+	snprintf(words, sizeof words, "%s%s%s", argv[0], argc > 1 && cli_is_group(argv[0]) ? " " : "",
+		 argc > 1 && cli_is_group(argv[0]) ? argv[1] : "");
 	for (const struct verb *v = heph_cli_verbs; v->name; v++) {
-		size_t d = v->flags & VERB_HIDDEN ? (size_t)-1 : distance(words, v->name);
+		size_t d = v->flags & VERB_HIDDEN ? (size_t)-1 : heph_rpc_distance(words, v->name);
 		if (d < bestd)
 			bestd = d, best = v;
 	}
 	for (char *c = words; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			*c = '?';
-	if (is_group(argv[0]) && argc > 1)
+	if (cli_is_group(argv[0]) && argc > 1)
 		fprintf(stderr, "heph: \"%.60s\" is not a verb of heph %s (heph %s --help lists them)\n", words, argv[0],
 			argv[0]);
 	else if (best && bestd <= 2)
@@ -633,11 +609,11 @@ static int help(struct cli *cli, int argc, char **argv)
 		}
 		return 0;
 	}
-	if ((v = find_verb(argc, argv, &used)) && (used == argc || !is_group(argv[0]) || v->name[strlen(argv[0])])) {
+	if ((v = find_verb(argc, argv, &used)) && (used == argc || !cli_is_group(argv[0]) || v->name[strlen(argv[0])])) {
 		cli_help(stdout, v);
 		return 0;
 	}
-	if (is_group(argv[0]) && argc == 1) {
+	if (cli_is_group(argv[0]) && argc == 1) {
 		group_help(stdout, argv[0]);
 		return 0;
 	}
@@ -725,7 +701,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	cli.verb = find_verb(n, rest, &used);
-	if (!cli.verb && is_group(rest[0]) && (n == 1 || want_help(n - 1, rest + 1))) {
+	if (!cli.verb && cli_is_group(rest[0]) && (n == 1 || want_help(n - 1, rest + 1))) {
 		/* heph project, heph import --help: the group's verbs */
 		group_help(n == 1 ? stderr : stdout, rest[0]);
 		status = n == 1 ? heph_error_exit_status(HEPH_EUSAGE) : 0;

@@ -44,8 +44,8 @@ static void shown(const char *in, char out[48])
 	out[i] = '\0';
 }
 
-/* Levenshtein distance of two short names (longer ones count as far). */
-static size_t distance(const char *a, const char *b)
+/* Levenshtein distance (see rpc.h). */
+size_t heph_rpc_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b), row[65];
 	if (la > 64 || lb > 64)
@@ -79,7 +79,7 @@ static int unknown_param(const heph_rpc_method *m, const char *key)
 		return heph_error_set(HEPH_EINVALID, "%s: unknown parameter \"%s\" (%s takes no parameters)", m->name,
 				      name, m->name);
 	for (const heph_rpc_param *p = m->params; p->name; p++) {
-		size_t d = distance(key, p->name);
+		size_t d = heph_rpc_distance(key, p->name);
 		/* "do-date" for "do_date", "dodate": a near miss */
 		if (d < bestd) {
 			bestd = d;
