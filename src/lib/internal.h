@@ -116,6 +116,9 @@ char *heph__col_dup(sqlite3_stmt *st, int i);
  * bound to key: *out malloc'd, NULL for no row or SQL NULL; *found (may be
  * NULL) whether there was a row. what names the read in an error. */
 int heph__text_of(heph_store *s, const char *sql, const char *key, char **out, int *found, const char *what);
+/* The first column of every row of sql (a literal, cached) with ?1 bound to
+ * key, as a new JSON array of strings in *out (NULL on error). */
+int heph__texts_of(heph_store *s, const char *sql, const char *key, json_t **out);
 
 /* Set key to value in a key-value table: upsert_sql (?1 key, ?2 value), or
  * delete_sql (?1 key) when value is NULL. Both are literals (cached). */

@@ -361,24 +361,9 @@ out:
 
 int heph__project_subtree(heph_store *s, const char *id, json_t **out)
 {
-	sqlite3_stmt *st = heph__stmt(s,
+	return heph__texts_of(s,
 		"WITH RECURSIVE sub(id) AS (SELECT ?1 UNION SELECT n.id FROM nodes n JOIN sub ON n.parent_id = sub.id "
-		"WHERE n.kind = 'project' AND n.tombstone_hlc IS NULL) SELECT id FROM sub");
-	json_t *arr = json_array();
-	int rc;
-	if (!st) {
-		json_decref(arr);
-		return HEPH_ERROR;
-	}
-	heph__bind_str(st, 1, id);
-	while ((rc = heph__row(s, st)) > 0)
-		json_array_append_new(arr, json_string((const char *)sqlite3_column_text(st, 0)));
-	if (rc < 0) {
-		json_decref(arr);
-		return rc;
-	}
-	*out = arr;
-	return 0;
+		"WHERE n.kind = 'project' AND n.tombstone_hlc IS NULL) SELECT id FROM sub", id, out);
 }
 
 int heph__links_json(heph_store *s, const char *id, int dir, json_t **out)

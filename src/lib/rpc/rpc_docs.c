@@ -333,24 +333,10 @@ out:
 
 int heph__node_tags(heph_store *s, const char *id, json_t **out)
 {
-	sqlite3_stmt *st = heph__stmt(s,
+	return heph__texts_of(s,
 		"SELECT DISTINCT g.title FROM links l JOIN nodes g ON g.id = l.dst AND g.tombstone_hlc IS NULL "
 		"WHERE l.type = 'tag' AND (l.src = ?1 OR l.src = (SELECT context_id FROM tasks WHERE node_id = ?1)) "
-		"ORDER BY g.title");
-	int rc;
-	*out = NULL;
-	if (!st)
-		return HEPH_ERROR;
-	heph__bind_str(st, 1, id);
-	json_t *arr = json_array();
-	while ((rc = heph__row(s, st)) > 0)
-		json_array_append_new(arr, json_string((const char *)sqlite3_column_text(st, 0)));
-	if (rc < 0) {
-		json_decref(arr);
-		return rc;
-	}
-	*out = arr;
-	return 0;
+		"ORDER BY g.title", id, out);
 }
 
 int heph__tag_task(heph_store *s, const char *task_id, const json_t *names)

@@ -179,6 +179,25 @@ int heph__text_of(heph_store *s, const char *sql, const char *key, char **out, i
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, what);
 }
 
+int heph__texts_of(heph_store *s, const char *sql, const char *key, json_t **out)
+{
+	sqlite3_stmt *st = heph__stmt(s, sql);
+	int rc;
+	*out = NULL;
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, key);
+	json_t *arr = json_array();
+	while ((rc = heph__row(s, st)) > 0)
+		json_array_append_new(arr, json_string((const char *)sqlite3_column_text(st, 0)));
+	if (rc < 0) {
+		json_decref(arr);
+		return rc;
+	}
+	*out = arr;
+	return 0;
+}
+
 char *heph__node_body(heph_store *s, const char *id)
 {
 	char *b;
