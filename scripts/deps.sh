@@ -19,6 +19,8 @@ command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 PKGS="$PKGS debhelper dpkg-dev lintian"
 # tests/sync/metrics.sh reads /metrics with Prometheus' own parser
 PKGS="$PKGS python3-prometheus-client"
+# tests/sync/install.sh checks hephd.service with systemd-analyze verify
+PKGS="$PKGS systemd"
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
