@@ -72,7 +72,10 @@ static void show_code(void *ctx, const char *uri, const char *complete, const ch
 			fprintf(f, "(or open %s)\n", complete);
 		fprintf(f, "The code is good for %d minutes. Waiting for the identity provider...\n", (expires_in + 59) / 60);
 	}
+	/* the person must see the code now: the terminal stream writes into
+	 * standard output's buffer, which a pipe keeps until it is flushed */
 	fflush(f);
+	fflush(sc->cli->raw);
 }
 
 static void note(void *ctx, const char *text)
