@@ -443,34 +443,31 @@ static int a_task_create(heph_store *s, const heph_op *op, json_t *p, struct out
 	return create(s, op, p, "task", 1, o);
 }
 
-static int a_node_set(heph_store *s, const heph_op *op, json_t *p, struct outcome *o)
+/* node.set and task.set: the payload's registers of a node (or of its task
+ * row with task), deferred until the node (or task) exists. */
+static int set_op(heph_store *s, const heph_op *op, json_t *p, struct outcome *o, int task)
 {
 	const char *id = str(p, "node_id");
 	int ok, err;
-	if ((err = node_exists(s, id, &ok)))
+	if ((err = task ? task_exists(s, id, &ok) : node_exists(s, id, &ok)))
 		return err;
 	if (!ok) {
 		defer_on(o, id);
 		return 0;
 	}
-	if ((err = set_registers(s, p, 0, id, op->hlc, 1)) || (err = close_resolved(s, id, p)))
+	if ((err = set_registers(s, p, task, id, op->hlc, 1)) || (err = close_resolved(s, id, p)))
 		return err;
 	return touch(s, id, op->hlc);
 }
 
+static int a_node_set(heph_store *s, const heph_op *op, json_t *p, struct outcome *o)
+{
+	return set_op(s, op, p, o, 0);
+}
+
 static int a_task_set(heph_store *s, const heph_op *op, json_t *p, struct outcome *o)
 {
-	const char *id = str(p, "node_id");
-	int ok, err;
-	if ((err = task_exists(s, id, &ok)))
-		return err;
-	if (!ok) {
-		defer_on(o, id);
-		return 0;
-	}
-	if ((err = set_registers(s, p, 1, id, op->hlc, 1)) || (err = close_resolved(s, id, p)))
-		return err;
-	return touch(s, id, op->hlc);
+	return set_op(s, op, p, o, 1);
 }
 
 static int derive(heph_store *s, const char *src, const char *type);
