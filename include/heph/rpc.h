@@ -81,6 +81,9 @@ typedef enum heph_rpc_type {
 	HEPH_RPC_LINES,    /* one line of text, or an array of them */
 	HEPH_RPC_OBJECT,   /* any JSON object; the handler checks its members */
 	HEPH_RPC_ARRAY,    /* any JSON array; the handler checks its items */
+	HEPH_RPC_TAG,      /* a tag's name: checked as LINE; completed with the tags */
+	HEPH_RPC_TAGS,     /* tag names: checked as LINES; completed with the tags */
+	HEPH_RPC_VIEW,     /* a view's name: checked as LINE; completed with the views */
 } heph_rpc_type;
 
 enum {

@@ -134,32 +134,32 @@ static void values(struct comp *c, enum cval kind, const char *meta)
 	json_decref(r);
 }
 
-/* What a parameter (a positional's or an option's params key) takes. */
-static enum cval param_kind(const struct verb *v, const char *key, const char *meta)
+/* What a value is completed with: by its parameter's type in the method
+ * table (p, NULL for an option of the verb's own), else by the values its
+ * placeholder lists ("mine|theirs"). */
+static enum cval param_kind(const heph_rpc_param *p, const char *meta)
 {
-	if (meta && strchr(meta, '|') && !strchr(meta, '-'))
-		return CV_ENUM;
-	if (strcmp(key, "project") == 0 || strcmp(key, "parent") == 0)
-		return CV_PROJECT;
-	if (strcmp(key, "tag") == 0 || strcmp(key, "tags") == 0)
-		return CV_TAG;
-	if (strcmp(key, "attention") == 0)
-		return CV_COLOUR;
-	if (strcmp(v->name, "view") == 0 && strcmp(key, "name") == 0)
-		return CV_VIEW;
-	if ((strcmp(key, "id") == 0 || strcmp(key, "src") == 0 || strcmp(key, "dst") == 0) &&
-	    strncmp(v->name, "conflicts", 9) != 0)
-		return CV_TASK;
-	return CV_NONE;
+	switch (p ? p->type : 0) {
+	case HEPH_RPC_PROJECT: return CV_PROJECT;
+	case HEPH_RPC_TAG:
+	case HEPH_RPC_TAGS: return CV_TAG;
+	case HEPH_RPC_ATTENTION: return CV_COLOUR;
+	case HEPH_RPC_VIEW: return CV_VIEW;
+	case HEPH_RPC_NODE: return CV_TASK;
+	case HEPH_RPC_ENUM: return CV_ENUM;
+	default: break;
+	}
+	return meta && strchr(meta, '|') && !strchr(meta, '-') ? CV_ENUM : CV_NONE;
 }
 
-/* The params key of an option (its param, else its name with '-' as '_'). */
-static void opt_key(const struct opt *o, char *buf, size_t n)
+/* The parameter named key of v's method, NULL if none. */
+static const heph_rpc_param *schema_of(const struct verb *v, const char *key)
 {
-	snprintf(buf, n, "%s", o->param ? o->param : o->name);
-	for (char *p = buf; *p; p++)
-		if (*p == '-')
-			*p = '_';
+	const heph_rpc_method *m = v->method ? heph_rpc_find(v->method) : NULL;
+	for (const heph_rpc_param *p = m ? m->params : NULL; p && p->name; p++)
+		if (strcmp(p->name, key) == 0)
+			return p;
+	return NULL;
 }
 
 /* An option's name as typed: '_' as '-' (do_date: do-date). */
@@ -313,9 +313,7 @@ int cmd_complete(struct cli *cli, int argc, char **argv)
 		struct opt one;
 		const struct opt *o = find_opt(v, prev + 2, &one);
 		if (o && o->kind != OPT_FLAG) {
-			char key[64];
-			opt_key(o, key, sizeof key);
-			values(&c, param_kind(v, key, o->meta), o->meta);
+			values(&c, param_kind(o->schema, o->meta), o->schema && o->schema->values ? o->schema->values : o->meta);
 			goto out;
 		}
 	}
@@ -354,7 +352,8 @@ int cmd_complete(struct cli *cli, int argc, char **argv)
 			size_t len = strlen(key);
 			if (len && key[len - 1] == '?')
 				key[len - 1] = '\0';
-			values(&c, param_kind(v, key, NULL), NULL);
+			const heph_rpc_param *p = schema_of(v, key);
+			values(&c, param_kind(p, NULL), p ? p->values : NULL);
 			break;
 		}
 	}

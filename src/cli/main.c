@@ -137,6 +137,9 @@ static const char *meta_of(const heph_rpc_param *p)
 	case HEPH_RPC_ATTENTION: return "COLOUR";
 	case HEPH_RPC_ENUM: return p->values;
 	case HEPH_RPC_INT: return "N";
+	case HEPH_RPC_TAG:
+	case HEPH_RPC_TAGS: return "TAG";
+	case HEPH_RPC_VIEW: return "VIEW";
 	default: return "TEXT";
 	}
 }
@@ -153,7 +156,7 @@ size_t cli_verb_opts(const struct verb *v, struct opt out[CLI_MAX_OPTS])
 			.kind = p->type == HEPH_RPC_BOOL    ? OPT_FLAG
 				: p->type == HEPH_RPC_INT   ? OPT_INT
 				: p->type == HEPH_RPC_TEXT  ? OPT_TEXT
-				: p->type == HEPH_RPC_LINES ? OPT_LIST
+				: p->type == HEPH_RPC_LINES || p->type == HEPH_RPC_TAGS ? OPT_LIST
 							    : OPT_STR,
 			.param = p->name,
 			.meta = meta_of(p),
@@ -549,7 +552,7 @@ int cli_is_group(const char *word)
 {
 	size_t n = strlen(word);
 	for (const struct verb *v = heph_cli_verbs; v->name; v++)
-		if (strncmp(v->name, word, n) == 0 && v->name[n] == ' ')
+		if (strncmp(v->name, word, n) == 0 && v->name[n] == ' ' && !(v->flags & VERB_HIDDEN))
 			return 1;
 	return 0;
 }

@@ -43,14 +43,25 @@ static const struct opt hub_url_opts[] = {
 	END,
 };
 
+/* "heph task add TITLE" and "heph doc add TITLE" read as "heph project add
+ * NAME" does: hidden spellings of heph task and heph doc. */
+#define TASK_VERB(name, flags) \
+	{ name, NULL, "add a task; prints its id", "task.create", ARGS("*title"), NULL, print_id, NULL, \
+	  "Every task gets a context doc for its description and checklist.\n" \
+	  "A recurring task without a do-date gets the rule's first day from today on.\n" \
+	  "Recurrence: daily, weekly, monthly, yearly, weekdays, every 3 days, every other week,\n" \
+	  "every mon,wed, every month on the 15th, every year on apr 15, ... until YYYY-MM-DD,\n" \
+	  "... 3 times; or --rrule with a raw RFC 5545 rule. heph task add TITLE is the same.", \
+	  flags }
+#define DOC_VERB(name, flags) \
+	{ name, NULL, "add a doc; prints its id", "doc.create", ARGS("*title"), NULL, print_doc_change, NULL, \
+	  "In the body, [[Name]] links to the node of that id, alias or title (stored as [[ID|Name]])\n" \
+	  "and #tag tags the doc. Links that match no node, or several, stay text (noted on stderr).\n" \
+	  "heph doc add TITLE is the same.", flags }
+
 const struct verb heph_cli_verbs[] = {
-	{ "task", NULL, "add a task; prints its id", "task.create", ARGS("*title"), NULL, print_id, NULL,
-	  "Every task gets a context doc for its description and checklist.\n"
-	  "A recurring task without a do-date gets the rule's first day from today on.\n"
-	  "Recurrence: daily, weekly, monthly, yearly, weekdays, every 3 days, every other week,\n"
-	  "every mon,wed, every month on the 15th, every year on apr 15, ... until YYYY-MM-DD,\n"
-	  "... 3 times; or --rrule with a raw RFC 5545 rule.",
-	  0 },
+	TASK_VERB("task", 0),
+	TASK_VERB("task add", VERB_HIDDEN),
 	{ "add", NULL, "quick add: a task from one line of text", "task.add", ARGS("*text"), NULL, NULL, cmd_add,
 	  "heph add Buy milk tomorrow p2 #Work every week\n"
 	  "  title \"Buy milk\", do-date tomorrow, orange, project Work, every week.\n"
@@ -117,9 +128,8 @@ const struct verb heph_cli_verbs[] = {
 	  NULL, 0 },
 	{ "project list", NULL, "the project tree with outstanding counts (own / with subprojects)", "project.list",
 	  NULL, NULL, print_projects, NULL, NULL, 0 },
-	{ "doc", NULL, "add a doc; prints its id", "doc.create", ARGS("*title"), NULL, print_doc_change, NULL,
-	  "In the body, [[Name]] links to the node of that id, alias or title (stored as [[ID|Name]])\n"
-	  "and #tag tags the doc. Links that match no node, or several, stay text (noted on stderr).", 0 },
+	DOC_VERB("doc", 0),
+	DOC_VERB("doc add", VERB_HIDDEN),
 	{ "doc edit", NULL, "change a doc's title or text", "doc.edit", ARGS("id"), NULL, print_doc_change, NULL,
 	  "Works on docs, journals and projects; a task's text is its context doc (heph context).", 0 },
 	{ "journal", NULL, "the journal of a day (default today)", "journal.open", ARGS("date?"), NULL, print_journal,

@@ -223,9 +223,11 @@ int heph__task_roll(heph_store *s, const char *id, int done, json_t **result);
  * *out (a new array); a heph error when SQLite fails. */
 int heph__node_tags(heph_store *s, const char *id, json_t **out);
 
-/* Link a task to the tag nodes of names (a JSON array of strings; "#x" and
- * "x" alike), creating them as needed; links it already has are kept. */
-int heph__tag_task(heph_store *s, const char *task_id, const json_t *names);
+/* Link a task to the tag nodes of names (a string or an array of them, as
+ * the schema's "tags" type checked; "#x" and "x" alike), creating them as
+ * needed; links it already has are kept. With remove, unlink them instead
+ * (a tag it does not carry is no error). */
+int heph__tag_task(heph_store *s, const char *task_id, const json_t *names, int remove);
 
 /* The id of the journal of date ("YYYY-MM-DD"), derived from the date;
  * *live tells whether that node exists and is live (else it is free). */

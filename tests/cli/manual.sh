@@ -87,6 +87,8 @@ expect_eq "bash completes --do to --do-date" "--do-date" "$(comp task x --do)"
 expect_eq "bash completes project names (quoted)" "$(printf 'Home\\ Stuff\nWork')" "$(comp list --project "" | sort)"
 expect_eq "bash completes a project name in any case" "Work" "$(comp task x --project wo)"
 expect_eq "bash completes tags" "food" "$(comp list --tag "")"
+expect_eq "bash completes tags to add to a task" "food" "$(comp edit X --tag f)"
+expect_eq "bash completes tags to remove from a task" "food" "$(comp edit X --untag "")"
 expect_eq "bash completes an enum's values" "$(printf 'mine\ntheirs')" "$(comp conflicts resolve X --keep "")"
 expect_eq "bash completes attention colours" "$(printf 'red\norange\nwhite\nblue')" "$(comp attention X "")"
 # what heph list shows for each task: its handle, where lists show handles, else its short id

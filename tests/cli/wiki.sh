@@ -61,6 +61,22 @@ expect_eq "list --tag finds the task's own tags and its context doc's" "Buy seed
 expect_eq "list --tag takes #tag too" "Turn the heap" "$(h list --tag '#chores' --json | json_get '",".join(t["title"] for t in d)')"
 expect_eq "show lists a task's tags" "chores garden-work" "$(h show "$T1" --json | json_get '" ".join(d["tags"])')"
 
+# edit --tag adds tags, --untag removes them; each is an op that syncs
+h edit "$T3" --tag errands --tag '#Chores' >/dev/null
+expect_eq "edit --tag adds tags" "chores errands" "$(h show "$T3" --json | json_get '" ".join(d["tags"])')"
+h edit "$T3" --tag errands >/dev/null
+expect_eq "a tag it carries is not added twice (two tags, two links)" 2 "$(h ops --json | grep '"link.add"' | grep "\"src\":\"$T3\"" | grep -c '"type":"tag"')"
+h edit "$T3" --untag chores >/dev/null
+expect_eq "edit --untag removes a tag" "errands" "$(h show "$T3" --json | json_get '" ".join(d["tags"])')"
+expect_eq "the tag stays on the other task" "Turn the heap" "$(h list --tag chores --json | json_get '",".join(t["title"] for t in d)')"
+expect_status "untagging with a tag nobody has is not found" 4 h edit "$T3" --untag nosuchtag
+expect_eq "and changes nothing" "errands" "$(h show "$T3" --json | json_get '" ".join(d["tags"])')"
+h undo >/dev/null
+expect_eq "undo puts the tag back" "chores errands" "$(h show "$T3" --json | json_get '" ".join(d["tags"])')"
+expect_status "a tag with a control character is refused" 3 h edit "$T3" --tag $'a\x1bb'
+expect_eq "heph task add TITLE is heph task TITLE" "Water the plants" "$(h show "$(h task add Water the plants)" --json | json_get 'd["title"]')"
+expect_eq "heph doc add TITLE is heph doc TITLE" "Seed list" "$(h show "$(h doc add Seed list --json | json_get 'd["node_id"]')" --json | json_get 'd["title"]')"
+
 # frontmatter tags count too
 F=$(h doc "Imported note" --body $'---\ntags: [reading, "Garden-work"]\n---\nText.')
 expect_eq "frontmatter tags tag the doc" "garden-work reading" "$(h show "$F" --json | json_get '" ".join(d["tags"])')"

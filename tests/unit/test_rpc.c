@@ -505,7 +505,7 @@ static void methods__every_parameter_has_a_type_a_help_and_a_unique_name(void **
 	(void)state;
 	for (const heph_rpc_method *m = heph_rpc_methods(); m->name; m++) {
 		for (const heph_rpc_param *p = m->params; p->name; p++) {
-			assert_true(p->type >= HEPH_RPC_LINE && p->type <= HEPH_RPC_ARRAY);
+			assert_true(p->type >= HEPH_RPC_LINE && p->type <= HEPH_RPC_VIEW);
 			assert_non_null(p->help);
 			assert_true(p->help[0] != '\0');
 			assert_true(p->type != HEPH_RPC_ENUM || (p->values && p->values[0]));

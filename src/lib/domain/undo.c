@@ -24,7 +24,8 @@
  *                      the tasks and subprojects that pointed at it
  *
  * Ops on a node the change itself created are not compensated one by one:
- * they go with it. `wiki` and `tag` links follow the bodies they index.
+ * they go with it. `wiki` and `tag` links follow the bodies they index,
+ * except a task's tag links, which --tag and --untag set by hand.
  * Changes are undone last first, each once; an undo is not itself undone
  * (there is no redo). Only the latest HISTORY changes are kept.
  */
@@ -400,7 +401,7 @@ static int link_exists(heph_store *s, const char *src, const char *dst, const ch
 	heph__bind_str(st, 1, src);
 	heph__bind_str(st, 2, dst);
 	heph__bind_str(st, 3, type);
-	hit = sqlite3_step(st) == SQLITE_ROW;
+	hit = heph__row(s, st) > 0;
 	sqlite3_reset(st);
 	return hit;
 }
@@ -415,13 +416,17 @@ static int undo_link(struct undo *u, json_t *op, int add)
 	struct nodeinfo a, b;
 	int err = 0;
 	if (!src || !dst || !type || json_object_get(u->created, src) || json_object_get(u->created, dst) ||
-	    strcmp(type, "wiki") == 0 || strcmp(type, "tag") == 0)
+	    strcmp(type, "wiki") == 0)
 		return 0;
-	char *what = describe(u->s, src), *other = describe(u->s, dst);
 	node_info(u->s, src, &a);
 	node_info(u->s, dst, &b);
 	free(a.title);
 	free(b.title);
+	/* A body's #tags follow the body; a task has no body of its own, so
+	 * its tag links are the ones set by hand (--tag, --untag). */
+	if (strcmp(type, "tag") == 0 && strcmp(a.kind, "task") != 0)
+		return 0;
+	char *what = describe(u->s, src), *other = describe(u->s, dst);
 	if (add) {
 		const char *lid = json_string_value(json_object_get(p, "link_id"));
 		if (!lid || !link_live(u->s, lid)) {

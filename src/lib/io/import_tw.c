@@ -560,7 +560,7 @@ static int import_one(struct tw *t, const json_t *task, const json_t *instances)
 			     json_is_string(tag) ? json_string_value(tag) : "?");
 	}
 	heph_error_clear();
-	err = heph__tag_task(s, id, ok);
+	err = heph__tag_task(s, id, ok, 0);
 	json_decref(ok);
 	if (err)
 		goto out;

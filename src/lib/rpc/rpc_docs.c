@@ -339,29 +339,37 @@ int heph__node_tags(heph_store *s, const char *id, json_t **out)
 		"ORDER BY g.title", id, out);
 }
 
-int heph__tag_task(heph_store *s, const char *task_id, const json_t *names)
+int heph__tag_task(heph_store *s, const char *task_id, const json_t *names, int remove)
 {
+	json_t *list = json_is_string(names) ? json_pack("[O]", names) : json_incref((json_t *)names);
 	const json_t *v;
 	size_t i;
-	int err;
-	json_array_foreach(names, i, v) {
+	int err = 0;
+	json_array_foreach(list, i, v) {
 		char name[HEPH_TAG_MAX + 1], tid[HEPH_ID_LEN + 1];
-		int have;
-		if (!json_is_string(v))
-			return heph_error_set(HEPH_EINVALID, "tags must be strings");
-		if ((err = heph__tag_name(json_string_value(v), name)) || (err = heph__tag_node(s, name, 1, tid)))
-			return err;
+		int have, gone;
+		if ((err = heph__tag_name(json_string_value(v), name)) || (err = heph__tag_node(s, name, !remove, tid)))
+			break;
 		sqlite3_stmt *st = heph__stmt(s, "SELECT 1 FROM links WHERE src = ?1 AND dst = ?2 AND type = 'tag'");
-		if (!st)
-			return HEPH_ERROR;
+		if (!st) {
+			err = HEPH_ERROR;
+			break;
+		}
 		heph__bind_str(st, 1, task_id);
 		heph__bind_str(st, 2, tid);
-		have = sqlite3_step(st) == SQLITE_ROW;
+		have = heph__row(s, st);
 		sqlite3_reset(st);
-		if (!have && (err = heph__link_add(s, task_id, tid, "tag", NULL)))
-			return err;
+		if (have < 0) {
+			err = have;
+			break;
+		}
+		if (!remove && !have && (err = heph__link_add(s, task_id, tid, "tag", NULL)))
+			break;
+		if (remove && have && (err = heph__link_remove(s, task_id, tid, "tag", &gone)))
+			break;
 	}
-	return 0;
+	json_decref(list);
+	return err;
 }
 
 HEPH_RPC_HANDLER(heph__rpc_tag_list)

@@ -29,6 +29,9 @@ const char *heph_rpc_type_name(heph_rpc_type t)
 	case HEPH_RPC_LINES: return "lines";
 	case HEPH_RPC_OBJECT: return "object";
 	case HEPH_RPC_ARRAY: return "array";
+	case HEPH_RPC_TAG: return "tag";
+	case HEPH_RPC_TAGS: return "tags";
+	case HEPH_RPC_VIEW: return "view";
 	}
 	return "?";
 }
@@ -111,6 +114,9 @@ static const char *wanted(const heph_rpc_param *p)
 	case HEPH_RPC_LINES: return "one line of text or an array of them";
 	case HEPH_RPC_OBJECT: return "a JSON object";
 	case HEPH_RPC_ARRAY: return "a JSON array";
+	case HEPH_RPC_TAG: return "a tag name";
+	case HEPH_RPC_TAGS: return "a tag name or an array of them";
+	case HEPH_RPC_VIEW: return "a view's name (heph view lists them)";
 	}
 	return "?";
 }
@@ -206,13 +212,15 @@ static int check_value(const heph_rpc_method *m, const heph_rpc_param *p, heph_s
 	case HEPH_RPC_TEXT:
 		return json_is_string(v) ? check_string(m, p, v, 1) : bad_type(m, p);
 	case HEPH_RPC_LINE:
+	case HEPH_RPC_TAG:
+	case HEPH_RPC_VIEW:
 	case HEPH_RPC_NODE:
 	case HEPH_RPC_PROJECT:
 		if (!json_is_string(v))
 			return bad_type(m, p);
 		if ((err = check_string(m, p, v, 0)))
 			return err;
-		if (p->type != HEPH_RPC_LINE && json_string_length(v) == 0)
+		if (p->type != HEPH_RPC_LINE && p->type != HEPH_RPC_TAG && json_string_length(v) == 0)
 			return heph_error_set(HEPH_EINVALID, "%s: parameter \"%s\" is empty: give %s", m->name,
 					      p->name, wanted(p));
 		return 0;
@@ -272,7 +280,8 @@ static int check_value(const heph_rpc_method *m, const heph_rpc_param *p, heph_s
 	}
 	case HEPH_RPC_BOOL:
 		return json_is_boolean(v) ? 0 : bad_type(m, p);
-	case HEPH_RPC_LINES: {
+	case HEPH_RPC_LINES:
+	case HEPH_RPC_TAGS: {
 		size_t i;
 		const json_t *x;
 		if (json_is_string(v))

@@ -15,8 +15,6 @@ static int check_title(const char *t)
 		p++;
 	if (!*p)
 		return heph_error_set(HEPH_EINVALID, "a title cannot be empty");
-	if (strchr(t, '\n'))
-		return heph_error_set(HEPH_EINVALID, "a title is one line");
 	return 0;
 }
 
@@ -156,15 +154,7 @@ HEPH_RPC_HANDLER(heph__rpc_task_create)
 	if ((err = heph__task_create(s, fields, project[0] ? project : NULL, id)))
 		goto out;
 	const json_t *tags = json_object_get(params, "tags");
-	if (json_is_string(tags)) {
-		json_t *one = json_pack("[O]", tags);
-		err = heph__tag_task(s, id, one);
-		json_decref(one);
-	} else if (tags && !json_is_null(tags)) {
-		err = json_is_array(tags) ? heph__tag_task(s, id, tags)
-					  : heph_error_set(HEPH_EINVALID, "parameter \"tags\" must be an array of strings");
-	}
-	if (err)
+	if (tags && !json_is_null(tags) && (err = heph__tag_task(s, id, tags, 0)))
 		goto out;
 	*result = json_pack("{s:s}", "node_id", id);
 	date_warnings(*result, json_string_value(json_object_get(fields, "do_date")),
@@ -302,9 +292,14 @@ HEPH_RPC_HANDLER(heph__rpc_task_edit)
 	if ((err = heph__p_node(s, params, "id", HEPH_K_TASK, id)) ||
 	    (err = task_fields(s, params, fields, &has_project, project, &phrase)))
 		goto out;
-	if (json_object_size(fields) == 0 && !has_project) {
+	const json_t *tags = json_object_get(params, "tags"), *untag = json_object_get(params, "untag");
+	if (json_is_null(tags))
+		tags = NULL;
+	if (json_is_null(untag))
+		untag = NULL;
+	if (json_object_size(fields) == 0 && !has_project && !tags && !untag) {
 		err = heph_error_set(HEPH_EINVALID,
-				     "nothing to change (give a title, attention, date, recurrence or project)");
+				     "nothing to change (give a title, attention, date, recurrence, project or tags)");
 		goto out;
 	}
 	if (json_is_string(json_object_get(fields, "recurrence"))) {
@@ -332,6 +327,8 @@ HEPH_RPC_HANDLER(heph__rpc_task_edit)
 	if (json_object_size(fields) && (err = heph__set_fields(s, id, 1, fields)))
 		goto out;
 	if (has_project && (err = heph__relink(s, id, "in-project", project[0] ? project : NULL)))
+		goto out;
+	if ((untag && (err = heph__tag_task(s, id, untag, 1))) || (tags && (err = heph__tag_task(s, id, tags, 0))))
 		goto out;
 	*result = heph__task_json(s, id);
 	if (*result && (json_is_string(json_object_get(fields, "do_date")) ||
