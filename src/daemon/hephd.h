@@ -27,6 +27,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -41,10 +42,12 @@ struct oidc;
 
 struct hephd {
 	enum hephd_mode mode;        /* --mode */
+	int json;                    /* --json (token, backup) */
 	char *db;                    /* --db, absolute */
 	char *socket;                /* --socket (local, client) */
 	char *http_addr;             /* --http-addr HOST:PORT (server) */
 	char *web_root;              /* --web-root, absolute, or NULL */
+	int no_web_root;             /* --web-root none */
 	char *hub_url;               /* --hub-url, or NULL: the database's setting */
 	char *token_file;            /* --token-file, or NULL: the database's setting */
 	char *metrics_token;         /* the token of --metrics-token-file: a bearer that may read /metrics */
@@ -74,6 +77,23 @@ struct hephd {
 	struct spoke *spoke;         /* local mode: the background sync */
 	struct hub *hub;             /* server mode: the HTTP server */
 };
+
+/* ---- the command line (options.c) ---- */
+
+/* Parse argv's options into d (its defaults set by the caller); the other
+ * words go to rest (*nrest of them). *action is "help" or "version" when
+ * that option was given (parsing stops there), else NULL. HEPH_EUSAGE with
+ * the message for an unknown option, a missing or bad value. */
+int hephd_options_parse(struct hephd *d, int argc, char **argv, char **rest, int *nrest, const char **action);
+
+/* The options' part of hephd --help, from the same table. */
+void hephd_options_help(FILE *f);
+
+/* Free what the options' fields of d hold (strings and lists). */
+void hephd_options_free(struct hephd *d);
+
+/* path made absolute against the current directory (malloc'd). */
+char *hephd_absolute(const char *path);
 
 /* Open a store for the calling thread (the database exists by now).
  * cache_kb: its page cache (0: libheph's default). */

@@ -42,7 +42,7 @@
 #define HEPH_DATADIR "share"
 #endif
 
-static const char usage_text[] =
+static const char usage_head[] =
 	"usage: hephd [--mode local|server|client] [OPTIONS]\n"
 	"       hephd token create NAME | token list [--json] | token revoke NAME  [--db PATH]\n"
 	"       hephd backup DIR [--db PATH]   a consistent copy of the database, taken while it\n"
@@ -57,48 +57,9 @@ static const char usage_text[] =
 	"          under --web-root\n"
 	"  client  serve the unix socket, forwarding every call to the hub's /rpc\n"
 	"\n"
-	"Options:\n"
-	"  --db PATH             database (default $HEPH_DB, else $XDG_DATA_HOME/heph/heph.db)\n"
-	"  --socket PATH         unix socket (default $HEPH_SOCKET, else\n"
-	"                        $XDG_RUNTIME_DIR/heph/hephd.sock, else /tmp/heph-UID/hephd.sock)\n"
-	"  --http-addr HOST:PORT where the hub listens (default 127.0.0.1:8420; port 0 picks one)\n"
-	"  --web-root DIR        serve the web app from DIR (server; default the one installed\n"
-	"                        with hephd, ../" HEPH_DATADIR "/heph/web from hephd's directory, when\n"
-	"                        it exists; none: no web app)\n"
-	"  --hub-url URL         the hub (local, client; default: heph hub set)\n"
-	"  --token-file FILE     the bearer token for the hub (default: heph hub set)\n"
-	"  --metrics-token-file FILE  a bearer token that may read GET /metrics (server; from\n"
-	"                        loopback it is readable without one)\n"
-	"  --sync-interval SECS  seconds between background syncs (default 30)\n"
-	"  --sync-batch N        ops per sync request (default 20000 pulled, 1000 pushed)\n"
-	"  --no-auth             serve without credentials; only on a loopback address\n"
-	"  --oidc-issuer URL     also accept access tokens of this OpenID Connect provider\n"
-	"                        (server; the exact issuer, e.g. https://id.example.org/application/o/heph/)\n"
-	"  --oidc-audience AUD   the audience (aud) its access tokens for this hub carry\n"
-	"  --oidc-client-id ID   the client id heph and the web app log in with (default: AUD)\n"
-	"  --oidc-web-client-id ID  the web app's own client id, if it has one (default: the above)\n"
-	"  --authorized-sub SUB  an identity (sub) allowed besides the first one, which claims the\n"
-	"                        hub; repeatable. When given, only a listed identity can claim it\n"
-	"  --oidc-jwks-refetch SECS  the least time between two fetches of the provider's keys\n"
-	"                        for tokens naming an unknown key (default 10)\n"
-	"  --max-body BYTES      the largest request body the hub takes (default 33554432)\n"
-	"  --timeout SECS        close a connection silent this long (default 30)\n"
-	"  --request-timeout SECS  close a connection whose request (headers and body)\n"
-	"                        takes longer than this to arrive (default 60)\n"
-	"  --max-per-address N   open connections one client address may hold (default 64;\n"
-	"                        behind a reverse proxy every client shares its address)\n"
-	"  --allow-host NAME     a host name the hub is reached by (repeatable); requests\n"
-	"                        naming another Host are refused (IP literals, localhost\n"
-	"                        and this machine's name always pass)\n"
-	"  --allow-origin ORIGIN a web origin (https://app.example) allowed to call the hub\n"
-	"                        from a browser (CORS; repeatable). The hub's own origin\n"
-	"                        needs none\n"
-	"  --threads N           HTTP worker threads (default 2 per CPU, at most 16)\n"
-	"  --pid-file FILE       write the process id here\n"
-	"  --ready-file FILE     once serving, write the hub's URL (server) or the socket\n"
-	"                        path here\n"
-	"  --version             print the version\n"
-	"  --help                this help\n"
+	"Options:\n";
+
+static const char usage_tail[] =
 	"\n"
 	"Exit status: 0 stopped cleanly, 1 error, 2 usage, 6 another hephd serves the socket,\n"
 	"14 the address is in use. See docs/how-to/set-up-a-hub.md.\n";
@@ -109,17 +70,6 @@ static int fail(int code)
 	return heph_error_exit_status(code);
 }
 
-static char *absolute(const char *path)
-{
-	char cwd[PATH_MAX], *out;
-	if (path[0] == '/' || !getcwd(cwd, sizeof cwd))
-		out = strdup(path);
-	else if (asprintf(&out, "%s/%s", cwd, path) < 0)
-		out = NULL;
-	if (!out)
-		abort();
-	return out;
-}
 
 static int write_file(const char *path, const char *text)
 {
@@ -215,16 +165,6 @@ static int prepare_db(struct hephd *d)
 	return err;
 }
 
-static int parse_int(const char *flag, const char *v, long long min, long long max, long long *out)
-{
-	char *end;
-	errno = 0;
-	long long n = strtoll(v, &end, 10);
-	if (!*v || *end || errno || n < min || n > max)
-		return heph_error_set(HEPH_EUSAGE, "%s wants a number from %lld to %lld, not \"%s\"", flag, min, max, v);
-	*out = n;
-	return 0;
-}
 
 /* ---- hephd token ... ---- */
 
@@ -408,22 +348,15 @@ out:
 	return err;
 }
 
-/* Append a copy of v to a growing array of strings. */
-static void push_str(char ***arr, int *n, const char *v)
-{
-	if (!(*arr = realloc(*arr, sizeof **arr * (size_t)(*n + 1))) || !((*arr)[(*n)++] = strdup(v)))
-		abort();
-}
 
 int main(int argc, char **argv)
 {
 	struct hephd d = { .mode = MODE_LOCAL, .sync_interval = 30, .max_body = 32u << 20, .timeout = 30,
 			   .request_timeout = 60, .max_per_address = 64, .oidc_refetch = 10 };
 	char sock[PATH_MAX];
-	int json = 0, err = 0, status, no_web = 0;
-	char *db = NULL, **rest = calloc((size_t)argc + 1, sizeof *rest);
+	int err = 0, status;
+	char **rest = calloc((size_t)argc + 1, sizeof *rest);
 	int nrest = 0;
-	long long n;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	if (!rest)
 		abort();
@@ -435,133 +368,27 @@ int main(int argc, char **argv)
 	 * owner's alone: the database holds token hashes and every task. */
 	umask(077);
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define TAKES(name) (strcmp(a, name) == 0 && (v ? (i++, 1) : (err = heph_error_set(HEPH_EUSAGE, "%s needs a value", name), 0)))
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			fputs(usage_text, stdout);
-			goto done;
-		} else if (strcmp(a, "--version") == 0) {
-			printf("hephd %s (schema %d, sync protocol %d)\n", heph_version(), heph_schema_version(),
-			       HEPH_SYNC_PROTOCOL);
-			goto done;
-		} else if (strcmp(a, "--json") == 0) {
-			json = 1;
-		} else if (strcmp(a, "--no-auth") == 0) {
-			d.no_auth = 1;
-		} else if (TAKES("--mode")) {
-			if (strcmp(v, "local") == 0)
-				d.mode = MODE_LOCAL;
-			else if (strcmp(v, "server") == 0)
-				d.mode = MODE_SERVER;
-			else if (strcmp(v, "client") == 0)
-				d.mode = MODE_CLIENT;
-			else
-				err = heph_error_set(HEPH_EUSAGE, "--mode is local, server or client, not \"%s\"", v);
-		} else if (TAKES("--oidc-issuer")) {
-			free(d.oidc_issuer);
-			d.oidc_issuer = strdup(v);
-		} else if (TAKES("--oidc-audience")) {
-			free(d.oidc_audience);
-			d.oidc_audience = strdup(v);
-		} else if (TAKES("--oidc-client-id")) {
-			free(d.oidc_client_id);
-	free(d.oidc_web_client_id);
-			d.oidc_client_id = strdup(v);
-		} else if (TAKES("--oidc-web-client-id")) {
-			free(d.oidc_web_client_id);
-			d.oidc_web_client_id = strdup(v);
-		} else if (TAKES("--authorized-sub")) {
-			if (!*v)
-				err = heph_error_set(HEPH_EUSAGE, "--authorized-sub wants a subject (the sub claim), not \"\"");
-			else if (!(d.authorized_subs = realloc(d.authorized_subs, sizeof *d.authorized_subs *
-											   (size_t)(d.n_authorized_subs + 1))) ||
-				 !(d.authorized_subs[d.n_authorized_subs++] = strdup(v)))
-				abort();
-		} else if (TAKES("--oidc-jwks-refetch")) {
-			if (!(err = parse_int(a, v, 0, 86400, &n)))
-				d.oidc_refetch = (int)n;
-		} else if (TAKES("--db")) {
-			free(db);
-			db = strdup(v);
-		} else if (TAKES("--socket")) {
-			free(d.socket);
-			d.socket = absolute(v);
-		} else if (TAKES("--http-addr")) {
-			free(d.http_addr);
-			d.http_addr = strdup(v);
-		} else if (TAKES("--web-root")) {
-			free(d.web_root);
-			d.web_root = strcmp(v, "none") == 0 ? NULL : absolute(v);
-			no_web = d.web_root == NULL;
-		} else if (TAKES("--hub-url")) {
-			free(d.hub_url);
-			d.hub_url = strdup(v);
-		} else if (TAKES("--token-file")) {
-			free(d.token_file);
-	free(d.metrics_token);
-			d.token_file = absolute(v);
-		} else if (TAKES("--metrics-token-file")) {
-			free(d.metrics_token);
-			d.metrics_token = NULL;
-			if ((err = net_read_token_file(v, &d.metrics_token)))
-				break;
-		} else if (TAKES("--sync-interval")) {
-			if (!(err = parse_int(a, v, 1, 86400, &n)))
-				d.sync_interval = (int)n;
-		} else if (TAKES("--sync-batch")) {
-			if (!(err = parse_int(a, v, 1, HEPH_SYNC_PULL_LIMIT, &n)))
-				d.sync_batch = (int)n;
-		} else if (TAKES("--max-body")) {
-			if (!(err = parse_int(a, v, 1024, (long long)1 << 32, &n)))
-				d.max_body = (size_t)n;
-		} else if (TAKES("--timeout")) {
-			if (!(err = parse_int(a, v, 1, 3600, &n)))
-				d.timeout = (int)n;
-		} else if (TAKES("--request-timeout")) {
-			if (!(err = parse_int(a, v, 1, 3600, &n)))
-				d.request_timeout = (int)n;
-		} else if (TAKES("--max-per-address")) {
-			if (!(err = parse_int(a, v, 1, 1000, &n)))
-				d.max_per_address = (int)n;
-		} else if (TAKES("--allow-host")) {
-			if (!*v || strpbrk(v, "/:@ "))
-				err = heph_error_set(HEPH_EUSAGE, "--allow-host wants a host name (hub.example.org), not \"%s\"", v);
-			else
-				push_str(&d.allow_hosts, &d.n_allow_hosts, v);
-		} else if (TAKES("--allow-origin")) {
-			if (!(strncmp(v, "https://", 8) == 0 || strncmp(v, "http://", 7) == 0) || strchr(strstr(v, "//") + 2, '/'))
-				err = heph_error_set(HEPH_EUSAGE, "--allow-origin wants an origin (https://app.example.org, "
-								  "no path), not \"%s\"", v);
-			else
-				push_str(&d.allow_origins, &d.n_allow_origins, v);
-		} else if (TAKES("--threads")) {
-			if (!(err = parse_int(a, v, 1, 256, &n)))
-				d.threads = (int)n;
-		} else if (TAKES("--pid-file")) {
-			free(d.pid_file);
-			d.pid_file = absolute(v);
-		} else if (TAKES("--ready-file")) {
-			free(d.ready_file);
-			d.ready_file = absolute(v);
-		} else if (a[0] == '-' && a[1] == '-') {
-			if (!err)
-				err = heph_error_set(HEPH_EUSAGE, "unknown option %s (see hephd --help)", a);
-		} else {
-			rest[nrest++] = argv[i];
-		}
-#undef TAKES
-		if (err)
-			break;
-	}
-	if (err)
+	const char *action;
+	if ((err = hephd_options_parse(&d, argc, argv, rest, &nrest, &action)))
 		goto done;
-	if (!db)
-		db = heph_default_db_path();
-	d.db = absolute(db);
+	if (action && strcmp(action, "help") == 0) {
+		fputs(usage_head, stdout);
+		hephd_options_help(stdout);
+		fputs(usage_tail, stdout);
+		goto done;
+	}
+	if (action && strcmp(action, "version") == 0) {
+		printf("hephd %s (schema %d, sync protocol %d)\n", heph_version(), heph_schema_version(),
+		       HEPH_SYNC_PROTOCOL);
+		goto done;
+	}
+	if (!d.db) {
+		char *db = heph_default_db_path();
+		d.db = hephd_absolute(db);
+		free(db);
+	}
 	if (nrest > 0 && strcmp(rest[0], "backup") == 0) {
-		err = backup(d.db, nrest - 1, rest + 1, json);
+		err = backup(d.db, nrest - 1, rest + 1, d.json);
 		goto done;
 	}
 	if (nrest > 0) {
@@ -569,16 +396,16 @@ int main(int argc, char **argv)
 			err = heph_error_set(HEPH_EUSAGE, "unknown command \"%s\" (see hephd --help)", rest[0]);
 			goto done;
 		}
-		err = tokens(d.db, nrest - 1, rest + 1, json);
+		err = tokens(d.db, nrest - 1, rest + 1, d.json);
 		goto done;
 	}
 	if (!d.socket) {
 		net_socket_default(sock, sizeof sock);
-		d.socket = absolute(sock);
+		d.socket = hephd_absolute(sock);
 	}
 	if (!d.http_addr)
 		d.http_addr = strdup("127.0.0.1:8420");
-	if (!d.web_root && !no_web && d.mode == MODE_SERVER)
+	if (!d.web_root && !d.no_web_root && d.mode == MODE_SERVER)
 		d.web_root = installed_web_root();
 	if ((d.oidc_audience || d.oidc_client_id || d.oidc_web_client_id || d.n_authorized_subs) && !d.oidc_issuer) {
 		err = heph_error_set(HEPH_EUSAGE, "--oidc-audience, --oidc-client-id, --oidc-web-client-id and --authorized-sub "
@@ -612,28 +439,7 @@ int main(int argc, char **argv)
 	err = serve(&d);
 done:
 	status = err ? fail(err) : 0;
-	free(db);
-	free(d.db);
-	free(d.socket);
-	free(d.http_addr);
-	free(d.web_root);
-	free(d.hub_url);
-	free(d.token_file);
-	free(d.pid_file);
-	free(d.ready_file);
-	free(d.oidc_issuer);
-	free(d.oidc_audience);
-	free(d.oidc_client_id);
-	free(d.oidc_web_client_id);
-	for (int k = 0; k < d.n_authorized_subs; k++)
-		free(d.authorized_subs[k]);
-	free(d.authorized_subs);
-	for (int k = 0; k < d.n_allow_hosts; k++)
-		free(d.allow_hosts[k]);
-	free(d.allow_hosts);
-	for (int k = 0; k < d.n_allow_origins; k++)
-		free(d.allow_origins[k]);
-	free(d.allow_origins);
+	hephd_options_free(&d);
 	free(rest);
 	pthread_mutex_destroy(&d.write_lock);
 	return status;

@@ -41,7 +41,20 @@ expect_not_contains "heph(1) leaves out the hidden __complete" "__complete" "$HE
 HEPHD_MAN=$(page 8 hephd)
 for opt in $("$HEPHD" --help | grep -oE '^  --[a-z-]+'); do
 	expect_contains "hephd(8) has $opt" "$opt" "$HEPHD_MAN"
+	# the help and the parser are one table: every option it lists is taken
+	# (OPT=1 then --version: a bad value or the version, never a server)
+	"$HEPHD" "$opt=1" --version >/dev/null 2>"$TMP/err"
+	expect_not_contains "hephd takes $opt, as its help says" "unknown option" "$(cat "$TMP/err")"
 done
+expect_status "hephd refuses an unknown option" 2 "$HEPHD" --colour red
+expect_contains "naming it" "unknown option --colour" "$ERR"
+expect_status "hephd refuses a value out of range" 2 "$HEPHD" --threads=0
+expect_contains "with the range" "from 1 to 256" "$ERR"
+expect_status "hephd refuses a value for a flag" 2 "$HEPHD" --no-auth=yes
+# an option given twice keeps the last value, freeing the first (ASan checks)
+printf 'secret-metrics-token\n' >"$TMP/mtok" && chmod 600 "$TMP/mtok"
+expect_status "options given twice" 0 "$HEPHD" --oidc-web-client-id a --oidc-client-id b --oidc-web-client-id c \
+	--metrics-token-file "$TMP/mtok" --metrics-token-file "$TMP/mtok" --token-file x --token-file y --allow-host a --allow-host b --version
 for mode in local server client; do expect_contains "hephd(8) has --mode $mode" "--mode $mode" "$HEPHD_MAN"; done
 TUI_MAN=$(page heph-tui)
 while IFS=$'\t' read -r keys what; do
