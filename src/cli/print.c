@@ -209,9 +209,12 @@ static void links_block(struct cli *cli, json_t *links, int incoming)
 	size_t i;
 	json_t *l;
 	json_array_foreach(links, i, l) {
-		fprintf(cli->out, "  %s %-18s %s %s%s%s\n", incoming ? "<-" : "->", str(l, "type"),
-			incoming ? str(l, "src") : str(l, "dst"), str(l, "kind"), str(l, "title")[0] ? ": " : "",
-			str(l, "title"));
+		const char *ref = str(l, "handle")[0] ? str(l, "handle")
+				  : str(l, "short_id")[0] ? str(l, "short_id")
+				  : incoming		  ? str(l, "src")
+							  : str(l, "dst");
+		fprintf(cli->out, "  %s %-18s %-10s %s%s%s\n", incoming ? "<-" : "->", str(l, "type"), ref, str(l, "kind"),
+			str(l, "title")[0] ? ": " : "", str(l, "title"));
 	}
 }
 

@@ -78,7 +78,7 @@ void print_search(struct cli *cli, json_t *r)
 		return;
 	}
 	json_array_foreach(r, i, h) {
-		const char *sid = str(h, "short_id");
+		const char *sid = str(h, "handle")[0] ? str(h, "handle") : str(h, "short_id");
 		const char *state = str(h, "state");
 		fprintf(cli->out, "%s%-10s%s %-7s %s%s%s%s\n", cli->color ? CLI_DIM : "", sid[0] ? sid : str(h, "node_id"),
 			cli->color ? CLI_RESET : "", str(h, "kind"), state[0] && strcmp(state, "outstanding") != 0 ? "[" : "",

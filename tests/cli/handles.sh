@@ -30,6 +30,18 @@ expect_eq "edit takes it" "red" "$(h show "$id" --json | json_get 'd["attention"
 expect_contains "done takes it and names the task by it" "$handle: task 7 [done]" "$(h done "$lower")"
 expect_eq "the task is done" "done" "$(h show "$handle" --json | json_get 'd["state"]')"
 
+# other listings name tasks by what lists show, and every node by what can be typed
+read -r h8 id8 title8 <<<"$(echo "$rows" | sed -n 8p)"
+read -r h9 id9 _ <<<"$(echo "$rows" | sed -n 9p)"
+h link add "$h8" "$h9" blocks >/dev/null
+expect_contains "links names the task at the other end by its handle" "blocks             $h9 " "$(h links "$h8")"
+expect_contains "backlinks too" "blocks             $h8 " "$(h backlinks "$h9")"
+ctx=$(h show "$h8" --json | json_get 'd["context_id"]')
+ctx_ref=$(h links "$h8" | awk '$2 == "canonical-context" {print $3}')
+expect_eq "a doc at the other end is named by a prefix that finds it" "$ctx" "$(h show "$ctx_ref" --json | json_get 'd["node_id"]')"
+expect_eq "search names a task by its handle" "$h8" "$(h search "$title8" | awk 'NR == 1 {print $1}')"
+expect_eq "and --json gives it" "$h8" "$(h search "$title8" --json | json_get 'd[0]["handle"]')"
+
 # too short, ambiguous, unknown
 expect_status "a reference under 4 characters" 3 h done "${handle:0:3}"
 expect_contains "says it is too short" "too short: type at least 4 characters" "$ERR"

@@ -392,6 +392,14 @@ int heph__links_json(heph_store *s, const char *id, int dir, json_t **out)
 		set_str(o, "type", st, 3);
 		set_str(o, "title", st, 4);
 		set_str(o, "kind", st, 5);
+		/* the other end as a person types it: a task's handle, else
+		 * the shortest unique prefix of its id */
+		const char *other = (const char *)sqlite3_column_text(st, dir == 0 ? 2 : 1);
+		char ref[HEPH_ID_LEN + 1];
+		if (other && heph__short_id(s, other, ref) == 0)
+			json_object_set_new(o, "short_id", json_string(ref));
+		if (other && shown_handle(s, other, ref) == 0 && ref[0])
+			json_object_set_new(o, "handle", json_string(ref));
 		json_array_append_new(arr, o);
 	}
 	sqlite3_reset(st);

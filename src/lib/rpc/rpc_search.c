@@ -254,10 +254,15 @@ static json_t *hit_row(heph_store *s, const char *hit, const char *hkind, const 
 				(const char *)sqlite3_column_text(st, 0), "title", (const char *)sqlite3_column_text(st, 1),
 				"snippet", snip, "matched_id", hit, "rank", rank);
 	sqlite3_reset(st);
+	char sid[HEPH_ID_LEN + 1];
+	if (row && heph__short_id(s, id, sid) == 0)
+		json_object_set_new(row, "short_id", json_string(sid));
 	if (row && strcmp(json_string_value(json_object_get(row, "kind")), "task") == 0) {
 		json_t *t = heph__task_json(s, id);
 		if (t) {
 			json_object_set(row, "short_id", json_object_get(t, "short_id"));
+			if (json_object_get(t, "handle"))
+				json_object_set(row, "handle", json_object_get(t, "handle"));
 			json_object_set(row, "state", json_object_get(t, "state"));
 			json_object_set(row, "attention", json_object_get(t, "attention"));
 			json_decref(t);
