@@ -111,6 +111,8 @@ enum {
 	HEPH_RPC_WRITE = 1 << 0, /* runs in one write transaction */
 	HEPH_RPC_LOCAL = 1 << 1, /* configures this device (settings, files, the daemon):
 				  * refused when env->remote */
+	HEPH_RPC_HUB = 1 << 2,   /* answered by a hub only, over its /rpc (env->remote): what
+				  * it makes is served by the hub's HTTP (the calendar feed) */
 };
 
 typedef struct heph_rpc_method {
@@ -158,7 +160,8 @@ const heph_rpc_method *heph_rpc_extension(void);
 
 /* Call a method. params may be NULL (an empty object). They are checked
  * against the method's schema first (heph_rpc_check); a HEPH_RPC_LOCAL
- * method is refused with HEPH_EFORBIDDEN when env->remote. On success
+ * method is refused with HEPH_EFORBIDDEN when env->remote, a HEPH_RPC_HUB
+ * one with HEPH_EUSAGE when not. On success
  * *result is the result; on failure the error code is returned and the
  * message set, and for write methods nothing was changed. */
 int heph_rpc_call(heph_rpc_env *env, const char *method, json_t *params, json_t **result);

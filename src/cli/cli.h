@@ -199,6 +199,8 @@ void cli_print_sync_status(struct cli *cli, json_t *r);
 
 /* The local hephd (cmd_daemon.c). */
 int cmd_daemon(struct cli *cli, int argc, char **argv);
+/* heph calendar url|revoke|alarms (cmd_calendar.c). */
+int cmd_calendar(struct cli *cli, int argc, char **argv);
 /* heph health (cmd_health.c). */
 int cmd_health(struct cli *cli, int argc, char **argv);
 

@@ -1,5 +1,6 @@
 /* cmd_export.c — `heph export DIR` (markdown files) and `heph export --ical
- * FILE` (an iCalendar of dated outstanding tasks; - is standard output). */
+ * FILE [--events]` (an iCalendar of dated outstanding tasks, VTODOs or the
+ * calendar feed's VEVENTs; - is standard output). */
 #include "cli.h"
 
 #include <errno.h>
@@ -10,10 +11,12 @@
 
 /* The iCalendar text of the tasks: export.ical, through the hub's /rpc with
  * --remote (so the hub's tasks, not this database's). *text is malloc'd. */
-static int ical_text(struct cli *cli, char **text, long long *n)
+static int ical_text(struct cli *cli, int events, char **text, long long *n)
 {
-	json_t *r = NULL;
-	int err = cli_call(cli, "export.ical", NULL, &r);
+	/* form only when asked: a hub from before it takes the call without */
+	json_t *r = NULL, *p = events ? json_pack("{s:s}", "form", "event") : NULL;
+	int err = cli_call(cli, "export.ical", p, &r);
+	json_decref(p);
 	if (err)
 		return err;
 	const char *cal = json_string_value(json_object_get(r, "ical"));
@@ -37,6 +40,11 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 		return err;
 	dir = json_string_value(json_object_get(params, "dir"));
 	ical = json_string_value(json_object_get(params, "ical"));
+	int events = json_is_true(json_object_get(params, "events"));
+	if (events && !ical) {
+		json_decref(params);
+		return heph_error_set(HEPH_EUSAGE, "export: --events goes with --ical FILE");
+	}
 	if (!!dir == !!ical) {
 		json_decref(params);
 		return heph_error_set(HEPH_EUSAGE, "export: give DIR or --ical FILE (usage: heph export DIR | heph export "
@@ -51,7 +59,7 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 		char *text = NULL;
 		long long n = 0;
 		FILE *f;
-		if ((err = ical_text(cli, &text, &n)))
+		if ((err = ical_text(cli, events, &text, &n)))
 			goto out;
 		/* iCalendar to stdout passes as it is: its lines end in CRLF */
 		f = strcmp(ical, "-") == 0 ? cli->raw : fopen(ical, "w");

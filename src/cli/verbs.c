@@ -19,6 +19,7 @@ static const struct opt ops_opts[] = {
 
 static const struct opt export_opts[] = {
 	OPT("ical", OPT_STR, NULL, "FILE", "write dated outstanding tasks as iCalendar to FILE (- : standard output)"),
+	OPT("events", OPT_FLAG, NULL, NULL, "with --ical: all-day VEVENTs, as the calendar feed, instead of VTODOs"),
 	END,
 };
 
@@ -165,11 +166,13 @@ const struct verb heph_cli_verbs[] = {
 	  print_conflict_resolved, NULL,
 	  "mine is the value written on this device when exactly one side was, else the value shown now;\n"
 	  "theirs is the other one. Keeping a value that is not shown writes it again.", 0 },
-	{ "export", "DIR | --ical FILE", "write every node as markdown, or dated tasks as iCalendar", NULL,
+	{ "export", "DIR | --ical FILE [--events]", "write every node as markdown, or dated tasks as iCalendar", NULL,
 	  ARGS("dir?"), export_opts, NULL, cmd_export,
 	  "DIR gets <kind>/<id>.md per live node: YAML frontmatter (id, kind, title, times, task\n"
 	  "fields, aliases, tags, links) and the body; files of deleted nodes are removed.\n"
-	  "--ical FILE writes a VTODO per outstanding task with a do-date or late-on (- : stdout).", 0 },
+	  "--ical FILE writes a VTODO per outstanding task with a do-date or late-on (- : stdout),\n"
+	  "or with --events the all-day VEVENTs of the calendar feed (heph calendar url); red and\n"
+	  "orange tasks carry an alarm on their late-on day (heph calendar alarms).", 0 },
 	{ "backup", "FILE", "a consistent copy of this database, taken while others write to it", NULL, ARGS("file"),
 	  NULL, NULL, cmd_backup,
 	  "FILE must not exist. The copy is one commit's state (SQLite's online backup), checked,\n"
@@ -215,6 +218,23 @@ const struct verb heph_cli_verbs[] = {
 	  "command is kept in $XDG_CONFIG_HOME/heph/credentials.json by hub URL, not in the\n"
 	  "database; it is run once here to check it; --token-cmd none forgets it. --name is\n"
 	  "what this device is called in the hub's fleet list (default: the host name).", 0 },
+	{ "calendar url", NULL, "the URL of your calendar feed on the hub, made on first use", "calendar.url", NULL,
+	  NULL, NULL, cmd_calendar,
+	  "Subscribe to it in a phone or desktop calendar app: your outstanding tasks with a do-date\n"
+	  "or late-on, as all-day events (a recurring task repeats), with an alarm on the late-on day\n"
+	  "of red and orange tasks (heph calendar alarms). The hub (--remote, else this database's)\n"
+	  "keeps only a hash of the URL's secret and shows it once: heph keeps it in\n"
+	  "$XDG_CONFIG_HOME/heph/credentials.json and prints it from there. --new replaces it\n"
+	  "(the old URL stops working). A database no hub serves has no feed.", 0 },
+	{ "calendar revoke", NULL, "end the calendar feed: its URL answers 404 from now on", "calendar.revoke", NULL,
+	  NULL, NULL, cmd_calendar, "heph calendar url then makes a new one.", 0 },
+	{ "calendar alarms", NULL, "which tasks' late-on day rings an alarm in the calendar, and when",
+	  "calendar.alarms", NULL, NULL, NULL, cmd_calendar,
+	  "Without options: the current setting. --attention (repeatable: red, orange, white, blue,\n"
+	  "or none) picks the colours; --offset is an RFC 5545 duration from the start of the\n"
+	  "late-on day: PT9H rings at 9:00 that day, -PT15H at 9:00 the day before. Set on the hub\n"
+	  "(--remote, else this database's) for the feed; with no hub, on this database, for heph\n"
+	  "export --ical.", 0 },
 	{ "auth login", NULL, "log in to the hub through its identity provider (device code)", NULL, NULL,
 	  hub_url_opts, NULL, cmd_auth_login,
 	  "Asks the hub (default: this database's, heph hub set) which OpenID Connect provider it\n"

@@ -7,6 +7,10 @@
  *   POST /rpc         yes    the JSON-RPC method table (heph_rpc_request_run)
  *   GET  /config      no     what a client needs before it logs in
  *   GET  /healthz     no     200 while the database answers
+ *   GET  /calendar/SECRET.ics  the secret   the owner's calendar feed (heph/calendar.h):
+ *                            read-only, ETag and Last-Modified, 304 when
+ *                            unchanged; any other secret is 404, as a wrong
+ *                            path is, and the request log shows no secret
  *   GET  anything     no     files under --web-root; a path without a dot in
  *                            its last segment falls back to index.html
  *   OPTIONS /rpc, /config, /healthz   a CORS preflight, for --allow-origin origins
@@ -69,8 +73,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "heph/calendar.h"
 #include "heph/error.h"
 #include "heph/fleet.h"
+#include "heph/token.h"
 #include "heph/idem.h"
 #include "heph/op.h"
 #include "heph/sync.h"
@@ -123,12 +129,15 @@ struct hub {
 	char last_log[1024];       /* libmicrohttpd's last line */
 	int64_t last_log_ms;       /* when it was logged */
 	unsigned repeats;          /* and how often it came again since */
+	pthread_mutex_t feed_mu;   /* guards the two below */
+	char feed_etag[40];        /* the calendar feed's ETag as last served, or "" */
+	time_t feed_modified;      /* when that text was first served: its Last-Modified */
 };
 
-enum route { R_NONE, R_PUSH, R_PULL, R_RPC, R_CONFIG, R_HEALTH, R_STATIC, R_OPTIONS, R_METRICS };
+enum route { R_NONE, R_PUSH, R_PULL, R_RPC, R_CONFIG, R_HEALTH, R_STATIC, R_OPTIONS, R_METRICS, R_CALENDAR };
 /* Each route's name in the request log and in /metrics. */
 static const char *const route_name[] = { "none", "push", "pull", "rpc", "config", "healthz", "static", "options",
-					  "metrics" };
+					  "metrics", "calendar" };
 
 struct req {
 	enum route route;
@@ -610,6 +619,88 @@ static enum MHD_Result do_health(struct hephd *d, struct MHD_Connection *c, heph
 	return send_json(d, c, MHD_HTTP_OK, j);
 }
 
+/* ---- the calendar feed ---- */
+
+/* GET /calendar/SECRET.ics. The text is made afresh for each request (a
+ * few hundred tasks cost little), so the ETag is its hash: the same tasks
+ * give the same text (heph_export_ical() stamps each task with its last
+ * change, not with now). Last-Modified is when this hub first served that
+ * text, kept in memory: after a restart it is the first answer's time,
+ * which only costs a client one full answer. A client's If-None-Match wins
+ * over its If-Modified-Since (RFC 9110 13.2.2). */
+static enum MHD_Result do_calendar(struct hephd *d, struct MHD_Connection *c, const char *url)
+{
+	const char *name = url + strlen(HEPH_CALENDAR_PATH);
+	char secret[HEPH_CALENDAR_SECRET_LEN + 1], hash[HEPH_TOKEN_HASH_LEN + 1], etag[40], modified[64];
+	heph_store *s = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	struct tm tm;
+	int err;
+	if (strlen(name) != HEPH_CALENDAR_SECRET_LEN + 4 || strcmp(name + HEPH_CALENDAR_SECRET_LEN, ".ics") != 0) {
+		heph_error_set(HEPH_ENOTFOUND, "no such calendar");
+		return send_error(d, c, HEPH_ENOTFOUND);
+	}
+	memcpy(secret, name, HEPH_CALENDAR_SECRET_LEN);
+	secret[HEPH_CALENDAR_SECRET_LEN] = '\0';
+	err = thread_store(d, &s);
+	if (!err)
+		err = heph_calendar_verify(s, secret);
+	explicit_bzero(secret, sizeof secret);
+	if (!err)
+		err = heph_calendar_feed(s, &text, &len);
+	if (err)
+		return send_error(d, c, err);
+	heph_token_hash(text, hash);
+	snprintf(etag, sizeof etag, "\"%.32s\"", hash);
+	time_t now = time(NULL);
+	pthread_mutex_lock(&d->hub->feed_mu);
+	if (strcmp(etag, d->hub->feed_etag) != 0) {
+		/* a new text is newer than the last one by a second at least:
+		 * If-Modified-Since compares whole seconds */
+		d->hub->feed_modified = now > d->hub->feed_modified ? now : d->hub->feed_modified + 1;
+		snprintf(d->hub->feed_etag, sizeof d->hub->feed_etag, "%s", etag);
+	}
+	time_t lm = d->hub->feed_modified;
+	pthread_mutex_unlock(&d->hub->feed_mu);
+	gmtime_r(&lm, &tm);
+	strftime(modified, sizeof modified, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	const char *ims = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
+	int fresh = 0;
+	if (inm) {
+		fresh = strstr(inm, etag) != NULL || strcmp(inm, "*") == 0;
+	} else if (ims) {
+		struct tm since = { 0 };
+		const char *end = strptime(ims, "%a, %d %b %Y %H:%M:%S GMT", &since);
+		fresh = end && !*end && timegm(&since) >= lm;
+	}
+	struct MHD_Response *r;
+	if (fresh) {
+		free(text);
+		r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	} else {
+		r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+		if (!r)
+			free(text);
+	}
+	if (!r)
+		return MHD_NO;
+	security_headers(r);
+	if (!fresh)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/calendar; charset=utf-8");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_LAST_MODIFIED, modified);
+	/* a shared cache must not keep it (its URL is a secret); the app
+	 * asks again with the validators above */
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-cache");
+	MHD_add_response_header(r, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+	note_status(d, c, fresh ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK);
+	enum MHD_Result ret = MHD_queue_response(c, fresh ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 /* ---- static files ---- */
 
 /* The web app's policy: only this origin's scripts, styles and images run
@@ -827,6 +918,8 @@ static enum route route_of(const char *url)
 		return R_HEALTH;
 	if (strcmp(url, "/metrics") == 0)
 		return R_METRICS;
+	if (strncmp(url, HEPH_CALENDAR_PATH, strlen(HEPH_CALENDAR_PATH)) == 0)
+		return R_CALENDAR;
 	return R_STATIC;
 }
 
@@ -1146,7 +1239,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		q->id = metrics_request_id();
 		q->start_us = now_us();
 		snprintf(q->method, sizeof q->method, "%s", method);
-		snprintf(q->path, sizeof q->path, "%s", url);
+		/* the feed's path is its credential: never logged */
+		snprintf(q->path, sizeof q->path, "%s", q->route == R_CALENDAR ? HEPH_CALENDAR_PATH "..." : url);
 		if (admit(d, c, q, url, method, &ret)) {
 			arriving(d->hub, c, 0);
 			return ret;
@@ -1189,6 +1283,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return do_preflight(d, c);
 	if (q->route == R_METRICS)
 		return do_metrics(d, c);
+	if (q->route == R_CALENDAR)
+		return do_calendar(d, c, url);
 	if ((q->route == R_PULL || q->route == R_CONFIG || q->route == R_HEALTH)) {
 		if ((err = thread_store(d, &s)))
 			return send_error(d, c, err);
@@ -1293,6 +1389,7 @@ int hub_start(struct hephd *d, char **url_out)
 	pthread_mutex_init(&d->hub->conns_mu, NULL);
 	pthread_cond_init(&d->hub->conns_cv, NULL);
 	pthread_mutex_init(&d->hub->log_mu, NULL);
+	pthread_mutex_init(&d->hub->feed_mu, NULL);
 	d->hub->d = d;
 	if (gethostname(d->hub->self, sizeof d->hub->self) != 0)
 		d->hub->self[0] = '\0';
@@ -1350,6 +1447,7 @@ void hub_stop(struct hephd *d)
 	pthread_mutex_destroy(&d->hub->conns_mu);
 	pthread_cond_destroy(&d->hub->conns_cv);
 	pthread_mutex_destroy(&d->hub->log_mu);
+	pthread_mutex_destroy(&d->hub->feed_mu);
 	free(d->hub->web_real);
 	free(d->hub);
 	d->hub = NULL;

@@ -8,7 +8,8 @@
  *   {"version":1,"hubs":{"<hub URL>":{"issuer":..., "client_id":...,
  *     "token_endpoint":..., "sub":..., "name":..., "access_token":...,
  *     "expires_at":<unix s>, "refresh_token":..., "logged_in_at":<unix s>}},
- *   "token_cmds":{"<hub URL>":"pass show heph/laptop"}}
+ *   "token_cmds":{"<hub URL>":"pass show heph/laptop"},
+ *   "calendar_urls":{"<hub URL>":"<the feed's URL>"}}
  * It is replaced whole (a temporary file, fsync, rename), so a reader never
  * sees half of it. Whoever changes it holds an exclusive flock on
  * credentials.lock beside it for the whole read-change-write, a refresh
@@ -156,25 +157,26 @@ int net_login_get(const char *hub_url, json_t **entry)
 	return e ? 0 : heph_error_set(HEPH_ENOTFOUND, "not logged in to %s (heph auth login --hub-url %s)", key, key);
 }
 
-/* Token commands sit beside the logins, under "token_cmds": {"<hub URL>":
- * "command"}; a version that does not know them leaves them alone. */
-int net_token_cmd_get(const char *hub_url, char **cmd)
+/* Strings kept by hub URL beside the logins, one section each ("token_cmds":
+ * {"<hub URL>": "command"}, "calendar_urls", ...); a version that does not
+ * know a section leaves it alone. */
+int net_cred_get(const char *section, const char *hub_url, char **value)
 {
 	char path[PATH_MAX], key[2048];
 	json_t *all = NULL;
 	int err;
-	*cmd = NULL;
+	*value = NULL;
 	if ((err = net_login_path(path, sizeof path)) || (err = read_file(path, &all)))
 		return err;
 	norm_url(hub_url, key, sizeof key);
-	const char *c = json_string_value(json_object_get(json_object_get(all, "token_cmds"), key));
-	if (c && !(*cmd = strdup(c)))
+	const char *c = json_string_value(json_object_get(json_object_get(all, section), key));
+	if (c && !(*value = strdup(c)))
 		abort();
 	json_decref(all);
 	return 0;
 }
 
-int net_token_cmd_set(const char *hub_url, const char *cmd)
+int net_cred_set(const char *section, const char *hub_url, const char *value)
 {
 	char path[PATH_MAX], key[2048];
 	json_t *all = NULL;
@@ -182,21 +184,27 @@ int net_token_cmd_set(const char *hub_url, const char *cmd)
 	if ((err = net_login_path(path, sizeof path)) || (err = lock(path, &fd)) || (err = read_file(path, &all)))
 		goto out;
 	norm_url(hub_url, key, sizeof key);
-	json_t *cmds = json_object_get(all, "token_cmds"); /* borrowed */
-	if (!json_is_object(cmds)) {
-		cmds = json_object();
-		json_object_set_new(all, "token_cmds", cmds);
+	json_t *sec = json_object_get(all, section); /* borrowed */
+	if (!json_is_object(sec)) {
+		if (!value)
+			goto out; /* none to remove: nothing to write */
+		sec = json_object();
+		json_object_set_new(all, section, sec);
 	}
-	if (cmd)
-		json_object_set_new(cmds, key, json_string(cmd));
-	else if (json_object_del(cmds, key) != 0)
-		goto out; /* none to remove: nothing to write */
+	if (value)
+		json_object_set_new(sec, key, json_string(value));
+	else if (json_object_del(sec, key) != 0)
+		goto out;
 	err = write_file(path, all);
 out:
 	json_decref(all);
 	unlock(fd);
 	return err;
 }
+
+int net_token_cmd_get(const char *hub_url, char **cmd) { return net_cred_get("token_cmds", hub_url, cmd); }
+
+int net_token_cmd_set(const char *hub_url, const char *cmd) { return net_cred_set("token_cmds", hub_url, cmd); }
 
 int net_login_list(json_t **hubs)
 {

@@ -97,6 +97,13 @@ int net_run_token_cmd(const char *cmd, char **out);
 int net_token_cmd_get(const char *hub_url, char **cmd);
 int net_token_cmd_set(const char *hub_url, const char *cmd);
 
+/* A string kept for hub_url in a section of the credentials file
+ * ("token_cmds", "calendar_urls": the calendar feed's URL, which its hub
+ * shows only once): get gives a malloc'd copy or NULL, set with NULL
+ * removes it. */
+int net_cred_get(const char *section, const char *hub_url, char **value);
+int net_cred_set(const char *section, const char *hub_url, const char *value);
+
 /* ---- logins with the hub's identity provider (login.c) ---- */
 
 /* The credentials file: $XDG_CONFIG_HOME/heph/credentials.json, else

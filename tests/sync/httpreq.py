@@ -3,7 +3,8 @@
 request with python's http.client (no redirects, the path sent as given);
 prints the status, a space and the body on one line. With CHUNKED=1 in the
 environment the body is sent chunked, without a Content-Length; with
-HEADERS=1 the answer's headers follow, one "Name: value" a line.
+HEADERS=1 the answer's headers follow, one "Name: value" a line; with
+BODY_FILE=PATH the body is also written there as it came (bytes).
 The Host header is the URL's unless one is given."""
 import http.client
 import os
@@ -33,7 +34,11 @@ if body is not None and os.environ.get("CHUNKED"):
 else:
     c.request(method, path, body=body, headers=headers)
 r = c.getresponse()
-data = r.read().decode("utf-8", "replace").replace("\n", "\\n")
+raw = r.read()
+if os.environ.get("BODY_FILE"):
+    with open(os.environ["BODY_FILE"], "wb") as f:
+        f.write(raw)
+data = raw.decode("utf-8", "replace").replace("\n", "\\n")
 print(r.status, data)
 if os.environ.get("HEADERS"):
     for k, v in r.getheaders():

@@ -1,6 +1,7 @@
 /* export.c — the replica as markdown files and as an iCalendar
  * (heph/export.h lays out both formats). Nothing here writes the database. */
 #include "heph/export.h"
+#include "heph/calendar.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -190,7 +191,7 @@ int heph_export_markdown(heph_store *s, const char *dir, heph_export_stats *stat
 	return err;
 }
 
-/* ---- iCalendar ---- */
+/* ---- iCalendar: the one writer (heph/export.h) ---- */
 
 static struct icaltimetype day(const char *date)
 {
@@ -201,22 +202,109 @@ static struct icaltimetype day(const char *date)
 	return t;
 }
 
-int heph_export_ical(heph_store *s, char **out, int64_t *count)
+/* The UTC time of an HLC (its physical part), or of now when it has none. */
+static struct icaltimetype hlc_utc(heph_store *s, const char *hlc)
 {
+	char iso[32];
+	struct tm tm = { 0 };
+	time_t t = (time_t)(heph_store_now_ms(s) / 1000);
+	heph__hlc_time(hlc, iso);
+	if (sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+		   &tm.tm_sec) == 6) {
+		tm.tm_year -= 1900;
+		tm.tm_mon -= 1;
+		t = timegm(&tm);
+	}
+	return icaltime_from_timet_with_zone(t, 0, icaltimezone_get_utc_timezone());
+}
+
+/* One task's row, as the writer's query selects it. */
+struct ical_task {
+	const char *id, *title, *attention, *do_date, *late_on, *rule, *project, *desc;
+	struct icaltimetype stamp; /* the last change of the task or its context doc */
+};
+
+/* What every component of a task carries. */
+static void common_props(icalcomponent *c, const struct ical_task *t, const char *uid, const char *summary)
+{
+	icalcomponent_add_property(c, icalproperty_new_uid(uid));
+	icalcomponent_add_property(c, icalproperty_new_dtstamp(t->stamp));
+	icalcomponent_add_property(c, icalproperty_new_lastmodified(t->stamp));
+	icalcomponent_add_property(c, icalproperty_new_summary(summary));
+	if (strcmp(t->attention, "red") == 0 || strcmp(t->attention, "orange") == 0)
+		icalcomponent_add_property(c, icalproperty_new_priority(t->attention[0] == 'r' ? 1 : 5));
+	if (t->project)
+		icalcomponent_add_property(c, icalproperty_new_categories(t->project));
+	if (t->desc && t->desc[0])
+		icalcomponent_add_property(c, icalproperty_new_description(t->desc));
+}
+
+static void add_rrule(icalcomponent *c, const struct ical_task *t)
+{
+	if (!t->rule || !t->do_date)
+		return;
+	struct icalrecurrencetype r = icalrecurrencetype_from_string(t->rule);
+	if (r.freq != ICAL_NO_RECURRENCE)
+		icalcomponent_add_property(c, icalproperty_new_rrule(r));
+	icalerror_clear_errno();
+}
+
+/* A display alarm at the start of the late-on day plus offset; related_end:
+ * the offset counts from DUE (a VTODO's late-on) rather than DTSTART. */
+static void add_alarm(icalcomponent *c, const struct ical_task *t, struct icaldurationtype offset, int related_end)
+{
+	icalcomponent *a = icalcomponent_new_valarm();
+	struct icaltriggertype trig = { .time = icaltime_null_time(), .duration = offset };
+	icalproperty *p = icalproperty_new_trigger(trig);
+	char text[600];
+	if (related_end)
+		icalproperty_add_parameter(p, icalparameter_new_related(ICAL_RELATED_END));
+	snprintf(text, sizeof text, "Last day: %.500s", t->title);
+	icalcomponent_add_property(a, icalproperty_new_action(ICAL_ACTION_DISPLAY));
+	icalcomponent_add_property(a, p);
+	icalcomponent_add_property(a, icalproperty_new_description(text));
+	icalcomponent_add_component(c, a);
+}
+
+static icalproperty *x_prop(const char *name, const char *value)
+{
+	icalproperty *p = icalproperty_new_x(value);
+	icalproperty_set_x_name(p, name);
+	return p;
+}
+
+int heph_export_ical(heph_store *s, const heph_ical_opts *o, char **out, int64_t *count)
+{
+	static const heph_ical_opts todos = { 0 };
+	struct icaldurationtype offset;
 	sqlite3_stmt *st;
 	int rc, err = 0;
 	int64_t n = 0;
 	*out = NULL;
+	if (!o)
+		o = &todos;
 	if (heph__ical_load())
 		return HEPH_ERROR;
+	offset = icaldurationtype_from_string(o->alarm_offset ? o->alarm_offset : "PT9H");
+	icalerror_clear_errno();
+	if (icaldurationtype_is_bad_duration(offset))
+		return heph_error_set(HEPH_EINVALID, "the alarm offset \"%.40s\" is not an RFC 5545 duration (PT9H, "
+				      "-PT15H, -P1D)", o->alarm_offset);
 	icalcomponent *cal = icalcomponent_new_vcalendar();
-	struct icaltimetype stamp = icaltime_from_timet_with_zone((time_t)(heph_store_now_ms(s) / 1000), 0,
-								  icaltimezone_get_utc_timezone());
-	*out = NULL;
 	icalcomponent_add_property(cal, icalproperty_new_version("2.0"));
 	icalcomponent_add_property(cal, icalproperty_new_prodid("-//heph//heph " HEPH_VERSION "//EN"));
+	if (o->events)
+		icalcomponent_add_property(cal, x_prop("X-WR-CALNAME", "heph"));
+	if (o->refresh) {
+		struct icaldurationtype every = icaldurationtype_from_string(o->refresh);
+		icalproperty *p = icalproperty_new_refreshinterval(every);
+		icalproperty_add_parameter(p, icalparameter_new_value(ICAL_VALUE_DURATION));
+		icalcomponent_add_property(cal, p);
+		icalcomponent_add_property(cal, x_prop("X-PUBLISHED-TTL", o->refresh));
+	}
 	rc = sqlite3_prepare_v2(s->db,
-				"SELECT n.id, n.title, t.attention, t.do_date, t.late_on, t.recurrence, p.title, c.body "
+				"SELECT n.id, n.title, t.attention, t.do_date, t.late_on, t.recurrence, p.title, c.body, "
+				"MAX(n.updated_hlc, COALESCE(c.updated_hlc, '')) "
 				"FROM tasks t JOIN nodes n ON n.id = t.node_id "
 				"LEFT JOIN nodes p ON p.id = t.project_id AND p.tombstone_hlc IS NULL "
 				"LEFT JOIN nodes c ON c.id = t.context_id "
@@ -228,39 +316,59 @@ int heph_export_ical(heph_store *s, char **out, int64_t *count)
 		goto out;
 	}
 	while ((rc = heph__row(s, st)) > 0) {
-		const char *id = (const char *)sqlite3_column_text(st, 0);
-		const char *att = (const char *)sqlite3_column_text(st, 2);
-		const char *doo = (const char *)sqlite3_column_text(st, 3);
-		const char *late = (const char *)sqlite3_column_text(st, 4);
-		const char *rule = (const char *)sqlite3_column_text(st, 5);
-		const char *proj = (const char *)sqlite3_column_text(st, 6);
-		const char *desc = (const char *)sqlite3_column_text(st, 7);
-		char uid[64];
-		icalcomponent *todo = icalcomponent_new_vtodo();
-		snprintf(uid, sizeof uid, "%s@heph", id);
-		icalcomponent_add_property(todo, icalproperty_new_uid(uid));
-		icalcomponent_add_property(todo, icalproperty_new_dtstamp(stamp));
-		icalcomponent_add_property(todo, icalproperty_new_summary((const char *)sqlite3_column_text(st, 1)));
-		icalcomponent_add_property(todo, icalproperty_new_status(ICAL_STATUS_NEEDSACTION));
-		/* RFC 5545 wants DUE after DTSTART: a do-date on or after the
-		 * late-on is left out, the late-on being the date that matters */
-		if (doo && (!late || strcmp(doo, late) < 0))
-			icalcomponent_add_property(todo, icalproperty_new_dtstart(day(doo)));
-		if (late)
-			icalcomponent_add_property(todo, icalproperty_new_due(day(late)));
-		if (strcmp(att, "red") == 0 || strcmp(att, "orange") == 0)
-			icalcomponent_add_property(todo, icalproperty_new_priority(att[0] == 'r' ? 1 : 5));
-		if (rule && doo) {
-			struct icalrecurrencetype r = icalrecurrencetype_from_string(rule);
-			if (r.freq != ICAL_NO_RECURRENCE)
-				icalcomponent_add_property(todo, icalproperty_new_rrule(r));
-			icalerror_clear_errno();
+		struct ical_task t = {
+			.id = (const char *)sqlite3_column_text(st, 0),
+			.title = (const char *)sqlite3_column_text(st, 1),
+			.attention = (const char *)sqlite3_column_text(st, 2),
+			.do_date = (const char *)sqlite3_column_text(st, 3),
+			.late_on = (const char *)sqlite3_column_text(st, 4),
+			.rule = (const char *)sqlite3_column_text(st, 5),
+			.project = (const char *)sqlite3_column_text(st, 6),
+			.desc = (const char *)sqlite3_column_text(st, 7),
+			.stamp = hlc_utc(s, (const char *)sqlite3_column_text(st, 8)),
+		};
+		int alarm = t.late_on && (o->alarm_bands & (1u << heph__band_of(t.attention)));
+		char uid[64], summary[600];
+		if (!o->events) {
+			icalcomponent *todo = icalcomponent_new_vtodo();
+			snprintf(uid, sizeof uid, "%s@heph", t.id);
+			common_props(todo, &t, uid, t.title);
+			icalcomponent_add_property(todo, icalproperty_new_status(ICAL_STATUS_NEEDSACTION));
+			/* RFC 5545 wants DUE after DTSTART: a do-date on or after
+			 * the late-on is left out, the late-on being the date
+			 * that matters */
+			if (t.do_date && (!t.late_on || strcmp(t.do_date, t.late_on) < 0))
+				icalcomponent_add_property(todo, icalproperty_new_dtstart(day(t.do_date)));
+			if (t.late_on)
+				icalcomponent_add_property(todo, icalproperty_new_due(day(t.late_on)));
+			add_rrule(todo, &t);
+			if (alarm)
+				add_alarm(todo, &t, offset, 1);
+			icalcomponent_add_component(cal, todo);
+		} else {
+			/* the do-date: the day it can be done from, and its repeats */
+			if (t.do_date && !(t.late_on && !t.rule && strcmp(t.do_date, t.late_on) == 0)) {
+				icalcomponent *ev = icalcomponent_new_vevent();
+				snprintf(uid, sizeof uid, "%s@heph", t.id);
+				common_props(ev, &t, uid, t.title);
+				icalcomponent_add_property(ev, icalproperty_new_dtstart(day(t.do_date)));
+				icalcomponent_add_property(ev, icalproperty_new_transp(ICAL_TRANSP_TRANSPARENT));
+				add_rrule(ev, &t);
+				icalcomponent_add_component(cal, ev);
+			}
+			/* the late-on: the last day before lateness has a consequence */
+			if (t.late_on) {
+				icalcomponent *ev = icalcomponent_new_vevent();
+				snprintf(uid, sizeof uid, "%s-late@heph", t.id);
+				snprintf(summary, sizeof summary, "Last day: %.500s", t.title);
+				common_props(ev, &t, uid, summary);
+				icalcomponent_add_property(ev, icalproperty_new_dtstart(day(t.late_on)));
+				icalcomponent_add_property(ev, icalproperty_new_transp(ICAL_TRANSP_TRANSPARENT));
+				if (alarm)
+					add_alarm(ev, &t, offset, 0);
+				icalcomponent_add_component(cal, ev);
+			}
 		}
-		if (proj)
-			icalcomponent_add_property(todo, icalproperty_new_categories(proj));
-		if (desc && desc[0])
-			icalcomponent_add_property(todo, icalproperty_new_description(desc));
-		icalcomponent_add_component(cal, todo);
 		n++;
 	}
 	sqlite3_finalize(st);
@@ -283,14 +391,19 @@ out:
 	return err;
 }
 
-/* RPC: the calendar as text, for a hub to serve as a feed. */
+/* RPC: the calendar as text, as `heph export --ical` writes it: this
+ * replica's alarm settings (heph/calendar.h), VTODOs unless form is event. */
 HEPH_RPC_HANDLER(heph__rpc_export_ical)
 {
-	char *text = NULL;
+	char *text = NULL, offset[HEPH_CALENDAR_OFFSET_MAX + 1];
+	const char *form = json_string_value(json_object_get(params, "form"));
+	heph_ical_opts o = { .events = form && strcmp(form, "event") == 0 };
 	int64_t n = 0;
 	int err;
-	(void)params;
-	if ((err = heph_export_ical(env->store, &text, &n)))
+	if ((err = heph_calendar_alarms(env->store, &o.alarm_bands, offset)))
+		return err;
+	o.alarm_offset = offset;
+	if ((err = heph_export_ical(env->store, &o, &text, &n)))
 		return err;
 	*result = json_pack("{s:s, s:I}", "ical", text, "count", (json_int_t)n);
 	free(text);

@@ -13,6 +13,7 @@
 #define NONE HEPH_RPC_NO_PARAMS
 #define LOCAL HEPH_RPC_LOCAL
 #define WRITE HEPH_RPC_WRITE
+#define HUB HEPH_RPC_HUB
 /* one parameter: name, type, flags, default (text), help */
 #define A(n, t, f, d, h) { n, HEPH_RPC_##t, f, d, h, NULL, 0, 0, NULL }
 /* an integer from lo to hi */
@@ -173,8 +174,26 @@ static const heph_rpc_method methods[] = {
 		"only what a build of this feature level holds (default: this build's)")),
 	  "A hash of the replicated state (level: only what a build of that feature level holds)", heph__rpc_digest,
 	  0 },
-	{ "export.ical", NONE, "Outstanding tasks with a do-date or late-on as an iCalendar (VTODOs)",
+	{ "export.ical",
+	  P(ENUM("form", 0, "todo", "todo|event",
+		 "todo: a VTODO per task (task apps); event: all-day VEVENTs, as the calendar feed")),
+	  "Outstanding tasks with a do-date or late-on as an iCalendar (VTODOs, or VEVENTs with form event), "
+	  "with the alarms of calendar.alarms",
 	  heph__rpc_export_ical, 0 },
+	{ "calendar.url", P(A("new", BOOL, 0, "false", "revoke the current feed URL and make a new one")),
+	  "The calendar feed's path on the hub (/calendar/SECRET.ics), made on first use and shown only then (the "
+	  "hub keeps its hash); new: replace it",
+	  heph__rpc_calendar_url, WRITE | HUB },
+	{ "calendar.revoke", NONE, "Revoke the calendar feed's URL: it answers 404 from now on",
+	  heph__rpc_calendar_revoke, WRITE | HUB },
+	{ "calendar.alarms",
+	  P(A("attention", LINES, 0, "red, orange",
+	      "the attention colours whose late-on day gets an alarm (none: no alarms; on the CLI, repeatable)"),
+	    A("offset", LINE, 0, "PT9H",
+	      "when the alarm rings, an RFC 5545 duration from the start of the late-on day: PT9H (9:00 that "
+	      "day), -PT15H (9:00 the day before)")),
+	  "The calendar's alarms (which attention colours, and when), changed if asked", heph__rpc_calendar_alarms,
+	  WRITE },
 	{ "import.taskwarrior", P(A("tasks", ARRAY, REQ, NULL, "the objects of `task export`")),
 	  "Import Taskwarrior tasks (the objects of `task export`); importing them again creates nothing",
 	  heph__rpc_import_taskwarrior, WRITE },
@@ -249,6 +268,12 @@ int heph_rpc_call(heph_rpc_env *env, const char *method, json_t *params, json_t 
 		return heph_error_set(HEPH_EFORBIDDEN,
 				      "%s configures the device it runs on and is not callable remotely: "
 				      "run it on that device (heph without --remote)",
+				      m->name);
+	/* And the one place a hub-only method is refused to everyone else. */
+	if ((m->flags & HEPH_RPC_HUB) && !env->remote)
+		return heph_error_set(HEPH_EUSAGE,
+				      "%s is answered by a hub, which serves what it makes: call it on the hub "
+				      "(heph calendar on a device that syncs with it, or heph --remote URL)",
 				      m->name);
 	if ((err = heph_rpc_check(m, env->store, params)))
 		return err;
@@ -454,11 +479,11 @@ HEPH_RPC_HANDLER(heph__rpc_methods)
 	for (int seg = 0; seg < 2; seg++)
 		for (const heph_rpc_method *m = seg ? extension : methods; m && m->name; m++) {
 			heph_rpc_synopsis(m, syn, sizeof syn);
-			json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:s, s:b, s:b, s:b}", "name", m->name,
+			json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:s, s:b, s:b, s:b, s:b}", "name", m->name,
 							     "params", heph_rpc_params_json(m), "synopsis", syn,
 							     "summary", m->summary, "write", (m->flags & HEPH_RPC_WRITE) != 0,
-							     "local", (m->flags & HEPH_RPC_LOCAL) != 0, "host",
-							     seg == 1));
+							     "local", (m->flags & HEPH_RPC_LOCAL) != 0, "hub",
+							     (m->flags & HEPH_RPC_HUB) != 0, "host", seg == 1));
 		}
 	*result = arr;
 	return 0;
