@@ -35,10 +35,11 @@ def type_of(p):
 
 def methods(heph):
     rows = json.loads(run(heph, "call", "rpc.methods"))
-    out = ["| method | params | writes | local only | what it does |", "|---|---|---|---|---|"]
+    out = ["| method | params | writes | local only | hub only | what it does |", "|---|---|---|---|---|---|"]
     for m in rows:
-        out.append("| `%s` | %s | %s | %s | %s |" % (m["name"], m["synopsis"] or "—", "yes" if m["write"] else "",
-                                               "yes" if m["local"] else "", m["summary"]))
+        out.append("| `%s` | %s | %s | %s | %s | %s |" % (m["name"], m["synopsis"] or "—", "yes" if m["write"] else "",
+                                                    "yes" if m["local"] else "", "yes" if m.get("hub") else "",
+                                                    m["summary"]))
     out.append("")
     out.append("### Parameters")
     out.append("")
