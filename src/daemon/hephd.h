@@ -27,6 +27,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -77,6 +78,34 @@ struct hephd {
 	struct spoke *spoke;         /* local mode: the background sync */
 	struct hub *hub;             /* server mode: the HTTP server */
 };
+
+/* ---- live sync on the hub (live.c) ---- */
+
+struct MHD_Connection;
+struct live;
+
+/* A parked pull; it lives in the request it belongs to. */
+struct live_wait {
+	struct MHD_Connection *c;
+	int64_t deadline_ms;    /* answer by then (monotonic ms) even with nothing new */
+	int parked;
+	struct live_wait *prev, *next;
+};
+
+struct live *live_new(void);
+void live_free(struct live *l);
+/* Commits so far: read before a pull reads its page. */
+unsigned live_generation(struct live *l);
+/* Suspend c (from its request handler) until the next commit or
+ * deadline_ms: 1. 0 when a commit came since gen (read the page again) or
+ * the hub stops. */
+int live_park(struct live *l, struct MHD_Connection *c, struct live_wait *w, unsigned gen, int64_t deadline_ms);
+/* A write committed: resume every parked pull. */
+void live_wake(struct live *l);
+/* Resume the parked pulls whose wait is over. */
+void live_expire(struct live *l, int64_t now_ms);
+/* Resume them all and park no more (before the HTTP server stops). */
+void live_stop(struct live *l);
 
 /* ---- the command line (options.c) ---- */
 

@@ -125,6 +125,7 @@ struct hub {
 	int stopping;              /* the watchdog should end */
 	int watching;              /* the watchdog runs */
 	pthread_t watchdog;
+	struct live *live;         /* pulls waiting for news (live.c) */
 	pthread_mutex_t log_mu;    /* guards the three below */
 	char last_log[1024];       /* libmicrohttpd's last line */
 	int64_t last_log_ms;       /* when it was logged */
@@ -149,6 +150,8 @@ struct req {
 	int64_t start_us;  /* when its headers were in (monotonic) */
 	char method[12];   /* for the log line */
 	char path[200];    /* likewise, cut */
+	struct live_wait wait; /* a pull parked until news (live.c) */
+	int waited;        /* it was parked once: answer what there is */
 };
 
 static int64_t now_us(void)
@@ -398,9 +401,19 @@ static int pull_report(struct MHD_Connection *c, long long proto, json_t **out)
 
 static int writer(struct hephd *d, heph_store **out);
 
-static enum MHD_Result do_pull(struct hephd *d, struct MHD_Connection *c, heph_store *s, const char *owner)
+/* The "head" a pull page states (the writer's own format). */
+static int64_t page_head(const char *page)
 {
-	long long proto, after, limit;
+	const char *h = strstr(page, "\"head\":");
+	return h ? strtoll(h + 7, NULL, 10) : -1;
+}
+
+#define PULL_WAIT_MAX 60 /* the longest wait=SECS a pull may ask */
+
+static enum MHD_Result do_pull(struct hephd *d, struct MHD_Connection *c, heph_store *s, const char *owner,
+			       struct req *q)
+{
+	long long proto, after, limit, wait;
 	int has_proto, err, stale = 0;
 	char *out;
 	size_t len;
@@ -418,12 +431,19 @@ static enum MHD_Result do_pull(struct hephd *d, struct MHD_Connection *c, heph_s
 	if (err)
 		return send_error(d, c, err);
 	if ((err = int_arg(c, "after", 0, &after, NULL)) ||
-	    (err = int_arg(c, "limit", HEPH_SYNC_PULL_LIMIT, &limit, NULL)))
+	    (err = int_arg(c, "limit", HEPH_SYNC_PULL_LIMIT, &limit, NULL)) ||
+	    (err = int_arg(c, "wait", 0, &wait, NULL)))
 		return send_error(d, c, err);
 	if (after < 0 || limit < 1) {
 		heph_error_set(HEPH_EINVALID, "after must be 0 or more and limit 1 or more");
 		return send_error(d, c, HEPH_EINVALID);
 	}
+	if (wait < 0 || wait > PULL_WAIT_MAX) {
+		heph_error_set(HEPH_EINVALID, "wait is 0 to %d seconds, not %lld", PULL_WAIT_MAX, wait);
+		return send_error(d, c, HEPH_EINVALID);
+	}
+	/* read before the page: a commit after it is news (live.c) */
+	unsigned gen = live_generation(d->hub->live);
 	if ((err = pull_report(c, proto, &report)))
 		return send_error(d, c, err);
 	/* Most pulls find the device's row as it was a moment ago: no write. */
@@ -441,6 +461,17 @@ static enum MHD_Result do_pull(struct hephd *d, struct MHD_Connection *c, heph_s
 	json_decref(report);
 	if (err)
 		return send_error(d, c, err);
+	if (wait > 0 && !q->waited && page_head(out) <= after) {
+		/* Nothing new: answer at the next commit, or in wait seconds. */
+		q->waited = 1;
+		if (live_park(d->hub->live, c, &q->wait, gen, now_ms() + wait * 1000)) {
+			free(out);
+			return MHD_YES;
+		}
+		/* a commit came meanwhile: its ops may be on this page or the next */
+		free(out);
+		return do_pull(d, c, s, owner, q);
+	}
 	metrics_pull();
 	return send_text(d, c, MHD_HTTP_OK, out, len, "application/json");
 }
@@ -507,6 +538,8 @@ static enum MHD_Result do_push(struct hephd *d, struct MHD_Connection *c, struct
 	if (!job.done)
 		group_commit(d);
 	pthread_mutex_unlock(&d->write_lock);
+	if (!job.err)
+		live_wake(d->hub->live);
 	heph_sync_push_free(job.push);
 	if (job.err) {
 		heph_error_set(job.err, "%s", job.msg);
@@ -569,6 +602,8 @@ static enum MHD_Result do_rpc(struct hephd *d, struct MHD_Connection *c, heph_st
 			status = kept_status(out);
 		}
 		pthread_mutex_unlock(&d->write_lock);
+		/* a write through /rpc (the web app's) is news for waiting pulls */
+		live_wake(d->hub->live);
 	} else {
 		out = heph_rpc_request_run(&env, r, &status);
 	}
@@ -1204,6 +1239,7 @@ static void *watchdog(void *arg)
 		}
 		pthread_cond_timedwait(&h->conns_cv, &h->conns_mu, &t);
 		int64_t now = now_ms();
+		live_expire(h->live, now);
 		for (struct conn *k = h->conns; k && !h->stopping; k = k->next) {
 			if (!k->since_ms || now - k->since_ms <= limit || k->fd < 0)
 				continue;
@@ -1296,7 +1332,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		if ((err = hub_authenticate(d, s, MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
 					    owner)))
 			return send_error(d, c, err);
-		return do_pull(d, c, s, owner);
+		return do_pull(d, c, s, owner, q);
 	}
 	if (q->dropped) {
 		heph_error_set(HEPH_ETOOBIG, "request body of %zu bytes is over this hub's limit of %zu bytes",
@@ -1386,6 +1422,7 @@ int hub_start(struct hephd *d, char **url_out)
 		abort();
 	pthread_key_create(&d->hub->store_key, close_store);
 	pthread_mutex_init(&d->hub->queue_mu, NULL);
+	d->hub->live = live_new();
 	pthread_mutex_init(&d->hub->conns_mu, NULL);
 	pthread_cond_init(&d->hub->conns_cv, NULL);
 	pthread_mutex_init(&d->hub->log_mu, NULL);
@@ -1401,7 +1438,7 @@ int hub_start(struct hephd *d, char **url_out)
 		}
 		d->hub->web_real = strdup(real);
 	}
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	d->hub->mhd = MHD_start_daemon(flags, 0, accept_policy, d->hub, handle, d,
@@ -1433,6 +1470,8 @@ void hub_stop(struct hephd *d)
 {
 	if (!d->hub)
 		return;
+	/* libmicrohttpd stops only with no connection suspended */
+	live_stop(d->hub->live);
 	if (d->hub->watching) {
 		pthread_mutex_lock(&d->hub->conns_mu);
 		d->hub->stopping = 1;
@@ -1443,6 +1482,7 @@ void hub_stop(struct hephd *d)
 	if (d->hub->mhd)
 		MHD_stop_daemon(d->hub->mhd);
 	heph_store_close(d->hub->writer);
+	live_free(d->hub->live);
 	pthread_mutex_destroy(&d->hub->queue_mu);
 	pthread_mutex_destroy(&d->hub->conns_mu);
 	pthread_cond_destroy(&d->hub->conns_cv);

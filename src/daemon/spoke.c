@@ -8,6 +8,12 @@
  *     wakes the thread, PRAGMA data_version tells another connection wrote
  *     (our own writes do not move it), and the pending count says whether
  *     anything waits.
+ *   - at once when the hub has news: a second thread (live_listen()) keeps a
+ *     pull waiting on the hub (GET /sync/pull?wait=LIVE_WAIT_S, answered
+ *     when another device pushes) and wakes this one when it returns with
+ *     ops past our cursor — live sync. A hub that does not wait (an older
+ *     one) leaves the interval, as does a hub that cannot be reached (the
+ *     listener backs off up to the interval).
  * After a failed cycle, writes wait RETRY_MS before trying the hub again;
  * sync.now never waits.
  */
@@ -29,10 +35,16 @@
 #include "net.h"
 
 #define RETRY_MS 2000
+#define LIVE_WAIT_S 25 /* how long a live pull asks the hub to wait */
 
 struct spoke {
 	struct hephd *d;
 	pthread_t thread;
+	pthread_t listener;        /* live sync: listen() */
+	int listening;             /* the listener was started */
+	int cancel;                /* set (atomically) at stop: aborts the live pull */
+	int hub_news;              /* the listener saw ops past our cursor */
+	int64_t cycles;            /* cycles finished */
 	int wake_fd;               /* eventfd: a write, a sync.now, stop */
 	pthread_mutex_t mu;        /* guards what follows */
 	pthread_cond_t done;       /* a cycle finished */
@@ -239,7 +251,7 @@ static void *run(void *arg)
 		}
 		now = now_ms();
 		int asked = sp->requested > sp->finished;
-		int local = sp->changed || external;
+		int local = sp->changed || external || sp->hub_news;
 		int due = now >= sp->next_ms;
 		int64_t gen = sp->requested;
 		if (local && failed && now - last_fail < RETRY_MS && !asked && !due) {
@@ -255,6 +267,7 @@ static void *run(void *arg)
 			continue;
 		}
 		sp->changed = 0;
+		sp->hub_news = 0;
 		sp->running = 1;
 		pthread_mutex_unlock(&sp->mu);
 
@@ -267,12 +280,132 @@ static void *run(void *arg)
 		pthread_mutex_lock(&sp->mu);
 		sp->running = 0;
 		sp->finished = gen;
+		sp->cycles++;
 		sp->next_ms = now_ms() + (int64_t)sp->d->sync_interval * 1000;
 		pthread_cond_broadcast(&sp->done);
 		pthread_mutex_unlock(&sp->mu);
 	}
 	if (ifd >= 0)
 		close(ifd);
+	heph_store_close(s);
+	return NULL;
+}
+
+/* Wait up to ms, or until the spoke stops; 1 if it stops. */
+static int pause_ms(struct spoke *sp, int64_t ms)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&sp->mu);
+	while (!sp->stop && pthread_cond_timedwait(&sp->done, &sp->mu, &t) == 0)
+		;
+	int stop = sp->stop;
+	pthread_mutex_unlock(&sp->mu);
+	return stop;
+}
+
+/* Ask for a cycle and wait until one has finished (the pull cursor has then
+ * moved past what the hub announced); 1 if the spoke stops. */
+static int await_cycle(struct spoke *sp)
+{
+	pthread_mutex_lock(&sp->mu);
+	int64_t seen = sp->cycles;
+	sp->hub_news = 1;
+	pthread_mutex_unlock(&sp->mu);
+	wake(sp);
+	pthread_mutex_lock(&sp->mu);
+	while (!sp->stop && sp->cycles == seen)
+		pthread_cond_wait(&sp->done, &sp->mu);
+	int stop = sp->stop;
+	pthread_mutex_unlock(&sp->mu);
+	return stop;
+}
+
+/* One live pull: 1 when the hub holds ops past after, 0 when the wait ended
+ * with nothing, -1 when the hub answered at once with nothing (it does not
+ * wait) or failed. */
+static int live_pull(struct spoke *sp, const struct net_hub *hub, int64_t after)
+{
+	net_client *c = NULL;
+	struct net_reply r = { 0 };
+	char path[160];
+	int news = -1;
+	if (net_client_new(hub->url, hub->token, &c))
+		return -1;
+	net_client_set_timeout(c, (LIVE_WAIT_S + 15) * 1000L);
+	net_client_set_cancel(c, &sp->cancel);
+	snprintf(path, sizeof path, "/sync/pull?protocol=%d&after=%lld&limit=1&wait=%d", HEPH_SYNC_PROTOCOL,
+		 (long long)after, LIVE_WAIT_S);
+	int64_t t0 = now_ms();
+	if (net_client_request(c, "GET", path, NULL, 0, &r) == 0 && r.status == 200) {
+		json_t *page = json_loadb(r.body, r.len, 0, NULL);
+		json_int_t head = json_integer_value(json_object_get(page, "head"));
+		if (head > after)
+			news = 1;
+		else if (now_ms() - t0 >= LIVE_WAIT_S * 1000 / 2)
+			news = 0;
+		json_decref(page);
+	}
+	net_reply_free(&r);
+	net_client_free(c);
+	return news;
+}
+
+/* Live sync: keep a pull waiting on the hub, and run a cycle when it says
+ * another device pushed. */
+static void *live_listen(void *arg)
+{
+	struct spoke *sp = arg;
+	heph_store *s = NULL;
+	int64_t idle_ms = (int64_t)sp->d->sync_interval * 1000, backoff = 1000;
+	if (hephd_open_store(sp->d, 0, &s)) {
+		hephd_log("live sync: cannot open the database: %s", heph_error_last());
+		return NULL;
+	}
+	for (;;) {
+		struct net_hub hub;
+		int64_t after = 0;
+		int news = -1;
+		if (net_hub_load(s, sp->d->hub_url, sp->d->token_file, &hub) == 0) {
+			if (heph_sync_pull_cursor(s, &after) == 0)
+				news = live_pull(sp, &hub, after);
+			net_hub_free(&hub);
+		}
+		if (news == 1) {
+			int64_t now_at = after;
+			if (await_cycle(sp))
+				break;
+			/* a cycle that could not take the news (the hub failed
+			 * it, or refused our push) is not retried at once */
+			if (heph_sync_pull_cursor(s, &now_at) == 0 && now_at == after) {
+				if (pause_ms(sp, backoff < idle_ms ? backoff : idle_ms))
+					break;
+				backoff *= 2;
+			} else {
+				backoff = 1000;
+			}
+		} else if (news == 0) {
+			backoff = 1000;
+			pthread_mutex_lock(&sp->mu);
+			int stop = sp->stop;
+			pthread_mutex_unlock(&sp->mu);
+			if (stop)
+				break;
+		} else {
+			/* no hub, a hub that cannot be reached or does not
+			 * wait: try again later, never more often than once a
+			 * second nor less than the interval's syncs do */
+			if (pause_ms(sp, backoff < idle_ms ? backoff : idle_ms))
+				break;
+			backoff *= 2;
+		}
+	}
 	heph_store_close(s);
 	return NULL;
 }
@@ -298,6 +431,9 @@ int spoke_start(struct hephd *d)
 		d->spoke = NULL;
 		return heph_error_set(HEPH_ERROR, "cannot start the sync thread");
 	}
+	sp->listening = pthread_create(&sp->listener, NULL, live_listen, sp) == 0;
+	if (!sp->listening)
+		hephd_log("live sync: cannot start its thread; syncing every %d s", d->sync_interval);
 	return 0;
 }
 
@@ -308,10 +444,13 @@ void spoke_stop(struct hephd *d)
 		return;
 	pthread_mutex_lock(&sp->mu);
 	sp->stop = 1;
+	__atomic_store_n(&sp->cancel, 1, __ATOMIC_RELAXED);
 	pthread_cond_broadcast(&sp->done);
 	pthread_mutex_unlock(&sp->mu);
 	wake(sp);
 	pthread_join(sp->thread, NULL);
+	if (sp->listening)
+		pthread_join(sp->listener, NULL);
 	close(sp->wake_fd);
 	json_decref(sp->last_result);
 	pthread_mutex_destroy(&sp->mu);

@@ -230,6 +230,22 @@ int net_client_post_form(net_client *c, const char *path, const char *form, stru
 	return err;
 }
 
+static int cancelled(void *flag, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return __atomic_load_n((const int *)flag, __ATOMIC_RELAXED) != 0; /* non-zero aborts */
+}
+
+void net_client_set_cancel(net_client *c, const int *flag)
+{
+	cu.easy_setopt(c->curl, CURLOPT_XFERINFOFUNCTION, cancelled);
+	cu.easy_setopt(c->curl, CURLOPT_XFERINFODATA, (void *)flag);
+	cu.easy_setopt(c->curl, CURLOPT_NOPROGRESS, 0L);
+}
+
 void net_client_set_timeout(net_client *c, long ms)
 {
 	cu.easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, ms);

@@ -60,6 +60,10 @@ int net_client_post_form(net_client *c, const char *path, const char *form, stru
 /* Give up on a request after ms milliseconds (connecting included). */
 void net_client_set_timeout(net_client *c, long ms);
 
+/* Abort a request under way (HEPH_EUNAVAIL) within about a second of *flag
+ * becoming non-zero (read atomically: another thread may set it). */
+void net_client_set_cancel(net_client *c, const int *flag);
+
 /* s percent-encoded for a form body or a query (malloc'd). */
 char *net_form_escape(const char *s);
 

@@ -1,0 +1,118 @@
+/* live.c — live sync on the hub: a pull that finds nothing new may wait.
+ *
+ * GET /sync/pull?...&wait=SECS parks its connection (libmicrohttpd's
+ * suspend/resume) when the hub holds no op after the puller's cursor, and
+ * answers when a write commits or the wait is over, whichever comes first.
+ * A parked puller costs its socket and the few bytes of its request: no
+ * thread, no timer of its own (the hub's watchdog ends waits that are
+ * over). Every commit wakes every parked puller once; each then reads its
+ * page as any pull does.
+ *
+ * A generation counter closes the race between reading an empty page and
+ * parking: a puller parks only if no commit came in between, else it reads
+ * again at once.
+ */
+#include "hephd.h"
+
+#include <microhttpd.h>
+#include <stdlib.h>
+
+struct live {
+	pthread_mutex_t mu;
+	unsigned gen;            /* commits so far */
+	struct live_wait *parked;
+	int stopping;            /* the hub stops: park nothing more */
+};
+
+struct live *live_new(void)
+{
+	struct live *l = calloc(1, sizeof *l);
+	if (!l)
+		abort();
+	pthread_mutex_init(&l->mu, NULL);
+	return l;
+}
+
+void live_free(struct live *l)
+{
+	if (!l)
+		return;
+	pthread_mutex_destroy(&l->mu);
+	free(l);
+}
+
+unsigned live_generation(struct live *l)
+{
+	pthread_mutex_lock(&l->mu);
+	unsigned g = l->gen;
+	pthread_mutex_unlock(&l->mu);
+	return g;
+}
+
+static void unlink_wait(struct live *l, struct live_wait *w)
+{
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		l->parked = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	w->prev = w->next = NULL;
+	w->parked = 0;
+}
+
+int live_park(struct live *l, struct MHD_Connection *c, struct live_wait *w, unsigned gen, int64_t deadline_ms)
+{
+	pthread_mutex_lock(&l->mu);
+	if (l->stopping || l->gen != gen) {
+		pthread_mutex_unlock(&l->mu);
+		return 0;
+	}
+	w->c = c;
+	w->deadline_ms = deadline_ms;
+	w->parked = 1;
+	w->prev = NULL;
+	w->next = l->parked;
+	if (l->parked)
+		l->parked->prev = w;
+	l->parked = w;
+	/* Under the lock: a commit cannot resume it before it is suspended. */
+	MHD_suspend_connection(c);
+	pthread_mutex_unlock(&l->mu);
+	return 1;
+}
+
+/* Resume the parked pullers whose wait is over at now_ms, or all. */
+static void resume(struct live *l, int64_t now_ms, int all)
+{
+	for (struct live_wait *w = l->parked, *next; w; w = next) {
+		next = w->next;
+		if (!all && w->deadline_ms > now_ms)
+			continue;
+		unlink_wait(l, w);
+		MHD_resume_connection(w->c);
+	}
+}
+
+void live_wake(struct live *l)
+{
+	pthread_mutex_lock(&l->mu);
+	l->gen++;
+	resume(l, 0, 1);
+	pthread_mutex_unlock(&l->mu);
+}
+
+void live_expire(struct live *l, int64_t now_ms)
+{
+	pthread_mutex_lock(&l->mu);
+	resume(l, now_ms, 0);
+	pthread_mutex_unlock(&l->mu);
+}
+
+void live_stop(struct live *l)
+{
+	pthread_mutex_lock(&l->mu);
+	l->stopping = 1;
+	resume(l, 0, 1);
+	pthread_mutex_unlock(&l->mu);
+}
