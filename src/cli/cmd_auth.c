@@ -115,6 +115,9 @@ static int auth_login(struct cli *cli, int argc, char **argv)
 		fprintf(cli->out, "The access token is valid until %s%s.\n", when,
 			json_is_true(json_object_get(r, "refresh")) ? " and is renewed automatically"
 								     : "; the provider gave no refresh token, so log in again then");
+		if (json_is_string(json_object_get(r, "refresh_saved_by")))
+			fprintf(cli->out, "The refresh token was handed to `%s`, not kept in a file.\n",
+				json_string_value(json_object_get(r, "refresh_saved_by")));
 	}
 	if (err == HEPH_EFORBIDDEN)
 		heph_error_wrap(err, "logged in, but the hub refuses this identity: ");
@@ -144,7 +147,12 @@ static json_t *describe(const char *hub, json_t *e, const char *file)
 	json_object_set(j, "client_id", json_object_get(e, "client_id"));
 	json_object_set_new(j, "expires_at", json_string(when));
 	json_object_set_new(j, "expired", json_boolean(exp <= (int64_t)time(NULL)));
-	json_object_set_new(j, "refresh", json_boolean(json_is_string(json_object_get(e, "refresh_token"))));
+	int via_cmd = json_is_true(json_object_get(e, "refresh_token_cmd"));
+	json_object_set_new(j, "refresh", json_boolean(json_is_string(json_object_get(e, "refresh_token")) || via_cmd));
+	char *save = NULL;
+	if (via_cmd && net_token_save_cmd_get(hub, &save) == 0 && save)
+		json_object_set_new(j, "refresh_saved_by", json_string(save));
+	free(save);
 	return j;
 }
 
@@ -166,6 +174,8 @@ static void print_one(struct cli *cli, json_t *d)
 		fprintf(f, "access     %s %s%s\n", json_is_true(json_object_get(d, "expired")) ? "expired at" : "valid until",
 			json_string_value(json_object_get(d, "expires_at")),
 			refresh ? " (renewed automatically with the refresh token)" : " (no refresh token: log in again then)");
+		if ((s = json_string_value(json_object_get(d, "refresh_saved_by"))))
+			fprintf(f, "refresh    kept by a command: saved with `%s`, read with the hub's --token-cmd\n", s);
 	}
 	fprintf(f, "kept in    %s\n", json_string_value(json_object_get(d, "file")));
 	fprintf(f, "log in     %s\n", json_string_value(json_object_get(d, "login_command")));

@@ -122,7 +122,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 
 int cmd_hub_set(struct cli *cli, int argc, char **argv)
 {
-	const char *url = NULL, *tf = NULL, *name = NULL, *tcmd = NULL;
+	const char *url = NULL, *tf = NULL, *name = NULL, *tcmd = NULL, *scmd = NULL;
 	char abs[PATH_MAX];
 	json_t *params, *r = NULL;
 	int err;
@@ -133,6 +133,10 @@ int cmd_hub_set(struct cli *cli, int argc, char **argv)
 			tcmd = argv[++i];
 		else if (strncmp(argv[i], "--token-cmd=", 12) == 0)
 			tcmd = argv[i] + 12;
+		else if (strcmp(argv[i], "--token-save-cmd") == 0 && i + 1 < argc)
+			scmd = argv[++i];
+		else if (strncmp(argv[i], "--token-save-cmd=", 17) == 0)
+			scmd = argv[i] + 17;
 		else if (strncmp(argv[i], "--token-file=", 13) == 0)
 			tf = argv[i] + 13;
 		else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
@@ -144,12 +148,22 @@ int cmd_hub_set(struct cli *cli, int argc, char **argv)
 		else if (!url)
 			url = argv[i];
 		else
-			return heph_error_set(HEPH_EUSAGE, "usage: heph hub set URL [--token-file FILE | --token-cmd CMD] [--name NAME]");
+			return heph_error_set(HEPH_EUSAGE, "usage: heph hub set URL [--token-file FILE | --token-cmd CMD "
+					      "[--token-save-cmd CMD]] [--name NAME]");
 	}
 	if (tf && tcmd)
 		return heph_error_set(HEPH_EUSAGE, "hub set: give --token-file or --token-cmd, not both");
 	if (tcmd && !tcmd[strspn(tcmd, " \t")])
 		return heph_error_set(HEPH_EINVALID, "hub set: --token-cmd is empty (none removes the command)");
+	if (scmd && !scmd[strspn(scmd, " \t")])
+		return heph_error_set(HEPH_EINVALID, "hub set: --token-save-cmd is empty (none removes the command)");
+	int save_on = scmd && strcmp(scmd, "none") != 0;
+	if (save_on && tf)
+		return heph_error_set(HEPH_EUSAGE, "hub set: --token-save-cmd goes with --token-cmd (the command that "
+				      "reads the token back), not with --token-file");
+	if (save_on && tcmd && strcmp(tcmd, "none") == 0)
+		return heph_error_set(HEPH_EUSAGE, "hub set: --token-save-cmd needs a --token-cmd to read the token "
+				      "back, not --token-cmd none");
 	if (!url)
 		return heph_error_set(HEPH_EUSAGE, "usage: heph hub set URL [--token-file FILE] [--name NAME]");
 	if (cli->remote)
@@ -174,7 +188,32 @@ int cmd_hub_set(struct cli *cli, int argc, char **argv)
 		}
 		free(tok);
 	}
-	if (tcmd && strcmp(tcmd, "none") != 0) {
+	/* A save command already kept counts unless this call ends it. */
+	char *kept_save = NULL, *kept_cmd = NULL;
+	if (!scmd && !tf && !(tcmd && strcmp(tcmd, "none") == 0) &&
+	    ((err = net_token_save_cmd_get(url, &kept_save)) != 0)) {
+		json_decref(params);
+		return err;
+	}
+	if (save_on && !tcmd) {
+		/* the token command kept for the hub reads it back */
+		if ((err = net_cred_get("token_cmds", url, &kept_cmd)) == 0 && !kept_cmd)
+			err = heph_error_set(HEPH_EUSAGE, "hub set: --token-save-cmd needs --token-cmd CMD, the command "
+					     "that reads the token back (e.g. --token-cmd 'pass show heph/laptop' "
+					     "--token-save-cmd 'pass insert -m heph/laptop')");
+		free(kept_cmd);
+		if (err) {
+			json_decref(params);
+			return err;
+		}
+	}
+	int saves = save_on || kept_save;
+	free(kept_save);
+	if (tcmd && strcmp(tcmd, "none") != 0 && saves) {
+		/* It prints the refresh token the next heph auth login saves:
+		 * there may be nothing to print yet. */
+		tf = "none";
+	} else if (tcmd && strcmp(tcmd, "none") != 0) {
 		/* Refuse a command that gives no token now, rather than at the
 		 * first sync; it may ask for a passphrase (pass, gpg-agent). */
 		char *tok = NULL;
@@ -201,15 +240,30 @@ int cmd_hub_set(struct cli *cli, int argc, char **argv)
 		json_decref(r);
 		return err;
 	}
+	/* The save command: set, or ended with --token-save-cmd none, with the
+	 * token command (--token-cmd none) or by a token file. */
+	if (set_url && (scmd || (tcmd && strcmp(tcmd, "none") == 0) || (tf && strcmp(tf, "none") != 0 && !tcmd)) &&
+	    (err = net_token_save_cmd_set(set_url, save_on ? scmd : NULL))) {
+		json_decref(r);
+		return err;
+	}
 	if (set_url && tcmd && strcmp(tcmd, "none") != 0)
 		json_object_set_new(r, "token_cmd", json_string(tcmd));
+	char *now_save = NULL;
+	if (set_url && net_token_save_cmd_get(set_url, &now_save) == 0 && now_save)
+		json_object_set_new(r, "token_save_cmd", json_string(now_save));
+	free(now_save);
 	if (cli->json)
 		print_json(cli, r);
 	else if (json_is_string(json_object_get(r, "hub")))
-		fprintf(cli->out, "hub set to %s%s%s%s%s; this device is \"%s\" in its fleet\n", s_or(r, "hub", ""),
+		fprintf(cli->out, "hub set to %s%s%s%s%s%s%s; this device is \"%s\" in its fleet\n", s_or(r, "hub", ""),
 			json_is_string(json_object_get(r, "token_file")) ? ", token from " : "", s_or(r, "token_file", ""),
 			json_is_string(json_object_get(r, "token_cmd")) ? ", token from the command " : "",
-			s_or(r, "token_cmd", ""), s_or(r, "name", "?"));
+			s_or(r, "token_cmd", ""),
+			json_is_string(json_object_get(r, "token_save_cmd"))
+				? "; heph auth login saves its refresh token with the command "
+				: "",
+			s_or(r, "token_save_cmd", ""), s_or(r, "name", "?"));
 	else
 		fprintf(cli->out, "no hub: this replica no longer syncs\n");
 	json_decref(r);

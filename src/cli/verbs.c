@@ -209,15 +209,21 @@ const struct verb heph_cli_verbs[] = {
 	  "whether it was an auth failure), ops waiting to push, open conflicts, and ops held here\n"
 	  "that this version cannot apply yet with the versions that would.\n"
 	  "Exit status 10 when the hub refused the credential, 14 when it cannot be reached.", 0 },
-	{ "hub set", "URL|none [--token-file FILE | --token-cmd CMD] [--name NAME]", "sync this database with the hub at URL", NULL, NULL,
+	{ "hub set", "URL|none [--token-file FILE | --token-cmd CMD [--token-save-cmd CMD]] [--name NAME]",
+	  "sync this database with the hub at URL", NULL, NULL,
 	  NULL, NULL, cmd_hub_set,
 	  "The hub and the token file are settings of this device, never synced. FILE holds\n"
 	  "the bearer token the hub's owner made with `hephd token create NAME`. --token-cmd\n"
 	  "CMD instead runs CMD (with sh -c) whenever a token is needed and takes the first line\n"
 	  "it prints, e.g. --token-cmd 'pass show heph/laptop': no token sits in a plain file. The\n"
 	  "command is kept in $XDG_CONFIG_HOME/heph/credentials.json by hub URL, not in the\n"
-	  "database; it is run once here to check it; --token-cmd none forgets it. --name is\n"
-	  "what this device is called in the hub's fleet list (default: the host name).", 0 },
+	  "database; it is run once here to check it; --token-cmd none forgets it. With a hub that\n"
+	  "trusts an identity provider, --token-save-cmd CMD (e.g. 'pass insert -m heph/laptop')\n"
+	  "gets the refresh token of heph auth login on its standard input, each time the login\n"
+	  "obtains or renews one, instead of the credentials file; --token-cmd then reads it\n"
+	  "back, and is not run here. A save command that fails is an error that keeps nothing.\n"
+	  "--token-save-cmd none forgets it. --name is what this device is called in the hub's\n"
+	  "fleet list (default: the host name).", 0 },
 	{ "calendar url", NULL, "the URL of your calendar feed on the hub, made on first use", "calendar.url", NULL,
 	  NULL, NULL, cmd_calendar,
 	  "Subscribe to it in a phone or desktop calendar app: your outstanding tasks with a do-date\n"
@@ -239,7 +245,8 @@ const struct verb heph_cli_verbs[] = {
 	  hub_url_opts, NULL, cmd_auth_login,
 	  "Asks the hub (default: this database's, heph hub set) which OpenID Connect provider it\n"
 	  "trusts, then runs the device-code flow: open the page shown, enter the code, approve.\n"
-	  "The tokens are kept in $XDG_CONFIG_HOME/heph/credentials.json (mode 0600), by hub URL;\n"
+	  "The tokens are kept in $XDG_CONFIG_HOME/heph/credentials.json (mode 0600), by hub URL,\n"
+	  "the refresh token through a password manager instead with heph hub set --token-save-cmd;\n"
 	  "heph sync, heph --remote and hephd use them for a hub that has no token file, and\n"
 	  "renew the access token before it expires. Exit status 10 when the login is denied or\n"
 	  "its code expires, 11 when the hub refuses the identity, 14 when the provider cannot\n"

@@ -14,12 +14,14 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "heph/buf.h"
 #include "heph/error.h"
@@ -393,6 +395,39 @@ int net_run_token_cmd(const char *cmd, char **out)
 	if (!(*out = strdup(b)))
 		abort();
 	memset(line, 0, sizeof line);
+	return 0;
+}
+
+int net_run_save_cmd(const char *cmd, const char *token)
+{
+	sigset_t pipe_set, old;
+	size_t len = strlen(token);
+	int wrote = 1;
+	fflush(NULL);
+	/* A command that exits without reading must not kill us with SIGPIPE:
+	 * block it in this thread, and take the one it may leave pending. */
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	FILE *p = popen(cmd, "w");
+	if (!p) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		return heph_error_set(HEPH_EAUTH, "cannot run the token save command `%.200s`: %s", cmd, strerror(errno));
+	}
+	if (fwrite(token, 1, len, p) != len || fputc('\n', p) == EOF || fflush(p) != 0)
+		wrote = 0;
+	int st = pclose(p);
+	struct timespec zero = { 0, 0 };
+	while (sigtimedwait(&pipe_set, NULL, &zero) == SIGPIPE)
+		;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (st != 0)
+		return heph_error_set(HEPH_EAUTH, "the token save command `%.200s` failed (%s %d); run it by hand to see why",
+				      cmd, WIFEXITED(st) ? "exit status" : "signal",
+				      WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? WTERMSIG(st) : st);
+	if (!wrote)
+		return heph_error_set(HEPH_EAUTH, "the token save command `%.200s` did not read the token it was given",
+				      cmd);
 	return 0;
 }
 

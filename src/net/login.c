@@ -9,7 +9,13 @@
  *     "token_endpoint":..., "sub":..., "name":..., "access_token":...,
  *     "expires_at":<unix s>, "refresh_token":..., "logged_in_at":<unix s>}},
  *   "token_cmds":{"<hub URL>":"pass show heph/laptop"},
+ *   "token_save_cmds":{"<hub URL>":"pass insert -m heph/laptop"},
  *   "calendar_urls":{"<hub URL>":"<the feed's URL>"}}
+ * With a token save command for a hub, the login's refresh token is not in
+ * the file: heph auth login hands it to that command (on standard input)
+ * and reads it back with the hub's token command, the entry says
+ * "refresh_token_cmd": true, and a renewal reads it with the token command
+ * and hands a rotated one to the save command before the file changes.
  * It is replaced whole (a temporary file, fsync, rename), so a reader never
  * sees half of it. Whoever changes it holds an exclusive flock on
  * credentials.lock beside it for the whole read-change-write, a refresh
@@ -202,9 +208,60 @@ out:
 	return err;
 }
 
-int net_token_cmd_get(const char *hub_url, char **cmd) { return net_cred_get("token_cmds", hub_url, cmd); }
+#define TOKEN_CMDS "token_cmds"
+#define SAVE_CMDS "token_save_cmds"
 
-int net_token_cmd_set(const char *hub_url, const char *cmd) { return net_cred_set("token_cmds", hub_url, cmd); }
+int net_token_cmd_get(const char *hub_url, char **cmd)
+{
+	char *save = NULL;
+	int err = net_cred_get(SAVE_CMDS, hub_url, &save);
+	*cmd = NULL;
+	if (err || save) {
+		free(save);
+		return err; /* the command gives the login's refresh token */
+	}
+	return net_cred_get(TOKEN_CMDS, hub_url, cmd);
+}
+
+int net_token_cmd_set(const char *hub_url, const char *cmd) { return net_cred_set(TOKEN_CMDS, hub_url, cmd); }
+
+int net_token_save_cmd_get(const char *hub_url, char **cmd) { return net_cred_get(SAVE_CMDS, hub_url, cmd); }
+
+int net_token_save_cmd_set(const char *hub_url, const char *cmd) { return net_cred_set(SAVE_CMDS, hub_url, cmd); }
+
+/* The refresh token of a login whose token lives in a password manager:
+ * what the hub's token command prints (malloc'd). */
+static int refresh_from_cmd(const char *key, char **rt)
+{
+	char *cmd = NULL;
+	int err = net_cred_get(TOKEN_CMDS, key, &cmd);
+	*rt = NULL;
+	if (!err && !cmd)
+		err = heph_error_set(HEPH_EAUTH, "the login to %s keeps its refresh token through a command, but no "
+				     "--token-cmd is set to read it back (heph hub set %s --token-cmd CMD "
+				     "--token-save-cmd CMD, then heph auth login)", key, key);
+	if (!err)
+		err = net_run_token_cmd(cmd, rt);
+	free(cmd);
+	return err;
+}
+
+/* Hand a refresh token to the hub's save command; with check, read it back
+ * through its token command and compare, so that a login is kept only
+ * when the token can be had again. */
+static int save_refresh(const char *key, const char *save, const char *rt, int check)
+{
+	char *back = NULL;
+	int err = net_run_save_cmd(save, rt);
+	if (!err && check && (err = refresh_from_cmd(key, &back)) == 0 && strcmp(back, rt) != 0)
+		err = heph_error_set(HEPH_EAUTH, "the token command does not give back what the token save command "
+				     "`%.200s` stored (its first line must be the token)", save);
+	if (back) {
+		explicit_bzero(back, strlen(back));
+		free(back);
+	}
+	return err;
+}
 
 int net_login_list(json_t **hubs)
 {
@@ -242,6 +299,12 @@ int net_login_forget(const char *hub_url, int *had, int *revoked)
 	/* Tell the provider too (RFC 7009), when it said where: best effort,
 	 * the tokens are gone from this device either way. */
 	const char *rev = str(gone, "revocation_endpoint"), *rt = str(gone, "refresh_token"), *cid = str(gone, "client_id");
+	char *rt_cmd = NULL;
+	if (!err && rev && !rt && cid && json_is_true(json_object_get(gone, "refresh_token_cmd"))) {
+		if (refresh_from_cmd(key, &rt_cmd) == 0)
+			rt = rt_cmd;
+		heph_error_clear(); /* best effort, as the revocation is */
+	}
 	if (!err && rev && rt && cid) {
 		char *e_rt = net_form_escape(rt), *e_cid = net_form_escape(cid), *form;
 		long status = 0;
@@ -255,6 +318,10 @@ int net_login_forget(const char *hub_url, int *had, int *revoked)
 		free(form);
 		free(e_rt);
 		free(e_cid);
+	}
+	if (rt_cmd) {
+		explicit_bzero(rt_cmd, strlen(rt_cmd));
+		free(rt_cmd);
 	}
 	json_decref(gone);
 	return err;
@@ -394,6 +461,7 @@ int net_login_bearer(const char *hub_url, int force, char **token)
 {
 	char path[PATH_MAX], key[2048];
 	json_t *all = NULL, *entry, *tok = NULL;
+	char *rt_cmd = NULL, *save = NULL;
 	int fd = -1, err;
 	long status = 0;
 	*token = NULL;
@@ -434,6 +502,14 @@ int net_login_bearer(const char *hub_url, int force, char **token)
 		goto out;
 	}
 	const char *rt = str(entry, "refresh_token"), *te = str(entry, "token_endpoint"), *cid = str(entry, "client_id");
+	int via_cmd = json_is_true(json_object_get(entry, "refresh_token_cmd"));
+	if (!rt && via_cmd && te && cid) {
+		if ((err = refresh_from_cmd(key, &rt_cmd))) {
+			heph_error_wrap(err, "cannot renew the login to %s: ", key);
+			goto out;
+		}
+		rt = rt_cmd;
+	}
 	if (!rt || !te || !cid) {
 		err = heph_error_set(HEPH_EAUTH, "the login to %s has expired and holds no refresh token; "
 				     "log in again: heph auth login --hub-url %s", key, key);
@@ -458,6 +534,21 @@ int net_login_bearer(const char *hub_url, int force, char **token)
 				     key, oe ? oe : "no access token", od ? ": " : "", od ? od : "", key);
 		goto out;
 	}
+	if (via_cmd && str(tok, "refresh_token")) {
+		/* Rotated: the new one goes where the old one came from, before
+		 * the file changes; if it cannot, the file stays as it was. */
+		if ((err = net_cred_get(SAVE_CMDS, key, &save)) == 0 && !save)
+			err = heph_error_set(HEPH_EAUTH, "no token save command is kept for %s any more", key);
+		if (!err)
+			err = save_refresh(key, save, str(tok, "refresh_token"), 0);
+		if (err) {
+			heph_error_wrap(err, "the identity provider renewed the login to %s, but its new refresh token "
+					     "could not be saved, so the login ends here; log in again: heph auth login "
+					     "--hub-url %s. ", key, key);
+			goto out;
+		}
+		json_object_del(tok, "refresh_token");
+	}
 	take_tokens(entry, tok);
 	/* Saved before anyone uses it: a rotated refresh token is the only
 	 * one that works from now on. */
@@ -467,6 +558,11 @@ int net_login_bearer(const char *hub_url, int force, char **token)
 out:
 	if (!err && !*token)
 		abort();
+	if (rt_cmd) {
+		explicit_bzero(rt_cmd, strlen(rt_cmd));
+		free(rt_cmd);
+	}
+	free(save);
 	free(seen_copy);
 	json_decref(tok);
 	json_decref(all);
@@ -487,8 +583,8 @@ int net_login_device(const char *hub_url, const struct net_login_ui *ui, json_t 
 {
 	char key[2048], path[PATH_MAX];
 	json_t *cfg = NULL, *disc = NULL, *dev = NULL, *tok = NULL, *all = NULL;
-	char *form = NULL;
-	int err, fd = -1;
+	char *form = NULL, *save = NULL;
+	int err, fd = -1, via_cmd = 0;
 	long status = 0;
 	*result = NULL;
 	norm_url(hub_url, key, sizeof key);
@@ -588,7 +684,19 @@ int net_login_device(const char *hub_url, const struct net_login_ui *ui, json_t 
 					     oe ? oe : "no access token", od ? ": " : "", od ? od : "");
 		goto out_cid;
 	}
-	/* 5. Keep it. */
+	/* 5. Keep it: the refresh token through the save command when one is
+	 * set (and read back), the rest in the file; nothing when the save
+	 * fails. */
+	if ((err = net_cred_get(SAVE_CMDS, key, &save)))
+		goto out_cid;
+	if (save && str(tok, "refresh_token")) {
+		if ((err = save_refresh(key, save, str(tok, "refresh_token"), 1))) {
+			heph_error_wrap(err, "logged in, but the login is not kept: ");
+			goto out_cid;
+		}
+		json_object_del(tok, "refresh_token");
+		via_cmd = 1;
+	}
 	if ((err = lock(path, &fd)) || (err = read_file(path, &all)))
 		goto out_cid;
 	json_t *entry = json_pack("{s:s, s:s, s:s, s:s, s:I}", "hub", key, "issuer", issuer, "client_id", cid,
@@ -597,12 +705,15 @@ int net_login_device(const char *hub_url, const struct net_login_ui *ui, json_t 
 	if (rev_ep)
 		json_object_set_new(entry, "revocation_endpoint", json_string(rev_ep));
 	take_tokens(entry, tok);
+	if (via_cmd)
+		json_object_set_new(entry, "refresh_token_cmd", json_true());
 	json_object_set_new(json_object_get(all, "hubs"), key, entry);
 	if ((err = write_file(path, all)))
 		goto out_cid;
-	*result = json_pack("{s:s, s:s, s:s?, s:s?, s:O, s:b, s:s}", "hub", key, "issuer", issuer, "sub",
+	*result = json_pack("{s:s, s:s, s:s?, s:s?, s:O, s:b, s:s, s:s?}", "hub", key, "issuer", issuer, "sub",
 			    str(entry, "sub"), "name", str(entry, "name"), "expires_at", json_object_get(entry, "expires_at"),
-			    "refresh", str(entry, "refresh_token") != NULL, "file", path);
+			    "refresh", str(entry, "refresh_token") != NULL || via_cmd, "file", path, "refresh_saved_by",
+			    via_cmd ? save : NULL);
 out_cid:
 	free(e_cid);
 out:
@@ -611,6 +722,7 @@ out:
 		explicit_bzero(form, strlen(form));
 		free(form);
 	}
+	free(save);
 	json_decref(cfg);
 	json_decref(disc);
 	json_decref(dev);

@@ -94,12 +94,23 @@ void net_hub_free(struct net_hub *h);
  * fails or prints no token, naming the command, never the output. */
 int net_run_token_cmd(const char *cmd, char **out);
 
+/* Run a token save command (sh -c CMD, as `pass insert -m heph/laptop`)
+ * with token and a newline on its standard input. HEPH_EAUTH when it cannot
+ * be run, does not read the token or fails, naming the command. */
+int net_run_save_cmd(const char *cmd, const char *token);
+
 /* The token command kept for hub_url in the credentials file (login.c), in
  * *cmd (malloc'd), or NULL when none; set replaces it, NULL removes it. The
  * command lives in the user's configuration, never in the database, so a
- * database file handed over cannot carry a command to run. */
+ * database file handed over cannot carry a command to run. When a token
+ * save command is kept beside it (heph hub set --token-save-cmd), the
+ * command prints the refresh token of the login (heph auth login), not a
+ * bearer token: get then gives NULL, and the login reads it (login.c). */
 int net_token_cmd_get(const char *hub_url, char **cmd);
 int net_token_cmd_set(const char *hub_url, const char *cmd);
+/* The token save command kept for hub_url (NULL: none), and setting it. */
+int net_token_save_cmd_get(const char *hub_url, char **cmd);
+int net_token_save_cmd_set(const char *hub_url, const char *cmd);
 
 /* A string kept for hub_url in a section of the credentials file
  * ("token_cmds", "calendar_urls": the calendar feed's URL, which its hub

@@ -69,4 +69,29 @@ expect_status "--token-cmd none forgets it" 0 h hub set "$HUB_URL" --token-cmd n
 expect_eq "gone from the credentials file" "None" \
 	"$(json_get "d.get('token_cmds', {}).get('$HUB_URL')" <"$TMP/config/heph/credentials.json")"
 expect_status "without a token the hub refuses: exit 10" 10 h sync
+
+# --token-save-cmd: where heph auth login puts the refresh token (the login
+# itself is tested against a real provider in tests/web/oidc-cli.test.mjs)
+cp "$TMP/config/heph/credentials.json" "$TMP/before.json"
+expect_status "a save command without a token command: usage" 2 h hub set "$HUB_URL" --token-save-cmd "$TMP/pass insert laptop"
+expect_contains "it names what reads the token back" "--token-cmd" "$ERR"
+expect_status "beside a token file: usage" 2 h hub set "$HUB_URL" --token-file "$TMP/laptop.token" --token-save-cmd "$TMP/pass insert laptop"
+expect_status "beside --token-cmd none: usage" 2 h hub set "$HUB_URL" --token-cmd none --token-save-cmd "$TMP/pass insert laptop"
+expect_status "an empty one" 3 h hub set "$HUB_URL" --token-cmd "$TMP/pass show next" --token-save-cmd " "
+expect_eq "the refusals changed no setting" "$(cat "$TMP/before.json")" "$(cat "$TMP/config/heph/credentials.json")"
+expect_status "both: the token command is not run (nothing is saved yet)" 0 \
+	h hub set "$HUB_URL" --token-cmd "$TMP/pass show next" --token-save-cmd "$TMP/pass insert next"
+expect_contains "it says where the refresh token goes" "saves its refresh token with the command $TMP/pass insert next" "$OUT"
+expect_eq "kept by hub URL" "$TMP/pass insert next" \
+	"$(json_get "d['token_save_cmds']['$HUB_URL']" <"$TMP/config/heph/credentials.json")"
+expect_status "the database holds no save command" 1 grep -q "pass insert" "$HEPH_DB"
+cp "$TMP/vault/laptop" "$TMP/vault/next"
+expect_status "what the token command prints is a refresh token now, not a bearer: sync needs a login" 10 h sync
+expect_contains "no bearer was sent" "missing credential" "$ERR"
+expect_status "--token-save-cmd none forgets it" 0 h hub set "$HUB_URL" --token-save-cmd none
+expect_eq "gone" "None" "$(json_get "d.get('token_save_cmds', {}).get('$HUB_URL')" <"$TMP/config/heph/credentials.json")"
+expect_status "the token command is a bearer's again" 0 h sync
+h hub set "$HUB_URL" --token-cmd "$TMP/pass show next" --token-save-cmd "$TMP/pass insert next" >/dev/null
+expect_status "--token-file replaces both" 0 h hub set "$HUB_URL" --token-file "$TMP/laptop.token"
+expect_eq "no save command" "None" "$(json_get "d.get('token_save_cmds', {}).get('$HUB_URL')" <"$TMP/config/heph/credentials.json")"
 finish

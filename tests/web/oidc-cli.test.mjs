@@ -9,12 +9,15 @@
 //     losing it (one refresh reaches the provider);
 //   - heph sync --status telling "the provider rejected us" from "the
 //     provider is unreachable"; a second identity refused by the hub;
-//   - heph auth status and logout.
+//   - heph auth status and logout;
+//   - the refresh token kept by a password manager (hub set
+//     --token-save-cmd): handed to a command, read back with --token-cmd,
+//     the rotated one saved through it, and a failing save keeping nothing.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync, statSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { readFileSync, writeFileSync, statSync, existsSync, mkdirSync, rmSync, readdirSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hub, TMP, HEPH, HEPHD, teardown, until } from './harness.mjs';
 import { Idp, AUDIENCE } from './idp.mjs';
@@ -328,4 +331,82 @@ test('logout forgets the tokens', async () => {
   assert.equal(r.status, 10);
   assert.match(await laptop.ok('auth', 'logout'), /nothing to forget/);
   rmSync(laptop.creds);
+});
+
+test('the refresh token through a password manager: --token-save-cmd, read back with --token-cmd', async () => {
+  // A stand-in for pass: "insert NAME" stores standard input in a 0600 file
+  // of the vault (written aside, then renamed), "show NAME" prints it;
+  // insert fails while the vault holds a file named "locked".
+  const vault = join(TMP, 'vault');
+  mkdirSync(vault, { recursive: true, mode: 0o700 });
+  const pass = join(TMP, 'pass.sh');
+  writeFileSync(pass, `#!/bin/sh
+case "$1" in
+show) exec cat "${vault}/$2" ;;
+insert)
+  [ -e "${vault}/locked" ] && { echo "vault locked" >&2; exit 3; }
+  umask 077; cat >"${vault}/.$2.new" && mv "${vault}/.$2.new" "${vault}/$2" ;;
+*) exit 2 ;;
+esac
+`);
+  chmodSync(pass, 0o755);
+  const dev = new Device('vaulted');
+  const set = await dev.ok('hub', 'set', hub.url, '--token-cmd', `${pass} show laptop`, '--token-save-cmd', `${pass} insert laptop`);
+  assert.match(set, /saves its refresh token with the command/);
+  assert.equal(dev.file().token_save_cmds[hub.url], `${pass} insert laptop`);
+
+  // A save that fails: the login is refused and nothing is kept anywhere.
+  writeFileSync(join(vault, 'locked'), '');
+  const failed = await dev.login();
+  assert.equal(failed.status, 10, failed.out + failed.err);
+  assert.match(failed.err, /login is not kept/);
+  assert.match(failed.err, new RegExp(`token save command \`${pass} insert laptop\` failed`));
+  assert.equal(dev.entry(), undefined, 'no login in the credentials file');
+  assert.deepEqual(readdirSync(vault), ['locked'], 'nothing half-written in the vault');
+  rmSync(join(vault, 'locked'));
+
+  // The login: the refresh token goes to the vault, not to the file.
+  const r = await dev.login();
+  assert.equal(r.status, 0, r.out + r.err);
+  assert.match(r.out, /handed to .*insert laptop/);
+  const saved = readFileSync(join(vault, 'laptop'), 'utf8').trim();
+  assert.ok(saved.length > 10);
+  assert.equal(statSync(join(vault, 'laptop')).mode & 0o777, 0o600);
+  const e = dev.entry();
+  assert.equal(e.refresh_token, undefined);
+  assert.equal(e.refresh_token_cmd, true);
+  assert.ok(!readFileSync(dev.creds, 'utf8').includes(saved), 'the refresh token is nowhere in the credentials file');
+  assert.match(await dev.ok('auth', 'status'), /kept by a command: saved with `.*insert laptop`/);
+  await dev.ok('task', 'Behind a password manager');
+  await dev.ok('sync');
+
+  // Renewed: the refresh token is read with --token-cmd, the rotated one saved through the command.
+  dev.edit((x) => { x.expires_at = Math.floor(Date.now() / 1000) + 30; });
+  const before = dev.entry().access_token;
+  await dev.ok('sync');
+  assert.notEqual(dev.entry().access_token, before, 'renewed');
+  const rotated = readFileSync(join(vault, 'laptop'), 'utf8').trim();
+  assert.notEqual(rotated, saved, 'the rotated refresh token reached the vault');
+  assert.equal(dev.entry().refresh_token, undefined);
+  assert.ok(!readFileSync(dev.creds, 'utf8').includes(rotated));
+
+  // A renewal whose save fails says so and leaves the file as it was.
+  dev.edit((x) => { x.expires_at = Math.floor(Date.now() / 1000) + 30; });
+  const file = readFileSync(dev.creds, 'utf8');
+  writeFileSync(join(vault, 'locked'), ''); /* show works, insert fails */
+  try {
+    const s2 = await dev.run('sync');
+    assert.equal(s2.status, 10, s2.err);
+    assert.match(s2.err, /new refresh token could not be saved/);
+    assert.match(s2.err, /token save command/);
+  } finally {
+    rmSync(join(vault, 'locked'));
+  }
+  assert.equal(readFileSync(dev.creds, 'utf8'), file, 'the credentials file is unchanged');
+  assert.equal(readFileSync(join(vault, 'laptop'), 'utf8').trim(), rotated, 'the vault is unchanged');
+
+  // --token-cmd none forgets both commands.
+  await dev.ok('hub', 'set', hub.url, '--token-cmd', 'none');
+  assert.equal((dev.file().token_save_cmds || {})[hub.url], undefined);
+  assert.equal((dev.file().token_cmds || {})[hub.url], undefined);
 });
