@@ -233,6 +233,15 @@ int heph__tag_task(heph_store *s, const char *task_id, const json_t *names, int 
  * *live tells whether that node exists and is live (else it is free). */
 int heph__journal_id(heph_store *s, const char *date, char out[HEPH_ID_LEN + 1], int *live);
 
+/* The version of a body that conditional writes compare (the if_match of
+ * doc.edit and context.edit): its SHA-256 as 64 lower-case hex digits. */
+#define HEPH_BODY_HASH_LEN 64
+void heph__body_hash(const char *body, char out[HEPH_BODY_HASH_LEN + 1]);
+
+/* HEPH_ECONFLICT when params carry an if_match that is not the hash of node
+ * id's current body; 0 when they carry none or it matches. */
+int heph__body_if_match(heph_store *s, const json_t *params, const char *id);
+
 /* ---- handlers ---- */
 
 #define HEPH_RPC_HANDLER(name) int name(heph_rpc_env *env, json_t *params, json_t **result)
@@ -249,6 +258,7 @@ HEPH_RPC_HANDLER(heph__rpc_project_add);
 HEPH_RPC_HANDLER(heph__rpc_project_list);
 HEPH_RPC_HANDLER(heph__rpc_doc_create);
 HEPH_RPC_HANDLER(heph__rpc_doc_edit);
+HEPH_RPC_HANDLER(heph__rpc_node_complete);
 HEPH_RPC_HANDLER(heph__rpc_node_aliases);
 HEPH_RPC_HANDLER(heph__rpc_journal_open);
 HEPH_RPC_HANDLER(heph__rpc_tag_list);

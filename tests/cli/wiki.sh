@@ -126,4 +126,28 @@ expect_status "removing a wiki link by hand" 3 h link rm "$P" "$G" wiki
 expect_eq "nothing changed" "$before" "$(h digest)"
 expect_eq "no op was added" "$nops" "$(h ops --json | wc -l)"
 
+# conditional writes: a body saved with the hash it was read with, refused
+# (changing nothing) once another write moved it on; completion of [[names]]
+W=$(h doc "Window box" --body "first")
+seen=$(h call node.get "{\"id\":\"$W\"}" | json_get 'd["body_hash"]')
+expect_eq "body_hash is the SHA-256 of the stored body" "$(printf first | sha256sum | cut -d' ' -f1)" "$seen"
+h doc edit "$W" --body "second, from elsewhere" >/dev/null
+nops=$(h ops --json | wc -l)
+expect_status "a write with a stale if_match is a conflict" 6 h doc edit "$W" --body "mine" --if-match "$seen"
+expect_contains "the conflict says what to do" "changed since it was read" "$ERR"
+expect_eq "the other write stands" "second, from elsewhere" "$(h show "$W" --json | json_get 'd["body"]')"
+expect_eq "the refused write made no op" "$nops" "$(h ops --json | wc -l)"
+now=$(h show "$W" --json | json_get 'd["body_hash"]')
+h doc edit "$W" --body "mine" --if-match "$now" >/dev/null
+expect_eq "a write with the current if_match is saved" "mine" "$(h show "$W" --json | json_get 'd["body"]')"
+TW=$(h task "Water the window box")
+ctxhash=$(h call context.get "{\"id\":\"$TW\"}" | json_get 'd["body_hash"]')
+h context "$TW" --append "- [ ] buy soil" >/dev/null
+expect_status "a context edit with a stale if_match is a conflict" 6 h context "$TW" --body "x" --if-match "$ctxhash"
+expect_eq "node.complete: titles starting with the prefix first, then containing it" \
+	"Window box,Water the window box" \
+	"$(h call node.complete '{"prefix":"wIn"}' | json_get '",".join(n["title"] for n in d if "indow" in n["title"])')"
+expect_eq "node.complete leaves out context and log docs" "task" \
+	"$(h call node.complete '{"prefix":"Water the"}' | json_get '",".join(n["kind"] for n in d)')"
+
 finish

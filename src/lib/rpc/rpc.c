@@ -24,6 +24,10 @@
 #define CLI(n, t, f, d, h, opt) { n, HEPH_RPC_##t, f, d, h, NULL, 0, 0, opt }
 
 #define ID_OF(what) A("id", NODE, REQ, NULL, what)
+#define IF_MATCH                                                                                             \
+	A("if_match", LINE, 0, NULL,                                                                         \
+	  "the body_hash read with the text (node.get, context.get): refused, changing nothing, when the body " \
+	  "changed since")
 #define RECUR_PARAMS                                                                                         \
 	A("recur", LINE, 0, NULL,                                                                            \
 	  "repeat: daily, weekly, every 3 days, every mon,wed, every month on the 15th (none: stop)"),       \
@@ -75,8 +79,9 @@ static const heph_rpc_method methods[] = {
 	  heph__rpc_context_get, 0 },
 	{ "context.edit",
 	  P(ID_OF("the task"), A("body", TEXT, 0, NULL, "replace the whole text"),
-	    A("append", TEXT, 0, NULL, "add a line at the end (\"- [ ] step\" adds a checklist item)")),
-	  "Replace a task's context doc, or append a line to it", heph__rpc_context_edit, WRITE },
+	    A("append", TEXT, 0, NULL, "add a line at the end (\"- [ ] step\" adds a checklist item)"), IF_MATCH),
+	  "Replace a task's context doc, or append a line to it (if_match: only if it is still the text read)",
+	  heph__rpc_context_edit, WRITE },
 	{ "checklist.promote",
 	  P(A("id", NODE, REQ, NULL, "the task, or its context doc"),
 	    A("item", LINE, REQ | HEPH_RPC_OR_INT, NULL, "the item's line number in the doc, or the start of its text"),
@@ -124,8 +129,16 @@ static const heph_rpc_method methods[] = {
 	  heph__rpc_doc_create, WRITE },
 	{ "doc.edit",
 	  P(ID_OF("the doc, journal or project"), A("title", LINE, 0, NULL, "new title"),
-	    A("body", TEXT, 0, NULL, "replace the body"), A("append", TEXT, 0, NULL, "add this as a new line at the end")),
-	  "Change a doc's (or journal's, project's) title or body", heph__rpc_doc_edit, WRITE },
+	    A("body", TEXT, 0, NULL, "replace the body"), A("append", TEXT, 0, NULL, "add this as a new line at the end"),
+	    IF_MATCH),
+	  "Change a doc's (or journal's, project's) title or body (if_match: only if the body is still the one read)",
+	  heph__rpc_doc_edit, WRITE },
+	{ "node.complete",
+	  P(A("prefix", LINE, 0, NULL, "the start of a title, any case (none: every node)"),
+	    INT("limit", 0, "50", 1, 1000, "at most this many nodes")),
+	  "Nodes a [[link]] may name, for completion: titles starting with prefix, then containing it (no context "
+	  "or log docs, no tags)",
+	  heph__rpc_node_complete, 0 },
 	{ "journal.open",
 	  P(A("date", DATE, 0, "today", "the day"), A("body", TEXT, 0, NULL, "replace the day's text"),
 	    A("append", TEXT, 0, NULL, "add this as a new line at the end")),

@@ -4,6 +4,7 @@
 #include "rpc_internal.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -57,6 +58,39 @@ static int write_body(heph_store *s, const char *id, const json_t *params, int *
 	return 0;
 }
 
+void heph__body_hash(const char *body, char out[HEPH_BODY_HASH_LEN + 1])
+{
+	heph_sha256 md;
+	unsigned char d[32];
+	heph__sha256_init(&md);
+	heph__sha256_update(&md, body, strlen(body));
+	heph__sha256_final(&md, d);
+	for (size_t i = 0; i < sizeof d; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* The check runs in the write's own transaction, so nothing can change the
+ * body between it and the write. */
+int heph__body_if_match(heph_store *s, const json_t *params, const char *id)
+{
+	const char *want;
+	char have[HEPH_BODY_HASH_LEN + 1];
+	char *cur;
+	int err;
+	if ((err = heph__p_str(params, "if_match", 0, &want)) || !want)
+		return err;
+	if (!(cur = heph__node_body(s, id)))
+		return heph_error_set(HEPH_ENOTFOUND, "no node %s", id);
+	heph__body_hash(cur, have);
+	free(cur);
+	if (strcmp(want, have) != 0)
+		return heph_error_set(HEPH_ECONFLICT,
+				      "the text of %.8s changed since it was read (if_match %.12s, now %.12s): "
+				      "read it again, nothing was saved",
+				      id, want, have);
+	return 0;
+}
+
 HEPH_RPC_HANDLER(heph__rpc_doc_create)
 {
 	heph_store *s = env->store;
@@ -90,6 +124,8 @@ HEPH_RPC_HANDLER(heph__rpc_doc_edit)
 		err = heph_error_set(HEPH_EINVALID, "a task's text lives in its context doc (heph context %.8s)", id);
 		goto out;
 	}
+	if ((err = heph__body_if_match(s, params, id)))
+		goto out;
 	if (title) {
 		json_t *f;
 		if ((err = heph__one_line("a title", title)))
@@ -391,6 +427,58 @@ HEPH_RPC_HANDLER(heph__rpc_tag_list)
 						     "name", (const char *)sqlite3_column_text(st, 1), "count",
 						     (json_int_t)sqlite3_column_int64(st, 2)));
 	sqlite3_reset(st);
+	if (rc < 0) {
+		json_decref(arr);
+		return rc;
+	}
+	*result = arr;
+	return 0;
+}
+
+/* ---- completion of [[links]] ---- */
+
+HEPH_RPC_HANDLER(heph__rpc_node_complete)
+{
+	heph_store *s = env->store;
+	const char *prefix;
+	long long limit;
+	char *like = NULL;
+	json_t *arr;
+	int err;
+	if ((err = heph__p_str(params, "prefix", 0, &prefix)) ||
+	    (err = heph__p_int(params, "limit", 50, 1, 1000, &limit)))
+		return err;
+	/* LIKE with the user's text taken literally ('\\' escapes % and _) */
+	size_t n = prefix ? strlen(prefix) : 0, j = 0;
+	if (!(like = malloc(2 * n + 1)))
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		if (prefix[i] == '%' || prefix[i] == '_' || prefix[i] == '\\')
+			like[j++] = '\\';
+		like[j++] = prefix[i];
+	}
+	like[j] = '\0';
+	sqlite3_stmt *st = heph__stmt(s,
+		"SELECT n.id, n.kind, n.title FROM nodes n "
+		"WHERE n.tombstone_hlc IS NULL AND n.kind IN ('doc', 'project', 'task', 'journal') "
+		"AND n.title LIKE '%' || ?1 || '%' ESCAPE '\\' "
+		"AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.context_id = n.id) "
+		"AND NOT EXISTS (SELECT 1 FROM links l WHERE l.src = n.id AND l.type = 'log-of') "
+		"ORDER BY n.title NOT LIKE ?1 || '%' ESCAPE '\\', n.title COLLATE NOCASE, n.id LIMIT ?2");
+	if (!st) {
+		free(like);
+		return HEPH_ERROR;
+	}
+	heph__bind_str(st, 1, like);
+	sqlite3_bind_int64(st, 2, limit);
+	arr = json_array();
+	int rc;
+	while ((rc = heph__row(s, st)) > 0)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "node_id", (const char *)sqlite3_column_text(st, 0),
+						     "kind", (const char *)sqlite3_column_text(st, 1), "title",
+						     (const char *)sqlite3_column_text(st, 2)));
+	sqlite3_reset(st);
+	free(like);
 	if (rc < 0) {
 		json_decref(arr);
 		return rc;

@@ -45,9 +45,11 @@ static json_t *context_json(heph_store *s, const char *task, const char *ctx)
 	heph__bind_str(st, 1, ctx[0] ? ctx : task);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		const char *body = ctx[0] ? (const char *)sqlite3_column_text(st, 1) : "";
-		o = json_pack("{s:s, s:s?, s:s, s:s, s:o}", "task_id", task, "context_id", ctx[0] ? ctx : NULL, "title",
-			      (const char *)sqlite3_column_text(st, 0), "body", body, "checklist",
-			      heph__checklist_json(body));
+		char hash[HEPH_BODY_HASH_LEN + 1];
+		heph__body_hash(body, hash);
+		o = json_pack("{s:s, s:s?, s:s, s:s, s:s, s:o}", "task_id", task, "context_id", ctx[0] ? ctx : NULL,
+			      "title", (const char *)sqlite3_column_text(st, 0), "body", body, "body_hash", hash,
+			      "checklist", heph__checklist_json(body));
 	}
 	sqlite3_reset(st);
 	if (!o)
@@ -80,6 +82,24 @@ HEPH_RPC_HANDLER(heph__rpc_context_edit)
 		return heph_error_set(HEPH_EINVALID, "give the context doc's body or a line to append (one of them)");
 	if (append && !append[strspn(append, " \t\r\n")])
 		return heph_error_set(HEPH_EINVALID, "nothing to append");
+	if (json_object_get(params, "if_match") && !json_is_null(json_object_get(params, "if_match"))) {
+		/* a task without a context doc reads as the empty text */
+		if ((err = heph__task_context(s, id, 0, ctx)))
+			return err;
+		if (ctx[0]) {
+			if ((err = heph__body_if_match(s, params, ctx)))
+				return err;
+		} else {
+			char empty[HEPH_BODY_HASH_LEN + 1];
+			const char *want = json_string_value(json_object_get(params, "if_match"));
+			heph__body_hash("", empty);
+			if (strcmp(want, empty) != 0)
+				return heph_error_set(HEPH_ECONFLICT,
+						      "the context doc of %.8s changed since it was read: read it again, "
+						      "nothing was saved",
+						      id);
+		}
+	}
 	if ((err = heph__task_context(s, id, 1, ctx)))
 		return err;
 	if (append) {

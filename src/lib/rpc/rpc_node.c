@@ -102,6 +102,9 @@ HEPH_RPC_HANDLER(heph__rpc_node_get)
 		return err;
 	}
 	json_object_set_new(o, "tags", tags);
+	char hash[HEPH_BODY_HASH_LEN + 1];
+	heph__body_hash(json_string_value(json_object_get(o, "body")), hash);
+	json_object_set_new(o, "body_hash", json_string(hash));
 	char *shown = heph__body_expand(s, json_string_value(json_object_get(o, "body")));
 	json_object_set_new(o, "body_expanded", json_string(shown));
 	free(shown);
