@@ -21,6 +21,8 @@ PKGS="$PKGS debhelper dpkg-dev lintian"
 PKGS="$PKGS python3-prometheus-client"
 # tests/sync/install.sh checks hephd.service with systemd-analyze verify
 PKGS="$PKGS systemd"
+# tests/editor: the Neovim plugin in a headless Neovim
+PKGS="$PKGS neovim"
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

@@ -209,7 +209,9 @@ int cmd_call(struct cli *cli, int argc, char **argv)
 		return err;
 	const char *method = json_string_value(json_object_get(words, "method"));
 	const char *text = json_string_value(json_object_get(words, "params"));
-	if (text && !(params = json_loads(text, 0, &e)))
+	/* "-": the params from standard input, where a body of any size fits
+	 * (an argument holds at most 128 KiB on Linux) */
+	if (text && !(params = strcmp(text, "-") == 0 ? json_loadf(stdin, 0, &e) : json_loads(text, 0, &e)))
 		err = json_error_code(&e) == json_error_null_character
 			      ? heph_error_set(HEPH_EINVALID, "params: a string holds \\u0000 (U+0000, at character %d): "
 					       "heph text takes no NUL characters", e.position)

@@ -199,7 +199,8 @@ const struct verb heph_cli_verbs[] = {
 	  "node comes back as a copy under a new id. --list shows recent changes and what undo\n"
 	  "would do; --dry-run only says it. Undoing an undo is not offered.", 0 },
 	{ "call", "METHOD [PARAMS-JSON]", "call any JSON-RPC method and print its result as JSON", NULL,
-	  ARGS("method", "params?"), NULL, NULL, cmd_call, "heph call rpc.methods lists the methods; see docs/reference/rpc.md.", 0 },
+	  ARGS("method", "params?"), NULL, NULL, cmd_call, "PARAMS-JSON - reads the params from standard input.\n"
+	  "heph call rpc.methods lists the methods; see docs/reference/rpc.md.", 0 },
 	{ "digest", NULL, "a hash of the replicated state; equal on replicas holding the same ops", "digest", NULL,
 	  NULL, print_digest, NULL, NULL, 0 },
 	{ "sync", NULL, "pull from the hub and merge, then push; --status: how syncing goes", NULL, NULL, sync_opts,

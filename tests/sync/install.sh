@@ -13,6 +13,12 @@ bin="$root$prefix/bin"
 expect_eq "hephd is installed" 1 "$([ -x "$bin/hephd" ] && echo 1)"
 expect_eq "heph is installed" 1 "$([ -x "$bin/heph" ] && echo 1)"
 expect_eq "the web app is installed" 1 "$([ -f "$root$prefix/share/heph/web/index.html" ] && echo 1)"
+nvim_pack="$root$prefix/share/nvim/site/pack/heph/start/heph"
+expect_eq "the Neovim plugin is installed as a start package" 1 \
+	"$([ -f "$nvim_pack/plugin/heph.lua" ] && [ -f "$nvim_pack/lua/heph/init.lua" ] && [ -f "$nvim_pack/lua/heph/rpc.lua" ] && echo 1)"
+expect_eq "Neovim loads the installed plugin from its packpath" 2 \
+	"$(nvim --headless -u NONE -i NONE --cmd "set packpath=$root$prefix/share/nvim/site" -c 'packloadall' \
+		-c 'lua io.stdout:write(vim.fn.exists(":Heph"))' -c 'qall!' 2>&1)"
 expect_status "the installed heph runs" 0 "$bin/heph" --db "$TMP/cli.db" task "from the installed heph"
 
 # serves NAME HEPHD [OPTIONS] — start the hub from that hephd, check that
