@@ -148,6 +148,6 @@ expect_eq "node.complete: titles starting with the prefix first, then containing
 	"Window box,Water the window box" \
 	"$(h call node.complete '{"prefix":"wIn"}' | json_get '",".join(n["title"] for n in d if "indow" in n["title"])')"
 expect_eq "node.complete leaves out context and log docs" "task" \
-	"$(h call node.complete '{"prefix":"Water the"}' | json_get '",".join(n["kind"] for n in d)')"
+	"$(h call node.complete '{"prefix":"Water the window"}' | json_get '",".join(n["kind"] for n in d)')"
 
 finish
