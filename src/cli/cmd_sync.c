@@ -120,37 +120,34 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+static int hub_set(struct cli *cli, const char *url, const char *tf, const char *tcmd, const char *scmd,
+		   const char *name);
+
+/* heph hub set URL: its options come from hub_set_opts (verbs.c), parsed
+ * by the one option parser. */
 int cmd_hub_set(struct cli *cli, int argc, char **argv)
 {
-	const char *url = NULL, *tf = NULL, *name = NULL, *tcmd = NULL, *scmd = NULL;
+	const char *url, *tf, *name, *tcmd, *scmd;
+	json_t *opts;
+	int err;
+	if ((err = cli_params(cli, argc, argv, &opts)))
+		return err;
+	url = json_string_value(json_object_get(opts, "url"));
+	tf = json_string_value(json_object_get(opts, "token_file"));
+	tcmd = json_string_value(json_object_get(opts, "token_cmd"));
+	scmd = json_string_value(json_object_get(opts, "token_save_cmd"));
+	name = json_string_value(json_object_get(opts, "name"));
+	err = hub_set(cli, url, tf, tcmd, scmd, name);
+	json_decref(opts);
+	return err;
+}
+
+static int hub_set(struct cli *cli, const char *url, const char *tf, const char *tcmd, const char *scmd,
+		   const char *name)
+{
 	char abs[PATH_MAX];
 	json_t *params, *r = NULL;
 	int err;
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--token-file") == 0 && i + 1 < argc)
-			tf = argv[++i];
-		else if (strcmp(argv[i], "--token-cmd") == 0 && i + 1 < argc)
-			tcmd = argv[++i];
-		else if (strncmp(argv[i], "--token-cmd=", 12) == 0)
-			tcmd = argv[i] + 12;
-		else if (strcmp(argv[i], "--token-save-cmd") == 0 && i + 1 < argc)
-			scmd = argv[++i];
-		else if (strncmp(argv[i], "--token-save-cmd=", 17) == 0)
-			scmd = argv[i] + 17;
-		else if (strncmp(argv[i], "--token-file=", 13) == 0)
-			tf = argv[i] + 13;
-		else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
-			name = argv[++i];
-		else if (strncmp(argv[i], "--name=", 7) == 0)
-			name = argv[i] + 7;
-		else if (argv[i][0] == '-' && argv[i][1] == '-')
-			return heph_error_set(HEPH_EUSAGE, "hub set: unknown option %s (see heph hub set --help)", argv[i]);
-		else if (!url)
-			url = argv[i];
-		else
-			return heph_error_set(HEPH_EUSAGE, "usage: heph hub set URL [--token-file FILE | --token-cmd CMD "
-					      "[--token-save-cmd CMD]] [--name NAME]");
-	}
 	if (tf && tcmd)
 		return heph_error_set(HEPH_EUSAGE, "hub set: give --token-file or --token-cmd, not both");
 	if (tcmd && !tcmd[strspn(tcmd, " \t")])
@@ -164,8 +161,6 @@ int cmd_hub_set(struct cli *cli, int argc, char **argv)
 	if (save_on && tcmd && strcmp(tcmd, "none") == 0)
 		return heph_error_set(HEPH_EUSAGE, "hub set: --token-save-cmd needs a --token-cmd to read the token "
 				      "back, not --token-cmd none");
-	if (!url)
-		return heph_error_set(HEPH_EUSAGE, "usage: heph hub set URL [--token-file FILE] [--name NAME]");
 	if (cli->remote)
 		return heph_error_set(HEPH_EUSAGE, "hub set names the hub of this device's database; drop --remote");
 	params = json_pack("{s:s}", "url", url);

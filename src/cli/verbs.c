@@ -39,6 +39,15 @@ static const struct opt rm_opts[] = {
 	END,
 };
 
+static const struct opt hub_set_opts[] = {
+	OPT("token-file", OPT_STR, NULL, "FILE", "the file holding this device's bearer token (none: forget it)"),
+	OPT("token-cmd", OPT_STR, NULL, "CMD", "a command that prints the token, run when one is needed (none: forget it)"),
+	OPT("token-save-cmd", OPT_STR, NULL, "CMD",
+	    "a command that keeps the login's refresh token from its standard input (none: forget it)"),
+	OPT("name", OPT_STR, NULL, "NAME", "this device's name in the hub's fleet list (default: the host name)"),
+	END,
+};
+
 static const struct opt hub_url_opts[] = {
 	OPT("hub-url", OPT_STR, NULL, "URL", "the hub (default: --remote, else this database's hub)"),
 	END,
@@ -211,8 +220,8 @@ const struct verb heph_cli_verbs[] = {
 	  "that this version cannot apply yet with the versions that would.\n"
 	  "Exit status 10 when the hub refused the credential, 14 when it cannot be reached.", 0 },
 	{ "hub set", "URL|none [--token-file FILE | --token-cmd CMD [--token-save-cmd CMD]] [--name NAME]",
-	  "sync this database with the hub at URL", NULL, NULL,
-	  NULL, NULL, cmd_hub_set,
+	  "sync this database with the hub at URL", NULL, ARGS("url"),
+	  hub_set_opts, NULL, cmd_hub_set,
 	  "The hub and the token file are settings of this device, never synced. FILE holds\n"
 	  "the bearer token the hub's owner made with `hephd token create NAME`. --token-cmd\n"
 	  "CMD instead runs CMD (with sh -c) whenever a token is needed and takes the first line\n"
