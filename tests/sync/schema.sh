@@ -42,7 +42,7 @@ check "a carriage return" '{"title":"x\rmasked"}' 'U+000D'
 check "a C1 control character" '{"title":"x \u009b"}' 'U+009B'
 check "a line break in a title" '{"title":"two\nlines"}' 'one line'
 check "a bell in a body" '{"title":"x","body":"ding\u0007"}' 'U+0007'
-check "a wrong type" '{"title":"x","tags":7}' 'must be one line of text or an array'
+check "a wrong type" '{"title":"x","tags":7}' 'must be a tag name or an array'
 check "an impossible date" '{"title":"x","do_date":"2026-02-30"}' 'do_date'
 
 # NUL and bytes that are not UTF-8 never reach a method: the JSON itself is
