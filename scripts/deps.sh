@@ -21,8 +21,10 @@ PKGS="$PKGS debhelper dpkg-dev lintian"
 PKGS="$PKGS python3-prometheus-client"
 # tests/sync/install.sh checks hephd.service with systemd-analyze verify
 PKGS="$PKGS systemd"
-# tests/editor: the Neovim plugin in a headless Neovim
-PKGS="$PKGS neovim"
+# heph-capture links GTK 4; tests/editor runs the Neovim plugin in a headless
+# Neovim, and heph-capture on Xvfb typed at with xdotool, with ImageMagick's
+# import taking the screenshot kept as an artefact
+PKGS="$PKGS libgtk-4-dev neovim xvfb xdotool imagemagick"
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

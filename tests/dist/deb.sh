@@ -39,7 +39,7 @@ expect_status "lintian finds no error or warning" 0 lintian --fail-on error,warn
 [ -n "$OUT" ] && echo "$OUT" >&2
 
 expect_status "dpkg installs it" 0 dpkg -i "$deb"
-for f in /usr/bin/heph /usr/bin/hephd /usr/bin/heph-tui /usr/share/heph/web/index.html \
+for f in /usr/bin/heph /usr/bin/hephd /usr/bin/heph-tui /usr/bin/heph-capture /usr/share/heph/web/index.html \
 	/usr/share/nvim/site/pack/heph/start/heph/plugin/heph.lua \
 	/usr/lib/systemd/system/hephd.service /usr/lib/sysusers.d/hephd.conf /etc/default/hephd; do
 	expect_eq "it installs $f" 1 "$([ -e "$f" ] && echo 1)"

@@ -12,6 +12,8 @@ prefix=$(meson introspect "$BUILD_ROOT" --buildoptions | json_get '[o["value"] f
 bin="$root$prefix/bin"
 expect_eq "hephd is installed" 1 "$([ -x "$bin/hephd" ] && echo 1)"
 expect_eq "heph is installed" 1 "$([ -x "$bin/heph" ] && echo 1)"
+# built unless meson setup -Dcapture=false (then CAPTURE=0)
+expect_eq "heph-capture is installed as configured" "${CAPTURE:?}" "$([ -x "$bin/heph-capture" ] && echo 1 || echo 0)"
 expect_eq "the web app is installed" 1 "$([ -f "$root$prefix/share/heph/web/index.html" ] && echo 1)"
 nvim_pack="$root$prefix/share/nvim/site/pack/heph/start/heph"
 expect_eq "the Neovim plugin is installed as a start package" 1 \
