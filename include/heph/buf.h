@@ -38,6 +38,15 @@ void heph_buf_put_jstr(heph_buf *b, const char *s);
 /* Free the contents; b is empty again. */
 void heph_buf_free(heph_buf *b);
 
+/* Append n bytes of s as unpadded base64url (RFC 4648 section 5, as JWTs
+ * and heph's page cursors write it). */
+void heph_buf_put_b64url(heph_buf *b, const void *s, size_t n);
+
+/* Decode unpadded base64url strictly: padding, '+', '/', spaces and
+ * non-zero leftover bits are HEPH_EINVALID (one text per value). *out is
+ * malloc'd and NUL-terminated past *outlen. */
+int heph_b64url_decode(const char *in, size_t n, unsigned char **out, size_t *outlen);
+
 #ifdef __cplusplus
 }
 #endif

@@ -84,6 +84,7 @@ typedef enum heph_rpc_type {
 	HEPH_RPC_TAG,      /* a tag's name: checked as LINE; completed with the tags */
 	HEPH_RPC_TAGS,     /* tag names: checked as LINES; completed with the tags */
 	HEPH_RPC_VIEW,     /* a view's name: checked as LINE; completed with the views */
+	HEPH_RPC_CURSOR,   /* a paged read's next_cursor, given back as it came (below) */
 } heph_rpc_type;
 
 enum {
@@ -121,13 +122,44 @@ typedef struct heph_rpc_method {
 	const char *summary;           /* one line */
 	heph_rpc_fn fn;                /* handler */
 	unsigned flags;                /* HEPH_RPC_WRITE, HEPH_RPC_LOCAL */
+	const char *page;              /* a paged read: the result's member holding its rows; else NULL */
 } heph_rpc_method;
+
+/* ---- paged reads ----
+ *
+ * A read whose answer grows with the database (task.list, tag.list) is
+ * paged: the method has a `page` member name, and takes
+ *
+ *   limit   integer 1..HEPH_RPC_PAGE_MAX, default HEPH_RPC_PAGE_DEFAULT:
+ *           at most this many rows;
+ *   cursor  the next_cursor of the previous page, unchanged.
+ *
+ * Its result is an object: { PAGE: [rows...], "next_cursor": "..." }, where
+ * next_cursor is null on the last page. A cursor holds the sort key of the
+ * page's last row (keyset paging: the next page is the rows after that key
+ * in the read's order, however the rows before it changed meanwhile) and a
+ * hash of the method and its other parameters: the check refuses a cursor
+ * that is not one heph wrote, or that another read (method or parameters)
+ * returned, with HEPH_EINVALID (-32602). Cursors are opaque to callers and
+ * hold no secret; see src/lib/rpc/rpc_page.c for their layout. */
+#define HEPH_RPC_PAGE_DEFAULT 500
+#define HEPH_RPC_PAGE_MAX 5000
+
+/* How a caller reaches a method (in-process, or a hub's /rpc): as
+ * heph_rpc_call(), *result a new reference. */
+typedef int (*heph_rpc_caller)(void *ctx, const char *method, json_t *params, json_t **result);
+
+/* Every row of a paged method m: call it with params (borrowed; limit and
+ * cursor are added to a copy), following next_cursor to the last page, and
+ * give all the rows in one new array in *rows. The first error stops it
+ * (*rows NULL); an answer that is not a page is HEPH_ERROR. */
+int heph_rpc_call_all(const heph_rpc_method *m, json_t *params, heph_rpc_caller call, void *ctx, json_t **rows);
 
 /* Check params (an object, or NULL for none) against m's schema, as
  * heph_rpc_call() does before running m. 0, or HEPH_EINVALID with a message
  * naming the method, the parameter and what to do. s gives "today" for date
  * words (may be NULL: then dates are only checked for their form). Allocates
- * nothing unless it fails. */
+ * nothing unless it fails or params hold a cursor. */
 int heph_rpc_check(const heph_rpc_method *m, heph_store *s, const json_t *params);
 
 /* The type's name as rpc.methods and the docs spell it ("line", "date"). */

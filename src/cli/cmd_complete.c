@@ -53,10 +53,19 @@ static void put(struct comp *c, const char *word, const char *desc, int fold)
 	fputc('\n', c->cli->out);
 }
 
-/* Call a read method on the local database; NULL if there is none or the
- * call fails. The database is opened only if its file exists. */
+/* One call on the open store (a heph_rpc_caller). */
+static int call_one(void *ctx, const char *method, json_t *params, json_t **result)
+{
+	heph_rpc_env env = { .store = ctx };
+	return heph_rpc_call(&env, method, params, result);
+}
+
+/* Call a read method on the local database (a paged one to its last page:
+ * every row); NULL if there is none or the call fails. The database is
+ * opened only if its file exists. */
 static json_t *call(struct comp *c, const char *method, json_t *params)
 {
+	const heph_rpc_method *m = heph_rpc_find(method);
 	struct stat st;
 	json_t *r = NULL;
 	if (!c->store) {
@@ -66,8 +75,8 @@ static json_t *call(struct comp *c, const char *method, json_t *params)
 			return NULL;
 		}
 	}
-	heph_rpc_env env = { .store = c->store };
-	if (heph_rpc_call(&env, method, params, &r) != 0) {
+	if ((m && m->page ? heph_rpc_call_all(m, params, call_one, c->store, &r)
+			  : call_one(c->store, method, params, &r)) != 0) {
 		json_decref(r);
 		r = NULL;
 	}

@@ -60,22 +60,36 @@ static int remote_client(struct cli *cli)
 	return err;
 }
 
+/* One call, in-process or to the remote hub (a heph_rpc_caller). */
+static int call_one(void *ctx, const char *method, json_t *params, json_t **result)
+{
+	struct cli *cli = ctx;
+	int err;
+	if (cli->remote) {
+		if ((err = remote_client(cli)))
+			return err;
+		return net_rpc_call(cli->rc, method, params, result);
+	}
+	if ((err = cli_store(cli)))
+		return err;
+	heph_rpc_env env = { .store = cli->store, .host = &cli->host };
+	return heph_rpc_call(&env, method, params, result);
+}
+
 int cli_call(struct cli *cli, const char *method, json_t *params, json_t **result)
 {
+	const heph_rpc_method *m = heph_rpc_find(method);
 	int err;
 	const json_t *w;
 	size_t i;
 	*result = NULL;
-	if (cli->remote) {
-		if ((err = remote_client(cli)))
-			return err;
-		err = net_rpc_call(cli->rc, method, params, result);
-	} else {
-		if ((err = cli_store(cli)))
-			return err;
-		heph_rpc_env env = { .store = cli->store, .host = &cli->host };
-		err = heph_rpc_call(&env, method, params, result);
-	}
+	/* A paged read the user did not page (no --limit, no --cursor) is read
+	 * to its last page, locally and remotely alike: the rows in one array,
+	 * as an unpaged read gives them. */
+	if (m && m->page && !json_object_get(params, "limit") && !json_object_get(params, "cursor"))
+		err = heph_rpc_call_all(m, params, call_one, cli, result);
+	else
+		err = call_one(cli, method, params, result);
 	/* what a method accepted but wants said (a late-on before the do-date) */
 	if (!err && json_is_object(*result))
 		json_array_foreach(json_object_get(*result, "warnings"), i, w)
@@ -97,10 +111,19 @@ int cli_call_print(struct cli *cli, const char *method, json_t *params)
 	int err = cli_call(cli, method, params, &r);
 	if (err)
 		return err;
-	if (cli->json || !cli->verb->print)
+	const heph_rpc_method *m = heph_rpc_find(method);
+	json_t *rows = m && m->page && json_is_object(r) ? json_object_get(r, m->page) : NULL;
+	if (cli->json || !cli->verb->print) {
 		print_json(cli, r);
-	else
+	} else if (rows) {
+		/* one page, asked for with --limit or --cursor: its rows, and where the next starts */
+		const char *next = json_string_value(json_object_get(r, "next_cursor"));
+		cli->verb->print(cli, rows);
+		if (next)
+			fprintf(stderr, "heph: more follow: add --cursor %s\n", next);
+	} else {
 		cli->verb->print(cli, r);
+	}
 	json_decref(r);
 	return 0;
 }
@@ -140,6 +163,7 @@ static const char *meta_of(const heph_rpc_param *p)
 	case HEPH_RPC_TAG:
 	case HEPH_RPC_TAGS: return "TAG";
 	case HEPH_RPC_VIEW: return "VIEW";
+	case HEPH_RPC_CURSOR: return "CURSOR";
 	default: return "TEXT";
 	}
 }

@@ -170,7 +170,7 @@ static int b64_field(json_t *jwk, const char *name, unsigned char **out, size_t 
 	const char *v = json_string_value(json_object_get(jwk, name));
 	if (!v || !*v)
 		return HEPH_EINVALID;
-	return net_b64url_decode(v, strlen(v), out, len);
+	return heph_b64url_decode(v, strlen(v), out, len);
 }
 
 /* An EVP_PKEY from a JWK the hub accepts (RSA n/e, EC P-256 x/y), with the
@@ -402,7 +402,7 @@ static json_t *decode_part(const char *p, size_t n)
 {
 	unsigned char *raw = NULL;
 	size_t len;
-	if (net_b64url_decode(p, n, &raw, &len))
+	if (heph_b64url_decode(p, n, &raw, &len))
 		return NULL;
 	json_t *j = json_loadb((const char *)raw, len, JSON_REJECT_DUPLICATES, NULL);
 	free(raw);
@@ -478,7 +478,7 @@ static int verify(struct hephd *d, const char *jwt, char **sub)
 		err = heph_error_set(HEPH_EAUTH, "invalid token: its key id is not a string");
 		goto out;
 	}
-	if (net_b64url_decode(dot2 + 1, strlen(dot2 + 1), &sig, &slen) || slen == 0) {
+	if (heph_b64url_decode(dot2 + 1, strlen(dot2 + 1), &sig, &slen) || slen == 0) {
 		err = heph_error_set(HEPH_EAUTH, "invalid token: its signature is not base64url");
 		goto out;
 	}

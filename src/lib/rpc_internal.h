@@ -27,6 +27,25 @@ int heph__p_int(const json_t *params, const char *key, long long dflt, long long
 int heph__p_date(heph_store *s, const json_t *params, const char *key, int *set,
 		 char out[HEPH_DATE_LEN + 1]);
 
+/* ---- paged reads (rpc_page.c; heph/rpc.h says what they are) ---- */
+
+/* The cursor of a page of method called with params whose last row has the
+ * sort key key (an array, borrowed); malloc'd. */
+char *heph__cursor_encode(const char *method, const json_t *params, const json_t *key);
+/* The sort key a cursor holds (a new array in *key; key may be NULL to only
+ * check). HEPH_EINVALID, naming the method, when it is not a cursor heph
+ * wrote or another read (method, parameters) returned it. */
+int heph__cursor_decode(const char *method, const json_t *params, const char *cursor, json_t **key);
+/* A paged read's limit and the sort key to start after (*after a new
+ * array, or NULL for the first page). */
+int heph__page_args(const char *method, const json_t *params, long long *limit, json_t **after);
+/* HEPH_EINVALID for a cursor whose key does not fit the read. */
+int heph__bad_cursor(const char *method);
+/* The page object {member: rows, next_cursor}: rows is stolen; next_key
+ * (borrowed) is the sort key of the last row when more follow, else NULL. */
+json_t *heph__page_json(const char *method, const json_t *params, const char *member, json_t *rows,
+			const json_t *next_key);
+
 /* ---- resolution ---- */
 
 /* Kinds a reference may resolve to, as a bit set. */
@@ -74,17 +93,24 @@ json_t *heph__task_json(heph_store *s, const char *id);
  * short_id only when with_short_id (it costs two index probes). */
 json_t *heph__task_row(heph_store *s, sqlite3_stmt *st, int with_short_id);
 
-/* Tasks matching a WHERE clause over `t` (tasks), `n` (nodes), in rank
- * order; ?1 is bound to today, ?2 to arg (may be NULL). */
-int heph__task_query(heph_store *s, const char *where_sql, const char *arg, long long limit,
-		     json_t **out);
-
-/* The ORDER BY of "what is next" and of lists. ?1 is today. */
-#define HEPH_RANK_ORDER                                                                    \
-	"ORDER BY (t.late_on IS NOT NULL AND t.late_on < ?1) DESC, "                        \
-	"CASE WHEN t.late_on < ?1 THEN t.late_on END, "                                     \
+/* The rank order as five ascending keys over `t` (tasks), ?1 today: late
+ * (0) before not (1); the older late-on first among late ones ("" for the
+ * rest); band (0 red .. 3 blue); created HLC; node id. The same order as
+ * heph__rank_compare(). */
+#define HEPH_RANK_KEYS                                                                     \
+	"CASE WHEN t.late_on < ?1 THEN 0 ELSE 1 END, "                                      \
+	"CASE WHEN t.late_on < ?1 THEN t.late_on ELSE '' END, "                             \
 	"CASE t.attention WHEN 'red' THEN 0 WHEN 'orange' THEN 1 WHEN 'white' THEN 2 ELSE 3 END, " \
 	"t.created_hlc, t.node_id"
+
+/* A page of the tasks matching a WHERE clause over `t` (tasks) in rank
+ * order; ?2 is bound to arg (may be NULL). after: NULL for the first page,
+ * else the sort key of the previous page's last row (today, then the five
+ * HEPH_RANK_KEYS; the handler has checked its shape), whose today orders
+ * this page too. *rows: at most limit (<= 0: all) task objects; *next: the
+ * sort key of the last one when more follow, else NULL (new references). */
+int heph__task_query(heph_store *s, const char *where_sql, const char *arg, long long limit, const json_t *after,
+		     json_t **rows, json_t **next);
 
 /* ---- what is next and views (rank.c, views.c) ---- */
 

@@ -274,52 +274,6 @@ char *net_form_escape(const char *s)
 	return out;
 }
 
-int net_b64url_decode(const char *in, size_t n, unsigned char **out, size_t *outlen)
-{
-	unsigned char *buf = malloc(n * 3 / 4 + 3);
-	size_t o = 0;
-	uint32_t acc = 0;
-	int bits = 0;
-	*out = NULL;
-	*outlen = 0;
-	if (!buf)
-		abort();
-	if (n % 4 == 1)
-		goto bad; /* no base64 text has that length */
-	for (size_t i = 0; i < n; i++) {
-		int v;
-		char ch = in[i];
-		if (ch >= 'A' && ch <= 'Z')
-			v = ch - 'A';
-		else if (ch >= 'a' && ch <= 'z')
-			v = ch - 'a' + 26;
-		else if (ch >= '0' && ch <= '9')
-			v = ch - '0' + 52;
-		else if (ch == '-')
-			v = 62;
-		else if (ch == '_')
-			v = 63;
-		else
-			goto bad; /* padding, '+', '/', spaces: not base64url as JWTs write it */
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			buf[o++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	if (acc != 0)
-		goto bad; /* leftover bits must be zero: one text per value */
-	buf[o] = '\0';
-	*out = buf;
-	*outlen = o;
-	return 0;
-bad:
-	free(buf);
-	return heph_error_set(HEPH_EINVALID, "not base64url");
-}
-
 /* ---- hub and token ---- */
 
 int net_read_token_file(const char *path, char **out)

@@ -396,7 +396,7 @@ static json_t *jwt_claims(const char *jwt)
 	const char *a = jwt ? strchr(jwt, '.') : NULL, *b = a ? strchr(a + 1, '.') : NULL;
 	unsigned char *raw = NULL;
 	size_t len;
-	if (!b || net_b64url_decode(a + 1, (size_t)(b - a - 1), &raw, &len))
+	if (!b || heph_b64url_decode(a + 1, (size_t)(b - a - 1), &raw, &len))
 		return NULL;
 	json_t *j = json_loadb((const char *)raw, len, 0, NULL);
 	free(raw);

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "heph/buf.h"
 #include "heph/store.h"
 
 /* Load libcurl (once, thread-safely; it is not linked, see client.c).
@@ -66,10 +67,6 @@ void net_client_set_cancel(net_client *c, const int *flag);
 
 /* s percent-encoded for a form body or a query (malloc'd). */
 char *net_form_escape(const char *s);
-
-/* Decode unpadded base64url (as in JWTs) strictly: anything else is
- * HEPH_EINVALID. *out is malloc'd and NUL-terminated past *outlen. */
-int net_b64url_decode(const char *in, size_t n, unsigned char **out, size_t *outlen);
 
 /* ---- the hub this replica syncs with ---- */
 

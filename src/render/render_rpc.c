@@ -139,8 +139,8 @@ static const heph_rpc_method methods[] = {
 			    10000, NULL }),
 	  "A node's Markdown as safe HTML for the web app (a task: its context doc, checklist counts and log tail); "
 	  "hephd only",
-	  doc_render, 0 },
-	{ NULL, NULL, NULL, NULL, 0 },
+	  doc_render, 0, NULL },
+	{ NULL, NULL, NULL, NULL, 0, NULL },
 };
 
 void heph_render_register(void) { heph_rpc_extend(methods); }

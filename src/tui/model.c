@@ -27,13 +27,25 @@ void tui_model_message(struct tui_model *m, int error, const char *fmt, ...)
 	m->msg_error = error;
 }
 
+/* One call on the model's store (a heph_rpc_caller). */
+static int call_one(void *ctx, const char *method, json_t *params, json_t **result)
+{
+	struct tui_model *m = ctx;
+	return heph_rpc_call(&m->env, method, params, result);
+}
+
 int tui_model_call(struct tui_model *m, enum tui_src src, json_t *params, json_t **result)
 {
+	const heph_rpc_method *meth = heph_rpc_find(tui_source(src)->method);
 	json_t *r = NULL;
 	int err;
 	if (result)
 		*result = NULL;
-	err = heph_rpc_call(&m->env, tui_source(src)->method, params, &r);
+	/* a paged read is read to its last page: a pane shows every row */
+	if (meth && meth->page)
+		err = heph_rpc_call_all(meth, params, call_one, m, &r);
+	else
+		err = call_one(m, tui_source(src)->method, params, &r);
 	json_decref(params);
 	if (err) {
 		tui_model_message(m, 1, "%s", heph_error_last());

@@ -87,6 +87,28 @@ static inline json_t *call_ok(heph_store *s, const char *method, const char *par
 	return result;
 }
 
+static inline int rows_call(void *ctx, const char *method, json_t *params, json_t **result)
+{
+	heph_rpc_env env = { .store = ctx };
+	return heph_rpc_call(&env, method, params, result);
+}
+
+/* Every row of a paged read (task.list, tag.list), page after page, as
+ * one array (new reference); fails the test on error. */
+static inline json_t *rows_ok(heph_store *s, const char *method, const char *params_json)
+{
+	json_error_t e;
+	json_t *params = params_json ? json_loads(params_json, 0, &e) : NULL;
+	json_t *rows = NULL;
+	if (params_json && !params)
+		fail_msg("bad test params %s: %s", params_json, e.text);
+	int err = heph_rpc_call_all(heph_rpc_find(method), params, rows_call, s, &rows);
+	json_decref(params);
+	if (err)
+		fail_msg("%s %s: %s", method, params_json ? params_json : "", heph_error_last());
+	return rows;
+}
+
 /* The same, expecting failure with code; returns nothing. */
 static inline void call_fails(heph_store *s, const char *method, const char *params_json, int code)
 {

@@ -161,7 +161,7 @@ static void task_add__creates_what_quickadd_parse_previews(void **state)
 	json_t *dry = call_ok(s, "task.add", "{\"text\":\"Buy milk tomorrow p2 #Deep Work every week\",\"dry_run\":true}");
 	assert_true(json_equal(p, dry));
 	json_decref(dry);
-	json_t *tasks = call_ok(s, "task.list", NULL);
+	json_t *tasks = rows_ok(s, "task.list", NULL);
 	assert_int_equal(json_array_size(tasks), 0); /* nothing was created */
 	json_decref(tasks);
 	json_t *r = call_ok(s, "task.add", "{\"text\":\"Buy milk tomorrow p2 #Deep Work every week\"}");
@@ -182,7 +182,7 @@ static void task_add__creates_what_quickadd_parse_previews(void **state)
 	call_fails(s, "task.add", "{\"text\":\"x #Twin\"}", HEPH_EAMBIGUOUS);
 	call_fails(s, "task.add", "{\"text\":\"p1\"}", HEPH_EINVALID);
 	call_fails(s, "task.add", "{}", HEPH_EINVALID);
-	tasks = call_ok(s, "task.list", NULL);
+	tasks = rows_ok(s, "task.list", NULL);
 	assert_int_equal(json_array_size(tasks), 1);
 	json_decref(tasks);
 	heph_store_close(s);

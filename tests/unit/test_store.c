@@ -52,7 +52,7 @@ static void store__two_handles_on_one_file_take_turns(void **state)
 	heph_store *a = open_at(path, &clk, NULL), *b = open_at(path, &clk, NULL);
 	for (int i = 0; i < 20; i++)
 		json_decref(call_ok(i % 2 ? a : b, "task.create", "{\"title\":\"t\"}"));
-	json_t *la = call_ok(a, "task.list", NULL), *lb = call_ok(b, "task.list", NULL);
+	json_t *la = rows_ok(a, "task.list", NULL), *lb = rows_ok(b, "task.list", NULL);
 	assert_int_equal(json_array_size(la), 20);
 	assert_int_equal(json_array_size(lb), 20);
 	/* one clock for the file: every HLC distinct and strictly increasing */
@@ -133,7 +133,7 @@ static void store__migrates_a_version_1_database(void **state)
 	sqlite3_step(st);
 	assert_int_equal(sqlite3_column_int(st, 0), heph_schema_version());
 	sqlite3_finalize(st);
-	json_t *tasks = call_ok(s, "task.list", "{\"all\":true}");
+	json_t *tasks = rows_ok(s, "task.list", "{\"all\":true}");
 	assert_int_equal(json_array_size(tasks), 2);
 	json_t *tree = call_ok(s, "project.list", NULL);
 	assert_int_equal(json_array_size(tree), 2);
@@ -220,7 +220,7 @@ static void store__keeps_the_wal_small_across_many_short_sessions(void **state)
 	assert_true(kept > 30);                 /* most closes leave the WAL alone */
 	assert_true(largest < 200 * 4200);      /* and it stays near 128 frames */
 	heph_store *s = open_at(path, &clk, NULL);
-	json_t *all = call_ok(s, "task.list", NULL);
+	json_t *all = rows_ok(s, "task.list", NULL);
 	assert_int_equal(json_array_size(all), 60);
 	json_decref(all);
 	heph_store_close(s);

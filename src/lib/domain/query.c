@@ -155,20 +155,30 @@ json_t *heph__task_json(heph_store *s, const char *id)
 	return o;
 }
 
-int heph__task_query(heph_store *s, const char *where_sql, const char *arg, long long limit,
-		     json_t **out)
+int heph__task_query(heph_store *s, const char *where_sql, const char *arg, long long limit, const json_t *after,
+		     json_t **rows, json_t **next)
 {
 	char *sql = NULL;
 	sqlite3_stmt *st;
 	int rc;
-	json_t *arr = json_array();
-	/* A list asks for every row's neighbours in id order (for its short id)
-	 * inside the one statement: two index probes, not two statements. */
-	if (asprintf(&sql, "SELECT " TASK_COLS ", (SELECT max(node_id) FROM tasks WHERE node_id < t.node_id), "
+	long long got = 0;
+	const char *today = after ? json_string_value(json_array_get(after, 0)) : heph_store_today(s);
+	json_t *arr = json_array(), *last = NULL;
+	*rows = *next = NULL;
+	/* The page's ids first, by their keys alone (one pass over the tasks,
+	 * a sorter keeping limit + 1 rows: the one more says whether a next
+	 * page exists); then only those rows' columns. A list asks for every
+	 * row's neighbours in id order (for its short id) inside the one
+	 * statement: two index probes, not two statements. */
+	if (asprintf(&sql, "WITH page(id, k1, k2, k3, k4, k5) AS MATERIALIZED (SELECT t.node_id, " HEPH_RANK_KEYS
+			   " FROM tasks t WHERE (%s)%s ORDER BY 2, 3, 4, 5, 6 LIMIT %lld) "
+			   "SELECT " TASK_COLS ", (SELECT max(node_id) FROM tasks WHERE node_id < t.node_id), "
 			   "(SELECT min(node_id) FROM tasks WHERE node_id > t.node_id), t.handle, "
-			   HANDLE_PREV_OF("t.handle") ", " HANDLE_NEXT_OF("t.handle") " " TASK_FROM
-			   "WHERE %s " HEPH_RANK_ORDER " LIMIT %lld",
-		     where_sql, limit > 0 ? limit : -1LL) < 0)
+			   HANDLE_PREV_OF("t.handle") ", " HANDLE_NEXT_OF("t.handle") ", page.k1, page.k2, page.k3 "
+			   "FROM page JOIN tasks t ON t.node_id = page.id JOIN nodes n ON n.id = t.node_id "
+			   "LEFT JOIN nodes p ON p.id = t.project_id ORDER BY page.k1, page.k2, page.k3, page.k4, page.id",
+		     where_sql, after ? " AND (" HEPH_RANK_KEYS ") > (?3, ?4, ?5, ?6, ?7)" : "",
+		     limit > 0 ? limit + 1 : -1LL) < 0)
 		abort();
 	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
 	free(sql);
@@ -176,10 +186,23 @@ int heph__task_query(heph_store *s, const char *where_sql, const char *arg, long
 		json_decref(arr);
 		return heph__sqlerr(s, rc, "task query");
 	}
-	heph__bind_str(st, 1, heph_store_today(s));
+	heph__bind_str(st, 1, today);
 	heph__bind_str(st, 2, arg);
+	if (after) {
+		sqlite3_bind_int64(st, 3, json_integer_value(json_array_get(after, 1)));
+		heph__bind_str(st, 4, json_string_value(json_array_get(after, 2)));
+		sqlite3_bind_int64(st, 5, json_integer_value(json_array_get(after, 3)));
+		heph__bind_str(st, 6, json_string_value(json_array_get(after, 4)));
+		heph__bind_str(st, 7, json_string_value(json_array_get(after, 5)));
+	}
 	while ((rc = heph__row(s, st)) > 0) {
 		char sid[HEPH_ID_LEN + 1];
+		if (limit > 0 && got == limit) {
+			/* one more than the page: the page's last row is where the next starts */
+			*next = last;
+			last = NULL;
+			break;
+		}
 		json_t *o = heph__task_row(s, st, 0);
 		shortest((const char *)sqlite3_column_text(st, 0), 8, (const char *)sqlite3_column_text(st, 13),
 			 (const char *)sqlite3_column_text(st, 14), sid);
@@ -190,13 +213,21 @@ int heph__task_query(heph_store *s, const char *where_sql, const char *arg, long
 			json_object_set_new(o, "handle", json_string(sid));
 		}
 		json_array_append_new(arr, o);
+		got++;
+		json_decref(last);
+		last = json_pack("[s, I, s, I, s, s]", today, (json_int_t)sqlite3_column_int64(st, 18),
+				 (const char *)sqlite3_column_text(st, 19), (json_int_t)sqlite3_column_int64(st, 20),
+				 (const char *)sqlite3_column_text(st, 10), (const char *)sqlite3_column_text(st, 0));
 	}
 	sqlite3_finalize(st);
+	json_decref(last);
 	if (rc < 0) {
 		json_decref(arr);
+		json_decref(*next);
+		*next = NULL;
 		return rc;
 	}
-	*out = arr;
+	*rows = arr;
 	return 0;
 }
 

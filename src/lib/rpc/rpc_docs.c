@@ -408,30 +408,52 @@ int heph__tag_task(heph_store *s, const char *task_id, const json_t *names, int 
 	return err;
 }
 
+/* A page of tags by name (then id), counted (the key: name, node id). */
 HEPH_RPC_HANDLER(heph__rpc_tag_list)
 {
 	heph_store *s = env->store;
-	(void)params;
+	long long limit, got = 0;
+	json_t *after = NULL, *arr = NULL, *next = NULL;
+	int err, rc;
+	if ((err = heph__page_args("tag.list", params, &limit, &after)))
+		return err;
+	if (after && (json_array_size(after) != 2 || !json_is_string(json_array_get(after, 0)) ||
+		      !json_is_string(json_array_get(after, 1)))) {
+		json_decref(after);
+		return heph__bad_cursor("tag.list");
+	}
 	sqlite3_stmt *st = heph__stmt(s,
 		"SELECT g.id, g.title, (SELECT count(DISTINCT l.src) FROM links l JOIN nodes n ON n.id = l.src "
 		"AND n.tombstone_hlc IS NULL WHERE l.dst = g.id AND l.type = 'tag') FROM nodes g "
-		"WHERE g.kind = 'tag' AND g.tombstone_hlc IS NULL ORDER BY g.title");
-	json_t *arr = json_array();
-	int rc;
+		"WHERE g.kind = 'tag' AND g.tombstone_hlc IS NULL AND (?1 IS NULL OR (g.title, g.id) > (?1, ?2)) "
+		"ORDER BY g.title, g.id LIMIT ?3");
 	if (!st) {
-		json_decref(arr);
+		json_decref(after);
 		return HEPH_ERROR;
 	}
-	while ((rc = heph__row(s, st)) > 0)
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:I}", "node_id", (const char *)sqlite3_column_text(st, 0),
-						     "name", (const char *)sqlite3_column_text(st, 1), "count",
+	heph__bind_str(st, 1, json_string_value(json_array_get(after, 0)));
+	heph__bind_str(st, 2, json_string_value(json_array_get(after, 1)));
+	sqlite3_bind_int64(st, 3, limit + 1); /* one more: whether a next page exists */
+	arr = json_array();
+	while ((rc = heph__row(s, st)) > 0) {
+		const char *id = (const char *)sqlite3_column_text(st, 0), *name = (const char *)sqlite3_column_text(st, 1);
+		if (got++ == limit) {
+			json_t *last = json_array_get(arr, json_array_size(arr) - 1);
+			next = json_pack("[O, O]", json_object_get(last, "name"), json_object_get(last, "node_id"));
+			break;
+		}
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:I}", "node_id", id, "name", name, "count",
 						     (json_int_t)sqlite3_column_int64(st, 2)));
+	}
 	sqlite3_reset(st);
+	json_decref(after);
 	if (rc < 0) {
 		json_decref(arr);
+		json_decref(next);
 		return rc;
 	}
-	*result = arr;
+	*result = heph__page_json("tag.list", params, "tags", arr, next);
+	json_decref(next);
 	return 0;
 }
 

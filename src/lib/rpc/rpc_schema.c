@@ -3,8 +3,8 @@
  * the docs.
  *
  * The check runs before every handler, so it allocates nothing and reads
- * each value once unless the call is refused; only the error path builds
- * messages (the nearest known parameter by edit distance, the offending
+ * each value once unless the call is refused or continues a paged read
+ * (a cursor is decoded to check it); only the error path builds messages (the nearest known parameter by edit distance, the offending
  * character). */
 #include "rpc_internal.h"
 
@@ -32,6 +32,7 @@ const char *heph_rpc_type_name(heph_rpc_type t)
 	case HEPH_RPC_TAG: return "tag";
 	case HEPH_RPC_TAGS: return "tags";
 	case HEPH_RPC_VIEW: return "view";
+	case HEPH_RPC_CURSOR: return "cursor";
 	}
 	return "?";
 }
@@ -117,6 +118,7 @@ static const char *wanted(const heph_rpc_param *p)
 	case HEPH_RPC_TAG: return "a tag name";
 	case HEPH_RPC_TAGS: return "a tag name or an array of them";
 	case HEPH_RPC_VIEW: return "a view's name (heph view lists them)";
+	case HEPH_RPC_CURSOR: return "the next_cursor of a page, as it came";
 	}
 	return "?";
 }
@@ -300,6 +302,8 @@ static int check_value(const heph_rpc_method *m, const heph_rpc_param *p, heph_s
 		return json_is_object(v) ? 0 : bad_type(m, p);
 	case HEPH_RPC_ARRAY:
 		return json_is_array(v) ? 0 : bad_type(m, p);
+	case HEPH_RPC_CURSOR:
+		return json_is_string(v) ? 0 : bad_type(m, p); /* its text: heph_rpc_check(), with the other params */
 	}
 	return heph_error_set(HEPH_ERROR, "%s: parameter \"%s\" has no type in the method table", m->name, p->name);
 }
@@ -338,6 +342,11 @@ int heph_rpc_check(const heph_rpc_method *m, heph_store *s, const json_t *params
 			return heph_error_set(HEPH_EINVALID, "%s: missing parameter \"%s\" (%s: %s)", m->name, p->name,
 					      wanted(p), p->help);
 	}
+	/* A cursor is checked against the read it continues (rpc_page.c): the
+	 * one check that allocates, only when a cursor is given. */
+	const char *cursor = params ? json_string_value(json_object_get(params, "cursor")) : NULL;
+	if (cursor && find_param(m, "cursor"))
+		return heph__cursor_decode(m->name, params, cursor, NULL);
 	return 0;
 }
 

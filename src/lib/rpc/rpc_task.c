@@ -201,12 +201,40 @@ static int list_filter(heph_store *s, const json_t *params, char **where, char *
 	return 0;
 }
 
+/* Whether a cursor's key has the shape heph__task_query() reads: today,
+ * then the HEPH_RANK_KEYS (integer, text, integer, text, text). */
+static int rank_key(const json_t *k)
+{
+	static const char shape[] = "sisiss";
+	if (json_array_size(k) != sizeof shape - 1)
+		return 0;
+	for (size_t i = 0; i < sizeof shape - 1; i++) {
+		const json_t *v = json_array_get(k, i);
+		if (shape[i] == 's' ? !json_is_string(v) : !json_is_integer(v))
+			return 0;
+	}
+	return 1;
+}
+
 HEPH_RPC_HANDLER(heph__rpc_task_list)
 {
-	char *where, *arg;
-	int err = list_filter(env->store, params, &where, &arg);
-	if (!err)
-		err = heph__task_query(env->store, where, arg, 0, result);
+	char *where = NULL, *arg = NULL;
+	long long limit;
+	json_t *after = NULL, *rows = NULL, *next = NULL;
+	int err;
+	if ((err = heph__page_args("task.list", params, &limit, &after)))
+		goto out;
+	if (after && !rank_key(after)) {
+		err = heph__bad_cursor("task.list");
+		goto out;
+	}
+	if ((err = list_filter(env->store, params, &where, &arg)) ||
+	    (err = heph__task_query(env->store, where, arg, limit, after, &rows, &next)))
+		goto out;
+	*result = heph__page_json("task.list", params, "tasks", rows, next);
+out:
+	json_decref(after);
+	json_decref(next);
 	free(where);
 	free(arg);
 	return err;
