@@ -82,7 +82,10 @@ const struct verb heph_cli_verbs[] = {
 	  "\\word keeps a word as it is. Quote the text, or mind the shell's # and \\.",
 	  0 },
 	{ "list", NULL, "outstanding tasks, most pressing first", "task.list", NULL, NULL,
-	  print_tasks, NULL, NULL, 0 },
+	  print_tasks, NULL,
+	  "Every task asked for, page after page (--limit, --cursor: one page; the next page's\n"
+	  "cursor is said on stderr, and --json prints the page object {tasks, next_cursor}).",
+	  0 },
 	{ "count", NULL, "how many tasks heph list would show", "task.count", NULL, NULL, print_count, NULL, NULL, 0 },
 	{ "next", NULL, "what to do now: actionable tasks, most pressing first", "task.next", NULL, NULL, print_tasks,
 	  NULL,
@@ -148,7 +151,8 @@ const struct verb heph_cli_verbs[] = {
 	  "devices opening the same day offline end up with one journal once they sync.", 0 },
 	{ "alias", NULL, "a node's aliases: other names [[links]] resolve", "node.aliases", ARGS("id"), NULL,
 	  print_aliases, NULL, NULL, 0 },
-	{ "tags", NULL, "tags and how many nodes carry each", "tag.list", NULL, NULL, print_tags, NULL, NULL, 0 },
+	{ "tags", NULL, "tags and how many nodes carry each", "tag.list", NULL, NULL, print_tags, NULL,
+	  "Every tag, page after page (--limit, --cursor: one page, as heph list --help says).", 0 },
 	{ "search", NULL, "full-text search of titles and bodies", "search", ARGS("*query"), NULL, print_search, NULL,
 	  "Every word must occur (case and accents ignored); word* matches a prefix. Best matches\n"
 	  "first; a hit in a task's context doc shows the task.", 0 },

@@ -43,7 +43,7 @@ PIDS="$PIDS $!"
 wait_for "client mode starts" 30 test -S "$TMP/c.sock"
 r=$(rpc "$TMP/c.sock" '{"jsonrpc":"2.0","id":1,"method":"task.list","params":{"all":true}}')
 expect_eq "client mode answers with the hub's tasks" "$(h --db "$TMP/hub.db" list --all --json | json_get 'json.dumps(d, sort_keys=True)')" \
-	"$(echo "$r" | json_get 'json.dumps(d["result"], sort_keys=True)')"
+	"$(echo "$r" | json_get 'json.dumps(d["result"]["tasks"], sort_keys=True)')"
 rpc "$TMP/c.sock" '{"jsonrpc":"2.0","id":2,"method":"task.create","params":{"title":"through client mode"}}' >/dev/null
 expect_contains "a write through client mode lands on the hub" "through client mode" "$(h --db "$TMP/hub.db" list)"
 r=$(rpc "$TMP/c.sock" '{"jsonrpc":"2.0","id":3,"method":"node.get","params":{"id":"7ZZZZZZZZZ"}}')

@@ -21,7 +21,7 @@ T=$(call task.create '{"title":"over the socket","attention":"red"}' | json_get 
 expect_eq "a task made over the socket is in the database" "over the socket" "$(h --db "$TMP/s.db" show "$T" --json | json_get 'd["title"]')"
 h --db "$TMP/s.db" task "by the CLI" --do-date 2026-11-20 >/dev/null
 expect_eq "task.list: socket and CLI agree" "$(h --db "$TMP/s.db" list --json | json_get 'json.dumps(d, sort_keys=True)')" \
-	"$(call task.list | result)"
+	"$(call task.list | json_get 'json.dumps(d["result"]["tasks"], sort_keys=True)')"
 expect_eq "node.get: socket and CLI agree" "$(h --db "$TMP/s.db" show "$T" --json | json_get 'json.dumps(d, sort_keys=True)')" \
 	"$(call node.get "{\"id\":\"$T\"}" | result)"
 expect_eq "digest: socket and CLI agree" "$(h --db "$TMP/s.db" digest)" "$(call digest | json_get 'd["result"]["digest"]')"
