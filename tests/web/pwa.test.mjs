@@ -18,6 +18,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { Hub, Spoke, browser, shot, teardown, until, remote, day } from './harness.mjs';
 
 let hub;
@@ -306,6 +307,20 @@ test('search finds tasks by their text', async () => {
   const hits = await page.$$eval('.results .hit-title', (els) => els.map((e) => e.textContent));
   assert.ok(hits.some((h) => h.includes('Send invoice')), hits.join(', '));
   await shot(page, '10-search');
+});
+
+test('a paged read is read to its last page: the app misses no task', async () => {
+  // the app's own hub client in the page, a first page of 3: it follows next_cursor
+  const want = JSON.parse(remote(hub, tok.file, 'list', '--all', '--json')).map((t) => t.node_id);
+  assert.ok(want.length > 3 * 2, `a fixture of ${want.length} tasks crosses pages`);
+  const token = readFileSync(tok.file, 'utf8').trim();
+  const got = await page.evaluate(async (t) => {
+    const { Hub } = await import('/js/rpc.js');
+    const [r] = await new Hub({ url: location.origin, token: t }).batch([{ method: 'task.list', params: { all: true, limit: 3 } }]);
+    return r.result;
+  }, token);
+  assert.equal(got.next_cursor, null);
+  assert.deepEqual(got.tasks.map((t) => t.node_id), want);
 });
 
 test('the hub answers a browser from an allowed origin, refuses others, and answers a repeated Idempotency-Key once', async () => {

@@ -8,7 +8,7 @@
 // IndexedDB (db.js) so that the last screens stay readable offline; changes
 // made while the hub is unreachable go to the outbox (queue.js).
 
-import { Hub, HubError, localDate } from './rpc.js';
+import { Hub, HubError, localDate, PAGE_MAX } from './rpc.js';
 import { Login } from './auth.js';
 import * as db from './db.js';
 import { Outbox } from './queue.js';
@@ -185,7 +185,7 @@ let lastList = '#/view/tom';
 
 function listCall(r) {
   if (r.kind === 'view') return { method: 'view.show', params: { name: r.name, limit: 500 } };
-  return { method: 'task.list', params: { project: r.id } };
+  return { method: 'task.list', params: { project: r.id, limit: PAGE_MAX } }; /* every page: Hub.batch */
 }
 
 const sideCalls = () => [{ method: 'project.list', params: {} }, { method: 'view.list', params: { counts: true } }];
@@ -372,7 +372,7 @@ function renderList(r, tasks, today, staleAt) {
   $('title').textContent = title;
   document.title = `${title} · heph`;
   const view = r.kind === 'view' && state.views.find((v) => v.name === r.name);
-  const items = Array.isArray(tasks) ? tasks : (tasks && tasks.tasks) || [];
+  const items = (r.kind === 'project' ? tasks && tasks.tasks : tasks) || []; /* task.list: a page object; view.show: rows */
   const screen = $('screen');
   screen.replaceChildren(
     h('div', { class: 'list-head' },

@@ -32,6 +32,11 @@ export function localDate(d = new Date()) {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
 }
 
+// The paged reads of the method table and the member holding each one's
+// rows (docs/reference/rpc.md, "Paged reads"), and the largest page.
+export const PAGED = { 'task.list': 'tasks', 'tag.list': 'tags' };
+export const PAGE_MAX = 5000;
+
 export class Hub {
   constructor({ url, token, login = null, timeoutMs = 12000, fetchFn = null }) {
     this.url = (url || '').replace(/\/+$/, '');
@@ -48,8 +53,33 @@ export class Hub {
 
   // calls: [{method, params, today?}] -> [{result} | {error}] in the same order.
   // key: an Idempotency-Key; the hub answers a repeated key with the answer
-  // it kept instead of running the calls again.
+  // it kept instead of running the calls again. A paged read (PAGED) is
+  // read to its last page: its result holds every row, next_cursor null.
   async batch(calls, key) {
+    const out = await this.send1(calls, key);
+    for (let i = 0; i < calls.length; i++) {
+      if (PAGED[calls[i].method] && out[i].result) out[i] = await this.rest(calls[i], out[i].result);
+    }
+    return out;
+  }
+
+  // The pages after the first of a paged read, each one more round trip:
+  // {result} with every row, or the {error} of the page that failed.
+  async rest(call, first) {
+    const member = PAGED[call.method];
+    let rows = first[member];
+    let cursor = first.next_cursor;
+    while (cursor) {
+      const [r] = await this.send1([{ ...call, params: { ...call.params, limit: PAGE_MAX, cursor } }]);
+      if (r.error) return r;
+      rows = rows.concat(r.result[member]);
+      cursor = r.result.next_cursor;
+    }
+    return { result: { ...first, [member]: rows, next_cursor: null } };
+  }
+
+  // One round trip: the calls as one JSON-RPC batch.
+  async send1(calls, key) {
     if (!calls.length) return [];
     const reqs = calls.map((c) => ({
       jsonrpc: '2.0',
