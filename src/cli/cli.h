@@ -111,8 +111,14 @@ int cli_store(struct cli *cli);
 /* Call a method and print its result (JSON with --json, else verb->print). */
 int cli_call_print(struct cli *cli, const char *method, json_t *params);
 
-/* Call a method; *result is a new reference. */
+/* Call a method; *result is a new reference. A paged read (heph/rpc.h)
+ * called without limit or cursor is read to its last page: *result is
+ * then every row, in one array. */
 int cli_call(struct cli *cli, const char *method, json_t *params, json_t **result);
+
+/* One call, in-process or to the remote hub, answered as the method
+ * answers it (a paged read: one page); a heph_rpc_caller with cli as ctx. */
+int cli_call_once(struct cli *cli, const char *method, json_t *params, json_t **result);
 
 /* Parse a verb's arguments into params by its table entry: options by
  * their kind, positionals by name ("name?" optional, "*name" the rest of

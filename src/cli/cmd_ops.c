@@ -218,7 +218,7 @@ int cmd_call(struct cli *cli, int argc, char **argv)
 			      : heph_error_set(HEPH_EINVALID, "params: malformed JSON at character %d: %s (give one JSON "
 					       "object)", e.position, e.text);
 	if (!err)
-		err = cli_call(cli, method, params, &result);
+		err = cli_call_once(cli, method, params, &result); /* as the method answers: one page of a paged read */
 	json_decref(params);
 	json_decref(words);
 	if (err)

@@ -60,7 +60,6 @@ static int remote_client(struct cli *cli)
 	return err;
 }
 
-/* One call, in-process or to the remote hub (a heph_rpc_caller). */
 static int call_one(void *ctx, const char *method, json_t *params, json_t **result)
 {
 	struct cli *cli = ctx;
@@ -74,6 +73,12 @@ static int call_one(void *ctx, const char *method, json_t *params, json_t **resu
 		return err;
 	heph_rpc_env env = { .store = cli->store, .host = &cli->host };
 	return heph_rpc_call(&env, method, params, result);
+}
+
+int cli_call_once(struct cli *cli, const char *method, json_t *params, json_t **result)
+{
+	*result = NULL;
+	return call_one(cli, method, params, result);
 }
 
 int cli_call(struct cli *cli, const char *method, json_t *params, json_t **result)
