@@ -35,6 +35,7 @@ const ids = {};
 const CORS = ['--allow-origin', 'https://elsewhere.example'];
 
 const byTitle = (list, title) => list.find((t) => t.title === title);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 before(async () => {
   hub = new Hub('hub');
@@ -164,6 +165,22 @@ test('the sidebar nests projects with their counts, and follows a completion syn
   assert.deepEqual(Object.fromEntries(tree.map((p) => [p.title, p.count])), { Home: home, Work: '0/2', Clients: '1/2', Acme: '1' });
   assert.equal(await viewCount('tasks'), allBefore - 1, 'the views count one task fewer');
   assert.equal(await page.isVisible('body.drawer-open'), false, 'choosing a view closes the drawer');
+});
+
+test('live: a task synced from another device appears in the open list by itself', async () => {
+  await open('#/view/tasks');
+  await page.waitForSelector('.tasks[data-list=tasks] .task');
+  await sleep(500); /* the page's pull is parked on the hub by now */
+  const live = spoke.run('task', 'Arrived live', '--project', 'Home');
+  spoke.sync();
+  // The page asks again by itself only once a minute: within 20 s it can only
+  // be the pull it keeps parked on the hub that brought it.
+  await until('the new task is listed without a reload or a click',
+    async () => (await page.textContent('.tasks[data-list=tasks]')).includes('Arrived live'), 20000);
+  spoke.run('done', live);
+  spoke.sync();
+  await until('and leaves it when it is done elsewhere',
+    async () => !(await page.textContent('.tasks[data-list=tasks]')).includes('Arrived live'), 20000);
 });
 
 test('the list is ranked as heph next ranks, with colour and dates in words', async () => {

@@ -960,11 +960,43 @@ async function start() {
       if (had) toast('A new version of heph is ready', { label: 'Reload', run: () => location.reload() });
     });
   }
-  // Other devices change things too: look again now and then while shown.
+  listen();
+  // Other devices change things too: look again now and then while shown
+  // (live sync below brings them at once; this is for a hub that does not).
   setInterval(() => {
     const k = state.route && state.route.kind;
     if (document.visibilityState === 'visible' && !state.offline && (k === 'view' || k === 'project')) refreshSoon();
   }, 60000);
+}
+
+/* ---- live sync ---- */
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// While the page is shown, keep a pull parked on the hub (Hub.news): it
+// returns when another device's change (or this one's) commits there, and
+// the screen is read again at once. A hidden page holds no connection; a
+// hub that cannot be reached or does not wait is tried again later.
+async function listen() {
+  let head = -1;
+  let backoff = 1000;
+  for (;;) {
+    if (document.visibilityState !== 'visible' || !settings.url || state.auth) {
+      head = -1; /* changes while hidden: the page looks again when shown */
+      await sleep(2000);
+      continue;
+    }
+    try {
+      const n = await hub().news(head);
+      if (head >= 0 && n.head > head) refreshSoon();
+      head = n.head;
+      backoff = 1000;
+      if (!n.waited) await sleep(60000); /* a hub that does not wait: the minute's refresh does it */
+    } catch (e) {
+      await sleep(backoff);
+      backoff = Math.min(backoff * 2, 60000);
+    }
+  }
 }
 
 const input = () => $('add-text');

@@ -122,6 +122,20 @@ export class Hub {
     return this.request(path, { method: 'GET' });
   }
 
+  // Live sync: the hub's head, once it is past `after` (a pull parked on
+  // the hub: it answers when a write commits there, or after `seconds`
+  // with nothing new). With after < 0, the head at once. Resolves to
+  // {head, waited}: waited is false when the hub answered at once with
+  // nothing new (a hub that does not wait).
+  async news(after, seconds = 25) {
+    const q = after < 0 ? 'after=0&limit=1' : `after=${after}&limit=1&wait=${seconds}`;
+    const t0 = Date.now();
+    const page = await this.request(`/sync/pull?protocol=1&${q}`,
+      { method: 'GET', headers: {}, timeoutMs: (seconds + 15) * 1000 }, true);
+    const head = page && Number.isInteger(page.head) ? page.head : -1;
+    return { head, waited: after < 0 || head > after || Date.now() - t0 >= (seconds * 1000) / 2 };
+  }
+
   async post(path, body, headers) {
     return this.request(path, { method: 'POST', body, headers: { ...headers } }, true);
   }
@@ -160,10 +174,11 @@ export class Hub {
 
   async send(path, init) {
     const ctl = new AbortController();
-    const timer = setTimeout(() => ctl.abort(), this.timeoutMs);
+    const { timeoutMs, ...req } = init;
+    const timer = setTimeout(() => ctl.abort(), timeoutMs || this.timeoutMs);
     let res;
     try {
-      res = await this.fetch(this.endpoint(path), { ...init, signal: ctl.signal, cache: 'no-store', credentials: 'omit' });
+      res = await this.fetch(this.endpoint(path), { ...req, signal: ctl.signal, cache: 'no-store', credentials: 'omit' });
     } catch (e) {
       throw new HubError('offline', ctl.signal.aborted ? 'the hub did not answer in time' : 'the hub cannot be reached');
     } finally {
