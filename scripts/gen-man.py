@@ -6,8 +6,10 @@ that nothing is written twice:
   heph-tui.1  heph-tui --help and heph-tui --keys (the key table, keys.c)
   hephd.8     hephd --help (its modes, options and exit status)
   heph-ops.5  docs/reference/ops.md (the op format), turned into roff
+  heph-capture.1  heph-capture --help (with --capture; built only with it)
 
 usage: gen-man.py HEPH HEPH-TUI HEPHD OPS-MD OUTDIR
+       gen-man.py --capture HEPH HEPH-CAPTURE OUTDIR
 The build runs it (man/meson.build); make install puts the pages under
 PREFIX/share/man/man{1,5,8}.
 """
@@ -165,6 +167,26 @@ def tui_page():
     return out
 
 
+def capture_page():
+    bs = blocks(run(CAPTURE, "--help"))
+    out = header("heph-capture", "1", "heph manual")
+    out += [".SH NAME", "heph-capture \\- a window to capture one task with quick add, for a global hotkey"]
+    out += [".SH SYNOPSIS", ".B heph-capture", esc(bs[0].split("heph-capture", 1)[1].strip())]
+    out += [".SH DESCRIPTION", esc(bs[1].replace("\n", " "))]
+    for b in bs[2:]:
+        head, _, rest = b.partition("\n")
+        if head in ("Keys:", "Options:"):
+            out += [".SH " + head.rstrip(":").upper()]
+            for term, t in options_block(rest.split("\n")):
+                out += tp(term, t)
+        elif b.startswith("Environment:"):
+            out += [".SH ENVIRONMENT", esc(re.sub(r"\s+", " ", b.split(":", 1)[1]).strip())]
+        elif b.startswith("Exit status:"):
+            out += [".SH EXIT STATUS", esc(re.sub(r"\s+", " ", b.split(":", 1)[1]).strip())]
+    out += [".SH SEE ALSO", "\\fBheph\\fR(1); docs/how-to/capture-a-task-from-anywhere.md"]
+    return out
+
+
 def hephd_page():
     text = run(HEPHD, "--help")
     bs = blocks(text)
@@ -237,7 +259,13 @@ def ops_page():
 
 
 def main():
-    global HEPH, TUI, HEPHD, OPS_MD
+    global HEPH, TUI, HEPHD, OPS_MD, CAPTURE
+    if len(sys.argv) == 5 and sys.argv[1] == "--capture":
+        HEPH, CAPTURE, outdir = sys.argv[2:]
+        os.makedirs(outdir, exist_ok=True)
+        with open(os.path.join(outdir, "heph-capture.1"), "w") as f:
+            f.write("\n".join(capture_page()) + "\n")
+        return
     if len(sys.argv) != 6:
         sys.exit(__doc__)
     HEPH, TUI, HEPHD, OPS_MD, outdir = sys.argv[1:]

@@ -379,9 +379,15 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: heph-capture [--db PATH] [--dump]\n"
 		   "\n"
-		   "A small window to capture one task with quick add: type a line, see what\n"
-		   "heph understood (date, attention, #project, repeat), press Enter to save\n"
-		   "and close, Escape to close without saving. Tab completes a #project.\n"
+		   "A small window to capture one task with quick add, for a global hotkey: type\n"
+		   "a line, see what heph understood (date, attention, #project, repeat) as\n"
+		   "chips under it, press Enter to save it.\n"
+		   "\n"
+		   "Keys:\n"
+		   "  Enter        hide the window, save the task and exit; if the save fails,\n"
+		   "               the window comes back with the text and the error\n"
+		   "  Escape       close without saving\n"
+		   "  Tab          complete the #project being typed (Up and Down choose)\n"
 		   "\n"
 		   "Options:\n"
 		   "  --db PATH    database (default $HEPH_DB, else $XDG_DATA_HOME/heph/heph.db)\n"
@@ -389,7 +395,11 @@ static void usage(FILE *f)
 		   "  --help       this help\n"
 		   "  --version    print the version\n"
 		   "\n"
-		   "Environment: HEPH_DB, HEPH_NOW=YYYY-MM-DD (fix \"today\").\n"
+		   "Environment: HEPH_DB (database), HEPH_NOW=YYYY-MM-DD (fix \"today\").\n"
+		   "\n"
+		   "Exit status: 0 saved or closed, 2 usage error, 14 no display to open. The\n"
+		   "database's errors have heph's statuses (heph(1)).\n"
+		   "\n"
 		   "See docs/how-to/capture-a-task-from-anywhere.md for binding it to a hotkey.\n");
 }
 

@@ -1,11 +1,11 @@
 #!/bin/bash
 # manual.sh — the manual pages and shell completions, as make install puts
-# them: man finds and renders heph(1), heph-tui(1), hephd(8) and heph-ops(5)
+# them: man finds and renders heph(1), heph-tui(1), hephd(8), heph-ops(5) and heph-capture(1)
 # without warnings, each holding what its program says about itself; bash
 # completes verbs, options, option values, project names, tags and the ids of
 # outstanding tasks through heph __complete; zsh and fish load their files.
 . "$(dirname "$0")/lib.sh"
-: "${BUILD_ROOT:?}" "${HEPHD:?}" "${HEPH_TUI:?}"
+: "${BUILD_ROOT:?}" "${HEPHD:?}" "${HEPH_TUI:?}" "${CAPTURE:?}"
 
 # ---- make install into a directory ----
 PREFIX=$(meson introspect "$BUILD_ROOT" --buildoptions | json_get '[o["value"] for o in d if o["name"] == "prefix"][0]')
@@ -20,13 +20,26 @@ done
 # ---- man ----
 export MANPATH="$ROOT/share/man" MANWIDTH=80
 page() { man --warnings "$@" 2>"$TMP/man.err" | col -b; }
-for p in "1 heph" "1 heph-tui" "8 hephd" "5 heph-ops"; do
+pages="1 heph|1 heph-tui|8 hephd|5 heph-ops"
+# heph-capture(1) is built unless meson setup -Dcapture=false (then CAPTURE=0)
+[ "${CAPTURE:?}" = 1 ] && pages="$pages|1 heph-capture"
+IFS='|' read -r -a pages <<<"$pages"
+for p in "${pages[@]}"; do
 	set -- $p
 	expect_eq "man -w $2 finds the installed page" "$ROOT/share/man/man$1/$2.$1" "$(man -w "$1" "$2")"
 	page "$1" "$2" >/dev/null
 	expect_eq "man $2 renders without warnings" "" "$(cat "$TMP/man.err")"
 done
 HEPH_MAN=$(page heph)
+if [ "$CAPTURE" = 1 ]; then
+	CAPTURE_MAN=$(page heph-capture)
+	for opt in $("$HEPH_CAPTURE" --help | grep -oE '^  --[a-z-]+'); do
+		expect_contains "heph-capture(1) has $opt" "$opt" "$CAPTURE_MAN"
+	done
+	expect_contains "heph-capture(1) has its keys" "Escape close without saving" "$CAPTURE_MAN"
+else
+	expect_status "no heph-capture(1) without heph-capture" 1 test -e "$ROOT/share/man/man1/heph-capture.1"
+fi
 # every verb of heph --help, with its summary, and every exit status
 while IFS= read -r line; do
 	verb=$(printf '%s' "$line" | sed -E 's/^  ([a-z][a-z ]*[a-z])  +.*/\1/')
