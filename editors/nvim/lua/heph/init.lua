@@ -116,7 +116,8 @@ end
 -- ---- the node under the cursor ----
 
 -- The node id the cursor is on: the line's node in a list buffer, else the
--- wiki link under the cursor; nil (after saying so) when there is none.
+-- wiki link under the cursor, else the task whose context doc the buffer
+-- holds; nil (after saying so) when there is none.
 function M.node_under_cursor()
 	local ids = vim.b.heph_ids
 	if ids then
@@ -130,6 +131,11 @@ function M.node_under_cursor()
 	local target = M.link_at(vim.api.nvim_get_current_line(), vim.fn.col('.'))
 	if target then
 		return resolve(target)
+	end
+	-- a task's own buffer (its context doc) is about that task
+	local st = vim.b.heph_node
+	if st and st.kind == 'task' then
+		return st.id
 	end
 	err('heph: the cursor is on no task (a list line or a [[link]])')
 	return nil
