@@ -95,6 +95,13 @@ local function run()
 	local garden = heph('list', '--project', 'Garden')
 	eq(':Heph list Garden lists the project\'s tasks', #garden, #lines())
 	report(':Heph list Garden leaves out other tasks', line_of('Call the plumber') == nil, vim.inspect(lines()))
+	-- a list longer than a page is read to its last page
+	vim.g.heph_page_size = 1
+	vim.cmd('Heph list')
+	eq(':Heph list follows the pages to the end', titles(heph('list')), vim.tbl_map(function(l)
+		return vim.trim(l:sub(14)):match('^(.-)%s%s') or vim.trim(l:sub(14))
+	end, lines()))
+	vim.g.heph_page_size = nil
 
 	-- :Heph add: the one quick-add parser
 	vim.cmd('Heph add Water the roses tomorrow p1 #Garden every week')

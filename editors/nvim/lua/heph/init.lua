@@ -198,10 +198,17 @@ local function show_list(name, refresh)
 	vim.keymap.set('n', 'gf', function() M.open_under_cursor() end, { buffer = buf, silent = true })
 end
 
-local function tasks_refresher(method, params)
+-- page: the member holding the rows of a paged read (task.list), else nil
+local function tasks_refresher(method, params, page)
 	return function()
-		local r = call(method, params)
+		local r, msg
+		if page then
+			r, msg = rpc.call_all(method, params, page)
+		else
+			r, msg = rpc.call(method, params)
+		end
 		if not r then
+			err(msg)
 			return nil
 		end
 		local lines, ids = {}, {}
@@ -222,7 +229,7 @@ function M.list(project)
 	if project and project ~= '' then
 		params.project = project
 	end
-	show_list('heph://list/' .. (project or ''), tasks_refresher('task.list', params))
+	show_list('heph://list/' .. (project or ''), tasks_refresher('task.list', params, 'tasks'))
 end
 
 function M.view(name)

@@ -66,4 +66,26 @@ function M.call(method, params)
 	return denull(result)
 end
 
+-- A paged read (task.list, tag.list: docs/reference/rpc.md, "Paged
+-- reads") to its last page: the rows under member of every page, in order,
+-- following next_cursor; or nil, message, status as call() fails.
+function M.call_all(method, params, member)
+	local rows, p = {}, vim.deepcopy(params or {})
+	-- g:heph_page_size: rows a page (default: the method's own)
+	if vim.g.heph_page_size then
+		p.limit = vim.g.heph_page_size
+	end
+	while true do
+		local r, msg, code = M.call(method, p)
+		if r == nil then
+			return nil, msg, code
+		end
+		vim.list_extend(rows, r[member] or {})
+		if not r.next_cursor then
+			return rows
+		end
+		p.cursor = r.next_cursor
+	end
+end
+
 return M
