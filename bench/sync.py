@@ -11,6 +11,10 @@ usage: sync.py BUILD [--ops N] [--spokes S] [--pushes P] [--out FILE]
    pushes/s and latency p50/p99/max.
 3. Resident memory of an idle hephd: a hub and a local spoke just started,
    and the hub again after it served the big pull.
+4. Live sync: L clients (default 1000) each with a pull parked on the hub
+   (GET /sync/pull?wait=60): the hub's memory and CPU while they wait; then
+   one push: how long until a parked pull answers and until all have, and
+   until a spoke's hephd (sync interval an hour) holds the pushed task.
 
 Targets from the issue: pull 1M ops in at most 10 s; at least 2,000
 pushes/s with p99 under 50 ms; idle RSS under 10 MB. Figures are printed
@@ -107,12 +111,101 @@ def timed(args, env=None):
     return secs, float(u) + float(s), int(m), r.stdout
 
 
+def parked_pulls(url, token, after, n):
+    """n sockets, each sending a pull that waits on the hub (wait=60)."""
+    import socket
+    from urllib.parse import urlsplit
+    u = urlsplit(url)
+    req = ("GET /sync/pull?protocol=1&after=%d&limit=1&wait=60 HTTP/1.1\r\nHost: %s\r\n"
+           "Authorization: Bearer %s\r\nConnection: close\r\n\r\n" % (after, u.netloc, token)).encode()
+    socks = []
+    for _ in range(n):
+        c = socket.create_connection((u.hostname, u.port))
+        c.sendall(req)
+        socks.append(c)
+    return socks
+
+
+def live_rows(a, heph, hephd, procs, tmp, env, mem):
+    """Live sync: parked pulls, a push, and how soon they hear of it."""
+    import selectors
+    import urllib.request
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < a.live + 64:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, a.live + 256), hard))
+    subprocess.run([hephd, "--db", "live.db", "token", "create", "bench"], stdout=open("live.token", "w"),
+                   stderr=subprocess.DEVNULL, check=True)
+    token = open("live.token").read().strip()
+    hub = procs.start([hephd, "--mode", "server", "--db", "live.db", "--http-addr", "127.0.0.1:0",
+                       "--max-connections", str(a.live + 100), "--max-per-address", str(a.live + 100),
+                       "--ready-file", "live.url"], "live.log")
+    url = wait_file("live.url")
+    subprocess.run([heph, "--db", "writer.db", "hub", "set", url, "--token-file", "live.token"], env=env,
+                   stdout=subprocess.DEVNULL, check=True)
+    subprocess.run([heph, "--db", "writer.db", "task", "first"], env=env, stdout=subprocess.DEVNULL, check=True)
+    subprocess.run([heph, "--db", "writer.db", "sync"], env=env, stdout=subprocess.DEVNULL, check=True)
+    head = json.load(urllib.request.urlopen(urllib.request.Request(
+        url + "/sync/pull?protocol=1&after=0&limit=1", headers={"Authorization": "Bearer " + token})))["head"]
+    # a spoke's hephd that hears of news only through live sync
+    subprocess.run([heph, "--db", "reader.db", "hub", "set", url, "--token-file", "live.token"], env=env,
+                   stdout=subprocess.DEVNULL, check=True)
+    spoke = procs.start([hephd, "--mode", "local", "--db", "reader.db", "--socket", os.path.join(tmp, "reader.sock"),
+                         "--ready-file", "reader.ready", "--sync-interval", "3600"], "reader.log")
+    wait_file("reader.ready")
+    base = mem_kb(hub.pid)
+    socks = parked_pulls(url, token, head, a.live)
+    time.sleep(3)
+    parked = mem_kb(hub.pid)
+    cpu0 = cpu_s(hub.pid)
+    time.sleep(10)
+    idle_cpu = cpu_s(hub.pid) - cpu0
+    sel = selectors.DefaultSelector()
+    for c in socks:
+        c.setblocking(False)
+        sel.register(c, selectors.EVENT_READ)
+    subprocess.run([heph, "--db", "writer.db", "task", "live news"], env=env, stdout=subprocess.DEVNULL, check=True)
+    t0 = time.perf_counter()
+    subprocess.run([heph, "--db", "writer.db", "sync"], env=env, stdout=subprocess.DEVNULL, check=True)
+    pushed = time.perf_counter()
+    first = last = None
+    answered = 0
+    while answered < len(socks) and time.perf_counter() - t0 < 30:
+        for key, _ in sel.select(timeout=1):
+            now = time.perf_counter()
+            first = first or now
+            last = now
+            sel.unregister(key.fileobj)
+            answered += 1
+    seen = None
+    while time.perf_counter() - t0 < 30:
+        out = subprocess.run([heph, "--db", "reader.db", "--json", "list"], capture_output=True, text=True).stdout
+        if "live news" in out:
+            seen = time.perf_counter()
+            break
+        time.sleep(0.02)
+    for c in socks:
+        c.close()
+    procs.stop(spoke)
+    procs.stop(hub)
+    ms = lambda t: "%.0f ms" % (1000 * (t - pushed)) if t else "never (30 s)"
+    return [
+        ("live sync: %d pulls parked on the hub" % a.live,
+         "hub RSS %.1f MB before, %.1f MB with them parked (+%.1f KB each); hub CPU over 10 s idle: %.0f ms"
+         % (base[0] / 1024, parked[0] / 1024, (parked[0] - base[0]) / a.live, idle_cpu * 1000),
+         "< 64 MB, no measurable CPU"),
+        ("live sync: one push (heph sync, %.0f ms) reaches them" % (1000 * (pushed - t0)),
+         "first parked pull answered %s after the push returned, all %d/%d by %s; a spoke's hephd (sync "
+         "interval 1 h) holds the task %s after it" % (ms(first), answered, a.live, ms(last), ms(seen)), "≤ 1 s"),
+    ]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("build")
     ap.add_argument("--ops", type=int, default=1000000)
     ap.add_argument("--spokes", type=int, default=50)
     ap.add_argument("--pushes", type=int, default=200)
+    ap.add_argument("--live", type=int, default=1000)
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS-sync.md"))
     a = ap.parse_args()
     heph = os.path.abspath(os.path.join(a.build, "src/cli/heph"))
@@ -199,6 +292,7 @@ def main():
                      "< 10 MB"))
         rows.append(("idle hephd: a local replica without a hub", mem(lone_idle), "< 10 MB"))
         rows.append(("hephd: the hub after serving the big pull", mem(hub_after), "—"))
+        rows += live_rows(a, heph, hephd, procs, tmp, env, mem)
     finally:
         procs.stop_all()
         os.chdir(HERE)

@@ -60,6 +60,7 @@ struct hephd {
 	int threads;                 /* --threads in the HTTP pool */
 	int request_timeout;         /* --request-timeout: seconds a request may take to arrive */
 	int max_per_address;         /* --max-per-address: open connections from one address */
+	int max_connections;         /* --max-connections: open connections in all */
 	char **allow_hosts;          /* --allow-host NAME, repeatable: Host names served */
 	int n_allow_hosts;
 	char **allow_origins;        /* --allow-origin ORIGIN, repeatable: CORS for these */

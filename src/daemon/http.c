@@ -68,6 +68,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -1397,6 +1398,21 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	pthread_mutex_unlock(&h->log_mu);
 }
 
+/* Every connection is a file descriptor: raise the soft limit on open
+ * files (often 1024) towards the hard one so that --max-connections fit,
+ * with room for the database, its WAL and the listening socket. */
+static void room_for_connections(const struct hephd *d)
+{
+	struct rlimit r;
+	rlim_t want = (rlim_t)d->max_connections + 64;
+	if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur >= want)
+		return;
+	r.rlim_cur = r.rlim_max == RLIM_INFINITY || r.rlim_max >= want ? want : r.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur < want)
+		hephd_log("WARNING: %lu open files allowed (ulimit -n), fewer than --max-connections %d needs",
+			  (unsigned long)r.rlim_cur, d->max_connections);
+}
+
 int hub_start(struct hephd *d, char **url_out)
 {
 	char host[256], port[16], real[PATH_MAX];
@@ -1418,6 +1434,7 @@ int hub_start(struct hephd *d, char **url_out)
 	int rc = getaddrinfo(host, port, &hints, &ai);
 	if (rc != 0)
 		return heph_error_set(HEPH_EUSAGE, "--http-addr %s: %s", d->http_addr, gai_strerror(rc));
+	room_for_connections(d);
 	if (!(d->hub = calloc(1, sizeof *d->hub)))
 		abort();
 	pthread_key_create(&d->hub->store_key, close_store);
@@ -1447,7 +1464,7 @@ int hub_start(struct hephd *d, char **url_out)
 				       MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 				       MHD_OPTION_THREAD_POOL_SIZE, (unsigned)d->threads,
 				       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)d->timeout,
-				       MHD_OPTION_CONNECTION_LIMIT, 1000u,
+				       MHD_OPTION_CONNECTION_LIMIT, (unsigned)d->max_connections,
 				       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 				       MHD_OPTION_NOTIFY_COMPLETED, completed, d,
 				       MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,

@@ -352,7 +352,8 @@ out:
 int main(int argc, char **argv)
 {
 	struct hephd d = { .mode = MODE_LOCAL, .sync_interval = 30, .max_body = 32u << 20, .timeout = 30,
-			   .request_timeout = 60, .max_per_address = 64, .oidc_refetch = 10 };
+			   .request_timeout = 60, .max_per_address = 64, .max_connections = 1000,
+			   .oidc_refetch = 10 };
 	char sock[PATH_MAX];
 	int err = 0, status;
 	char **rest = calloc((size_t)argc + 1, sizeof *rest);

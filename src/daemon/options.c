@@ -110,7 +110,9 @@ static const struct hopt opts[] = {
 	{ "timeout", "SECS", K_INT, AT(timeout), 0, 1, 3600, NULL, "close a connection silent this long (default 30)" },
 	{ "request-timeout", "SECS", K_INT, AT(request_timeout), 0, 1, 3600, NULL,
 	  "close a connection whose request (headers and body)\ntakes longer than this to arrive (default 60)" },
-	{ "max-per-address", "N", K_INT, AT(max_per_address), 0, 1, 1000, NULL,
+	{ "max-connections", "N", K_INT, AT(max_connections), 0, 16, 100000, NULL,
+	  "open connections in all, waiting pulls of live sync included\n(default 1000; hephd raises its open-file limit to fit)" },
+	{ "max-per-address", "N", K_INT, AT(max_per_address), 0, 1, 100000, NULL,
 	  "open connections one client address may hold (default 64;\nbehind a reverse proxy every client shares its "
 	  "address)" },
 	{ "allow-host", "NAME", K_LIST, LIST(allow_hosts, n_allow_hosts), 0, 0, check_host,
