@@ -100,7 +100,7 @@ const lines = [
   '',
   'Times are the page\'s own clock (from the navigation\'s start to the list drawn). Run it on a quiet machine.',
   '',
-  `The first batch's answer (project.list, view.list, view.show of all ${outstanding} tasks, rpc.methods): ${bytes} bytes uncompressed.`,
+  `The first batch's answer (project.list, view.list, view.show of all ${outstanding} tasks): ${bytes} bytes uncompressed.`,
   '',
 ];
 process.stdout.write(lines.join('\n'));

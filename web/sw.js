@@ -16,7 +16,8 @@
 const VERSION = 'dev';
 const SHELL = [
   './', 'index.html', 'app.css', 'manifest.webmanifest',
-  'js/main.js', 'js/rpc.js', 'js/db.js', 'js/queue.js', 'js/format.js', 'js/version.js', 'js/auth.js', 'js/callback.js',
+  'js/main.js', 'js/app.js', 'js/dom.js', 'js/sidebar.js', 'js/list.js', 'js/task.js', 'js/search.js',
+  'js/settings.js', 'js/capture.js', 'js/rpc.js', 'js/db.js', 'js/queue.js', 'js/format.js', 'js/version.js', 'js/auth.js', 'js/callback.js',
   'icons/icon.svg', 'icons/icon-192.png', 'icons/icon-512.png', 'icons/icon-maskable-512.png',
 ];
 const CACHE = `heph-shell-${VERSION}`;

@@ -26,9 +26,6 @@ let spoke;
 let tok;
 let ctx;
 let page;
-let parser; /* the hub has the quick-add parser (task.add) */
-let logs; /* the hub has task logs (log.append) */
-let recurring; /* the hub has recurrence and skip (task.skip) */
 const ids = {};
 
 /* a web app served elsewhere that this hub lets call it */
@@ -59,20 +56,12 @@ before(async () => {
     ids[`drop${t}`] = spoke.run('task', `Drop ${t}`, '--project', 'Home');
     ids[`done${t}`] = spoke.run('task', `Finish ${t}`, '--project', 'Home');
   }
-  const methods = JSON.parse(remote(hub, tok.file, 'call', 'rpc.methods')).map((m) => m.name);
-  parser = methods.includes('task.add');
-  logs = methods.includes('log.append');
-  recurring = methods.includes('task.skip');
-  if (recurring) {
-    for (const t of ['A', 'B']) {
-      ids[`skip${t}`] = spoke.run('task', `Skip ${t}`, '--project', 'Home', '--recur', 'weekly', '--do-date', 'today');
-      ids[`again${t}`] = spoke.run('task', `Repeat ${t}`, '--project', 'Home', '--recur', 'every 3 days', '--do-date', 'today');
-    }
+  for (const t of ['A', 'B']) {
+    ids[`skip${t}`] = spoke.run('task', `Skip ${t}`, '--project', 'Home', '--recur', 'weekly', '--do-date', 'today');
+    ids[`again${t}`] = spoke.run('task', `Repeat ${t}`, '--project', 'Home', '--recur', 'every 3 days', '--do-date', 'today');
   }
   spoke.sync();
-  if (logs) {
-    for (let i = 30; i <= 45; i++) remote(hub, tok.file, 'call', 'log.append', JSON.stringify({ id: ids.plants, text: `watered, round ${i}` }));
-  }
+  for (let i = 30; i <= 45; i++) remote(hub, tok.file, 'call', 'log.append', JSON.stringify({ id: ids.plants, text: `watered, round ${i}` }));
   ctx = await browser();
   page = ctx.pages()[0] || await ctx.newPage();
   page.on('pageerror', (e) => { throw new Error(`page error: ${e.message}`); });
@@ -153,7 +142,7 @@ test('the sidebar nests projects with their counts, and follows a completion syn
   assert.deepEqual(tree.map((p) => [p.title, p.depth]), [['Home', 0], ['Work', 0], ['Clients', 1], ['Acme', 2]]);
   assert.ok(tree[2].indent > tree[1].indent && tree[3].indent > tree[2].indent, `indentation grows with depth: ${JSON.stringify(tree)}`);
   const counts = Object.fromEntries(tree.map((p) => [p.title, p.count]));
-  const home = String(recurring ? 15 : 11);
+  const home = '15';
   assert.deepEqual(counts, { Home: home, Work: '0/3', Clients: '1/3', Acme: '2' });
   await shot(page, '05-drawer');
 
@@ -192,7 +181,7 @@ test('the list is ranked as heph next ranks, with colour and dates in words', as
   await page.waitForSelector('.tasks[data-list=tom] .task');
   page.off('request', seen);
   assert.equal(calls.length, 1, 'the first screen is one round trip');
-  assert.deepEqual(calls[0].map((c) => c.method).sort(), ['project.list', 'rpc.methods', 'view.list', 'view.show']);
+  assert.deepEqual(calls[0].map((c) => c.method).sort(), ['project.list', 'view.list', 'view.show']);
   const shown = await page.$$eval('.tasks[data-list=tom] .task', (els) => els.map((e) => e.querySelector('.task-title').textContent));
   const next = JSON.parse(remote(hub, tok.file, 'view', 'tom', '--json'));
   assert.deepEqual(shown, next.map((t) => t.title));
@@ -203,8 +192,7 @@ test('the list is ranked as heph next ranks, with colour and dates in words', as
   await shot(page, '06-list');
 });
 
-test('quick add shows what the hub understood, and the task reaches a spoke parsed', async (tc) => {
-  if (!parser) return tc.skip('this libheph has no quick-add parser (task.add) yet');
+test('quick add shows what the hub understood, and the task reaches a spoke parsed', async () => {
   await open('#/view/tasks');
   await page.waitForSelector('.tasks[data-list=tasks] .task');
   await page.fill('#add-text', 'Buy milk tomorrow p2 #Home every week');
@@ -266,18 +254,17 @@ test('triage in the page changes the hub as the CLI does', async () => {
   await page.waitForSelector(`.task[data-id="${ids.doneA}"]`, { state: 'detached' });
   spoke.run('done', ids.doneB);
   const twins = ['att', 'when', 'move', 'drop', 'done'];
-  if (recurring) { /* skip, and done on a recurring task: both roll it forward */
-    await openTask(ids.skipA);
-    await page.click('[data-act=skip]');
-    await until('skipped', async () => (await hubTask(ids.skipA)).do_date !== day(0));
-    spoke.run('skip', ids.skipB);
-    await openTask(ids.againA);
-    assert.match(await page.textContent('[data-act=done]'), /next one/);
-    await page.click('[data-act=done]');
-    await until('rolled forward', async () => (await hubTask(ids.againA)).do_date !== day(0));
-    spoke.run('done', ids.againB);
-    twins.push('skip', 'again');
-  }
+  /* skip, and done on a recurring task: both roll it forward */
+  await openTask(ids.skipA);
+  await page.click('[data-act=skip]');
+  await until('skipped', async () => (await hubTask(ids.skipA)).do_date !== day(0));
+  spoke.run('skip', ids.skipB);
+  await openTask(ids.againA);
+  assert.match(await page.textContent('[data-act=done]'), /next one/);
+  await page.click('[data-act=done]');
+  await until('rolled forward', async () => (await hubTask(ids.againA)).do_date !== day(0));
+  spoke.run('done', ids.againB);
+  twins.push('skip', 'again');
   spoke.sync();
   const keys = ['state', 'attention', 'do_date', 'late_on', 'project', 'project_id', 'recurrence'];
   for (const k of twins) same(await hubTask(ids[`${k}A`]), await hubTask(ids[`${k}B`]), keys);
@@ -306,13 +293,12 @@ test('the context doc is rendered on the hub: Markdown, wiki links, checklist, n
   assert.match(await page.textContent('.doc-section h3'), /checklist 1\/2/);
   assert.equal(await page.$('.doc script'), null);
   assert.notEqual(await page.title(), 'owned');
-  if (logs) { /* the log's tail: its last 12 lines */
-    const log = await page.textContent('.doc.log');
-    assert.match(log, /watered, round 34\b/);
-    assert.match(log, /watered, round 45\b/);
-    assert.doesNotMatch(log, /watered, round 33\b/);
-    assert.match(await page.textContent('.doc-section:has(.log) h3'), /Log \(latest\)/);
-  }
+  /* the log's tail: its last 12 lines */
+  const log = await page.textContent('.doc.log');
+  assert.match(log, /watered, round 34\b/);
+  assert.match(log, /watered, round 45\b/);
+  assert.doesNotMatch(log, /watered, round 33\b/);
+  assert.match(await page.textContent('.doc-section:has(.log) h3'), /Log \(latest\)/);
   await shot(page, '09-context', true);
   await page.click('.doc a.wiki');
   await page.waitForSelector(`.detail[data-id="${ids.invoice}"]`);
@@ -394,14 +380,12 @@ test('offline: a quick add is queued, survives a reload, and reaches the hub whe
   await hub.start(port, CORS);
   await until('the queue drains', async () => !(await page.isVisible('#status')) || !/queued/.test(await page.textContent('#status')), 30000);
   /* the hub's parser reads it now, with the day it was typed on */
-  const title = parser ? 'Oil the hinges' : 'Oil the hinges +3d p1';
+  const title = 'Oil the hinges';
   const t = byTitle(JSON.parse(remote(hub, tok.file, 'list', '--json')), title);
   assert.ok(t, 'the hub has it');
   assert.equal((await hubTask(ids.call)).state, 'done', 'the queued done reached the hub too');
-  if (parser) {
-    assert.equal(t.attention, 'red');
-    assert.equal(t.do_date, day(3));
-  }
+  assert.equal(t.attention, 'red');
+  assert.equal(t.do_date, day(3));
   await page.waitForSelector(`.tasks[data-list=tasks] .task-title >> text="${title}"`);
   assert.equal(await page.$('.pending-list .task.pending'), null);
 });
