@@ -145,10 +145,12 @@ export function go(hash) {
 
 export let lastList = '#/view/tom';
 
-export async function route() {
+// Show the screen of the address. again: the same screen read anew (a
+// change arrived), which leaves an open drawer open under the user's finger.
+export async function route(again = false) {
   const r = parseRoute();
   state.route = r;
-  closeDrawer();
+  if (!again) closeDrawer();
   document.body.dataset.screen = r.kind;
   $('add').hidden = !(r.kind === 'view' || r.kind === 'project');
   markSidebar();
@@ -169,7 +171,7 @@ export function refreshSoon() {
     const k = state.route && state.route.kind;
     const a = document.activeElement;
     if (a && $('screen').contains(a) && /^(INPUT|SELECT|TEXTAREA)$/.test(a.tagName)) return; /* not under someone's fingers */
-    if (k === 'view' || k === 'project' || k === 'task' || k === 'node') route();
+    if (k === 'view' || k === 'project' || k === 'task' || k === 'node') route(true);
     else loadSidebar();
   }, 100);
 }
