@@ -7,7 +7,7 @@
 #   make fuzz       libFuzzer targets with clang, FUZZ_SECONDS each (default 60)
 #   make valgrind   the CLI tests under valgrind memcheck
 #   make soak       the convergence soak on random seeds for SOAK_SECONDS (default 600), SOAK_STEPS each
-#   make deb        the Debian package, ./heph_VERSION_ARCH.deb (dpkg-buildpackage, debian/),
+#   make deb        the Debian packages, ./heph_VERSION_ARCH.deb and ./heph-capture_VERSION_ARCH.deb (debian/),
 #                   then the model-based test (tests/model/model.py) on random seeds for as long
 PREFIX ?= /usr/local
 BUILD  ?= build

@@ -1,10 +1,12 @@
 #!/bin/sh
-# deb.sh SRCDIR [OUTDIR] — build heph's Debian package from the source tree
+# deb.sh SRCDIR [OUTDIR] — build heph's Debian packages from the source tree
 # SRCDIR with dpkg-buildpackage (debian/: debhelper with Meson, no tests at
-# package build time) and put heph_VERSION_ARCH.deb in OUTDIR (default
-# SRCDIR). The build runs in a copy of the tree's files (tracked and new,
-# not ignored ones), so the tree gets no debian/tmp, obj-* or .deb of its own
-# and the package is what the tree holds now. Prints the package's path.
+# package build time) and put heph_VERSION_ARCH.deb and
+# heph-capture_VERSION_ARCH.deb in OUTDIR (default SRCDIR). The build runs in
+# a copy of the tree's files (tracked and new, not ignored ones), so the tree
+# gets no debian/tmp, obj-* or .deb of its own and the packages are what the
+# tree holds now. Prints the packages' paths,
+# heph's first, one a line.
 set -eu
 src=$(cd "$1" && pwd)
 out=$(cd "${2:-$1}" && pwd)
@@ -19,6 +21,7 @@ mkdir "$work/heph"
 	echo "deb.sh: dpkg-buildpackage failed" >&2
 	exit 1
 }
-deb=$(ls "$work"/heph_*.deb)
-cp "$deb" "$out/"
-echo "$out/$(basename "$deb")"
+for deb in "$work"/heph_*.deb "$work"/heph-capture_*.deb; do
+	cp "$deb" "$out/"
+	echo "$out/$(basename "$deb")"
+done

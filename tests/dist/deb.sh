@@ -11,6 +11,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 PIDS=""
 cleanup() {
 	for p in $PIDS; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	dpkg-query -W heph-capture >/dev/null 2>&1 && dpkg --purge heph-capture >/dev/null 2>&1
 	dpkg-query -W heph >/dev/null 2>&1 && dpkg --purge heph >/dev/null 2>&1
 	rm -rf "$TMP"
 }
@@ -27,18 +28,23 @@ if dpkg-query -W -f='${Status}' heph 2>/dev/null | grep -q "install ok installed
 	exit 1
 fi
 
-expect_status "the package builds" 0 sh "$SRCROOT/scripts/deb.sh" "$SRCROOT" "$TMP"
-deb=$OUT
+expect_status "the packages build" 0 sh "$SRCROOT/scripts/deb.sh" "$SRCROOT" "$TMP"
+deb=$(echo "$OUT" | sed -n 1p)
+capdeb=$(echo "$OUT" | sed -n 2p)
 version=$(sed -n "s/^project('heph', 'c',//; s/^  version : '\(.*\)',/\1/p" "$SRCROOT/meson.build")
 expect_eq "named heph_VERSION_ARCH.deb" "$TMP/heph_${version}_$(dpkg --print-architecture).deb" "$deb"
+expect_eq "and heph-capture_VERSION_ARCH.deb" "$TMP/heph-capture_${version}_$(dpkg --print-architecture).deb" "$capdeb"
+expect_not_contains "heph needs no GTK (a hub installs it)" "gtk" "$(dpkg-deb -f "$deb" Depends)"
+expect_contains "heph-capture needs GTK 4" "libgtk-4" "$(dpkg-deb -f "$capdeb" Depends)"
+expect_not_contains "heph holds no heph-capture" "heph-capture" "$(dpkg-deb -c "$deb")"
 depends=$(dpkg-deb -f "$deb" Depends)
 for lib in libc6 libmicrohttpd12 libncursesw6 libcurl4 libical3 libssl3; do
 	expect_contains "Depends names $lib" "$lib" "$depends"
 done
-expect_status "lintian finds no error or warning" 0 lintian --fail-on error,warning "$deb"
+expect_status "lintian finds no error or warning" 0 lintian --fail-on error,warning "$deb" "$capdeb"
 [ -n "$OUT" ] && echo "$OUT" >&2
 
-expect_status "dpkg installs it" 0 dpkg -i "$deb"
+expect_status "dpkg installs them" 0 dpkg -i "$deb" "$capdeb"
 for f in /usr/bin/heph /usr/bin/hephd /usr/bin/heph-tui /usr/bin/heph-capture /usr/share/heph/web/index.html \
 	/usr/share/nvim/site/pack/heph/start/heph/plugin/heph.lua \
 	/usr/lib/systemd/system/hephd.service /usr/lib/sysusers.d/hephd.conf /etc/default/hephd; do
@@ -70,8 +76,9 @@ expect_contains "from /usr/share/heph/web" "web app from /usr/share/heph/web" "$
 for p in $PIDS; do kill -TERM "$p"; wait "$p" 2>/dev/null; done
 PIDS=""
 
-files=$(dpkg -L heph)
-expect_status "dpkg purges it" 0 dpkg --purge heph
+expect_status "heph-capture runs" 0 /usr/bin/heph-capture --help
+files="$(dpkg -L heph) $(dpkg -L heph-capture)"
+expect_status "dpkg purges them" 0 dpkg --purge heph-capture heph
 left=""
 for f in $files; do [ -f "$f" ] && left="$left $f"; done
 expect_eq "no file of the package is left" "" "$left"
