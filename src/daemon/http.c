@@ -1057,6 +1057,23 @@ static enum MHD_Result count_length(void *cls, enum MHD_ValueKind kind, const ch
 
 /* The checks of the header comment, in its order: 0 to go on, or an
  * answer was queued (*ret). */
+/* The request line and the headers are kept in libmicrohttpd's memory pool
+ * of each connection (MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 KiB): past it,
+ * libmicrohttpd itself answers 414 or 431 with a body of its own (HTML)
+ * before any handler runs. Below these limits of hephd's own, lower than
+ * that pool, the hub answers the same statuses itself, in JSON. */
+#define HUB_TARGET_MAX (16 * 1024)  /* the request target: path and query */
+#define HUB_HEADERS_MAX (32 * 1024) /* the header fields, names and values */
+
+/* Adds a value's size as it came on the wire (name, separator, value,
+ * line end) to *cls (a size_t). */
+static enum MHD_Result add_size(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	*(size_t *)cls += strlen(key) + (value ? strlen(value) : 0) + 4;
+	return MHD_YES;
+}
+
 static int admit(struct hephd *d, struct MHD_Connection *c, struct req *q, const char *url, const char *method,
 		 enum MHD_Result *ret)
 {
@@ -1069,7 +1086,20 @@ static int admit(struct hephd *d, struct MHD_Connection *c, struct req *q, const
 	int options = strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0;
 	struct lengths l = { 0 };
 	heph_store *s = NULL;
+	size_t target = strlen(url), headers = 0;
 	int err;
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_size, &target);
+	MHD_get_connection_values(c, MHD_HEADER_KIND, add_size, &headers);
+	if (target > HUB_TARGET_MAX) {
+		heph_error_set(HEPH_ETOOBIG, "the request's target (its path and query) is over %d bytes", HUB_TARGET_MAX);
+		*ret = send_error_as(d, c, 414, HEPH_ETOOBIG, "uri_too_long");
+		return 1;
+	}
+	if (headers > HUB_HEADERS_MAX) {
+		heph_error_set(HEPH_ETOOBIG, "the request's header fields are over %d bytes together", HUB_HEADERS_MAX);
+		*ret = send_error_as(d, c, 431, HEPH_ETOOBIG, "headers_too_large");
+		return 1;
+	}
 	if (!host_ok(d, host)) {
 		heph_error_set(HEPH_EFORBIDDEN, "this hub does not serve the host \"%.100s\"; its owner can add it with "
 				"hephd --allow-host NAME", host);

@@ -96,6 +96,15 @@ done
 r=$(http GET "$HUB_URL/sync/pull?protocol=1&after=0&origin=bbbbbbbbbbbbbbbb&name=%ff%fe" "$BOB")
 expect_eq "a report name that is not UTF-8 is refused" 400 "${r%% *}"
 expect_contains "naming the parameter" "name" "$r"
+# hephd's own limits on the request target (16 KiB) and the header fields
+# (32 KiB), below libmicrohttpd's 64 KiB pool: 414 and 431 answered in JSON
+big() { python3 -c "import sys; sys.stdout.write(sys.argv[1].replace(chr(92) + 'n', chr(10)) % ('a' * int(sys.argv[2])))" "$@"; }
+r=$(big 'GET /healthz?%s HTTP/1.1\nHost: {HOST}\nConnection: close\n\n' 20000 | raw "$HUB_URL")
+expect_eq "a 20 KB request target: 414, in JSON" "414 uri_too_long" "${r%% *} $(echo "${r#* }" | json_get 'd["error"]["name"]')"
+r=$(big 'GET /healthz HTTP/1.1\nHost: {HOST}\nX-Pad: %s\nConnection: close\n\n' 40000 | raw "$HUB_URL")
+expect_eq "40 KB of header fields: 431, in JSON" "431 headers_too_large" "${r%% *} $(echo "${r#* }" | json_get 'd["error"]["name"]')"
+r=$(big 'GET /healthz?%s HTTP/1.1\nHost: {HOST}\nX-Pad: x\nConnection: close\n\n' 12000 | raw "$HUB_URL")
+expect_eq "under both limits: answered" 200 "${r%% *}"
 python3 -c 'print("{\"protocol\":1,\"ops\":[],\"pad\":\"" + "x"*(3 << 20) + "\"}")' >"$TMP/huge.json"
 stop "$HUB_PID"
 start_hub hub --max-body 65536
