@@ -18,7 +18,8 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { Hub, Spoke, browser, shot, teardown, until, remote, day } from './harness.mjs';
 
 let hub;
@@ -388,4 +389,26 @@ test('offline: a quick add is queued, survives a reload, and reaches the hub whe
   assert.equal(t.do_date, day(3));
   await page.waitForSelector(`.tasks[data-list=tasks] .task-title >> text="${title}"`);
   assert.equal(await page.$('.pending-list .task.pending'), null);
+});
+
+test('a view longer than its first page says so and shows every task when asked', async () => {
+  // one import of more tasks than a view shows at first (500), in the inbox
+  const n = 520;
+  const file = `${spoke.db}.many.json`;
+  const tasks = Array.from({ length: n }, (_, i) => ({
+    uuid: randomUUID(), description: `Imported ${i}`, status: 'pending', entry: '20261101T090000Z',
+  }));
+  writeFileSync(file, JSON.stringify(tasks));
+  spoke.run('import', 'taskwarrior', file);
+  spoke.sync();
+  const total = JSON.parse(remote(hub, tok.file, 'call', 'view.list', '{"counts":true}')).find((v) => v.name === 'tasks').count;
+  assert.ok(total > 500, `the tasks view holds ${total}`);
+  await open('#/view/tasks');
+  await page.waitForSelector('.tasks[data-list=tasks] .task');
+  const shown = await page.$$eval('.tasks[data-list=tasks] .task', (els) => els.length);
+  assert.ok(shown < total, `the first read shows ${shown} of ${total}`);
+  assert.equal(await page.textContent('.list-count'), `${shown} of ${total} tasks`);
+  await page.click('button.show-all');
+  await until('every task is listed', async () => (await page.$$eval('.tasks[data-list=tasks] .task', (els) => els.length)) === total);
+  assert.equal(await page.textContent('.list-count'), `${total} tasks`);
 });

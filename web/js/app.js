@@ -55,6 +55,7 @@ export const state = {
   auth: null,        // the hub's words when it refused the token
   staleAt: null,     // when the shown data was fetched, if it came from the cache
   queue: [],         // the outbox entries
+  viewAll: null,     // the view shown whole (its "Show all"), else views show their first 500
 };
 
 export const outbox = new Outbox({

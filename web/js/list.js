@@ -8,8 +8,12 @@ import { dayWords, lateWords } from './format.js';
 import { localDate, PAGE_MAX } from './rpc.js';
 import { applySide, renderSidebar, sideCalls } from './sidebar.js';
 
+// A view shows its first VIEW_FIRST tasks (and every red one); the list
+// says how many more there are and reads them all when asked.
+const VIEW_FIRST = 500;
+
 function listCall(r) {
-  if (r.kind === 'view') return { method: 'view.show', params: { name: r.name, limit: 500 } };
+  if (r.kind === 'view') return { method: 'view.show', params: { name: r.name, limit: state.viewAll === r.name ? 0 : VIEW_FIRST } };
   return { method: 'task.list', params: { project: r.id, limit: PAGE_MAX } }; /* every page: Hub.batch */
 }
 
@@ -104,11 +108,17 @@ export function renderList(r, tasks, today, staleAt) {
   document.title = `${title} · heph`;
   const view = r.kind === 'view' && state.views.find((v) => v.name === r.name);
   const items = (r.kind === 'project' ? tasks && tasks.tasks : tasks) || []; /* task.list: a page object; view.show: rows */
+  const total = view && Number.isInteger(view.count) && view.count > items.length ? view.count : items.length;
   const screen = $('screen');
   screen.replaceChildren(
     h('div', { class: 'list-head' },
       r.kind === 'project' ? crumbs(r.id) : null,
-      h('span', { class: 'list-count', text: `${items.length} ${items.length === 1 ? 'task' : 'tasks'}` }),
+      h('span', { class: 'list-count', text: total > items.length
+        ? `${items.length} of ${total} tasks` : `${items.length} ${items.length === 1 ? 'task' : 'tasks'}` }),
+      total > items.length
+        ? h('button', { type: 'button', class: 'btn show-all', text: `Show all ${total}`,
+          onclick: () => { state.viewAll = r.name; route(); } })
+        : null,
       view && view.summary ? h('span', { class: 'list-summary', text: `· ${view.summary}` }) : null),
     h('ul', { class: 'tasks pending-list' }, pendingRows()),
     items.length
