@@ -63,6 +63,22 @@ expect_eq "the history keeps both values, as they were" "title from B|title from
 	"$(h --db "$A" conflicts --all --json | json_get '[c["current"] + "|" + c["other"] + "|" + c["now"] for c in d if c["field"]=="title"][0]')"
 expect_eq "and the replicas agree" "$(h --db "$A" digest)" "$(h --db "$B" digest)"
 
+# a value that lost may be a cleared field: resolving keeps "none" like any value
+h --db "$A" edit "$T" --do-date 2026-12-01 >/dev/null
+h --db "$A" ops --json | h --db "$B" apply - >/dev/null
+h --db "$A" edit "$T" --do-date none >/dev/null
+h --db "$B" edit "$T" --do-date 2026-12-02 >/dev/null
+h --db "$A" ops --json | h --db "$B" apply - >/dev/null
+h --db "$B" ops --json | h --db "$A" apply - >/dev/null
+expect_eq "a cleared value that lost is null, not absent" "None" \
+	"$(h --db "$A" conflicts --json | json_get '[repr(c["other"]) for c in d if c["field"]=="do_date"][0]')"
+dcid=$(h --db "$A" conflicts --json | json_get '[c["id"] for c in d if c["field"]=="do_date"][0]')
+h --db "$A" conflicts resolve "$dcid" --keep mine >/dev/null
+expect_eq "keep mine clears the do-date again" None "$(h --db "$A" show "$T" --json | json_get 'd["do_date"]')"
+h --db "$A" ops --json | h --db "$B" apply - >/dev/null
+expect_eq "on both replicas" None "$(h --db "$B" show "$T" --json | json_get 'd["do_date"]')"
+expect_eq "and it closes there too" 0 "$(h --db "$B" conflicts --json | json_get 'len([c for c in d if c["field"]=="do_date"])')"
+
 # two devices each move one project under the other: a cycle neither could
 # make alone. Every replica ignores the newest move of the cycle, the tree,
 # its counts and list --project agree, and heph conflicts shows it.

@@ -141,10 +141,12 @@ static json_t *conflict_row(heph_store *s, sqlite3_stmt *st)
 		cur_hlc = (const char *)sqlite3_column_text(st, 9);
 	}
 	int mine = winner_is_mine(s, cur_hlc, loser_hlc);
-	json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:s, s:s*, s:s, s:s, s:s, s:b, s:o}",
+	/* "other" is null, not absent, when the value that lost was a cleared
+	 * field (a do-date set to none): resolving keeps it like any other */
+	json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:s, s:o, s:s, s:s, s:s, s:b, s:o}",
 			      "id", (json_int_t)sqlite3_column_int64(st, 0), "node_id", node, "title", title ? title : "",
 			      "field", field, "current", shown, "current_hlc", cur_hlc,
-			      "other", loser, "other_hlc", loser_hlc, "other_origin",
+			      "other", loser ? json_string(loser) : json_null(), "other_hlc", loser_hlc, "other_origin",
 			      strlen(loser_hlc) == HEPH_HLC_LEN ? loser_hlc + 22 : "", "mine",
 			      mine ? "current" : "other", "resolved", resolved, "now", cur);
 	return o;
