@@ -79,6 +79,30 @@ h --db "$A" ops --json | h --db "$B" apply - >/dev/null
 expect_eq "on both replicas" None "$(h --db "$B" show "$T" --json | json_get 'd["do_date"]')"
 expect_eq "and it closes there too" 0 "$(h --db "$B" conflicts --json | json_get 'len([c for c in d if c["field"]=="do_date"])')"
 
+# filing a task into the project it is already in is a real write: the
+# user just said where it belongs, so B's concurrent unfile does not win
+FP=$(h --db "$A" project add Filed)
+FT=$(h --db "$A" task "filed task" --project "$FP")
+h --db "$A" ops --json | h --db "$B" apply - >/dev/null
+h --db "$A" edit "$FT" --project "$FP" >/dev/null
+h --db "$B" edit "$FT" --project none >/dev/null
+h --db "$A" ops --json | h --db "$B" apply - >/dev/null
+h --db "$B" ops --json | h --db "$A" apply - >/dev/null
+for db in "$A" "$B"; do
+	expect_eq "re-filed stays filed" Filed "$(h --db "$db" show "$FT" --json | json_get 'd["project"]')"
+done
+# the same for a project moved under the parent it already has
+FQ=$(h --db "$A" project add "Filed sub" --parent "$FP")
+h --db "$A" ops --json | h --db "$B" apply - >/dev/null
+h --db "$A" link add "$FQ" "$FP" parent >/dev/null
+h --db "$B" link rm "$FQ" "$FP" parent >/dev/null
+h --db "$A" ops --json | h --db "$B" apply - >/dev/null
+h --db "$B" ops --json | h --db "$A" apply - >/dev/null
+for db in "$A" "$B"; do
+	expect_eq "a project moved where it is stays there" "$FP" \
+		"$(h --db "$db" project list --json | json_get '[p["parent_id"] for p in d if p["title"]=="Filed sub"][0]')"
+done
+
 # two devices each move one project under the other: a cycle neither could
 # make alone. Every replica ignores the newest move of the cycle, the tree,
 # its counts and list --project agree, and heph conflicts shows it.

@@ -57,6 +57,15 @@ out=$(h undo)
 expect_contains "rm is undone by a copy" "as a copy" "$out"
 expect_eq "the copy is listed" "Buy cheese" "$(h list --json | json_get '",".join(t["title"] for t in d)')"
 
+# filing a task where it already is writes a fresh link; undoing that says
+# the same in a dry run as when it is done, and leaves it filed
+RP=$(h project add Refiled)
+RT=$(h task "filed twice" --project "$RP")
+h edit "$RT" --project "$RP" >/dev/null
+dry=$(h undo --dry-run | tail -n +2)
+expect_eq "the dry run says what undo does" "$dry" "$(h undo | tail -n +2)"
+expect_eq "still filed" Refiled "$(h show "$RT" --json | json_get 'd["project"]')"
+
 before=$(h digest)
 expect_status "an unknown option" 2 h undo --everything
 expect_status "a bad limit (checked by undo.list's schema)" 3 h undo --list --limit 0

@@ -85,11 +85,11 @@ int heph__relink(heph_store *s, const char *src, const char *type, const char *d
 	int err;
 	if ((err = live_tags(s, src, NULL, type, &by_dst)))
 		return err;
-	/* Already exactly there: nothing to do. */
-	if (dst && json_object_size(by_dst) == 1 && json_object_get(by_dst, dst)) {
-		json_decref(by_dst);
-		return 0;
-	}
+	/* Filing into the project (or under the parent) it is already in is
+	 * written too, with a fresh tag: the user has just said where it
+	 * belongs, so a concurrent unfile or move on another device, which
+	 * can only remove the tags it saw, does not undo that (the latest
+	 * live link wins, as for any move). See docs/explanation/merge.md. */
 	err = remove_tags(s, src, type, by_dst, NULL);
 	json_decref(by_dst);
 	if (!err && dst)

@@ -249,6 +249,7 @@ struct undo {
 	json_t *actions;      /* [{action, node_id, done, why?}] */
 	json_t *created;      /* {node id: true} made by the change */
 	json_t *added;        /* {link id: true} added by the change */
+	json_t *unlinked;     /* {link id: true} this undo removes (so a dry run sees them gone too) */
 	int did;              /* compensations made */
 };
 
@@ -392,16 +393,20 @@ static int moved_since(struct undo *u, const char *src, const char *type, const 
 	return moved;
 }
 
-static int link_exists(heph_store *s, const char *src, const char *dst, const char *type)
+/* Whether a live link src -[type]-> dst remains once this undo's own
+ * removals are done (in a dry run they are not written). */
+static int link_exists(struct undo *u, const char *src, const char *dst, const char *type)
 {
-	sqlite3_stmt *st = heph__stmt(s, "SELECT 1 FROM links WHERE src = ?1 AND dst = ?2 AND type = ?3");
-	int hit;
+	sqlite3_stmt *st = heph__stmt(u->s, "SELECT id FROM links WHERE src = ?1 AND dst = ?2 AND type = ?3");
+	int hit = 0;
 	if (!st)
 		return 0;
 	heph__bind_str(st, 1, src);
 	heph__bind_str(st, 2, dst);
 	heph__bind_str(st, 3, type);
-	hit = heph__row(s, st) > 0;
+	while (!hit && heph__row(u->s, st) > 0)
+		if (!json_object_get(u->unlinked, (const char *)sqlite3_column_text(st, 0)))
+			hit = 1;
 	sqlite3_reset(st);
 	return hit;
 }
@@ -432,6 +437,7 @@ static int undo_link(struct undo *u, json_t *op, int add)
 		if (!lid || !link_live(u->s, lid)) {
 			act(u, src, 0, "removed since", "unlink %s -[%s]-> %s", what, type, other);
 		} else {
+			json_object_set_new(u->unlinked, lid, json_true());
 			if (!u->dry)
 				err = heph__emit(u->s, "link.remove",
 						 json_pack("{s:s, s:s, s:s, s:[s]}", "src", src, "dst", dst, "type", type,
@@ -443,7 +449,7 @@ static int undo_link(struct undo *u, json_t *op, int add)
 		act(u, src, 0, "deleted since", "link %s -[%s]-> %s again", what, type, other);
 	} else if (single_valued(type) && moved_since(u, src, type, hlc)) {
 		act(u, src, 0, "moved since", "link %s -[%s]-> %s again", what, type, other);
-	} else if (link_exists(u->s, src, dst, type)) {
+	} else if (link_exists(u, src, dst, type)) {
 		act(u, src, 0, "already linked", "link %s -[%s]-> %s again", what, type, other);
 	} else {
 		if (!u->dry)
@@ -705,6 +711,7 @@ static int plan(heph_store *s, int dry, json_t **result)
 	u.actions = json_array();
 	u.created = json_object();
 	u.added = json_object();
+	u.unlinked = json_object();
 	if ((err = reverse(&u, ops)))
 		goto out;
 	if (!dry) {
@@ -728,6 +735,7 @@ out:
 	json_decref(u.actions);
 	json_decref(u.created);
 	json_decref(u.added);
+	json_decref(u.unlinked);
 	return err;
 }
 
