@@ -10,7 +10,9 @@
  *    creates of one id (a journal opened on two devices) merge in any order.
  *  - A write that loses (or is overwritten) is a conflict when it came from
  *    a different device and the winner's writer had not seen it (its `base`
- *    is older than the loser's HLC). Conflicts are kept, not dropped.
+ *    is older than the loser's HLC). Conflicts are kept, not dropped. A set
+ *    op that `resolves` a conflict closes every conflict with one of the
+ *    clocks it names, those recorded after it arrived included.
  *  - Links are an OR-set keyed by the add's tag: a remove deletes the tags it
  *    names and remembers them, so an add that arrives later stays removed
  *    and a concurrent add (another tag) survives.
@@ -58,24 +60,34 @@ static const char *str(const json_t *p, const char *key)
 }
 
 /* A write that settles a conflict closes it here too: every conflict of the
- * node's field between the two clocks it names, whichever side this replica
- * saw lose. */
+ * node's field that has one of the clocks it names on either side, whichever
+ * side this replica saw lose. The clocks are remembered (resolutions), so
+ * that such a conflict recorded later, when one of its writes arrives after
+ * the resolution, is recorded closed: the outcome does not depend on the
+ * order ops arrive in. */
 static int close_resolved(heph_store *s, const char *id, const json_t *p)
 {
 	const json_t *r = json_object_get(p, "resolves"), *h;
+	const char *field = json_string_value(json_object_get(r, "field"));
 	size_t i;
 	int err = 0;
 	if (!r)
 		return 0;
 	sqlite3_stmt *st = heph__stmt(s, "UPDATE conflicts SET resolved = 1 WHERE node_id = ?1 AND field = ?2 "
 					 "AND (loser_hlc = ?3 OR winner_hlc = ?3) AND resolved = 0");
-	if (!st)
+	sqlite3_stmt *keep = heph__stmt(s, "INSERT OR IGNORE INTO resolutions(node_id, field, hlc) VALUES(?1, ?2, ?3)");
+	if (!st || !keep)
 		return HEPH_ERROR;
 	json_array_foreach(json_object_get(r, "hlcs"), i, h) {
 		heph__bind_str(st, 1, id);
-		heph__bind_str(st, 2, json_string_value(json_object_get(r, "field")));
+		heph__bind_str(st, 2, field);
 		heph__bind_str(st, 3, json_string_value(h));
 		if ((err = heph__step_done(s, st)))
+			break;
+		heph__bind_str(keep, 1, id);
+		heph__bind_str(keep, 2, field);
+		heph__bind_str(keep, 3, json_string_value(h));
+		if ((err = heph__step_done(s, keep)))
 			break;
 	}
 	return err;
@@ -183,12 +195,15 @@ static int same(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
+/* A conflict one of whose writes an applied resolution names is recorded
+ * settled (see close_resolved). */
 static int record_conflict(heph_store *s, const char *id, const char *field, const char *loser,
 			   const char *loser_hlc, const char *winner, const char *winner_hlc)
 {
 	sqlite3_stmt *st = heph__stmt(s,
-		"INSERT INTO conflicts(node_id, field, loser_value, loser_hlc, winner_value, winner_hlc) "
-		"VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(node_id, field, loser_hlc) DO NOTHING");
+		"INSERT INTO conflicts(node_id, field, loser_value, loser_hlc, winner_value, winner_hlc, resolved) "
+		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, EXISTS(SELECT 1 FROM resolutions WHERE node_id = ?1 AND field = ?2 "
+		"AND hlc IN (?4, ?6))) ON CONFLICT(node_id, field, loser_hlc) DO NOTHING");
 	if (!st)
 		return HEPH_ERROR;
 	heph__bind_str(st, 1, id);

@@ -54,6 +54,10 @@
  *      with the row and filled in here for older rows; tasks_handle finds a
  *      typed handle, tasks_open_handle a list row's neighbours among the
  *      outstanding tasks (docs/explanation/handles.md)
+ *  12  resolutions: the register clocks named by every applied op that
+ *      settles a conflict ("resolves"), so that a conflict between them
+ *      recorded after that op arrived is recorded settled (apply.c); filled
+ *      in here from the op-log for the ops applied before it existed
  *
  * Feature levels. A build at feature level 2 (meson -Dfeature_level=2, for
  * the mixed-version tests) appends its own migrations after every level-1
@@ -292,6 +296,17 @@ static const struct migration migrations[] = {
 	  "CREATE INDEX tasks_handle ON tasks(handle);"
 	  "CREATE INDEX tasks_open_handle ON tasks(handle) WHERE state = 'outstanding' AND deleted = 0;",
 	  fill_handles, 0 },
+	/* 12: the clocks named by applied conflict resolutions (device-local,
+	 * like the conflicts they close) */
+	{ "CREATE TABLE resolutions ("
+	  "  node_id TEXT NOT NULL, field TEXT NOT NULL, hlc TEXT NOT NULL,"
+	  "  PRIMARY KEY(node_id, field, hlc)) WITHOUT ROWID;"
+	  "INSERT OR IGNORE INTO resolutions(node_id, field, hlc) "
+	  "SELECT json_extract(o.payload, '$.node_id'), json_extract(o.payload, '$.resolves.field'), h.value "
+	  "FROM oplog o, json_each(o.payload, '$.resolves.hlcs') h "
+	  "WHERE o.status = 0 AND o.type IN ('node.set', 'task.set') AND json_valid(o.payload) "
+	  "AND json_type(o.payload, '$.resolves.field') = 'text' AND h.type = 'text';",
+	  NULL, 1 },
 };
 _Static_assert(HEPH_APPLICATION_ID == 1751478376, "migration 10 spells the id out");
 
