@@ -69,6 +69,9 @@ expect_eq "doc body from stdin" "from stdin" "$(h show "$D2" --json | json_get '
 h link add "$D" "$T2" related >/dev/null
 expect_eq "links lists outgoing" related "$(h links "$D" --json | json_get 'd[0]["type"]')"
 expect_eq "backlinks lists incoming" "$D" "$(h backlinks "$T2" --json | json_get '[l["src"] for l in d if l["type"]=="related"][0]')"
+h link add "$D" "$T2" related >/dev/null
+expect_eq "a link added twice is listed once" 1 "$(h links "$D" --json | json_get 'len([l for l in d if l["type"]=="related"])')"
+expect_eq "and backlinked once" 1 "$(h backlinks "$T2" --json | json_get 'len([l for l in d if l["type"]=="related"])')"
 h link rm "$D" "$T2" related >/dev/null
 expect_eq "link rm removes" 0 "$(h links "$D" --json | json_get 'len(d)')"
 expect_status "link rm of a missing link" 4 h link rm "$D" "$T2" related

@@ -401,13 +401,19 @@ int heph__links_json(heph_store *s, const char *id, int dir, json_t **out)
 {
 	/* A wiki link is shown only while its source's body names its target:
 	 * after concurrent edits of one body the index may briefly hold a link
-	 * the winning text dropped (see docs/explanation/wiki-links.md). */
+	 * the winning text dropped (see docs/explanation/wiki-links.md). One
+	 * link is one row however many live adds (tags) it has: adding a link
+	 * again, or on two devices, leaves two tags of one link; link_id is
+	 * its earliest (SQLite takes the bare columns from the min() row). */
 	sqlite3_stmt *st = heph__stmt(s, dir == 0
-		? "SELECT l.id, l.src, l.dst, l.type, o.title, o.kind FROM links l LEFT JOIN nodes o ON o.id = l.dst "
+		? "SELECT l.id, l.src, l.dst, l.type, o.title, o.kind, min(l.hlc) AS first FROM links l "
+		  "LEFT JOIN nodes o ON o.id = l.dst "
 		  "WHERE l.src = ?1 AND (l.type <> 'wiki' OR instr((SELECT body FROM nodes WHERE id = ?1), l.dst) > 0) "
-		  "ORDER BY l.type, l.hlc"
-		: "SELECT l.id, l.src, l.dst, l.type, o.title, o.kind FROM links l LEFT JOIN nodes o ON o.id = l.src "
-		  "WHERE l.dst = ?1 AND (l.type <> 'wiki' OR instr(o.body, l.dst) > 0) ORDER BY l.type, l.hlc");
+		  "GROUP BY l.type, l.dst ORDER BY l.type, first"
+		: "SELECT l.id, l.src, l.dst, l.type, o.title, o.kind, min(l.hlc) AS first FROM links l "
+		  "LEFT JOIN nodes o ON o.id = l.src "
+		  "WHERE l.dst = ?1 AND (l.type <> 'wiki' OR instr(o.body, l.dst) > 0) "
+		  "GROUP BY l.type, l.src ORDER BY l.type, first");
 	json_t *arr = json_array();
 	int rc;
 	if (!st) {
