@@ -65,7 +65,8 @@ valgrind: all
 soak: all
 	@HEPH=$(BUILD)/src/cli/heph HEPHD=$(BUILD)/src/daemon/hephd \
 		nice python3 tests/sync/soak.py --seconds $(SOAK_SECONDS) --steps $(SOAK_STEPS) --keep-failed
-	@HEPH=$(BUILD)/src/cli/heph nice python3 tests/model/model.py --seconds $(SOAK_SECONDS) --steps 60
+	@HEPH=$(BUILD)/src/cli/heph HEPHD=$(BUILD)/src/daemon/hephd \
+		nice python3 tests/model/model.py --seconds $(SOAK_SECONDS) --steps 60
 
 # dpkg-buildpackage writes beside the source tree; the package is moved here.
 deb: deps

@@ -15,7 +15,7 @@ ends by syncing everything, after which every replica must equal the model
 and hold one digest.
 
     model.py --seeds 1,2,3 --steps 40          fixed seeds (the suite)
-    model.py --seeds 4,5 --hub --replicas 3    through a real hub
+    model.py --seeds 4,5 --hub --replicas 3    through a real hub (or --hub-seeds 4,5)
     model.py --seconds 600 --steps 60          random seeds until time is up (make soak;
                                                odd seeds go through a hub)
     model.py --seed 7 --steps 40 --only 3,9,12 replay exactly those steps
@@ -288,7 +288,13 @@ def gen_action(rng, reps, counters, batches, hub):
             vals = {"attention": BANDS, "title": ["title a", "title b", "title c"],
                     "do_date": [None, day(1), day(3)], "late_on": [None, day(-1), day(4)]}[field]
             v1, v2 = rng.sample(vals, 2)
-            return ["race", r, other, rng.choice(both), field, v1, v2]
+            race = ["race", r, other, rng.choice(both), field, v1, v2]
+            if rng.random() < 0.6:
+                # then the two meet, and one of them settles what they see
+                meet = [["hubsync", r], ["hubsync", other], ["hubsync", r]] if hub else [["sync", r, other]]
+                return [race] + meet + [["resolve", rng.choice([r, other]), rng.randrange(8),
+                                         rng.choice(["mine", "theirs"])]]
+            return race
     if roll < 0.5:
         field = rng.choice(["attention", "do_date", "late_on", "title", "project", "project", "recurrence"])
         if field == "attention":
@@ -791,7 +797,7 @@ class Run:
                                   "settled it" % (r, c["id"], k, c["field"], c["other"]))
 
 
-def run_actions(actions, nreps, hub=False, verbose=False, stats=None):
+def run_actions(actions, nreps, hub=False, verbose=False, stats=None, every=1):
     """Run a sequence and settle; None when it passes, else (step index,
     message); the index len(actions) is the final sync."""
     d = tempfile.mkdtemp(prefix="heph-model.")
@@ -807,7 +813,7 @@ def run_actions(actions, nreps, hub=False, verbose=False, stats=None):
                 if stats is not None:
                     k = a[0] if applied and run.stamp > stamp else a[0] + " (nothing to do)"
                     stats[k] = stats.get(k, 0) + 1
-                if applied:
+                if applied and (i + 1) % every == 0:
                     run.check(a[1])
                     if a[0] == "sync":
                         run.check(a[2])
@@ -835,12 +841,13 @@ def generate(seed, steps, nreps, hub):
     actions = []
     for _ in range(steps):
         a = gen_action(rng, dry.reps, counters, batches, hub)
-        actions.append(a)
-        dry.apply(a)
-    return actions
+        for a in (a if isinstance(a[0], list) else [a]):
+            actions.append(a)
+            dry.apply(a)
+    return actions[:steps]
 
 
-def shrink(actions, nreps, hub, budget_s):
+def shrink(actions, nreps, hub, budget_s, every=1):
     """Drop chunks of steps while the sequence still fails; the indices of
     the original steps kept."""
     keep = list(range(len(actions)))
@@ -850,7 +857,7 @@ def shrink(actions, nreps, hub, budget_s):
         i, changed = 0, False
         while i < len(keep) and time.time() < end:
             trial = keep[:i] + keep[i + chunk:]
-            if trial and run_actions([actions[k] for k in trial], nreps, hub):
+            if trial and run_actions([actions[k] for k in trial], nreps, hub, every=every):
                 keep, changed = trial, True
             else:
                 i += chunk
@@ -867,6 +874,10 @@ def main():
     ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--replicas", type=int, default=2)
     ap.add_argument("--hub", action="store_true", help="sync through a real hub too (hephd --mode server)")
+    ap.add_argument("--check-every", type=int, default=1,
+                    help="compare after every Nth step only (the end is always compared; a failure shrinks "
+                         "comparing after every step)")
+    ap.add_argument("--hub-seeds", help="comma-separated seeds run through a real hub on three replicas")
     ap.add_argument("--only", help="replay only these step indices (comma-separated)")
     ap.add_argument("--shrink-seconds", type=float, default=120)
     ap.add_argument("--verbose", action="store_true")
@@ -885,7 +896,7 @@ def main():
         idx = list(range(len(actions)))
         if o.only:
             idx = [int(x) for x in o.only.split(",")]
-        res = run_actions([actions[i] for i in idx], nreps, hub, o.verbose, stats)
+        res = run_actions([actions[i] for i in idx], nreps, hub, o.verbose, stats, o.check_every)
         if not res:
             return True
         step, msg = res
@@ -902,10 +913,14 @@ def main():
                ",".join(map(str, kept))))
         return False
 
-    if seeds is not None:
-        for s in seeds:
+    hub_seeds = [int(x) for x in o.hub_seeds.split(",")] if o.hub_seeds else []
+    if seeds is not None or hub_seeds:
+        for s in seeds or []:
             n += 1
             failed += not one(s, o.hub, o.replicas)
+        for s in hub_seeds:
+            n += 1
+            failed += not one(s, True, 3)
     else:
         rng = random.Random()
         while time.time() - start < (o.seconds or 60):
