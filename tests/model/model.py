@@ -31,7 +31,8 @@ project, recurrence cleared), recurring tasks (daily, every 3 days, weekly:
 done and skip move the do-date to the first occurrence after both today and
 the current one), done, drop, rm of tasks and projects (--yes), project add
 (nested), moving a project under another (heph link add P Q parent, refused
-when it would make a cycle on that replica), related links added and
+when it would make a cycle on that replica; a cycle two replicas make is
+broken at the project whose move is the newest), related links added and
 removed (an observed-remove set: a remove takes only the adds its replica
 saw), undo of the last change of a replica (create, edit, done, drop, skip,
 filing, moves, links, resolutions, imports; undo walks back, there is no
@@ -157,9 +158,34 @@ class Replica:
                 best = (stamp, dst)
         return best[1] if best else None
 
+    def latest_link(self, lk, alive):
+        best = None
+        for stamp, dst, removed in self.links.get(lk, {}).values():
+            if not removed and alive(dst) and (best is None or stamp > best[0]):
+                best = (stamp, dst)
+        return best
+
     def parent_of(self, k):
-        """The live parent link with the latest stamp, to a live project."""
-        return self.latest(("project", k), self.alive_project)
+        """The live parent link with the latest stamp, to a live project;
+        none for the project of a cycle (two devices each moved one project
+        under the other) whose link is the newest of the cycle."""
+        raw = {}
+        for p in self.projects:
+            if self.alive_project(p):
+                best = self.latest_link(("project", p), self.alive_project)
+                if best:
+                    raw[p] = best
+        roots = set()
+        for start in raw:
+            path = []
+            p = start
+            while p in raw and p not in roots and p not in path:
+                path.append(p)
+                p = raw[p][1]
+            if p in path:
+                cycle = path[path.index(p):]
+                roots.add(max(cycle, key=lambda c: raw[c][0]))
+        return None if k in roots or k not in raw else raw[k][1]
 
     def project_of(self, k):
         return self.latest(("task", k), self.alive_project)
