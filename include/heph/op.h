@@ -39,6 +39,7 @@
 
 #include <jansson.h>
 
+#include "heph/buf.h"
 #include "heph/hlc.h"
 #include "heph/id.h"
 #include "heph/store.h"
@@ -75,6 +76,11 @@ int heph_op_from_json(const json_t *obj, heph_op *out);
 /* Encode as one compact JSON line without the newline; caller frees. */
 char *heph_op_encode(const heph_op *op);
 json_t *heph_op_to_json(const heph_op *op); /* new reference */
+
+/* Append op to b as one compact envelope (the bytes heph_op_encode gives):
+ * with seq >= 0 a "seq" member first, and after the envelope's members
+ * those of extra (a JSON object, borrowed; may be NULL). */
+void heph_op_put(heph_buf *b, const heph_op *op, int64_t seq, const json_t *extra);
 
 void heph_op_clear(heph_op *op);
 

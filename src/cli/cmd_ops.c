@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "heph/buf.h"
 #include "heph/op.h"
 
 static const char *status_word(heph_op_status st)
@@ -24,27 +25,23 @@ static const json_t *unapplied_types;
 static int print_line(const heph_op *op, heph_op_status st, int64_t seq, void *ctx)
 {
 	struct cli *cli = ctx;
+	heph_buf b = { 0 };
+	json_t *extra = NULL, *t;
+	size_t i;
 	(void)seq;
-	char *line;
 	if (unapplied_types) {
 		/* --unapplied --json: the op, with why it is not applied */
-		json_t *o = heph_op_to_json(op), *t;
-		size_t i;
-		json_object_set_new(o, "status", json_string(st == HEPH_OP_UNKNOWN ? "unknown_type" : "deferred"));
+		extra = json_pack("{s:s}", "status", st == HEPH_OP_UNKNOWN ? "unknown_type" : "deferred");
 		json_array_foreach(unapplied_types, i, t) {
 			if (st == HEPH_OP_UNKNOWN && strcmp(json_string_value(json_object_get(t, "type")), op->type) == 0)
-				json_object_set(o, "applied_by", json_object_get(t, "applied_by"));
+				json_object_set(extra, "applied_by", json_object_get(t, "applied_by"));
 		}
-		line = json_dumps(o, JSON_COMPACT);
-		json_decref(o);
-	} else {
-		line = heph_op_encode(op);
 	}
-	if (!line)
-		return heph_error_set(HEPH_ERROR, "cannot encode op %s", op->op_id);
-	fputs(line, cli->out);
-	fputc('\n', cli->out);
-	free(line);
+	heph_op_put(&b, op, -1, extra);
+	json_decref(extra);
+	heph_buf_put(&b, "\n", 1);
+	fwrite(b.p, 1, b.n, cli->out);
+	heph_buf_free(&b);
 	return ferror(cli->out) ? heph_error_set(HEPH_ERROR, "writing ops failed") : 0;
 }
 
@@ -122,7 +119,8 @@ int cmd_ops(struct cli *cli, int argc, char **argv)
 	return err;
 }
 
-/* With --remote: every line, checked, in one ops.apply (all or none). */
+/* With --remote: every line, read and checked here (so that an error names
+ * its line), then all in one ops.apply (all or none). */
 static int remote_apply(struct cli *cli, FILE *in, heph_apply_stats *st)
 {
 	json_t *ops = json_array(), *r = NULL;
@@ -133,18 +131,18 @@ static int remote_apply(struct cli *cli, FILE *in, heph_apply_stats *st)
 	int err = 0;
 	memset(st, 0, sizeof *st);
 	while ((n = getline(&line, &cap, in)) > 0) {
-		json_error_t e;
+		heph_op op;
 		lineno++;
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = '\0';
 		if (n == 0)
 			continue;
-		json_t *o = json_loadb(line, (size_t)n, JSON_REJECT_DUPLICATES, &e);
-		if (!o) {
-			err = heph_error_set(HEPH_EINVALID, "line %lld: malformed JSON at column %d: %s", lineno, e.column, e.text);
+		if ((err = heph_op_decode(line, (size_t)n, &op))) {
+			heph_error_wrap(err, "line %lld: ", lineno);
 			goto out;
 		}
-		json_array_append_new(ops, o);
+		json_array_append_new(ops, heph_op_to_json(&op));
+		heph_op_clear(&op);
 	}
 	json_t *params = json_pack("{s:O}", "ops", ops);
 	err = cli_call(cli, "ops.apply", params, &r);

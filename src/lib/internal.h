@@ -144,7 +144,7 @@ void heph__sha256_init(heph_sha256 *c);
 void heph__sha256_update(heph_sha256 *c, const void *data, size_t n);
 void heph__sha256_final(heph_sha256 *c, unsigned char out[32]);
 
-/* ---- the op-line fast path (jsonfast.c, op.c) ---- */
+/* ---- the JSON fast path (jsonfast.c; opjson.h reads ops with it) ---- */
 
 /* Parse JSON text whose top level is an object into a jansson tree, or
  * return NULL when the text is not in the subset this parser reads exactly
@@ -152,9 +152,6 @@ void heph__sha256_final(heph_sha256 *c, unsigned char out[32]);
  * top-level key, *span and *span_len give its value's text. New reference. */
 json_t *heph__json_fast(const char *text, size_t len, const char *want, const char **span, size_t *span_len);
 
-/* heph_op_decode(), also giving the payload's text as received (a span of
- * text, or NULL when it is not known) for storing without re-encoding. */
-int heph__op_decode_span(const char *text, size_t len, heph_op *out, const char **payload, size_t *payload_len);
 
 /* ---- the full-text index (search_sync.c) ---- */
 

@@ -34,6 +34,7 @@
  *    same place, and a later move that ends the cycle restores the parent.
  */
 #include "internal.h"
+#include "opjson.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -859,22 +860,16 @@ static int add_deferred(heph_store *s, const char *wait_for, int64_t seq)
 static int load_op(heph_store *s, int64_t seq, heph_op *op)
 {
 	sqlite3_stmt *st = heph__stmt(s, "SELECT op_id, hlc, origin, type, payload FROM oplog WHERE seq = ?1");
-	int err = 0;
+	int err;
+	memset(op, 0, sizeof *op);
 	if (!st)
 		return HEPH_ERROR;
 	sqlite3_bind_int64(st, 1, seq);
-	memset(op, 0, sizeof *op);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
 		return heph_error_set(HEPH_ERROR, "op %lld vanished", (long long)seq);
 	}
-	snprintf(op->op_id, sizeof op->op_id, "%s", (const char *)sqlite3_column_text(st, 0));
-	snprintf(op->hlc, sizeof op->hlc, "%s", (const char *)sqlite3_column_text(st, 1));
-	snprintf(op->origin, sizeof op->origin, "%s", (const char *)sqlite3_column_text(st, 2));
-	snprintf(op->type, sizeof op->type, "%s", (const char *)sqlite3_column_text(st, 3));
-	op->payload = json_loads((const char *)sqlite3_column_text(st, 4), 0, NULL);
-	if (!json_is_object(op->payload))
-		err = heph_error_set(HEPH_ERROR, "stored op %s has a corrupt payload", op->op_id);
+	err = heph__opjson_from_row(st, 0, op);
 	sqlite3_reset(st);
 	return err;
 }
@@ -1049,9 +1044,7 @@ int heph__apply_op_text(heph_store *s, const heph_op *op, int local, const char 
 	/* Append first: the unique op_id makes a duplicate a no-op, and the
 	 * status is corrected below in the rare case the op is not applied. */
 	if (!text) {
-		if (!(payload = json_dumps(op->payload, JSON_COMPACT)))
-			abort();
-		text = payload;
+		text = payload = heph__opjson_payload_text(op->payload);
 		len = strlen(payload);
 	}
 	sqlite3_stmt *st = heph__stmt(s, "INSERT INTO oplog(op_id, hlc, origin, type, payload, status, local) "
@@ -1136,7 +1129,7 @@ int heph_store_apply_stream(heph_store *s, FILE *in, heph_apply_stats *stats)
 		}
 		const char *ptext;
 		size_t plen;
-		if ((err = heph__op_decode_span(line, (size_t)n, &op, &ptext, &plen))) {
+		if ((err = heph__opjson_read(line, (size_t)n, &op, NULL, &ptext, &plen))) {
 			heph_error_wrap(err, "line %lld: ", (long long)lineno);
 			goto fail;
 		}
@@ -1274,14 +1267,8 @@ int heph_store_ops_foreach(heph_store *s, int64_t after_seq, int only_pending, h
 	sqlite3_bind_int64(st, 1, after_seq);
 	while ((rc = heph__row(s, st)) > 0) {
 		heph_op op;
-		memset(&op, 0, sizeof op);
-		snprintf(op.op_id, sizeof op.op_id, "%s", (const char *)sqlite3_column_text(st, 1));
-		snprintf(op.hlc, sizeof op.hlc, "%s", (const char *)sqlite3_column_text(st, 2));
-		snprintf(op.origin, sizeof op.origin, "%s", (const char *)sqlite3_column_text(st, 3));
-		snprintf(op.type, sizeof op.type, "%s", (const char *)sqlite3_column_text(st, 4));
-		op.payload = json_loads((const char *)sqlite3_column_text(st, 5), 0, NULL);
-		if (!op.payload)
-			op.payload = json_object();
+		/* a damaged payload is shown as {} rather than ending the walk */
+		heph__opjson_from_row(st, 1, &op);
 		ret = fn(&op, (heph_op_status)sqlite3_column_int(st, 6), sqlite3_column_int64(st, 0), ctx);
 		json_decref(op.payload);
 		if (ret)

@@ -13,6 +13,7 @@
  *    engine wrote, envelope strings are validated tokens, escaped anyway.
  */
 #include "internal.h"
+#include "opjson.h"
 
 #include "heph/buf.h"
 
@@ -23,30 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* One op row (seq, op_id, hlc, origin, type, payload) as an envelope; with
- * with_seq the hub's seq is its first field. */
-static void put_op(heph_buf *b, sqlite3_stmt *st, int with_seq)
-{
-	const char *payload = (const char *)sqlite3_column_text(st, 5);
-	heph_buf_put(b, "{", 1);
-	if (with_seq) {
-		heph_buf_puts(b, "\"seq\":");
-		heph_buf_put_i64(b, sqlite3_column_int64(st, 0));
-		heph_buf_put(b, ",", 1);
-	}
-	heph_buf_puts(b, "\"op_id\":");
-	heph_buf_put_jstr(b, (const char *)sqlite3_column_text(st, 1));
-	heph_buf_puts(b, ",\"hlc\":");
-	heph_buf_put_jstr(b, (const char *)sqlite3_column_text(st, 2));
-	heph_buf_puts(b, ",\"origin\":");
-	heph_buf_put_jstr(b, (const char *)sqlite3_column_text(st, 3));
-	heph_buf_puts(b, ",\"type\":");
-	heph_buf_put_jstr(b, (const char *)sqlite3_column_text(st, 4));
-	heph_buf_puts(b, ",\"payload\":");
-	heph_buf_puts(b, payload && payload[0] == '{' ? payload : "{}");
-	heph_buf_put(b, "}", 1);
-}
 
 /* ---- sync_state ---- */
 
@@ -178,7 +155,7 @@ int heph_sync_pull_page_for(heph_store *s, int64_t after, int limit, const json_
 	while ((rc = heph__row(s, st)) > 0) {
 		if (n++)
 			heph_buf_put(&b, ",", 1);
-		put_op(&b, st, 1);
+		heph__opjson_put_row(&b, st, 0, 1);
 		next = sqlite3_column_int64(st, 0);
 		if (b.n >= HEPH_SYNC_PULL_BYTES)
 			break;
@@ -520,22 +497,10 @@ static const char *skip_value(const char *p, const char *e)
 /* One op of a page from its text; HEPH_EINVALID naming it. */
 static int page_op(struct page *pg, const char *text, size_t len)
 {
-	const char *span = NULL;
-	size_t span_len = 0, i = pg->n;
-	json_t *obj = heph__json_fast(text, len, "payload", &span, &span_len);
-	if (!obj) {
-		span = NULL;
-		if (!(obj = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL)))
-			return heph_error_set(HEPH_EINVALID, "hub sent ops[%zu] that is not JSON", i);
-	}
-	json_t *seq = json_object_get(obj, "seq");
-	pg->seq[i] = json_is_integer(seq) ? json_integer_value(seq) : -1;
-	int err = heph_op_from_json(obj, &pg->ops[i]);
-	json_decref(obj);
+	size_t i = pg->n;
+	int err = heph__opjson_read(text, len, &pg->ops[i], &pg->seq[i], &pg->span[i], &pg->span_len[i]);
 	if (err)
 		return heph_error_wrap(err, "hub sent an invalid op (ops[%zu]): ", i);
-	pg->span[i] = span;
-	pg->span_len[i] = span_len;
 	pg->n++;
 	return 0;
 }
@@ -821,7 +786,7 @@ int heph_sync_push_body(heph_store *s, int limit, size_t max_bytes, char **body,
 		while ((rc = heph__row(s, st)) > 0) {
 			if (n++)
 				heph_buf_put(&b, ",", 1);
-			put_op(&b, st, 0);
+			heph__opjson_put_row(&b, st, 0, 0);
 			pos = *last_seq = sqlite3_column_int64(st, 0);
 			got++;
 			if (b.n >= max_bytes)
