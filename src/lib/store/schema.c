@@ -34,7 +34,7 @@
  *      push cursors, the last attempt, success and error); sync_pulled:
  *      ranges of local oplog seqs that came from the hub, which a push
  *      skips; tokens: a hub's device tokens, as SHA-256 hashes only (see
- *      sync.c, token.c and docs/reference/sync-protocol.md)
+ *      sync_spoke.c, token.c and docs/reference/sync-protocol.md)
  *   7  search_dirty: the triggers of 3 now only note which nodes changed;
  *      heph_store_commit() brings the search index up to date for them in
  *      one pass (search_sync.c). Writing FTS5 from a trigger made every
