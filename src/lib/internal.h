@@ -43,6 +43,8 @@ struct heph_store {
 	int hlc_dirty;                     /* hlc must be written back at commit */
 	int64_t woken;                     /* deferred ops applied by wake-ups, for stats */
 	int any_deferred;                  /* -1 unknown, else whether deferred has rows */
+	int batch;                         /* applying a batch of remote ops (heph__batch_begin) */
+	int parents_dirty;                 /* parent links changed in the batch: break cycles at its end */
 	int wal_frames;                    /* frames in the WAL after our last commit */
 	int cache_kb;                      /* the page cache asked for, KiB */
 	int read_only;                     /* opened read-only: the file or its directory refuses writes */
@@ -185,6 +187,16 @@ int heph__apply_op(heph_store *s, const heph_op *op, int local, heph_op_status *
  * stored as given instead of being encoded again. */
 int heph__apply_op_text(heph_store *s, const heph_op *op, int local, const char *text, size_t len,
 			heph_op_status *status);
+
+/* A batch of ops from elsewhere (a stream, a pull page, a push, ops.apply),
+ * inside the open transaction. Between begin and end the engine may put off
+ * work whose result depends only on the state the batch ends in (the
+ * breaking of parent cycles), and do it once at the end; nothing but the
+ * engine reads that state in between. heph__batch_end() does the work put
+ * off and returns its error; heph_store_commit() does it too, and a
+ * rollback forgets it. */
+void heph__batch_begin(heph_store *s);
+int heph__batch_end(heph_store *s);
 
 /* Apply ops of types this version knows that an older one stored without
  * applying, in HLC order. Called by heph_store_open(). */

@@ -187,6 +187,7 @@ int heph_sync_push_apply(heph_store *s, const heph_sync_push *p, char **out, siz
 	*out_len = 0;
 	if ((err = heph_store_begin(s)))
 		return err;
+	heph__batch_begin(s);
 	for (size_t i = 0; i < p->n; i++) {
 		heph_op_status st;
 		if ((err = heph__apply_op(s, &p->ops[i], 0, &st))) {
@@ -197,7 +198,7 @@ int heph_sync_push_apply(heph_store *s, const heph_sync_push *p, char **out, siz
 		counts[st]++;
 	}
 	/* The pusher joins the fleet with its ops, in the same transaction. */
-	if ((err = heph__sync_head(s, &head)) ||
+	if ((err = heph__batch_end(s)) || (err = heph__sync_head(s, &head)) ||
 	    (p->report && (err = heph_fleet_note(s, p->report, p->token, heph_store_now_ms(s))))) {
 		heph_store_rollback(s);
 		return err;

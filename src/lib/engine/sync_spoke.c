@@ -143,6 +143,7 @@ int heph_sync_take_page(heph_store *s, int64_t after, const char *body, size_t l
 		goto fail;
 	if ((err = heph__sync_head(s, &before)))
 		goto fail;
+	heph__batch_begin(s);
 	for (size_t i = 0; i < pg.n; i++) {
 		heph_op_status st;
 		if ((err = heph__apply_op_text(s, &pg.ops[i], 0, pg.span[i], pg.span_len[i], &st))) {
@@ -152,7 +153,7 @@ int heph_sync_take_page(heph_store *s, int64_t after, const char *body, size_t l
 		if (st != HEPH_OP_DUPLICATE)
 			out->added++;
 	}
-	if ((err = heph__sync_head(s, &now_max)))
+	if ((err = heph__batch_end(s)) || (err = heph__sync_head(s, &now_max)))
 		goto fail;
 	if (now_max > before && (err = add_pulled(s, before + 1, now_max)))
 		goto fail;

@@ -68,14 +68,17 @@ HEPH_RPC_HANDLER(heph__rpc_ops_apply)
 			goto out;
 		}
 	}
+	heph__batch_begin(env->store);
 	for (i = 0; i < n; i++) {
 		heph_op_status st;
 		if ((err = heph__apply_op(env->store, &decoded[i], 0, &st))) {
 			heph_error_wrap(err, "ops[%zu]: ", i);
-			goto out;
+			goto out; /* the method's transaction rolls back, which ends the batch */
 		}
 		counts[st]++;
 	}
+	if ((err = heph__batch_end(env->store)))
+		goto out;
 	*result = json_pack("{s:I, s:I, s:I, s:I}", "applied", counts[HEPH_OP_APPLIED], "deferred",
 			    counts[HEPH_OP_DEFERRED], "unknown", counts[HEPH_OP_UNKNOWN], "duplicate",
 			    counts[HEPH_OP_DUPLICATE]);

@@ -602,7 +602,7 @@ int heph_store_commit(heph_store *s)
 		s->depth--;
 		return 0;
 	}
-	if (heph__search_sync(s))
+	if ((s->batch && heph__batch_end(s)) || heph__search_sync(s))
 		goto fail;
 	if (s->hlc_dirty) {
 		char text[HEPH_HLC_LEN + 1];
@@ -636,6 +636,7 @@ void heph_store_rollback(heph_store *s)
 		s->depth--;
 		return;
 	}
+	s->batch = s->parents_dirty = 0;
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->depth = 0;
 	s->hlc_dirty = 0;
