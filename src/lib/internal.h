@@ -17,10 +17,6 @@
 #include "heph/op.h"
 #include "heph/store.h"
 
-#ifndef HEPH_FEATURE_LEVEL
-#define HEPH_FEATURE_LEVEL 1
-#endif
-
 #define HEPH_STMT_CACHE 256 /* slots in the prepared-statement cache */
 
 struct stmt_slot {
@@ -205,6 +201,18 @@ int heph__replay_unknown(heph_store *s);
 /* The feature level that introduced a known op type; 0 if unknown. */
 int heph__op_type_level(const char *type);
 
+/* Payload checks that op types share (op.c): field key holds a ULID; "base",
+ * when present, maps fields to HLCs. 0, or HEPH_EINVALID with the message. */
+int heph__payload_id(const json_t *p, const char *key);
+int heph__payload_base(const json_t *p);
+
+/* For an op type of an extension (ext.h): write register `field` of node id
+ * (of its task row when task) last-writer-wins under the op's clock with
+ * base, and touch the node; when the node (or task) does not exist yet,
+ * *wait_for = id and nothing is written. */
+int heph__apply_register(heph_store *s, const heph_op *op, int task, const char *id, const char *field,
+			 const json_t *value, const char *base, const char **wait_for);
+
 /* Validate the payload of a known op type (called by heph_op_from_json). */
 int heph__op_validate(const char *type, const json_t *payload);
 
@@ -288,9 +296,5 @@ int heph__check_effort(const char *s);   /* 30m, 2h, 1d (the level-2 register) *
  * invalid are skipped, as an unknown field would be. Inside the migration's
  * transaction. */
 int heph__backfill_register(heph_store *s, int task, const char *name);
-
-#if HEPH_FEATURE_LEVEL >= 2
-int heph__backfill_effort(heph_store *s); /* the level-2 migration's backfill */
-#endif
 
 #endif

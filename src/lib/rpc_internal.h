@@ -324,9 +324,5 @@ HEPH_RPC_HANDLER(heph__rpc_fleet_list);
 HEPH_RPC_HANDLER(heph__rpc_ops_unapplied);
 HEPH_RPC_HANDLER(heph__rpc_health);
 HEPH_RPC_HANDLER(heph__rpc_checklist_promote);
-#if HEPH_FEATURE_LEVEL >= 2
-HEPH_RPC_HANDLER(heph__rpc_task_snooze);
-HEPH_RPC_HANDLER(heph__rpc_project_rollup);
-#endif
 
 #endif

@@ -1,6 +1,7 @@
 /* query.c — read-side queries and the JSON shapes every surface shows.
  * Nothing here writes. */
 #include "rpc_internal.h"
+#include "ext.h"
 #include "heph/recur.h"
 
 #include <stdlib.h>
@@ -142,16 +143,10 @@ json_t *heph__task_json(heph_store *s, const char *id)
 		heph_error_set(HEPH_ENOTFOUND, "no task %s", id);
 		return NULL;
 	}
-#if HEPH_FEATURE_LEVEL >= 2
-	if (!(st = heph__stmt(s, "SELECT effort FROM tasks WHERE node_id = ?1"))) {
+	if (heph__ext.task_json && heph__ext.task_json(s, id, o)) {
 		json_decref(o);
 		return NULL;
 	}
-	heph__bind_str(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		set_str(o, "effort", st, 0);
-	sqlite3_reset(st);
-#endif
 	return o;
 }
 

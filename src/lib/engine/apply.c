@@ -34,6 +34,7 @@
  *    same place, and a later move that ends the cycle restores the parent.
  */
 #include "internal.h"
+#include "ext.h"
 #include "opjson.h"
 
 #include <stdlib.h>
@@ -670,25 +671,35 @@ static int a_node_tombstone(heph_store *s, const heph_op *op, json_t *p, struct 
 	return touch(s, id, op->hlc);
 }
 
-#if HEPH_FEATURE_LEVEL >= 2
-/* Snoozing writes the do_date register, under the op's own clock: an op
- * type older versions store without applying, and apply once upgraded. */
-static int a_task_snooze(heph_store *s, const heph_op *op, json_t *p, struct outcome *o)
+int heph__apply_register(heph_store *s, const heph_op *op, int task, const char *id, const char *field,
+			 const json_t *value, const char *base, const char **wait_for)
 {
-	const char *id = str(p, "node_id");
+	const heph_field *f = heph__field_find(task, field);
 	int ok, err;
-	if ((err = task_exists(s, id, &ok)))
+	*wait_for = NULL;
+	if (!f)
+		return heph_error_set(HEPH_ERROR, "no register \"%s\"", field);
+	if ((err = task ? task_exists(s, id, &ok) : node_exists(s, id, &ok)))
 		return err;
 	if (!ok) {
-		defer_on(o, id);
+		*wait_for = id;
 		return 0;
 	}
-	const char *base = json_string_value(json_object_get(json_object_get(p, "base"), "do_date"));
-	if ((err = lww(s, heph__field_find(1, "do_date"), id, json_object_get(p, "until"), op->hlc, base ? base : "")))
+	if ((err = lww(s, f, id, value, op->hlc, base)))
 		return err;
 	return touch(s, id, op->hlc);
 }
-#endif
+
+/* An op type of the build's extension (ext.h). */
+static int a_ext(heph_store *s, const heph_op *op, json_t *p, struct outcome *o)
+{
+	const heph_ext_op *x = heph__ext_op(op->type);
+	const char *wait_for = NULL;
+	int err = x->apply(s, op, p, &wait_for);
+	if (!err && wait_for)
+		defer_on(o, wait_for);
+	return err;
+}
 
 /* Recompute the column derived from links of this type out of src. */
 static int derive(heph_store *s, const char *src, const char *type)
@@ -844,19 +855,17 @@ static const struct op_kind kinds[] = {
 	{ "task.set", a_task_set },
 	{ "link.add", a_link_add },
 	{ "link.remove", a_link_remove },
-#if HEPH_FEATURE_LEVEL >= 2
-	{ "task.snooze", a_task_snooze },
-#endif
 };
 
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
 static const struct op_kind *kind_of(const char *type)
 {
+	static const struct op_kind ext_kind = { "(extension)", a_ext };
 	for (size_t i = 0; i < NKINDS; i++)
 		if (strcmp(kinds[i].type, type) == 0)
 			return &kinds[i];
-	return NULL;
+	return heph__ext_op(type) ? &ext_kind : NULL;
 }
 
 /* ---- deferral ---- */
@@ -1276,10 +1285,6 @@ int heph__backfill_register(heph_store *s, int task, const char *name)
 	free(q.v);
 	return err;
 }
-
-#if HEPH_FEATURE_LEVEL >= 2
-int heph__backfill_effort(heph_store *s) { return heph__backfill_register(s, 1, "effort"); }
-#endif
 
 int heph_store_ops_foreach(heph_store *s, int64_t after_seq, int only_pending, heph_op_visit_fn fn,
 			   void *ctx)

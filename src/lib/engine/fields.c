@@ -7,9 +7,11 @@
  */
 #include "heph/date.h"
 #include "internal.h"
+#include "ext.h"
 
 #include "heph/recur.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <strings.h>
 
@@ -175,17 +177,6 @@ static int check_aliases(const char *field, const json_t *v)
 	return 0;
 }
 
-#if HEPH_FEATURE_LEVEL >= 2
-/* Effort (feature level 2): a rough size, "30m", "2h", "1d"; null clears. */
-static int check_effort(const char *field, const json_t *v)
-{
-	if (json_is_null(v))
-		return 0;
-	if (want_string(field, v))
-		return HEPH_EINVALID;
-	return heph__check_effort(json_string_value(v)) ? heph_error_wrap(HEPH_EINVALID, "field \"%s\": ", field) : 0;
-}
-#endif
 
 int heph__check_effort(const char *s)
 {
@@ -218,13 +209,6 @@ static const heph_field task_fields[] = {
 	  "UPDATE tasks SET late_on = ?2 WHERE node_id = ?1", check_date, NULL },
 	{ "recurrence", 1, 1, "SELECT recurrence FROM tasks WHERE node_id = ?1",
 	  "UPDATE tasks SET recurrence = ?2 WHERE node_id = ?1", check_rrule, NULL },
-#if HEPH_FEATURE_LEVEL >= 2
-	/* Level 2's optional payload field, a register in a column of its own
-	 * (schema.c, level-2 migration): older builds ignore it in payloads and
-	 * keep it in the op-log, from which the migration fills the column. */
-	{ "effort", 1, 1, "SELECT effort FROM tasks WHERE node_id = ?1",
-	  "UPDATE tasks SET effort = ?2 WHERE node_id = ?1", check_effort, NULL },
-#endif
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
 
@@ -235,7 +219,29 @@ int heph__field_is_default(const heph_field *f, const char *v)
 	return v && strcmp(v, f->dflt ? f->dflt : "") == 0;
 }
 
-const heph_field *heph__fields(int task) { return task ? task_fields : node_fields; }
+#define EXT_FIELDS 16 /* task registers an extension may add */
+
+/* Level 1's task registers, then the extension's (ext.h), terminated;
+ * made once, on first use. */
+static heph_field all_fields[sizeof task_fields / sizeof task_fields[0] + EXT_FIELDS];
+static pthread_once_t all_once = PTHREAD_ONCE_INIT;
+
+static void make_all_fields(void)
+{
+	size_t n = 0;
+	for (const heph_field *f = task_fields; f->name; f++)
+		all_fields[n++] = *f;
+	for (const heph_field *f = heph__ext.task_fields; f && f->name && n + 1 < sizeof all_fields / sizeof all_fields[0]; f++)
+		all_fields[n++] = *f;
+}
+
+static const heph_field *all_task_fields(void)
+{
+	pthread_once(&all_once, make_all_fields);
+	return all_fields;
+}
+
+const heph_field *heph__fields(int task) { return task ? all_task_fields() : node_fields; }
 
 const heph_field *heph__field_find(int task, const char *name)
 {

@@ -1,7 +1,9 @@
 /* op.c — the known op types and their payload checks (heph/op.h). Reading
  * and writing ops as text is opjson.c's. */
 #include "internal.h"
+#include "ext.h"
 
+#include <pthread.h>
 #include <string.h>
 
 int heph__op_type_ok(const char *s)
@@ -24,7 +26,7 @@ static const char *str(const json_t *p, const char *key)
 	return json_string_value(json_object_get(p, key)); /* borrowed */
 }
 
-static int need_id(const json_t *p, const char *key)
+int heph__payload_id(const json_t *p, const char *key)
 {
 	const char *v = str(p, key);
 	if (!v)
@@ -44,7 +46,7 @@ static int check_registers(const json_t *p, int task)
 	return 0;
 }
 
-static int check_base(const json_t *p)
+int heph__payload_base(const json_t *p)
 {
 	const json_t *b = json_object_get(p, "base");
 	const char *k;
@@ -86,7 +88,7 @@ static int check_resolves(const json_t *p)
 
 static int v_node_create(const json_t *p)
 {
-	if (need_id(p, "node_id"))
+	if (heph__payload_id(p, "node_id"))
 		return HEPH_EINVALID;
 	if (heph__check_kind(str(p, "kind")))
 		return heph_error_wrap(HEPH_EINVALID, "payload field \"kind\": ");
@@ -95,30 +97,30 @@ static int v_node_create(const json_t *p)
 
 static int v_node_set(const json_t *p)
 {
-	if (need_id(p, "node_id") || check_registers(p, 0) || check_base(p) || check_resolves(p))
+	if (heph__payload_id(p, "node_id") || check_registers(p, 0) || heph__payload_base(p) || check_resolves(p))
 		return HEPH_EINVALID;
 	return 0;
 }
 
-static int v_node_tombstone(const json_t *p) { return need_id(p, "node_id"); }
+static int v_node_tombstone(const json_t *p) { return heph__payload_id(p, "node_id"); }
 
 static int v_task_create(const json_t *p)
 {
-	if (need_id(p, "node_id") || check_registers(p, 0) || check_registers(p, 1))
+	if (heph__payload_id(p, "node_id") || check_registers(p, 0) || check_registers(p, 1))
 		return HEPH_EINVALID;
 	return 0;
 }
 
 static int v_task_set(const json_t *p)
 {
-	if (need_id(p, "node_id") || check_registers(p, 1) || check_base(p) || check_resolves(p))
+	if (heph__payload_id(p, "node_id") || check_registers(p, 1) || heph__payload_base(p) || check_resolves(p))
 		return HEPH_EINVALID;
 	return 0;
 }
 
 static int v_link_add(const json_t *p)
 {
-	if (need_id(p, "link_id") || need_id(p, "src") || need_id(p, "dst"))
+	if (heph__payload_id(p, "link_id") || heph__payload_id(p, "src") || heph__payload_id(p, "dst"))
 		return HEPH_EINVALID;
 	if (heph__check_link_type(str(p, "type")))
 		return heph_error_wrap(HEPH_EINVALID, "payload field \"type\": ");
@@ -130,7 +132,7 @@ static int v_link_remove(const json_t *p)
 	const json_t *ids = json_object_get(p, "link_ids");
 	size_t i;
 	const json_t *v;
-	if (need_id(p, "src") || need_id(p, "dst"))
+	if (heph__payload_id(p, "src") || heph__payload_id(p, "dst"))
 		return HEPH_EINVALID;
 	if (heph__check_link_type(str(p, "type")))
 		return heph_error_wrap(HEPH_EINVALID, "payload field \"type\": ");
@@ -143,17 +145,6 @@ static int v_link_remove(const json_t *p)
 	return 0;
 }
 
-#if HEPH_FEATURE_LEVEL >= 2
-/* task.snooze (feature level 2): node_id, until (a day), base? */
-static int v_task_snooze(const json_t *p)
-{
-	if (need_id(p, "node_id") || check_base(p))
-		return HEPH_EINVALID;
-	if (heph__check_date(str(p, "until")))
-		return heph_error_wrap(HEPH_EINVALID, "payload field \"until\": ");
-	return 0;
-}
-#endif
 
 /* The known op types: the feature level that introduced each and its
  * payload check. The merge engine (apply.c) has an apply function for every
@@ -170,9 +161,6 @@ static const struct {
 	{ "task.set", 1, v_task_set },
 	{ "link.add", 1, v_link_add },
 	{ "link.remove", 1, v_link_remove },
-#if HEPH_FEATURE_LEVEL >= 2
-	{ "task.snooze", 2, v_task_snooze },
-#endif
 };
 
 #define NKINDS (sizeof kinds / sizeof kinds[0])
@@ -185,29 +173,50 @@ static int kind_index(const char *type)
 	return -1;
 }
 
-int heph_op_type_known(const char *type) { return kind_index(type) >= 0; }
+const heph_ext_op *heph__ext_op(const char *type)
+{
+	for (const heph_ext_op *x = heph__ext.op_types; x && x->type; x++)
+		if (strcmp(x->type, type) == 0)
+			return x;
+	return NULL;
+}
+
+int heph_op_type_known(const char *type) { return kind_index(type) >= 0 || heph__ext_op(type); }
 
 int heph__op_type_level(const char *type)
 {
 	int i = kind_index(type);
-	return i >= 0 ? kinds[i].level : 0;
+	const heph_ext_op *x = i < 0 ? heph__ext_op(type) : NULL;
+	return i >= 0 ? kinds[i].level : x ? x->level : 0;
+}
+
+#define EXT_MAX 16 /* op types an extension may add */
+
+static const char *type_names[NKINDS + EXT_MAX + 1];
+static pthread_once_t names_once = PTHREAD_ONCE_INIT;
+
+static void make_type_names(void)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < NKINDS; i++)
+		type_names[n++] = kinds[i].type;
+	for (const heph_ext_op *x = heph__ext.op_types; x && x->type && n < NKINDS + EXT_MAX; x++)
+		type_names[n++] = x->type;
 }
 
 const char *const *heph_op_types(void)
 {
-	static const char *names[NKINDS + 1];
-	if (!names[0])
-		for (size_t i = 0; i < NKINDS; i++)
-			names[i] = kinds[i].type;
-	return names;
+	pthread_once(&names_once, make_type_names);
+	return type_names;
 }
 
 int heph__op_validate(const char *type, const json_t *payload)
 {
 	int i = kind_index(type);
-	if (i < 0)
+	const heph_ext_op *x = i < 0 ? heph__ext_op(type) : NULL;
+	if (i < 0 && !x)
 		return 0;
-	if (kinds[i].validate(payload))
+	if (i >= 0 ? kinds[i].validate(payload) : x->validate(payload))
 		return heph_error_wrap(HEPH_EINVALID, "%s: ", type);
 	return 0;
 }

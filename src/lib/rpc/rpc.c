@@ -1,7 +1,9 @@
 /* rpc.c — the method table and the JSON-RPC 2.0 dispatcher. One entry per
  * method; the CLI, the socket and /rpc all come through heph_rpc_call(). */
 #include "rpc_internal.h"
+#include "ext.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,13 +42,6 @@
 	  "repeat: daily, weekly, every 3 days, every mon,wed, every month on the 15th (none: stop)"),       \
 	A("rrule", LINE, 0, NULL, "repeat by an RFC 5545 rule, e.g. FREQ=WEEKLY;INTERVAL=2 (none: stop)")
 
-/* Level 2 takes one more task field (rpc_fl2.c). */
-#if HEPH_FEATURE_LEVEL >= 2
-#define FL2_EFFORT , A("effort", LINE, 0, NULL, "the effort: 30m, 2h, 1d (none clears)")
-#else
-#define FL2_EFFORT
-#endif
-
 static const heph_rpc_method methods[] = {
 	{ "task.create",
 	  P(A("title", LINE, REQ, NULL, "the task's title"),
@@ -56,7 +51,7 @@ static const heph_rpc_method methods[] = {
 	    A("late_on", DATE, 0, NULL, "the day after which lateness has a consequence"),
 	    A("body", TEXT, 0, NULL, "the context doc's text"),
 	    CLI("tags", TAGS, 0, NULL, "tag it (a name or an array of names; on the CLI, repeatable)", "tag"),
-	    RECUR_PARAMS FL2_EFFORT),
+	    RECUR_PARAMS),
 	  "Create a task (and its context doc); returns its node_id", heph__rpc_task_create, WRITE, NULL },
 	{ "task.add",
 	  P(A("text", LINE, REQ, NULL, "one line: title, date words, p1-p4, #Project, every ..."),
@@ -111,7 +106,7 @@ static const heph_rpc_method methods[] = {
 	    A("project", PROJECT, 0, NULL, "move it to this project (none: no project)"),
 	    CLI("tags", TAGS, 0, NULL, "add a tag (a name or an array of names; on the CLI, repeatable)", "tag"),
 	    A("untag", TAGS, 0, NULL, "remove a tag (a name or an array of names; on the CLI, repeatable)"),
-	    RECUR_PARAMS FL2_EFFORT),
+	    RECUR_PARAMS),
 	  "Change a task's fields; dates accept date words, \"none\" clears; project \"none\" unfiles",
 	  heph__rpc_task_edit, WRITE, NULL },
 	{ "task.next",
@@ -246,21 +241,63 @@ static const heph_rpc_method methods[] = {
 	  heph__rpc_store_info, 0, NULL },
 	{ "rpc.methods", NONE, "This table: each method with its parameters (name, type, required, default, help)",
 	  heph__rpc_methods, 0, NULL },
-#if HEPH_FEATURE_LEVEL >= 2
-	/* feature level 2 (rpc_fl2.c): for the mixed-version tests */
-	{ "task.snooze", P(ID_OF("the task"), A("until", DATE, REQ, NULL, "the new do-date")),
-	  "Move a task's do-date to a day (an op type level-1 builds store unapplied)", heph__rpc_task_snooze, WRITE, NULL },
-	{ "project.rollup", NONE,
-	  "Each project with its subtree's outstanding tasks by attention, late and done (a read-side query)",
-	  heph__rpc_project_rollup, 0, NULL },
-#endif
 	{ NULL, NULL, NULL, NULL, 0, NULL },
 };
 
 /* A host's own methods (hephd), set once at start-up before any call. */
 static const heph_rpc_method *extension;
 
-const heph_rpc_method *heph_rpc_methods(void) { return methods; }
+/* The table with the build's extension (ext.h) folded in, made once on
+ * first use: its methods after these, its task parameters after those of
+ * task.create and task.edit. NULL when it adds none (the table is then
+ * methods itself). Never freed: it lives as long as the program. */
+static heph_rpc_method *merged;
+static pthread_once_t merged_once = PTHREAD_ONCE_INIT;
+
+static size_t count_params(const heph_rpc_param *p)
+{
+	size_t n = 0;
+	while (p && p[n].name)
+		n++;
+	return n;
+}
+
+static const heph_rpc_param *with_task_params(const heph_rpc_param *p)
+{
+	size_t n = count_params(p), k = count_params(heph__ext.task_params);
+	heph_rpc_param *all = calloc(n + k + 1, sizeof *all);
+	if (!all)
+		abort();
+	memcpy(all, p, n * sizeof *p);
+	if (k)
+		memcpy(all + n, heph__ext.task_params, k * sizeof *all);
+	return all;
+}
+
+static void merge_extension(void)
+{
+	size_t n = 0, k = 0;
+	while (methods[n].name)
+		n++;
+	while (heph__ext.methods && heph__ext.methods[k].name)
+		k++;
+	if (!k && !count_params(heph__ext.task_params))
+		return;
+	if (!(merged = calloc(n + k + 1, sizeof *merged)))
+		abort();
+	memcpy(merged, methods, n * sizeof *merged);
+	if (k)
+		memcpy(merged + n, heph__ext.methods, k * sizeof *merged);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(merged[i].name, "task.create") == 0 || strcmp(merged[i].name, "task.edit") == 0)
+			merged[i].params = with_task_params(merged[i].params);
+}
+
+const heph_rpc_method *heph_rpc_methods(void)
+{
+	pthread_once(&merged_once, merge_extension);
+	return merged ? merged : methods;
+}
 
 void heph_rpc_extend(const heph_rpc_method *segment) { extension = segment; }
 
@@ -268,7 +305,7 @@ const heph_rpc_method *heph_rpc_extension(void) { return extension; }
 
 const heph_rpc_method *heph_rpc_find(const char *name)
 {
-	for (const heph_rpc_method *m = methods; m->name; m++)
+	for (const heph_rpc_method *m = heph_rpc_methods(); m->name; m++)
 		if (strcmp(m->name, name) == 0)
 			return m;
 	for (const heph_rpc_method *m = extension; m && m->name; m++)
@@ -500,7 +537,7 @@ HEPH_RPC_HANDLER(heph__rpc_methods)
 	json_t *arr = json_array();
 	char syn[512];
 	for (int seg = 0; seg < 2; seg++)
-		for (const heph_rpc_method *m = seg ? extension : methods; m && m->name; m++) {
+		for (const heph_rpc_method *m = seg ? extension : heph_rpc_methods(); m && m->name; m++) {
 			heph_rpc_synopsis(m, syn, sizeof syn);
 			json_t *o = json_pack("{s:s, s:o, s:s, s:s, s:b, s:b, s:b, s:b}", "name", m->name, "params",
 					      heph_rpc_params_json(m), "synopsis", syn, "summary", m->summary, "write",

@@ -1,5 +1,6 @@
 /* rpc_node.c — nodes, projects, docs and links. */
 #include "rpc_internal.h"
+#include "ext.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -139,23 +140,6 @@ static int would_loop(heph_store *s, const char *child, const char *parent, int 
 	return rc < 0 ? rc : 0; /* an error is not "no loop" */
 }
 
-#if HEPH_FEATURE_LEVEL >= 2
-/* Whether src is reachable from dst along blocks links. */
-static int would_block_itself(heph_store *s, const char *src, const char *dst, int *loop)
-{
-	sqlite3_stmt *st = heph__stmt(s,
-		"WITH RECURSIVE r(id) AS (SELECT ?1 UNION SELECT l.dst FROM links l JOIN r ON l.src = r.id "
-		"WHERE l.type = 'blocks') SELECT 1 FROM r WHERE id = ?2");
-	if (!st)
-		return HEPH_ERROR;
-	heph__bind_str(st, 1, dst);
-	heph__bind_str(st, 2, src);
-	int rc = heph__row(s, st);
-	sqlite3_reset(st);
-	*loop = rc > 0;
-	return rc < 0 ? rc : 0; /* an error is not "no loop" */
-}
-#endif
 
 HEPH_RPC_HANDLER(heph__rpc_project_add)
 {
@@ -236,20 +220,13 @@ HEPH_RPC_HANDLER(heph__rpc_link_add)
 		if (loop)
 			return heph_error_set(HEPH_EINVALID, "that would make a project its own ancestor");
 		err = heph__relink(s, src, type, dst);
-#if HEPH_FEATURE_LEVEL >= 2
-	} else if (strcmp(type, "blocks") == 0) {
-		/* Level 2's link type: a task that must be done before another.
-		 * Older builds store and show it as the string it is. */
-		if (strcmp(skind, "task") != 0 || strcmp(dkind, "task") != 0)
-			return heph_error_set(HEPH_EINVALID, "blocks links go from a task to a task");
-		if ((err = would_block_itself(s, src, dst, &loop)))
-			return err;
-		if (loop)
-			return heph_error_set(HEPH_EINVALID, "that would make a task block itself");
-		err = heph__link_add(s, src, dst, type, lid);
-#endif
 	} else {
-		err = heph__link_add(s, src, dst, type, lid);
+		/* a link type of the build's extension (ext.h), or any other */
+		int handled = 0;
+		if (heph__ext.link_add)
+			err = heph__ext.link_add(s, type, src, skind, dst, dkind, lid, &handled);
+		if (!handled)
+			err = heph__link_add(s, src, dst, type, lid);
 	}
 	if (err)
 		return err;

@@ -1,5 +1,6 @@
 /* rpc_ops.c — the op-log, conflicts and the state digest. */
 #include "rpc_internal.h"
+#include "ext.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -352,11 +353,8 @@ HEPH_RPC_HANDLER(heph__rpc_digest)
 	heph_sha256 md;
 	if ((err = heph__p_int(params, "level", heph_feature_level(), 1, heph_feature_level(), &level)))
 		return err;
-#if HEPH_FEATURE_LEVEL >= 2
-	if (level >= 2)
-		parts[1] = "SELECT node_id, state, attention, do_date, late_on, recurrence, context_id, project_id, "
-			   "created_hlc, deleted, effort FROM tasks ORDER BY node_id";
-#endif
+	if (level >= heph__ext.level && heph__ext.digest_tasks_sql)
+		parts[1] = heph__ext.digest_tasks_sql; /* with the extension's columns */
 	if (level < heph_feature_level()) {
 		/* op types are [a-z0-9._-]: safe to splice */
 		size_t len = 0;

@@ -1,5 +1,6 @@
 /* rpc_task.c — task methods: create, list, done, drop, edit. */
 #include "rpc_internal.h"
+#include "ext.h"
 #include "body.h"
 #include "heph/recur.h"
 
@@ -54,17 +55,9 @@ static int task_fields(heph_store *s, const json_t *params, json_t *fields, int 
 		return err;
 	if (rset)
 		json_object_set_new(fields, "recurrence", rule);
-#if HEPH_FEATURE_LEVEL >= 2
-	/* effort (level 2): 30m, 2h, 1d, or none to clear */
-	if (heph__p_str(params, "effort", 0, &v))
-		return HEPH_EINVALID;
-	if (v && strcasecmp(v, "none") == 0)
-		json_object_set_new(fields, "effort", json_null());
-	else if (v && heph__check_effort(v))
-		return HEPH_EINVALID;
-	else if (v)
-		json_object_set_new(fields, "effort", json_string(v));
-#endif
+	/* the task fields of the build's extension (ext.h) */
+	if (heph__ext.task_param && (err = heph__ext.task_param(params, fields)))
+		return err;
 	*has_project = 0;
 	project[0] = '\0';
 	if (heph__p_str(params, "project", 0, &v))
@@ -149,8 +142,9 @@ HEPH_RPC_HANDLER(heph__rpc_task_create)
 	if ((err = first_do_date(s, fields, NULL)))
 		goto out;
 	month_end(fields, phrase, NULL);
-	if (json_is_null(json_object_get(fields, "effort")))
-		json_object_del(fields, "effort");
+	for (const heph_field *f = heph__fields(1); f->name; f++)
+		if (json_is_null(json_object_get(fields, f->name)))
+			json_object_del(fields, f->name); /* a fresh task has nothing to clear */
 	if ((err = heph__task_create(s, fields, project[0] ? project : NULL, id)))
 		goto out;
 	const json_t *tags = json_object_get(params, "tags");

@@ -71,20 +71,21 @@
  * writes; docs/explanation/data-evolution.md tells the story.
  */
 #include "internal.h"
+#include "ext.h"
 
 #ifndef HEPH_VERSION
 #define HEPH_VERSION "0.0.0"
 #endif
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/random.h>
 
-struct migration {
-	const char *sql;                /* run first, may be NULL */
-	int (*fn)(heph_store *s);       /* then this, may be NULL */
-	int reads_same;                 /* heph's reads work the same without it (a read-only store may skip it) */
-};
+/* A migration (ext.h's type, so that an extension's migrations follow
+ * these): SQL run first, then a function; reads_same: heph's reads work
+ * the same without it (a read-only store may skip it). */
+typedef heph_ext_migration migration;
 
 int heph__new_origin(char *out)
 {
@@ -132,7 +133,7 @@ static int fill_handles(heph_store *s)
 	return err;
 }
 
-static const struct migration migrations[] = {
+static const migration migrations[] = {
 	/* 1: the initial schema */
 	{ "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
 	  "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
@@ -312,41 +313,38 @@ _Static_assert(HEPH_APPLICATION_ID == 1751478376, "migration 10 spells the id ou
 
 #define NLEVEL1 ((int)(sizeof migrations / sizeof migrations[0]))
 
-#if HEPH_FEATURE_LEVEL >= 2
-/* Level 2's own migrations, after all of level 1's (see the top). */
-static const struct migration level2[] = {
-	/* tasks.effort, the register of the optional payload field "effort"
-	 * (fields.c), filled in from the op-log for ops applied before the
-	 * column existed (heph__backfill_register) */
-	{ "ALTER TABLE tasks ADD COLUMN effort TEXT;", heph__backfill_effort, 0 },
-};
-#define NLEVEL2 ((int)(sizeof level2 / sizeof level2[0]))
-#else
-#define NLEVEL2 0
-#endif
+/* A higher feature level's own migrations come after all of level 1's (see
+ * the top); they are its registry's (ext.h). */
+#define NLEVEL2 (heph__ext.nmigrations)
 
 #define NMIGRATIONS (NLEVEL1 + NLEVEL2)
 
 int heph_schema_version(void) { return NMIGRATIONS; }
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
-const char *heph_version(void)
+static char version_text[48];
+static pthread_once_t version_once = PTHREAD_ONCE_INIT;
+
+static void make_version(void)
 {
-	return HEPH_FEATURE_LEVEL > 1 ? HEPH_VERSION "+fl" STR(HEPH_FEATURE_LEVEL) : HEPH_VERSION;
+	if (heph__ext.level > 1)
+		snprintf(version_text, sizeof version_text, "%s+fl%d", HEPH_VERSION, heph__ext.level);
+	else
+		snprintf(version_text, sizeof version_text, "%s", HEPH_VERSION);
 }
 
-int heph_feature_level(void) { return HEPH_FEATURE_LEVEL; }
+const char *heph_version(void)
+{
+	pthread_once(&version_once, make_version);
+	return version_text;
+}
+
+int heph_feature_level(void) { return heph__ext.level; }
 
 int heph__schema_level1(void) { return NLEVEL1; }
 
-static const struct migration *migration_at(int i)
+static const migration *migration_at(int i)
 {
-#if HEPH_FEATURE_LEVEL >= 2
-	if (i >= NLEVEL1)
-		return &level2[i - NLEVEL1];
-#endif
-	return &migrations[i];
+	return i >= NLEVEL1 ? &heph__ext.migrations[i - NLEVEL1] : &migrations[i];
 }
 
 static int current_version(heph_store *s, int *v)
@@ -408,7 +406,7 @@ int heph__schema_check(heph_store *s, const char *path, int version)
 				      "database %s has level-1 schema version %d, newer than this heph's level-1 "
 				      "schema (%d, then %d feature-level-%d migrations); upgrade heph to use it "
 				      "(the file was not changed)",
-				      path, version, NLEVEL1, NLEVEL2, HEPH_FEATURE_LEVEL);
+				      path, version, NLEVEL1, NLEVEL2, heph__ext.level);
 	if (base >= 0 && NLEVEL2 == 0)
 		return heph_error_set(HEPH_ESCHEMA,
 				      "database %s has schema version %d from a feature-level-2 heph (level-1 schema "
@@ -446,7 +444,7 @@ int heph__migrate(heph_store *s)
 			heph__exec(s, "COMMIT");
 			return 0;
 		}
-		const struct migration *m = migration_at(v);
+		const migration *m = migration_at(v);
 		if (m->sql && (err = heph__exec(s, m->sql)))
 			goto fail;
 		if (m->fn && (err = m->fn(s)))
