@@ -15,6 +15,7 @@
 #define HEPH_STORE_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -56,6 +57,20 @@ int heph_store_open_env(const char *path, int cache_kb, heph_store **out);
 /* The database a program uses when not told: $HEPH_DB, else
  * $XDG_DATA_HOME/heph/heph.db, else ~/.local/share/heph/heph.db. Malloc'd. */
 char *heph_default_db_path(void);
+
+/* The command line of a small front end (heph-tui, heph-capture): --db PATH
+ * (or --db=PATH) into *db (malloc'd; the default database when not given),
+ * --help/-h (usage(stdout)), --version, and the front end's own flags, each
+ * of which either sets *flag to 1 or, with act, runs act and exits 0.
+ * Returns -1 when the program goes on, else the exit status it ends with
+ * (an unknown argument is a usage error, said on stderr). */
+typedef struct heph_front_flag {
+	const char *name; /* "--dump"; NULL ends the table */
+	int *flag;
+	void (*act)(void);
+} heph_front_flag;
+int heph_front_args(const char *prog, int argc, char **argv, const heph_front_flag *own,
+		    void (*usage)(FILE *f), char **db);
 
 /* Make the directories above path (mode 0700); 0, or -1 with errno. */
 int heph_mkdirs(const char *path);

@@ -407,31 +407,10 @@ int main(int argc, char **argv)
 {
 	char *db = NULL;
 	int err;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			usage(stdout);
-			free(db);
-			return 0;
-		} else if (strcmp(argv[i], "--version") == 0) {
-			printf("heph-capture %s (schema %d)\n", HEPH_VERSION, heph_schema_version());
-			free(db);
-			return 0;
-		} else if (strcmp(argv[i], "--dump") == 0) {
-			cap.dump = 1;
-		} else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
-			free(db);
-			db = strdup(argv[++i]);
-		} else if (strncmp(argv[i], "--db=", 5) == 0) {
-			free(db);
-			db = strdup(argv[i] + 5);
-		} else {
-			fprintf(stderr, "heph-capture: unexpected argument \"%s\" (see heph-capture --help)\n", argv[i]);
-			free(db);
-			return heph_error_exit_status(HEPH_EUSAGE);
-		}
-	}
-	if (!db)
-		db = heph_default_db_path();
+	const heph_front_flag own[] = { { "--dump", &cap.dump, NULL }, { NULL, NULL, NULL } };
+	int status = heph_front_args("heph-capture", argc, argv, own, usage, &db);
+	if (status >= 0)
+		return status;
 	if ((err = heph_store_open_env(db, 0, &cap.store))) {
 		fprintf(stderr, "heph-capture: %s\n", heph_error_last());
 		free(db);

@@ -104,6 +104,13 @@ int heph__step_done(heph_store *s, sqlite3_stmt *st);
  * A loop that stops before the end resets st itself. */
 int heph__row(heph_store *s, sqlite3_stmt *st);
 
+/* Whether `to` is reachable from `from` along one kind of edge, so that a
+ * new edge from `to` back to `from` would close a loop. sql is
+ * HEPH_REACH(step): step selects, from the walk's rows r(id), the ids one
+ * edge further on. *yes is set; an error is never taken for "no". */
+#define HEPH_REACH(step) "WITH RECURSIVE r(id) AS (SELECT ?1 UNION " step ") SELECT 1 FROM r WHERE id = ?2"
+int heph__reaches(heph_store *s, const char *sql, const char *from, const char *to, int *yes);
+
 /* sqlite3_bind_text for NUL-terminated or NULL strings (NULL binds NULL). */
 void heph__bind_str(sqlite3_stmt *st, int i, const char *v);
 

@@ -25,10 +25,6 @@
 #include "layout.h"
 #include "net.h"
 
-#ifndef HEPH_VERSION
-#define HEPH_VERSION "0.0.0"
-#endif
-
 #define POLL_MS 150      /* how often an idle TUI looks for outside changes */
 #define REDRAW_SECS 10   /* how often the status line is brought up to date */
 
@@ -122,6 +118,14 @@ static void run(struct tui_app *app)
 	}
 }
 
+/* --keys: the key table, for heph-tui(1) (scripts/gen-man.py) */
+static void print_keys(void)
+{
+	for (const struct tui_key *k = tui_keys(); k->fn; k++)
+		if (k->name)
+			printf("%s\t%s\n", k->name, k->help);
+}
+
 int main(int argc, char **argv)
 {
 	char *db = NULL;
@@ -129,36 +133,10 @@ int main(int argc, char **argv)
 	struct tui_app app;
 	int err;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			usage(stdout);
-			free(db);
-			return 0;
-		} else if (strcmp(argv[i], "--keys") == 0) {
-			/* the key table, for heph-tui(1) (scripts/gen-man.py) */
-			for (const struct tui_key *k = tui_keys(); k->fn; k++)
-				if (k->name)
-					printf("%s\t%s\n", k->name, k->help);
-			free(db);
-			return 0;
-		} else if (strcmp(argv[i], "--version") == 0) {
-			printf("heph-tui %s (schema %d)\n", HEPH_VERSION, heph_schema_version());
-			free(db);
-			return 0;
-		} else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
-			free(db);
-			db = strdup(argv[++i]);
-		} else if (strncmp(argv[i], "--db=", 5) == 0) {
-			free(db);
-			db = strdup(argv[i] + 5);
-		} else {
-			fprintf(stderr, "heph-tui: unexpected argument \"%s\" (see heph-tui --help)\n", argv[i]);
-			free(db);
-			return heph_error_exit_status(HEPH_EUSAGE);
-		}
-	}
-	if (!db)
-		db = heph_default_db_path();
+	static const heph_front_flag own[] = { { "--keys", NULL, print_keys }, { NULL, NULL, NULL } };
+	int status = heph_front_args("heph-tui", argc, argv, own, usage, &db);
+	if (status >= 0)
+		return status;
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "heph-tui: needs a terminal (use heph for scripts)\n");
 		free(db);

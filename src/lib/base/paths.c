@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "heph/date.h"
+#include "heph/error.h"
 
 char *heph_default_db_path(void)
 {
@@ -22,6 +23,67 @@ char *heph_default_db_path(void)
 	if (!p)
 		abort();
 	return p;
+}
+
+static int front_flag(const char *arg, const heph_front_flag *own)
+{
+	for (const heph_front_flag *f = own; f && f->name; f++) {
+		if (strcmp(arg, f->name) != 0)
+			continue;
+		if (!f->act) {
+			*f->flag = 1;
+			return -1;
+		}
+		f->act();
+		return 0;
+	}
+	return 1; /* not one of them */
+}
+
+static int front_arg(const char *prog, int argc, char **argv, int *i, const heph_front_flag *own,
+		     void (*usage)(FILE *f), char **db)
+{
+	const char *a = argv[*i], *value = NULL;
+	if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(a, "--version") == 0) {
+		printf("%s %s (schema %d)\n", prog, heph_version(), heph_schema_version());
+		return 0;
+	}
+	if (strcmp(a, "--db") == 0 && *i + 1 < argc)
+		value = argv[++*i];
+	else if (strncmp(a, "--db=", 5) == 0)
+		value = a + 5;
+	if (value) {
+		free(*db);
+		if (!(*db = strdup(value)))
+			abort();
+		return -1;
+	}
+	int rc = front_flag(a, own);
+	if (rc <= 0)
+		return rc;
+	fprintf(stderr, "%s: unexpected argument \"%s\" (see %s --help)\n", prog, a, prog);
+	return heph_error_exit_status(HEPH_EUSAGE);
+}
+
+int heph_front_args(const char *prog, int argc, char **argv, const heph_front_flag *own,
+		    void (*usage)(FILE *f), char **db)
+{
+	*db = NULL;
+	for (int i = 1; i < argc; i++) {
+		int rc = front_arg(prog, argc, argv, &i, own, usage, db);
+		if (rc >= 0) {
+			free(*db);
+			*db = NULL;
+			return rc;
+		}
+	}
+	if (!*db)
+		*db = heph_default_db_path();
+	return -1;
 }
 
 int heph_mkdirs(const char *path)

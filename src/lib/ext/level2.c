@@ -119,17 +119,8 @@ static int task_json(heph_store *s, const char *id, json_t *o)
 /* Whether src is reachable from dst along blocks links. */
 static int would_block_itself(heph_store *s, const char *src, const char *dst, int *loop)
 {
-	sqlite3_stmt *st = heph__stmt(s,
-		"WITH RECURSIVE r(id) AS (SELECT ?1 UNION SELECT l.dst FROM links l JOIN r ON l.src = r.id "
-		"WHERE l.type = 'blocks') SELECT 1 FROM r WHERE id = ?2");
-	if (!st)
-		return HEPH_ERROR;
-	heph__bind_str(st, 1, dst);
-	heph__bind_str(st, 2, src);
-	int rc = heph__row(s, st);
-	sqlite3_reset(st);
-	*loop = rc > 0;
-	return rc < 0 ? rc : 0; /* an error is not "no loop" */
+	return heph__reaches(s, HEPH_REACH("SELECT l.dst FROM links l JOIN r ON l.src = r.id WHERE l.type = 'blocks'"),
+			     dst, src, loop);
 }
 
 /* A task that must be done before another. Older builds store and show it

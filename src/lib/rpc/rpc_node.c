@@ -127,17 +127,9 @@ HEPH_RPC_HANDLER(heph__rpc_node_remove)
 /* Whether making `parent` the parent of `child` would close a loop. */
 static int would_loop(heph_store *s, const char *child, const char *parent, int *loop)
 {
-	sqlite3_stmt *st = heph__stmt(s,
-		"WITH RECURSIVE up(id) AS (SELECT ?1 UNION SELECT n.parent_id FROM nodes n JOIN up ON n.id = up.id "
-		"WHERE n.parent_id IS NOT NULL) SELECT 1 FROM up WHERE id = ?2");
-	if (!st)
-		return HEPH_ERROR;
-	heph__bind_str(st, 1, parent);
-	heph__bind_str(st, 2, child);
-	int rc = heph__row(s, st);
-	sqlite3_reset(st);
-	*loop = rc > 0;
-	return rc < 0 ? rc : 0; /* an error is not "no loop" */
+	return heph__reaches(s,
+			     HEPH_REACH("SELECT n.parent_id FROM nodes n JOIN r ON n.id = r.id WHERE n.parent_id IS NOT NULL"),
+			     parent, child, loop);
 }
 
 

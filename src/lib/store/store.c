@@ -135,6 +135,19 @@ int heph__step_done(heph_store *s, sqlite3_stmt *st)
 	return rc;
 }
 
+int heph__reaches(heph_store *s, const char *sql, const char *from, const char *to, int *yes)
+{
+	sqlite3_stmt *st = heph__stmt(s, sql);
+	if (!st)
+		return HEPH_ERROR;
+	heph__bind_str(st, 1, from);
+	heph__bind_str(st, 2, to);
+	int rc = heph__row(s, st);
+	sqlite3_reset(st);
+	*yes = rc > 0;
+	return rc < 0 ? rc : 0;
+}
+
 void heph__bind_str(sqlite3_stmt *st, int i, const char *v)
 {
 	if (v)
