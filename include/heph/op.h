@@ -84,6 +84,20 @@ void heph_op_put(heph_buf *b, const heph_op *op, int64_t seq, const json_t *extr
 
 void heph_op_clear(heph_op *op);
 
+/* Reading an ops stream (heph ops, heph apply): one op's JSON a line, LF or
+ * CRLF endings, blank lines skipped. heph_op_lines_next() gives the next
+ * line: 1 with *text and *len set (valid until the next call), 0 at the
+ * end, or an error (a line over HEPH_OP_LINE_MAX bytes, a read error) whose
+ * message names the line. r->lineno is the line's number, for the caller's
+ * own errors. Start from a zeroed heph_op_lines; free it when done. */
+typedef struct heph_op_lines {
+	char *line;
+	size_t cap;
+	long long lineno;
+} heph_op_lines;
+int heph_op_lines_next(FILE *in, heph_op_lines *r, char **text, size_t *len);
+void heph_op_lines_free(heph_op_lines *r);
+
 /* Whether this version's engine applies ops of this type. */
 int heph_op_type_known(const char *type);
 

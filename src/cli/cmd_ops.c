@@ -124,26 +124,22 @@ int cmd_ops(struct cli *cli, int argc, char **argv)
 static int remote_apply(struct cli *cli, FILE *in, heph_apply_stats *st)
 {
 	json_t *ops = json_array(), *r = NULL;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	long long lineno = 0;
-	int err = 0;
+	heph_op_lines lines = { 0 };
+	char *line;
+	size_t n;
+	int err = 0, more;
 	memset(st, 0, sizeof *st);
-	while ((n = getline(&line, &cap, in)) > 0) {
+	while ((more = heph_op_lines_next(in, &lines, &line, &n)) > 0) {
 		heph_op op;
-		lineno++;
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = '\0';
-		if (n == 0)
-			continue;
-		if ((err = heph_op_decode(line, (size_t)n, &op))) {
-			heph_error_wrap(err, "line %lld: ", lineno);
+		if ((err = heph_op_decode(line, n, &op))) {
+			heph_error_wrap(err, "line %lld: ", lines.lineno);
 			goto out;
 		}
 		json_array_append_new(ops, heph_op_to_json(&op));
 		heph_op_clear(&op);
 	}
+	if ((err = more))
+		goto out;
 	json_t *params = json_pack("{s:O}", "ops", ops);
 	err = cli_call(cli, "ops.apply", params, &r);
 	json_decref(params);
@@ -155,7 +151,7 @@ static int remote_apply(struct cli *cli, FILE *in, heph_apply_stats *st)
 	st->unknown = json_integer_value(json_object_get(r, "unknown"));
 	st->duplicate = json_integer_value(json_object_get(r, "duplicate"));
 out:
-	free(line);
+	heph_op_lines_free(&lines);
 	json_decref(ops);
 	json_decref(r);
 	return err;

@@ -1137,11 +1137,10 @@ int heph_store_apply(heph_store *s, const heph_op *op, heph_op_status *status)
 int heph_store_apply_stream(heph_store *s, FILE *in, heph_apply_stats *stats)
 {
 	heph_apply_stats z = { 0 };
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	int64_t lineno = 0;
-	int err;
+	heph_op_lines r = { 0 };
+	char *line;
+	size_t n;
+	int err, more;
 	if (!stats)
 		stats = &z;
 	memset(stats, 0, sizeof *stats);
@@ -1150,29 +1149,19 @@ int heph_store_apply_stream(heph_store *s, FILE *in, heph_apply_stats *stats)
 		return err;
 	s->woken = 0;
 	heph__batch_begin(s);
-	while ((n = getline(&line, &cap, in)) > 0) {
+	while ((more = heph_op_lines_next(in, &r, &line, &n)) > 0) {
 		heph_op op;
 		heph_op_status st;
-		lineno++;
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = '\0';
-		if (n == 0)
-			continue;
-		if (n > HEPH_OP_LINE_MAX) {
-			err = heph_error_set(HEPH_ETOOBIG, "line %lld: op is over %d bytes", (long long)lineno,
-					     HEPH_OP_LINE_MAX);
-			goto fail;
-		}
 		const char *ptext;
 		size_t plen;
-		if ((err = heph__opjson_read(line, (size_t)n, &op, NULL, &ptext, &plen))) {
-			heph_error_wrap(err, "line %lld: ", (long long)lineno);
+		if ((err = heph__opjson_read(line, n, &op, NULL, &ptext, &plen))) {
+			heph_error_wrap(err, "line %lld: ", r.lineno);
 			goto fail;
 		}
 		err = heph__apply_op_text(s, &op, 0, ptext, plen, &st);
 		heph_op_clear(&op);
 		if (err) {
-			heph_error_wrap(err, "line %lld: ", (long long)lineno);
+			heph_error_wrap(err, "line %lld: ", r.lineno);
 			goto fail;
 		}
 		stats->read++;
@@ -1183,11 +1172,9 @@ int heph_store_apply_stream(heph_store *s, FILE *in, heph_apply_stats *stats)
 		case HEPH_OP_DUPLICATE: stats->duplicate++; break;
 		}
 	}
-	if (ferror(in)) {
-		err = heph_error_set(HEPH_ERROR, "reading ops failed");
+	if ((err = more))
 		goto fail;
-	}
-	free(line);
+	heph_op_lines_free(&r);
 	stats->applied += s->woken;
 	stats->deferred = stats->deferred > s->woken ? stats->deferred - s->woken : 0;
 	if ((err = heph__batch_end(s))) {
@@ -1196,7 +1183,7 @@ int heph_store_apply_stream(heph_store *s, FILE *in, heph_apply_stats *stats)
 	}
 	return heph_store_commit(s);
 fail:
-	free(line);
+	heph_op_lines_free(&r);
 	heph_store_rollback(s);
 	return err;
 }

@@ -212,3 +212,28 @@ void heph_op_clear(heph_op *op)
 	json_decref(op->payload);
 	op->payload = NULL;
 }
+
+int heph_op_lines_next(FILE *in, heph_op_lines *r, char **text, size_t *len)
+{
+	ssize_t n;
+	while ((n = getline(&r->line, &r->cap, in)) > 0) {
+		r->lineno++;
+		while (n > 0 && (r->line[n - 1] == '\n' || r->line[n - 1] == '\r'))
+			r->line[--n] = '\0';
+		if (n == 0)
+			continue;
+		if (n > HEPH_OP_LINE_MAX)
+			return heph_error_set(HEPH_ETOOBIG, "line %lld: op is over %d bytes", r->lineno, HEPH_OP_LINE_MAX);
+		*text = r->line;
+		*len = (size_t)n;
+		return 1;
+	}
+	return ferror(in) ? heph_error_set(HEPH_ERROR, "reading ops failed after line %lld", r->lineno) : 0;
+}
+
+void heph_op_lines_free(heph_op_lines *r)
+{
+	free(r->line);
+	r->line = NULL;
+	r->cap = 0;
+}
