@@ -62,9 +62,17 @@ int heph_date_days_in_month(long y, int m);
 /* A weekday name or a prefix of it of 3 letters or more, any case:
  * 0 = Monday ... 6 = Sunday, else -1. */
 int heph_date_weekday_of(const char *word);
+/* The name of weekday wd (0 = Monday ... 6 = Sunday) in lower case
+ * ("friday"; its first three letters are the short name); NULL when wd is
+ * out of range. */
+const char *heph_date_weekday_name(int wd);
 /* A month name or a prefix of it of 3 letters or more, any case: 1 ... 12,
  * else -1. */
 int heph_date_month_of(const char *word);
+
+/* The name of month m (1 ... 12) in lower case ("december"); NULL when m is
+ * out of range. */
+const char *heph_date_month_name(int m);
 
 #ifdef __cplusplus
 }

@@ -60,7 +60,6 @@ static const char *task_name(json_t *t)
  * the date itself beyond 99 days. "" for no date. */
 static void relative(const char *date, const char *today, char out[16])
 {
-	static const char *const wd[] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
 	out[0] = '\0';
 	if (!date || !date[0])
 		return;
@@ -74,7 +73,7 @@ static void relative(const char *date, const char *today, char out[16])
 	else if (n == -1)
 		snprintf(out, 16, "yesterday");
 	else if (n > 1 && n < 7)
-		snprintf(out, 16, "%s", wd[heph_date_weekday(date)]);
+		snprintf(out, 16, "%.3s", heph_date_weekday_name(heph_date_weekday(date)));
 	else if (n > 0)
 		snprintf(out, 16, "in %ldd", n);
 	else

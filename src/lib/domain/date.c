@@ -130,6 +130,10 @@ static int prefix_of(const char *word, const char *const *names, int count)
 
 int heph_date_weekday_of(const char *word) { return prefix_of(word, weekday_names, 7); }
 
+const char *heph_date_weekday_name(int wd) { return wd >= 0 && wd < 7 ? weekday_names[wd] : NULL; }
+
+const char *heph_date_month_name(int m) { return m >= 1 && m <= 12 ? month_names[m - 1] : NULL; }
+
 int heph_date_month_of(const char *word)
 {
 	int m = prefix_of(word, month_names, 12);

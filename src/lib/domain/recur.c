@@ -29,9 +29,21 @@
 #define MAX_ITER 2000000 /* instances walked before giving up on a rule */
 
 static const char *const day_codes[7] = { "MO", "TU", "WE", "TH", "FR", "SA", "SU" };
-static const char *const day_short[7] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
-static const char *const month_short[12] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+
+/* A weekday's or month's short name as a rule reads: "Mon", "Dec". */
+struct short_name {
+	char s[4];
+};
+
+static struct short_name short_name(const char *name)
+{
+	struct short_name n = { { 0 } };
+	if (name) {
+		memcpy(n.s, name, 3);
+		n.s[0] = (char)(n.s[0] - 'a' + 'A');
+	}
+	return n;
+}
 
 /* ---- libical glue ---- */
 
@@ -644,7 +656,7 @@ char *heph_recur_text(const char *rrule, const char *anchor)
 			break;
 		}
 		for (int i = 0; i < nday; i++)
-			put(&t, "%s%s", i ? ", " : "", day_short[dow(r.by_day[i])]);
+			put(&t, "%s%s", i ? ", " : "", short_name(heph_date_weekday_name(dow(r.by_day[i]))).s);
 		break;
 	case ICAL_MONTHLY_RECURRENCE:
 		if (nmonth || (nday && nmday) || nday > 1)
@@ -656,7 +668,7 @@ char *heph_recur_text(const char *rrule, const char *anchor)
 				goto raw;
 			put(&t, " on the ");
 			nth(&t, pos);
-			put(&t, " %s", day_short[dow(r.by_day[0])]);
+			put(&t, " %s", short_name(heph_date_weekday_name(dow(r.by_day[0]))).s);
 		} else if (nmday) {
 			put(&t, " on the ");
 			for (int i = 0; i < nmday; i++) {
@@ -682,15 +694,15 @@ char *heph_recur_text(const char *rrule, const char *anchor)
 			int m = icalrecurrencetype_month_month(r.by_month[0]);
 			if (m < 1 || m > 12 || r.by_month_day[0] < 1)
 				goto raw;
-			put(&t, " on %s %d", month_short[m - 1], r.by_month_day[0]);
+			put(&t, " on %s %d", short_name(heph_date_month_name(m)).s, r.by_month_day[0]);
 		} else if (nmonth) {
 			int m = icalrecurrencetype_month_month(r.by_month[0]);
 			if (m < 1 || m > 12)
 				goto raw;
-			put(&t, " in %s", month_short[m - 1]);
+			put(&t, " in %s", short_name(heph_date_month_name(m)).s);
 		} else if (anchor) {
 			int m = atoi(anchor + 5);
-			put(&t, " on %s %d", month_short[m - 1], atoi(anchor + 8));
+			put(&t, " on %s %d", short_name(heph_date_month_name(m)).s, atoi(anchor + 8));
 		}
 		break;
 	default:
