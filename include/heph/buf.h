@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -34,6 +35,11 @@ void heph_buf_put_i64(heph_buf *b, int64_t v);
 /* Append s as a JSON string: quoted, with quotes, backslashes and control
  * characters escaped (the rest, UTF-8 included, as it is). */
 void heph_buf_put_jstr(heph_buf *b, const char *s);
+
+/* Append all that is left to read from in, to its end. 0, or -1 when
+ * reading failed (ferror(in); what was read stays in b). b->p is a string
+ * afterwards even when nothing was read. */
+int heph_buf_read(heph_buf *b, FILE *in);
 
 /* Free the contents; b is empty again. */
 void heph_buf_free(heph_buf *b);

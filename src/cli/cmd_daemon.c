@@ -6,6 +6,7 @@
  * file and the log sit beside it as S without ".sock" plus ".pid" / ".log".
  */
 #include "cli.h"
+#include "heph/buf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -221,26 +222,20 @@ static void started_options(const struct dpaths *p, char **buf, char ***argv, in
 {
 	char path[64];
 	pid_t pid = live_pid(p->pid);
-	size_t len = 0, cap = 0;
-	ssize_t got;
+	heph_buf b = { 0 };
 	*buf = NULL;
 	*argv = NULL;
 	*argc = 0;
 	if (!pid)
 		return;
 	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	FILE *f = fopen(path, "re");
+	if (!f)
 		return;
-	do {
-		if (len + 4096 > cap && !(*buf = realloc(*buf, cap = cap * 2 + 4096)))
-			abort();
-		got = read(fd, *buf + len, cap - len - 1);
-		if (got > 0)
-			len += (size_t)got;
-	} while (got > 0);
-	close(fd);
-	(*buf)[len] = '\0';
+	heph_buf_read(&b, f); /* what was read before an error is what it had */
+	fclose(f);
+	*buf = b.p;
+	size_t len = b.n;
 	/* hephd --mode local --db DB --socket SOCK --pid-file PID [OPTIONS] */
 	size_t n = 0;
 	for (size_t i = 0; i < len; i += strlen(*buf + i) + 1)

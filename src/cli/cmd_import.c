@@ -2,6 +2,7 @@
  * output (a JSON array, or one task object per line as `task import`
  * takes) and hand the tasks to import.taskwarrior in one call. */
 #include "cli.h"
+#include "heph/buf.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -45,8 +46,6 @@ static int parse_tasks(const char *text, json_t **out)
 int cmd_import(struct cli *cli, int argc, char **argv)
 {
 	FILE *in;
-	char *text = NULL;
-	size_t len = 0, cap = 0, got;
 	json_t *tasks = NULL, *params, *words, *r = NULL, *w;
 	int err;
 	if ((err = cli_params(cli, argc, argv, &words)))
@@ -59,19 +58,13 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 	else if (!(in = fopen(file, "r")))
 		return heph_error_set(HEPH_ENOTFOUND, "cannot open %s: %s (give the file task export wrote, or - for "
 				      "standard input)", file, strerror(errno));
-	do {
-		if (cap - len < 65536 && !(text = realloc(text, cap = cap * 2 + 65536)))
-			abort();
-		got = fread(text + len, 1, cap - len - 1, in);
-		len += got;
-	} while (got > 0);
-	text[len] = '\0';
-	err = ferror(in) ? heph_error_set(HEPH_ERROR, "reading %s failed", file) : 0;
+	heph_buf text = { 0 };
+	err = heph_buf_read(&text, in) ? heph_error_set(HEPH_ERROR, "reading %s failed", file) : 0;
 	if (in != stdin)
 		fclose(in);
 	if (!err)
-		err = parse_tasks(text, &tasks);
-	free(text);
+		err = parse_tasks(text.p, &tasks);
+	heph_buf_free(&text);
 	if (err)
 		return err;
 	params = json_pack("{s:o}", "tasks", tasks);

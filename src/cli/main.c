@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "heph/buf.h"
 #include "heph/date.h"
 
 static int fail(int code)
@@ -349,20 +350,6 @@ json_t *cli_verbs_json(void)
 
 /* ---- arguments to params ---- */
 
-static char *read_all(FILE *in)
-{
-	size_t cap = 4096, n = 0, got;
-	char *buf = malloc(cap);
-	if (!buf)
-		abort();
-	while ((got = fread(buf + n, 1, cap - n - 1, in)) > 0) {
-		n += got;
-		if (cap - n - 1 == 0 && !(buf = realloc(buf, cap *= 2)))
-			abort();
-	}
-	buf[n] = '\0';
-	return buf;
-}
 
 /* Whether a typed option name (len bytes) names o: '-' and '_' alike. */
 static int opt_is(const struct opt *o, const char *name, size_t len)
@@ -469,10 +456,14 @@ int cli_parse_args(const struct verb *v, int argc, char **argv, json_t *params)
 							      shown, val);
 				json_object_set_new(params, key, json_integer(n));
 			} else if (o->kind == OPT_TEXT && strcmp(val, "-") == 0) {
-				char *text = read_all(stdin);
+				heph_buf text = { 0 };
+				int failed = heph_buf_read(&text, stdin);
 				json_decref(j);
-				j = json_string(text);
-				free(text);
+				j = failed ? NULL : json_stringn(text.p, text.n);
+				heph_buf_free(&text);
+				if (failed)
+					return heph_error_set(HEPH_ERROR, "%s: --%s: reading standard input failed", v->name,
+							      shown);
 				if (!j)
 					return heph_error_set(HEPH_EINVALID,
 							      "%s: --%s: the text on standard input is not valid UTF-8", v->name,

@@ -16,6 +16,8 @@
  */
 #include "render.h"
 
+#include "heph/buf.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,23 +117,6 @@ struct wikis {
 	size_t n, cap;
 };
 
-struct out {
-	char *s;
-	size_t n, cap;
-};
-
-static void out_add(struct out *o, const char *s, size_t n)
-{
-	if (o->n + n + 1 > o->cap) {
-		o->cap = (o->n + n + 1) * 2;
-		if (!(o->s = realloc(o->s, o->cap)))
-			abort();
-	}
-	memcpy(o->s + o->n, s, n);
-	o->n += n;
-	o->s[o->n] = '\0';
-}
-
 /* The length of the [[…]] at s (n bytes left), or 0 when none starts
  * there: one line, no "[" inside, "]" only as "\]" or in the closing "]]". */
 static size_t wiki_len(const char *s, size_t n)
@@ -154,8 +139,8 @@ static size_t wiki_len(const char *s, size_t n)
 /* md with each wiki link replaced by its placeholder (malloc'd). */
 static char *protect(const char *md, size_t len, struct wikis *w, size_t *outlen)
 {
-	struct out o = { 0 };
-	out_add(&o, "", 0);
+	heph_buf o = { 0 };
+	heph_buf_put(&o, "", 0);
 	for (size_t i = 0; i < len;) {
 		size_t k = wiki_len(md + i, len - i);
 		if (k) {
@@ -164,18 +149,18 @@ static char *protect(const char *md, size_t len, struct wikis *w, size_t *outlen
 				abort();
 			w->text[w->n] = dupn(md + i, k);
 			snprintf(mark, sizeof mark, "%c%zu%c", MARK_OPEN, w->n++, MARK_CLOSE);
-			out_add(&o, mark, strlen(mark));
+			heph_buf_put(&o, mark, strlen(mark));
 			i += k;
 		} else if (md[i] == MARK_OPEN || md[i] == MARK_CLOSE) {
-			out_add(&o, "\xef\xbf\xbd", 3); /* U+FFFD */
+			heph_buf_put(&o, "\xef\xbf\xbd", 3); /* U+FFFD */
 			i++;
 		} else {
-			out_add(&o, md + i, 1);
+			heph_buf_put(&o, md + i, 1);
 			i++;
 		}
 	}
 	*outlen = o.n;
-	return o.s;
+	return o.p;
 }
 
 /* The placeholder at s: its index and length, or 0. */
@@ -194,16 +179,16 @@ static size_t mark_at(const char *s, const struct wikis *w, size_t *index)
 /* s with its placeholders put back as written (malloc'd). */
 static char *restore(const char *s, const struct wikis *w)
 {
-	struct out o = { 0 };
+	heph_buf o = { 0 };
 	size_t idx, k;
-	out_add(&o, "", 0);
+	heph_buf_put(&o, "", 0);
 	for (; *s; s += k ? k : 1) {
 		if ((k = mark_at(s, w, &idx)))
-			out_add(&o, w->text[idx], strlen(w->text[idx]));
+			heph_buf_put(&o, w->text[idx], strlen(w->text[idx]));
 		else
-			out_add(&o, s, 1);
+			heph_buf_put(&o, s, 1);
 	}
-	return o.s;
+	return o.p;
 }
 
 /* The node for one link as written, "[[target|label]]". */
@@ -211,17 +196,17 @@ static cmark_node *wiki_of(const char *text, heph_render_title_fn title_of, void
 {
 	size_t n = strlen(text) - 4, tn;
 	const char *inner = text + 2, *bar = memchr(inner, '|', n);
-	struct out label = { 0 };
+	heph_buf label = { 0 };
 	tn = bar ? (size_t)(bar - inner) : n;
-	out_add(&label, "", 0);
+	heph_buf_put(&label, "", 0);
 	if (bar) /* undo the label's escapes */
 		for (const char *p = bar + 1; p < inner + n; p++) {
 			if (*p == '\\' && p + 1 < inner + n && strchr("\\[]|", p[1]))
 				p++;
-			out_add(&label, p, 1);
+			heph_buf_put(&label, p, 1);
 		}
-	cmark_node *node = wiki_node(inner, tn, bar ? label.s : NULL, bar ? label.n : 0, title_of, ctx);
-	free(label.s);
+	cmark_node *node = wiki_node(inner, tn, bar ? label.p : NULL, bar ? label.n : 0, title_of, ctx);
+	free(label.p);
 	return node;
 }
 

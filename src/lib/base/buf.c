@@ -7,20 +7,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Room for n more bytes and the NUL. */
+static void reserve(heph_buf *b, size_t n)
+{
+	if (b->n + n + 1 <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 4096;
+	while (cap < b->n + n + 1)
+		cap *= 2;
+	if (!(b->p = realloc(b->p, cap)))
+		abort();
+	b->cap = cap;
+}
+
 void heph_buf_put(heph_buf *b, const void *s, size_t n)
 {
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->n + n + 1)
-			cap *= 2;
-		if (!(b->p = realloc(b->p, cap)))
-			abort();
-		b->cap = cap;
-	}
+	reserve(b, n);
 	if (n)
 		memcpy(b->p + b->n, s, n);
 	b->n += n;
 	b->p[b->n] = '\0';
+}
+
+int heph_buf_read(heph_buf *b, FILE *in)
+{
+	size_t got;
+	do {
+		reserve(b, 4096); /* doubles the buffer when it is short of that */
+		got = fread(b->p + b->n, 1, b->cap - b->n - 1, in);
+		b->n += got;
+		b->p[b->n] = '\0';
+	} while (got > 0);
+	return ferror(in) ? -1 : 0;
 }
 
 void heph_buf_puts(heph_buf *b, const char *s) { heph_buf_put(b, s, strlen(s)); }
