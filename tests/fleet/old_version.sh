@@ -76,6 +76,10 @@ expected=$(digest hub)
 for x in o2 c2; do expect_eq "$x holds the old hub's state" "$expected" "$(digest $x)"; done
 expect_contains "the current spoke cannot learn from an old hub who applies the snooze" "not known here" \
 	"$(at c2 ops --unapplied)"
+# an old hub answers task.list with the whole list, not a page
+expect_status "heph --remote list asks the old hub" 0 at c2 --remote "$HUB_URL" list --json
+expect_eq "and shows every task it holds" "$(at hub list --json | json_get 'sorted(t["node_id"] for t in d)')" \
+	"$(echo "$OUT" | json_get 'sorted(t["node_id"] for t in d)')"
 expect_status "heph fleet against an old hub says it keeps no fleet" 4 at c2 fleet
 expect_contains "and why" "before fleet reporting" "$ERR"
 finish

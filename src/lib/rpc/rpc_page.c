@@ -162,6 +162,12 @@ int heph_rpc_call_all(const heph_rpc_method *m, json_t *params, heph_rpc_caller 
 		json_t *page = NULL;
 		if ((err = call(ctx, m->name, p, &page)))
 			goto out;
+		if (json_is_array(page) && !json_object_get(p, "cursor")) {
+			/* a hub from before pages answers the whole list at once */
+			json_array_extend(all, page);
+			json_decref(page);
+			break;
+		}
 		json_t *got = json_object_get(page, m->page), *next = json_object_get(page, "next_cursor");
 		if (!json_is_array(got) || (next && !json_is_null(next) && !json_is_string(next))) {
 			json_decref(page);
