@@ -20,7 +20,9 @@ export async function showNode(r) {
   const out = await read(calls);
   if (state.route !== r) return;
   applySide([out[2], out[3]]);
-  if (out[1].error && !out[1].cached) out[1] = {}; /* a hub without doc.render: the text as text */
+  /* A hub without doc.render, or none reached and nothing kept: the text as
+     text. Any other failure says so beside the text. */
+  if (out[1].error && !out[1].cached) out[1] = out[1].missing || out[1].error.code === -32601 ? {} : { renderError: out[1].error.message || 'no answer' };
   if (out[0].missing || out[0].error) return renderProblem(out[0].error && out[0].error.message);
   if (out[0].result.kind === 'task' && r.kind === 'node') {
     history.replaceState(null, '', `#/task/${encodeURIComponent(r.id)}`);
@@ -32,6 +34,7 @@ export async function showNode(r) {
 function renderNode(r, out, today) {
   const n = out[0].result;
   const rendered = out[1] && out[1].result;
+  const unrendered = out[1] && out[1].renderError;
   $('title').textContent = n.kind === 'task' ? 'Task' : capital(n.kind || 'node');
   document.title = `${n.title} · heph`;
   const screen = $('screen');
@@ -39,7 +42,7 @@ function renderNode(r, out, today) {
   if (n.kind !== 'task') {
     screen.replaceChildren(h('article', { class: 'detail' }, back,
       h('h2', { class: 'detail-title', text: n.title }),
-      docSection(null, rendered, n.body, 'html'),
+      docSection(null, rendered, n.body, 'html', unrendered),
       backlinks(n)));
     return;
   }
@@ -57,7 +60,7 @@ function renderNode(r, out, today) {
     facts,
     queued.length ? h('p', { class: 'queued-note', text: `Waiting for the hub: ${queued.map((q) => q.label).join(', ')}` }) : null,
     open ? actions(n) : null,
-    docSection('Context', rendered, n.context, 'html'),
+    docSection('Context', rendered, n.context, 'html', unrendered),
     open ? promoteSection(n) : null,
     logSection(rendered),
     backlinks(n)));
@@ -111,8 +114,9 @@ function actions(n) {
 
 // Rendered Markdown comes from the hub (cmark-gfm, raw HTML and unsafe
 // links removed there); without doc.render the text is shown as text.
-function docSection(title, rendered, raw, key) {
+function docSection(title, rendered, raw, key, unrendered) {
   const box = h('div', { class: 'doc' });
+  if (unrendered && raw && raw.trim()) box.append(h('p', { class: 'muted render-error', text: `Shown as plain text: the hub could not render it (${unrendered}).` }));
   if (rendered && typeof rendered[key] === 'string') {
     if (rendered[key].trim()) box.innerHTML = rendered[key];
     else box.append(h('p', { class: 'muted', text: 'Nothing written yet.' }));
