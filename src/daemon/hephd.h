@@ -34,6 +34,7 @@
 
 #include "heph/rpc.h"
 #include "heph/store.h"
+#include "heph/sync.h"
 
 enum hephd_mode { MODE_LOCAL, MODE_SERVER, MODE_CLIENT };
 
@@ -107,6 +108,38 @@ void live_wake(struct live *l);
 void live_expire(struct live *l, int64_t now_ms);
 /* Resume them all and park no more (before the HTTP server stops). */
 void live_stop(struct live *l);
+
+/* ---- the hub's group commit (commit.c) ---- */
+
+struct committer;
+
+/* A push waiting for the committer; it lives in the request it belongs to. */
+struct commit_job {
+	heph_sync_push *push;      /* decoded and checked; the caller's */
+	struct MHD_Connection *c;  /* suspended until the job is done */
+	int done;                  /* set (atomically) once answered */
+	int err;                   /* 0 or the heph error */
+	char msg[1024];            /* the error message */
+	char *out;                 /* the answer's body (the caller frees it) */
+	size_t len;
+	struct commit_job *next;
+};
+
+/* Start the committer thread; writer gives the writer store, called with
+ * d->write_lock held; live is woken after each commit. NULL when no thread
+ * can be started. */
+struct committer *committer_start(struct hephd *d, int (*writer)(struct hephd *d, heph_store **out),
+				  struct live *live);
+/* Queue j and suspend c (from its request handler): 0. The handler is
+ * called again once committer_done(j). HEPH_EUNAVAIL once stopping. */
+int committer_submit(struct committer *k, struct MHD_Connection *c, struct commit_job *j);
+int committer_done(const struct commit_job *j);
+/* Groups committed and the pushes they held, so far. */
+void committer_stats(struct committer *k, unsigned long *groups, unsigned long *jobs);
+/* Answer what is queued, refuse more, end the thread; accepts NULL. */
+void committer_stop(struct committer *k);
+/* Free it, once nothing can submit (the HTTP server stopped); accepts NULL. */
+void committer_free(struct committer *k);
 
 /* ---- the command line (options.c) ---- */
 

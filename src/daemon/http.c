@@ -82,17 +82,6 @@
 #include "heph/op.h"
 #include "heph/sync.h"
 
-/* A push waiting for the group commit. */
-struct push_job {
-	heph_sync_push *push;      /* decoded */
-	int done;                  /* set, under write_lock, once answered */
-	int err;                   /* 0 or the heph error */
-	char msg[1024];            /* the error message */
-	char *out;                 /* the response body */
-	size_t len;
-	struct push_job *next;
-};
-
 #define HUB_READER_CACHE_KB 4096 /* page cache of each pool thread's reading store */
 
 /* One connection, from accept to close (libmicrohttpd's socket context). */
@@ -112,8 +101,7 @@ struct hub {
 	pthread_key_t store_key;   /* this pool thread's reading heph_store */
 	char *web_real;            /* realpath of --web-root, or NULL */
 	heph_store *writer;        /* the writing store; under write_lock */
-	pthread_mutex_t queue_mu;  /* guards the queue */
-	struct push_job *queue;    /* pushes waiting, newest first */
+	struct committer *committer; /* applies the pushes (commit.c) */
 	const struct hephd *d;     /* the configuration */
 	char self[256];            /* this machine's host name (gethostname), or "" */
 	pthread_mutex_t conns_mu;  /* guards conns, logged and stopping */
@@ -152,6 +140,7 @@ struct req {
 	char method[12];   /* for the log line */
 	char path[200];    /* likewise, cut */
 	struct live_wait wait; /* a pull parked until news (live.c) */
+	struct commit_job *job; /* a push queued for the committer, or NULL */
 	int waited;        /* it was parked once: answer what there is */
 };
 
@@ -487,67 +476,37 @@ static int writer(struct hephd *d, heph_store **out)
 	return 0;
 }
 
-/* Apply every queued push in one transaction; call with write_lock held. */
-static void group_commit(struct hephd *d)
-{
-	struct push_job *batch, *j, *rev = NULL;
-	heph_store *w = NULL;
-	int err;
-	pthread_mutex_lock(&d->hub->queue_mu);
-	batch = d->hub->queue;
-	d->hub->queue = NULL;
-	pthread_mutex_unlock(&d->hub->queue_mu);
-	while (batch) { /* oldest first */
-		j = batch->next;
-		batch->next = rev;
-		rev = batch;
-		batch = j;
-	}
-	if ((err = writer(d, &w)) == 0 && (err = heph_store_begin(w)) == 0) {
-		for (j = rev; j; j = j->next) {
-			if ((j->err = heph_sync_push_apply(w, j->push, &j->out, &j->len)))
-				snprintf(j->msg, sizeof j->msg, "%s", heph_error_last());
-		}
-		if ((err = heph_store_commit(w)) != 0)
-			for (j = rev; j; j = j->next) {
-				free(j->out);
-				j->out = NULL;
-			}
-	}
-	for (j = rev; j; j = j->next) {
-		if (err && !j->err) {
-			j->err = err;
-			snprintf(j->msg, sizeof j->msg, "%s", heph_error_last());
-		}
-		j->done = 1;
-	}
-}
-
+/* A push: decoded and checked here, then queued for the committer
+ * (commit.c) with the connection suspended; the handler is called again
+ * once it is committed, and answers. */
 static enum MHD_Result do_push(struct hephd *d, struct MHD_Connection *c, struct req *q)
 {
-	struct push_job job = { 0 };
-	int err = heph_sync_push_decode_from(q->body ? q->body : "", q->len, token_of(q->owner), &job.push);
-	if (err)
-		return send_error(d, c, err);
-	pthread_mutex_lock(&d->hub->queue_mu);
-	job.next = d->hub->queue;
-	d->hub->queue = &job;
-	pthread_mutex_unlock(&d->hub->queue_mu);
-	/* Whoever holds the lock next commits everything queued by then;
-	 * our push may already be done when we get it. */
-	pthread_mutex_lock(&d->write_lock);
-	if (!job.done)
-		group_commit(d);
-	pthread_mutex_unlock(&d->write_lock);
-	if (!job.err)
-		live_wake(d->hub->live);
-	heph_sync_push_free(job.push);
-	if (job.err) {
-		heph_error_set(job.err, "%s", job.msg);
-		return send_error(d, c, job.err);
+	struct commit_job *job = q->job;
+	int err;
+	if (!job) {
+		if (!(job = calloc(1, sizeof *job)))
+			abort();
+		if ((err = heph_sync_push_decode_from(q->body ? q->body : "", q->len, token_of(q->owner), &job->push)) ||
+		    (err = committer_submit(d->hub->committer, c, job))) {
+			heph_sync_push_free(job->push);
+			free(job);
+			return send_error(d, c, err);
+		}
+		q->job = job;
+		return MHD_YES;
 	}
-	metrics_push(job.out, job.len);
-	return send_text(d, c, MHD_HTTP_OK, job.out, job.len, "application/json");
+	if (!committer_done(job))
+		return MHD_YES; /* not resumed by the committer: wait on */
+	heph_sync_push_free(job->push);
+	job->push = NULL;
+	if (job->err) {
+		heph_error_set(job->err, "%s", job->msg);
+		return send_error(d, c, job->err);
+	}
+	metrics_push(job->out, job->len);
+	char *out = job->out;
+	job->out = NULL;
+	return send_text(d, c, MHD_HTTP_OK, out, job->len, "application/json");
 }
 
 static int hub_sync_status(void *ctx, heph_store *s, json_t *status)
@@ -1396,6 +1355,11 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
 			pthread_mutex_unlock(&d->hub->conns_mu);
 		}
 		metrics_request_done(q->id, route_name[q->route], addr, q->method, q->path, status, now_us() - q->start_us);
+		if (q->job) {
+			heph_sync_push_free(q->job->push);
+			free(q->job->out);
+			free(q->job);
+		}
 		free(q->body);
 		free(q);
 		*con_cls = NULL;
@@ -1468,7 +1432,6 @@ int hub_start(struct hephd *d, char **url_out)
 	if (!(d->hub = calloc(1, sizeof *d->hub)))
 		abort();
 	pthread_key_create(&d->hub->store_key, close_store);
-	pthread_mutex_init(&d->hub->queue_mu, NULL);
 	d->hub->live = live_new();
 	pthread_mutex_init(&d->hub->conns_mu, NULL);
 	pthread_cond_init(&d->hub->conns_cv, NULL);
@@ -1484,6 +1447,10 @@ int hub_start(struct hephd *d, char **url_out)
 			return heph_error_set(HEPH_EUSAGE, "--web-root %s: %s", d->web_root, strerror(errno));
 		}
 		d->hub->web_real = strdup(real);
+	}
+	if (!(d->hub->committer = committer_start(d, writer, d->hub->live))) {
+		freeaddrinfo(ai);
+		return heph_error_set(HEPH_ERROR, "cannot start the committer thread: %s", strerror(errno));
 	}
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	if (ai->ai_family == AF_INET6)
@@ -1519,6 +1486,7 @@ void hub_stop(struct hephd *d)
 		return;
 	/* libmicrohttpd stops only with no connection suspended */
 	live_stop(d->hub->live);
+	committer_stop(d->hub->committer);
 	if (d->hub->watching) {
 		pthread_mutex_lock(&d->hub->conns_mu);
 		d->hub->stopping = 1;
@@ -1528,9 +1496,9 @@ void hub_stop(struct hephd *d)
 	}
 	if (d->hub->mhd)
 		MHD_stop_daemon(d->hub->mhd);
+	committer_free(d->hub->committer);
 	heph_store_close(d->hub->writer);
 	live_free(d->hub->live);
-	pthread_mutex_destroy(&d->hub->queue_mu);
 	pthread_mutex_destroy(&d->hub->conns_mu);
 	pthread_cond_destroy(&d->hub->conns_cv);
 	pthread_mutex_destroy(&d->hub->log_mu);
