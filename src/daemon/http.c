@@ -49,10 +49,11 @@
  * Reads use a store per pool thread, opened on first use (a thread-specific
  * key closes it when the pool stops). Writes go through one writer store
  * under d->write_lock, which keeps its page cache warm. Pushes are checked
- * (parsed, every op validated) before the lock and committed in groups:
- * pushes that arrive while another holds the lock queue up, and the next
- * holder applies all of them in one transaction, each in its own savepoint
- * (so one failing push fails alone), and answers them after the commit.
+ * (parsed, every op validated) on the pool thread and committed in groups
+ * by one committer thread (commit.c) while their connections are
+ * suspended: every push queued during a commit goes into the next one, each
+ * in its own savepoint (so one failing push fails alone), and each is
+ * answered after the commit.
  */
 #include "hephd.h"
 #include "metrics.h"
