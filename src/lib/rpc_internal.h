@@ -104,13 +104,16 @@ json_t *heph__task_row(heph_store *s, sqlite3_stmt *st, int with_short_id);
 	"t.created_hlc, t.node_id"
 
 /* A page of the tasks matching a WHERE clause over `t` (tasks) in rank
- * order; ?2 is bound to arg (may be NULL). after: NULL for the first page,
- * else the sort key of the previous page's last row (today, then the five
- * HEPH_RANK_KEYS; the handler has checked its shape), whose today orders
- * this page too. *rows: at most limit (<= 0: all) task objects; *next: the
- * sort key of the last one when more follow, else NULL (new references). */
-int heph__task_query(heph_store *s, const char *where_sql, const char *arg, long long limit, const json_t *after,
-		     json_t **rows, json_t **next);
+ * order; ?2 is bound to arg (may be NULL). open_only: the clause keeps
+ * only outstanding, live tasks (state = 'outstanding' AND deleted = 0),
+ * so the page is read in index order and costs its rows (query.c); else
+ * every match is sorted. after: NULL for the first page, else the sort key
+ * of the previous page's last row (today, then the five HEPH_RANK_KEYS;
+ * the handler has checked its shape), whose today orders this page too.
+ * *rows: at most limit (<= 0: all) task objects; *next: the sort key of
+ * the last one when more follow, else NULL (new references). */
+int heph__task_query(heph_store *s, const char *where_sql, const char *arg, int open_only, long long limit,
+		     const json_t *after, json_t **rows, json_t **next);
 
 /* ---- what is next and views (rank.c, views.c) ---- */
 

@@ -162,6 +162,54 @@ static void task_list__pages_give_every_task_once_in_rank_order(void **state)
 	heph_store_close(s);
 }
 
+/* The outstanding list is read part by part from indexes (late, then each
+ * band: query.c); a read of every state sorts all its rows in one
+ * statement. On tasks that are all outstanding the two give one order,
+ * page by page too, whatever page boundary falls at a part's end. */
+static void task_list__read_from_indexes_gives_the_order_of_the_full_sort(void **state)
+{
+	(void)state;
+	heph_store *s = mem();
+	int n = 41;
+	make_tasks(s, n);
+	/* and of every band, some late, some due to be late later, some not dated */
+	static const char *const bands[] = { "red", "orange", "white", "blue" };
+	static const char *const late[] = { "2026-11-05", "2026-12-01", NULL };
+	for (int i = 0; i < 24; i++, n++) {
+		json_t *r = NULL, *p = json_pack("{s:s, s:s}", "title", "u", "attention", bands[i % 4]);
+		if (late[i % 3])
+			json_object_set_new(p, "late_on", json_string(late[i % 3]));
+		if (call_json(s, "task.create", p, &r))
+			fail_msg("task.create: %s", heph_error_last());
+		json_decref(r);
+	}
+	json_t *sorted = rows_ok(s, "task.list", "{\"all\": true}"), *want = ids(sorted);
+	assert_int_equal(json_array_size(want), n);
+	static const int limits[] = { 1, 2, 3, 5, 10, 11, 64, 65 };
+	for (size_t k = 0; k < sizeof limits / sizeof limits[0]; k++) {
+		json_t *got = json_array(), *page = NULL;
+		const char *cursor = NULL;
+		do {
+			json_t *p = json_pack("{s:i}", "limit", limits[k]), *next = NULL;
+			if (cursor)
+				json_object_set_new(p, "cursor", json_string(cursor));
+			assert_int_equal(call_json(s, "task.list", p, &next), 0);
+			json_decref(page);
+			page = next;
+			json_t *part = ids(json_object_get(page, "tasks"));
+			json_array_extend(got, part);
+			json_decref(part);
+			cursor = json_string_value(json_object_get(page, "next_cursor"));
+		} while (cursor);
+		assert_true(json_equal(got, want));
+		json_decref(page);
+		json_decref(got);
+	}
+	json_decref(sorted);
+	json_decref(want);
+	heph_store_close(s);
+}
+
 static void task_list__continues_after_its_last_row_when_rows_before_it_change(void **state)
 {
 	(void)state;
@@ -267,6 +315,7 @@ int main(void)
 		cmocka_unit_test(b64url__round_trips_every_length_and_refuses_other_alphabets),
 		cmocka_unit_test(cursor__round_trips_its_key_and_only_for_the_read_that_made_it),
 		cmocka_unit_test(task_list__pages_give_every_task_once_in_rank_order),
+		cmocka_unit_test(task_list__read_from_indexes_gives_the_order_of_the_full_sort),
 		cmocka_unit_test(task_list__continues_after_its_last_row_when_rows_before_it_change),
 		cmocka_unit_test(task_list__refuses_a_cursor_of_another_read_or_a_forged_key),
 		cmocka_unit_test(tag_list__pages_by_name),

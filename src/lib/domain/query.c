@@ -150,38 +150,67 @@ json_t *heph__task_json(heph_store *s, const char *id)
 	return o;
 }
 
-int heph__task_query(heph_store *s, const char *where_sql, const char *arg, long long limit, const json_t *after,
-		     json_t **rows, json_t **next)
+/* The rank order read from indexes: the open tasks split into parts that
+ * follow one another in rank order, each read in an index's order and
+ * stopped at the page's end, so that a page costs its rows, not every
+ * matching task (the sort key's first part depends on today and cannot be
+ * indexed itself):
+ *
+ *   part        rows                                 order              index
+ *   0 late      late_on < today                      late_on, band,     tasks_open_late
+ *                                                    created, id
+ *   1..4 band   not late, attention red, orange,     created, id        tasks_open_band
+ *               white, blue (band 0..3)
+ *
+ * Band 3 is blue alone: every op that writes attention is checked against
+ * the four words (fields.c), so no other value reaches the table. A read
+ * over every state (all) has no such index and sorts once instead. */
+#define PART_NOT_LATE "(t.late_on IS NULL OR t.late_on >= ?1)"
+static const struct {
+	const char *where;  /* the part's rows */
+	const char *after;  /* the rows after a cursor inside the part: ?3..?7 as in HEPH_RANK_KEYS */
+	const char *order;  /* the part's order, an index's */
+} parts[5] = {
+	{ "t.late_on IS NOT NULL AND t.late_on < ?1",
+	  " AND t.late_on >= ?4 AND (t.late_on, CASE t.attention WHEN 'red' THEN 0 WHEN 'orange' THEN 1 "
+	  "WHEN 'white' THEN 2 ELSE 3 END, t.created_hlc, t.node_id) > (?4, ?5, ?6, ?7)",
+	  "t.late_on, CASE t.attention WHEN 'red' THEN 0 WHEN 'orange' THEN 1 WHEN 'white' THEN 2 ELSE 3 END, "
+	  "t.created_hlc, t.node_id" },
+	{ "t.attention = 'red' AND " PART_NOT_LATE, NULL, NULL },
+	{ "t.attention = 'orange' AND " PART_NOT_LATE, NULL, NULL },
+	{ "t.attention = 'white' AND " PART_NOT_LATE, NULL, NULL },
+	{ "t.attention = 'blue' AND " PART_NOT_LATE, NULL, NULL },
+};
+#define BAND_AFTER " AND t.created_hlc >= ?6 AND (t.created_hlc, t.node_id) > (?6, ?7)"
+#define BAND_ORDER "t.created_hlc, t.node_id"
+
+/* The columns of a page's rows, after its ids and keys (the CTE page). A
+ * list asks for every row's neighbours in id order (for its short id) and
+ * in handle order (for its handle) inside the one statement: index probes,
+ * not more statements per row. */
+#define PAGE_SELECT                                                                                        \
+	"SELECT " TASK_COLS ", (SELECT max(node_id) FROM tasks WHERE node_id < t.node_id), "                \
+	"(SELECT min(node_id) FROM tasks WHERE node_id > t.node_id), t.handle, " HANDLE_PREV_OF("t.handle") \
+	", " HANDLE_NEXT_OF("t.handle") ", page.k1, page.k2, page.k3 "                                      \
+	"FROM page JOIN tasks t ON t.node_id = page.id JOIN nodes n ON n.id = t.node_id "                 \
+	"LEFT JOIN nodes p ON p.id = t.project_id ORDER BY page.k1, page.k2, page.k3, page.k4, page.id"
+
+struct page {
+	long long limit, got; /* rows asked for (<= 0: all), rows kept */
+	const char *today;
+	json_t *arr, *last, *next;
+};
+
+/* Run one statement of a page (its rows in rank order) and keep its rows;
+ * sets pg->next when it reads the row after the page's last. Returns 0, or
+ * an error code. */
+static int page_rows(heph_store *s, struct page *pg, const char *sql, const char *arg, const json_t *after)
 {
-	char *sql = NULL;
 	sqlite3_stmt *st;
-	int rc;
-	long long got = 0;
-	const char *today = after ? json_string_value(json_array_get(after, 0)) : heph_store_today(s);
-	json_t *arr = json_array(), *last = NULL;
-	*rows = *next = NULL;
-	/* The page's ids first, by their keys alone (one pass over the tasks,
-	 * a sorter keeping limit + 1 rows: the one more says whether a next
-	 * page exists); then only those rows' columns. A list asks for every
-	 * row's neighbours in id order (for its short id) inside the one
-	 * statement: two index probes, not two statements. */
-	if (asprintf(&sql, "WITH page(id, k1, k2, k3, k4, k5) AS MATERIALIZED (SELECT t.node_id, " HEPH_RANK_KEYS
-			   " FROM tasks t WHERE (%s)%s ORDER BY 2, 3, 4, 5, 6 LIMIT %lld) "
-			   "SELECT " TASK_COLS ", (SELECT max(node_id) FROM tasks WHERE node_id < t.node_id), "
-			   "(SELECT min(node_id) FROM tasks WHERE node_id > t.node_id), t.handle, "
-			   HANDLE_PREV_OF("t.handle") ", " HANDLE_NEXT_OF("t.handle") ", page.k1, page.k2, page.k3 "
-			   "FROM page JOIN tasks t ON t.node_id = page.id JOIN nodes n ON n.id = t.node_id "
-			   "LEFT JOIN nodes p ON p.id = t.project_id ORDER BY page.k1, page.k2, page.k3, page.k4, page.id",
-		     where_sql, after ? " AND (" HEPH_RANK_KEYS ") > (?3, ?4, ?5, ?6, ?7)" : "",
-		     limit > 0 ? limit + 1 : -1LL) < 0)
-		abort();
-	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-	free(sql);
-	if (rc != SQLITE_OK) {
-		json_decref(arr);
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
 		return heph__sqlerr(s, rc, "task query");
-	}
-	heph__bind_str(st, 1, today);
+	heph__bind_str(st, 1, pg->today);
 	heph__bind_str(st, 2, arg);
 	if (after) {
 		sqlite3_bind_int64(st, 3, json_integer_value(json_array_get(after, 1)));
@@ -192,10 +221,10 @@ int heph__task_query(heph_store *s, const char *where_sql, const char *arg, long
 	}
 	while ((rc = heph__row(s, st)) > 0) {
 		char sid[HEPH_ID_LEN + 1];
-		if (limit > 0 && got == limit) {
+		if (pg->limit > 0 && pg->got == pg->limit) {
 			/* one more than the page: the page's last row is where the next starts */
-			*next = last;
-			last = NULL;
+			pg->next = pg->last;
+			pg->last = NULL;
 			break;
 		}
 		json_t *o = heph__task_row(s, st, 0);
@@ -207,22 +236,67 @@ int heph__task_query(heph_store *s, const char *where_sql, const char *arg, long
 				 (const char *)sqlite3_column_text(st, 16), (const char *)sqlite3_column_text(st, 17), sid);
 			json_object_set_new(o, "handle", json_string(sid));
 		}
-		json_array_append_new(arr, o);
-		got++;
-		json_decref(last);
-		last = json_pack("[s, I, s, I, s, s]", today, (json_int_t)sqlite3_column_int64(st, 18),
-				 (const char *)sqlite3_column_text(st, 19), (json_int_t)sqlite3_column_int64(st, 20),
-				 (const char *)sqlite3_column_text(st, 10), (const char *)sqlite3_column_text(st, 0));
+		json_array_append_new(pg->arr, o);
+		pg->got++;
+		json_decref(pg->last);
+		pg->last = json_pack("[s, I, s, I, s, s]", pg->today, (json_int_t)sqlite3_column_int64(st, 18),
+				     (const char *)sqlite3_column_text(st, 19), (json_int_t)sqlite3_column_int64(st, 20),
+				     (const char *)sqlite3_column_text(st, 10), (const char *)sqlite3_column_text(st, 0));
 	}
 	sqlite3_finalize(st);
-	json_decref(last);
-	if (rc < 0) {
-		json_decref(arr);
-		json_decref(*next);
-		*next = NULL;
-		return rc;
+	return rc < 0 ? rc : 0;
+}
+
+int heph__task_query(heph_store *s, const char *where_sql, const char *arg, int open_only, long long limit,
+		     const json_t *after, json_t **rows, json_t **next)
+{
+	struct page pg = { .limit = limit, .arr = json_array() };
+	char *sql = NULL;
+	int err = 0;
+	pg.today = after ? json_string_value(json_array_get(after, 0)) : heph_store_today(s);
+	*rows = *next = NULL;
+	if (!open_only) {
+		/* Every state: the page's ids first, by their keys alone (one pass
+		 * over the tasks, a sorter keeping limit + 1 rows: the one more says
+		 * whether a next page exists); then only those rows' columns. */
+		if (asprintf(&sql, "WITH page(id, k1, k2, k3, k4, k5) AS MATERIALIZED (SELECT t.node_id, "
+				   HEPH_RANK_KEYS " FROM tasks t WHERE (%s)%s ORDER BY 2, 3, 4, 5, 6 LIMIT %lld) "
+				   PAGE_SELECT,
+			     where_sql, after ? " AND (" HEPH_RANK_KEYS ") > (?3, ?4, ?5, ?6, ?7)" : "",
+			     limit > 0 ? limit + 1 : -1LL) < 0)
+			abort();
+		err = page_rows(s, &pg, sql, arg, after);
+		free(sql);
+		goto out;
 	}
-	*rows = arr;
+	/* The part the cursor is in (late: 0, else 1 + band); the parts before
+	 * it are done. */
+	int first = after ? (json_integer_value(json_array_get(after, 1)) == 0
+				     ? 0
+				     : 1 + (int)json_integer_value(json_array_get(after, 3)))
+			  : 0;
+	if (first < 0 || first > 4)
+		first = 5; /* a band past blue: nothing follows it */
+	for (int i = first; i < 5 && !err && !pg.next; i++) {
+		long long want = limit > 0 ? limit + 1 - pg.got : -1;
+		if (asprintf(&sql, "WITH page(id, k1, k2, k3, k4, k5) AS MATERIALIZED (SELECT t.node_id, "
+				   HEPH_RANK_KEYS " FROM tasks t WHERE (%s) AND %s%s ORDER BY %s LIMIT %lld) " PAGE_SELECT,
+			     where_sql, parts[i].where,
+			     after && i == first ? (parts[i].after ? parts[i].after : BAND_AFTER) : "",
+			     parts[i].order ? parts[i].order : BAND_ORDER, want) < 0)
+			abort();
+		err = page_rows(s, &pg, sql, arg, after && i == first ? after : NULL);
+		free(sql);
+	}
+out:
+	json_decref(pg.last);
+	if (err) {
+		json_decref(pg.arr);
+		json_decref(pg.next);
+		return err;
+	}
+	*rows = pg.arr;
+	*next = pg.next;
 	return 0;
 }
 

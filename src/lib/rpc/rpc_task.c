@@ -159,8 +159,9 @@ out:
 }
 
 /* The filter of task.list and task.count: *where (malloc'd) with ?2 bound
- * to *arg (malloc'd or NULL), from params project?, all?, tag?. */
-static int list_filter(heph_store *s, const json_t *params, char **where, char **arg)
+ * to *arg (malloc'd or NULL), from params project?, all?, tag?; *open_only
+ * (when not NULL) says whether it keeps outstanding tasks only. */
+static int list_filter(heph_store *s, const json_t *params, char **where, char **arg, int *open_only)
 {
 	const char *ref, *tag;
 	char project[HEPH_ID_LEN + 1], tag_id[HEPH_ID_LEN + 1], tag_name[HEPH_TAG_MAX + 1];
@@ -179,6 +180,8 @@ static int list_filter(heph_store *s, const json_t *params, char **where, char *
 		*arg = json_dumps(sub, JSON_COMPACT);
 		json_decref(sub);
 	}
+	if (open_only)
+		*open_only = !all;
 	if (asprintf(where, "t.deleted = 0%s%s", all ? "" : " AND t.state = 'outstanding'",
 		     ref ? " AND t.project_id IN (SELECT value FROM json_each(?2))" : "") < 0)
 		abort();
@@ -215,15 +218,15 @@ HEPH_RPC_HANDLER(heph__rpc_task_list)
 	char *where = NULL, *arg = NULL;
 	long long limit;
 	json_t *after = NULL, *rows = NULL, *next = NULL;
-	int err;
+	int err, open_only;
 	if ((err = heph__page_args("task.list", params, &limit, &after)))
 		goto out;
 	if (after && !rank_key(after)) {
 		err = heph__bad_cursor("task.list");
 		goto out;
 	}
-	if ((err = list_filter(env->store, params, &where, &arg)) ||
-	    (err = heph__task_query(env->store, where, arg, limit, after, &rows, &next)))
+	if ((err = list_filter(env->store, params, &where, &arg, &open_only)) ||
+	    (err = heph__task_query(env->store, where, arg, open_only, limit, after, &rows, &next)))
 		goto out;
 	*result = heph__page_json("task.list", params, "tasks", rows, next);
 out:
@@ -238,7 +241,7 @@ HEPH_RPC_HANDLER(heph__rpc_task_count)
 {
 	char *where, *arg, *sql = NULL;
 	sqlite3_stmt *st = NULL;
-	int err = list_filter(env->store, params, &where, &arg), rc;
+	int err = list_filter(env->store, params, &where, &arg, NULL), rc;
 	if (err)
 		goto out;
 	if (asprintf(&sql, "SELECT count(*) FROM tasks t WHERE %s", where) < 0)
