@@ -34,11 +34,23 @@ typedef struct heph_rpc_host {
 	void (*changed)(void *ctx); /* a write method committed */
 } heph_rpc_host;
 
+/* A taker of rows one at a time: row is borrowed for the call; a nonzero
+ * return is an error code that stops the read. An in-process caller that
+ * sets heph_rpc_env.row lets a paged read hand its rows over as it reads
+ * them instead of collecting them (task.list does): that page's array is
+ * then empty and its next_cursor as always. A read that does not stream
+ * fills its array, so such a caller takes the rows of both (as
+ * heph_rpc_call_each() does); the answer of every other caller is the same
+ * whether or not a read streams. */
+typedef int (*heph_rpc_row_fn)(void *ctx, json_t *row);
+
 typedef struct heph_rpc_env {
 	heph_store *store;         /* the replica the method works on */
 	const heph_rpc_host *host; /* NULL when called in-process */
 	int remote;                /* the caller is on another machine (the hub's /rpc):
 				    * HEPH_RPC_LOCAL methods are refused, paths not shown */
+	heph_rpc_row_fn row;       /* NULL, or where a paged read may stream its rows (below) */
+	void *row_ctx;             /* row's ctx */
 } heph_rpc_env;
 
 typedef int (*heph_rpc_fn)(heph_rpc_env *env, json_t *params, json_t **result);
@@ -154,6 +166,15 @@ typedef int (*heph_rpc_caller)(void *ctx, const char *method, json_t *params, js
  * give all the rows in one new array in *rows. The first error stops it
  * (*rows NULL); an answer that is not a page is HEPH_ERROR. */
 int heph_rpc_call_all(const heph_rpc_method *m, json_t *params, heph_rpc_caller call, void *ctx, json_t **rows);
+
+/* The same read, each row handed to each(each_ctx, row) as its page comes
+ * (borrowed for the call) instead of collected. With a call that sets
+ * heph_rpc_env.row to the same taker, the rows of a read that streams them
+ * go from the query to each() one at a time: nothing holds the whole list.
+ * The first error (or nonzero each()) stops it; an answer that is not a
+ * page, or a next_cursor that does not move on, is HEPH_ERROR. */
+int heph_rpc_call_each(const heph_rpc_method *m, json_t *params, heph_rpc_caller call, void *ctx,
+		       heph_rpc_row_fn each, void *each_ctx);
 
 /* Check params (an object, or NULL for none) against m's schema, as
  * heph_rpc_call() does before running m. 0, or HEPH_EINVALID with a message

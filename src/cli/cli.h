@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "heph/buf.h"
 #include "heph/error.h"
 #include "heph/rpc.h"
 #include "heph/store.h"
@@ -76,7 +77,22 @@ struct cli {
 	const char *token_file;    /* --token-file / $HEPH_TOKEN_FILE: the bearer token for remote */
 	net_client *rc;            /* the connection to remote, made on first use */
 	heph_rpc_host host;        /* what in-process methods may use (sync.now) */
+	heph_rpc_row_fn row;       /* NULL, or what takes a paged read's rows as it streams them */
+	void *row_ctx;             /* row's ctx */
 };
+
+#define TASK_ROW_FIELDS 9
+/* A task list's rows as the printer keeps them (print.c): each row's
+ * printed fields in one text arena, no JSON objects. */
+struct task_rows {
+	heph_buf text;         /* the fields, each NUL-terminated */
+	size_t (*off)[TASK_ROW_FIELDS]; /* per row, each field's offset in text */
+	size_t n, cap;         /* rows, rows allocated */
+};
+/* Keep a task object's printed fields (a heph_rpc_row_fn; t borrowed). */
+int task_rows_add(void *ctx, json_t *t);
+void print_task_rows(struct cli *cli, const struct task_rows *tr);
+void task_rows_free(struct task_rows *tr);
 
 /* Styles printers may write into human output (term.c turns them into
  * ANSI colours on a colour terminal and drops them otherwise): 0xFF, which

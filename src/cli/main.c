@@ -72,7 +72,7 @@ static int call_one(void *ctx, const char *method, json_t *params, json_t **resu
 	}
 	if ((err = cli_store(cli)))
 		return err;
-	heph_rpc_env env = { .store = cli->store, .host = &cli->host };
+	heph_rpc_env env = { .store = cli->store, .host = &cli->host, .row = cli->row, .row_ctx = cli->row_ctx };
 	return heph_rpc_call(&env, method, params, result);
 }
 
@@ -111,13 +111,59 @@ void print_json(struct cli *cli, json_t *r)
 	free(s);
 }
 
+/* A row of a whole read printed with --json: appended to the answer's
+ * text as jansson would write it in the array (compact), then let go. */
+static int json_row(void *ctx, json_t *row)
+{
+	heph_buf *b = ctx;
+	char *s = json_dumps(row, JSON_COMPACT);
+	if (!s)
+		abort();
+	heph_buf_puts(b, b->n > 1 ? "," : "");
+	heph_buf_puts(b, s);
+	free(s);
+	return 0;
+}
+
+/* A whole paged read (no --limit, no --cursor) printed as it is read: the
+ * rows go from the query to the printer's own form one at a time (the
+ * task list's fields; with --json, their text), so the print path costs no
+ * more than the query and nothing holds every row as JSON objects. The
+ * output is the same as printing the collected answer. 1: not such a
+ * read, print it the usual way. */
+static int call_print_rows(struct cli *cli, const heph_rpc_method *m, json_t *params, int *err)
+{
+	int json = cli->json && !isatty(fileno(cli->out)); /* indented JSON: the usual way */
+	struct task_rows tr = { 0 };
+	heph_buf text = { 0 };
+	if (!m || !m->page || json_object_get(params, "limit") || json_object_get(params, "cursor") ||
+	    (!json && (cli->json || cli->verb->print != print_tasks)))
+		return 1;
+	cli->row = json ? json_row : task_rows_add;
+	cli->row_ctx = json ? (void *)&text : (void *)&tr;
+	if (json)
+		heph_buf_puts(&text, "[");
+	*err = heph_rpc_call_each(m, params, call_one, cli, cli->row, cli->row_ctx);
+	cli->row = NULL;
+	cli->row_ctx = NULL;
+	if (!*err && json)
+		fprintf(cli->out, "%s]\n", text.p);
+	else if (!*err)
+		print_task_rows(cli, &tr);
+	heph_buf_free(&text);
+	task_rows_free(&tr);
+	return 0;
+}
+
 int cli_call_print(struct cli *cli, const char *method, json_t *params)
 {
 	json_t *r = NULL;
-	int err = cli_call(cli, method, params, &r);
-	if (err)
-		return err;
 	const heph_rpc_method *m = heph_rpc_find(method);
+	int err;
+	if (call_print_rows(cli, m, params, &err) == 0)
+		return err;
+	if ((err = cli_call(cli, method, params, &r)))
+		return err;
 	json_t *rows = m && m->page && json_is_object(r) ? json_object_get(r, m->page) : NULL;
 	if (cli->json || !cli->verb->print) {
 		print_json(cli, r);

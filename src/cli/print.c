@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "heph/buf.h"
 #include "heph/date.h"
 #include "text.h" /* UTF-8 in terminal cells, shared with the TUI */
 
@@ -93,46 +94,80 @@ static int late_words(const char *late_on, const char *today, char out[16])
 	return 0;
 }
 
+/* The fields of a task line, as a list keeps them: one text arena and
+ * offsets into it (it moves as it grows), not a JSON object per row. */
+enum { F_NAME, F_ATT, F_STATE, F_PROJ, F_REC, F_RECTEXT, F_TITLE, F_DO, F_LATE, NF };
+_Static_assert(NF == TASK_ROW_FIELDS, "cli.h sizes struct task_rows by it");
+
+int task_rows_add(void *ctx, json_t *t)
+{
+	struct task_rows *tr = ctx;
+	const char *v[NF] = { task_name(t),	    str(t, "attention"), str(t, "state"),
+			      str(t, "project"),    str(t, "recurrence"), str(t, "recurrence_text"),
+			      str(t, "title"),	    str(t, "do_date"),	 str(t, "late_on") };
+	if (tr->n == tr->cap) {
+		tr->cap = tr->cap ? tr->cap * 2 : 256;
+		if (!(tr->off = realloc(tr->off, tr->cap * sizeof *tr->off)))
+			abort();
+	}
+	for (int f = 0; f < NF; f++) {
+		tr->off[tr->n][f] = tr->text.n;
+		heph_buf_put(&tr->text, v[f], strlen(v[f]) + 1);
+	}
+	tr->n++;
+	return 0;
+}
+
+void task_rows_free(struct task_rows *tr)
+{
+	heph_buf_free(&tr->text);
+	free(tr->off);
+}
+
+#define FIELD(tr, i, f) ((tr)->text.p + (tr)->off[i][f])
+
 struct cols {
 	int id, dod, late; /* widths */
 	const char *today;
 };
 
-static void task_line(struct cli *cli, json_t *t, const struct cols *c)
+static void task_line(struct cli *cli, const struct task_rows *tr, size_t i, const struct cols *c)
 {
-	const char *att = str(t, "attention"), *state = str(t, "state");
-	const char *proj = str(t, "project"), *rec = str(t, "recurrence");
+	const char *att = FIELD(tr, i, F_ATT), *state = FIELD(tr, i, F_STATE);
+	const char *proj = FIELD(tr, i, F_PROJ), *rec = FIELD(tr, i, F_REC);
 	const char *col = att_color(att);
 	char dod[16], late[16];
-	relative(str(t, "do_date"), c->today, dod);
-	int is_late = late_words(str(t, "late_on"), c->today, late) && strcmp(state, "outstanding") == 0;
-	fprintf(cli->out, C_DIM "%-*s" C_RESET " %s%s%s %-*s %s%-*s%s ", c->id, task_name(t), col, att_mark(att),
-		col[0] ? C_RESET : "", c->dod, dod[0] ? dod : "-", is_late ? CLI_RED CLI_BOLD : "", c->late,
-		late[0] ? late : "-", is_late ? C_RESET : "");
+	relative(FIELD(tr, i, F_DO), c->today, dod);
+	int is_late = late_words(FIELD(tr, i, F_LATE), c->today, late) && strcmp(state, "outstanding") == 0;
+	fprintf(cli->out, C_DIM "%-*s" C_RESET " %s%s%s %-*s %s%-*s%s ", c->id, FIELD(tr, i, F_NAME), col,
+		att_mark(att), col[0] ? C_RESET : "", c->dod, dod[0] ? dod : "-", is_late ? CLI_RED CLI_BOLD : "",
+		c->late, late[0] ? late : "-", is_late ? C_RESET : "");
 
 	/* the rest: [state] title (recurrence) #project, cut to the width */
 	char extra[512] = "";
 	if (rec[0])
-		snprintf(extra, sizeof extra, " (%s)", str(t, "recurrence_text")[0] ? str(t, "recurrence_text") : rec);
+		snprintf(extra, sizeof extra, " (%s)", FIELD(tr, i, F_RECTEXT)[0] ? FIELD(tr, i, F_RECTEXT) : rec);
 	if (proj[0])
 		snprintf(extra + strlen(extra), sizeof extra - strlen(extra), " #%s", proj);
 	char st[32] = "";
 	if (strcmp(state, "outstanding") != 0)
 		snprintf(st, sizeof st, "[%s] ", state);
-	const char *title = str(t, "title");
+	const char *title = FIELD(tr, i, F_TITLE);
 	int room = cli->width ? cli->width - (c->id + 1 + 2 + c->dod + 1 + c->late + 1) : 0;
-	int tw = tui_text_width(st) + tui_text_width(title), ew = tui_text_width(extra);
 	size_t keep = strlen(title);
 	int cut = 0;
-	if (cli->width && tw + ew > room) {
-		if (ew > room / 2) { /* no room for the extras: the title alone */
-			extra[0] = '\0';
-			ew = 0;
-		}
+	if (cli->width) {
+		int tw = tui_text_width(st) + tui_text_width(title), ew = tui_text_width(extra);
 		if (tw + ew > room) {
-			int left = room - ew - tui_text_width(st) - 1; /* one cell for the ellipsis */
-			keep = left > 0 ? tui_text_fit(title, left, NULL) : 0;
-			cut = 1;
+			if (ew > room / 2) { /* no room for the extras: the title alone */
+				extra[0] = '\0';
+				ew = 0;
+			}
+			if (tw + ew > room) {
+				int left = room - ew - tui_text_width(st) - 1; /* one cell for the ellipsis */
+				keep = left > 0 ? tui_text_fit(title, left, NULL) : 0;
+				cut = 1;
+			}
 		}
 	}
 	fprintf(cli->out, "%s%s%.*s%s%s", st, col, (int)keep, title, cut ? "…" : "", col[0] ? C_RESET : "");
@@ -141,12 +176,10 @@ static void task_line(struct cli *cli, json_t *t, const struct cols *c)
 	fputc('\n', cli->out);
 }
 
-void print_tasks(struct cli *cli, json_t *r)
+void print_task_rows(struct cli *cli, const struct task_rows *tr)
 {
-	size_t i;
-	json_t *t;
 	struct cols c = { .id = 2, .dod = 2, .late = 7, .today = "" };
-	if (json_array_size(r) == 0) {
+	if (tr->n == 0) {
 		fprintf(cli->out, "no tasks\n");
 		return;
 	}
@@ -165,20 +198,31 @@ void print_tasks(struct cli *cli, json_t *r)
 		strftime(today, sizeof today, "%Y-%m-%d", &tm);
 		c.today = today;
 	}
-	json_array_foreach(r, i, t) {
+	for (size_t i = 0; i < tr->n; i++) {
 		char w[16];
-		int n = tui_text_width(task_name(t));
+		int n = tui_text_width(FIELD(tr, i, F_NAME));
 		if (n > c.id)
 			c.id = n;
-		relative(str(t, "do_date"), c.today, w);
+		relative(FIELD(tr, i, F_DO), c.today, w);
 		if ((n = (int)strlen(w)) > c.dod)
 			c.dod = n;
-		late_words(str(t, "late_on"), c.today, w);
+		late_words(FIELD(tr, i, F_LATE), c.today, w);
 		if ((n = (int)strlen(w)) > c.late)
 			c.late = n;
 	}
 	fprintf(cli->out, C_BOLD "%-*s A %-*s %-*s TITLE" C_RESET "\n", c.id, "ID", c.dod, "DO", c.late, "LATE ON");
-	json_array_foreach(r, i, t) task_line(cli, t, &c);
+	for (size_t i = 0; i < tr->n; i++)
+		task_line(cli, tr, i, &c);
+}
+
+void print_tasks(struct cli *cli, json_t *r)
+{
+	struct task_rows tr = { 0 };
+	size_t i;
+	json_t *t;
+	json_array_foreach(r, i, t) task_rows_add(&tr, t);
+	print_task_rows(cli, &tr);
+	task_rows_free(&tr);
 }
 
 void print_task_state(struct cli *cli, json_t *r)

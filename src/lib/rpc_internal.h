@@ -110,10 +110,12 @@ json_t *heph__task_row(heph_store *s, sqlite3_stmt *st, int with_short_id);
  * every match is sorted. after: NULL for the first page, else the sort key
  * of the previous page's last row (today, then the five HEPH_RANK_KEYS;
  * the handler has checked its shape), whose today orders this page too.
- * *rows: at most limit (<= 0: all) task objects; *next: the sort key of
- * the last one when more follow, else NULL (new references). */
-int heph__task_query(heph_store *s, const char *where_sql, const char *arg, int open_only, long long limit,
-		     const json_t *after, json_t **rows, json_t **next);
+ * *rows: at most limit (<= 0: all) task objects, or none when env (may
+ * be NULL) has a row taker, which gets them one at a time instead; *next:
+ * the sort key of the last one when more follow, else NULL (new
+ * references). */
+int heph__task_query(heph_store *s, const heph_rpc_env *env, const char *where_sql, const char *arg, int open_only,
+		     long long limit, const json_t *after, json_t **rows, json_t **next);
 
 /* ---- what is next and views (rank.c, views.c) ---- */
 

@@ -26,6 +26,13 @@ expect_eq "list --json fields" "Buy milk orange 2026-11-19 None Home" \
 	"$(echo "$json" | json_get '" ".join(str(t[k]) for t in d if t["title"]=="Buy milk" for k in ("title","attention","do_date","late_on","project"))')"
 expect_eq "list --json carries project_id" "$C" "$(echo "$json" | json_get '[t["project_id"] for t in d if t["title"]=="Send invoice"][0]')"
 
+# A whole list streams its rows from the query to the printer; one page
+# (--limit) is printed from the collected answer: the same output.
+expect_eq "list prints what its one-page answer prints" "$(h list --limit 5000 2>&1)" "$(h list 2>&1)"
+expect_eq "list --json is the rows of its one-page answer" yes "$(python3 -c '
+import json, sys
+whole, page = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+print("yes" if whole == page["tasks"] and len(whole) == 4 else "no")' "$(h list --json)" "$(h list --limit 5000 --json)")"
 expect_eq "list --project takes the subtree" "Send invoice" "$(h list --project Work --json | json_get '",".join(t["title"] for t in d)')"
 
 tree=$(h project list)

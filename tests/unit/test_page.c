@@ -210,6 +210,61 @@ static void task_list__read_from_indexes_gives_the_order_of_the_full_sort(void *
 	heph_store_close(s);
 }
 
+struct taker {
+	heph_store *s;
+	json_t *rows; /* what the taker got, in order */
+	int stop_at;  /* stop (HEPH_ERROR) at this many rows; 0: never */
+};
+
+static int take(void *ctx, json_t *row)
+{
+	struct taker *t = ctx;
+	if (t->stop_at && (int)json_array_size(t->rows) == t->stop_at)
+		return HEPH_ERROR;
+	json_array_append(t->rows, row);
+	return 0;
+}
+
+/* A caller that lets the read stream its rows to the taker. */
+static int streaming_call(void *ctx, const char *method, json_t *params, json_t **result)
+{
+	struct taker *t = ctx;
+	heph_rpc_env env = { .store = t->s, .row = take, .row_ctx = t };
+	return heph_rpc_call(&env, method, params, result);
+}
+
+static void task_list__streams_its_rows_to_a_caller_that_takes_them(void **state)
+{
+	(void)state;
+	heph_store *s = mem();
+	make_tasks(s, 23);
+	json_t *want = rows_ok(s, "task.list", NULL);
+	/* one page: the rows go to the taker, the array is empty, the cursor as always */
+	struct taker t = { s, json_array(), 0 };
+	json_t *page = NULL, *p = json_pack("{s:i}", "limit", 5), *collected = NULL;
+	assert_int_equal(streaming_call(&t, "task.list", p, &page), 0);
+	assert_int_equal(json_array_size(json_object_get(page, "tasks")), 0);
+	assert_int_equal(json_array_size(t.rows), 5);
+	assert_int_equal(call_json(s, "task.list", json_incref(p), &collected), 0);
+	assert_true(json_equal(json_object_get(collected, "next_cursor"), json_object_get(page, "next_cursor")));
+	/* the whole read, page by page, through heph_rpc_call_each: every row once, in order */
+	json_array_clear(t.rows);
+	json_object_set_new(p, "limit", json_integer(4)); /* ignored: call_each pages by the largest limit */
+	assert_int_equal(heph_rpc_call_each(heph_rpc_find("task.list"), p, streaming_call, &t, take, &t), 0);
+	assert_true(json_equal(t.rows, want));
+	/* a taker's error stops the read with it */
+	json_array_clear(t.rows);
+	t.stop_at = 7;
+	assert_int_equal(heph_rpc_call_each(heph_rpc_find("task.list"), NULL, streaming_call, &t, take, &t), HEPH_ERROR);
+	assert_int_equal(json_array_size(t.rows), 7);
+	json_decref(p);
+	json_decref(page);
+	json_decref(collected);
+	json_decref(t.rows);
+	json_decref(want);
+	heph_store_close(s);
+}
+
 static void task_list__continues_after_its_last_row_when_rows_before_it_change(void **state)
 {
 	(void)state;
@@ -316,6 +371,7 @@ int main(void)
 		cmocka_unit_test(cursor__round_trips_its_key_and_only_for_the_read_that_made_it),
 		cmocka_unit_test(task_list__pages_give_every_task_once_in_rank_order),
 		cmocka_unit_test(task_list__read_from_indexes_gives_the_order_of_the_full_sort),
+		cmocka_unit_test(task_list__streams_its_rows_to_a_caller_that_takes_them),
 		cmocka_unit_test(task_list__continues_after_its_last_row_when_rows_before_it_change),
 		cmocka_unit_test(task_list__refuses_a_cursor_of_another_read_or_a_forged_key),
 		cmocka_unit_test(tag_list__pages_by_name),

@@ -199,6 +199,7 @@ struct page {
 	long long limit, got; /* rows asked for (<= 0: all), rows kept */
 	const char *today;
 	json_t *arr, *last, *next;
+	const heph_rpc_env *env; /* its row taker, when set, takes the rows instead of arr */
 };
 
 /* Run one statement of a page (its rows in rank order) and keep its rows;
@@ -236,7 +237,16 @@ static int page_rows(heph_store *s, struct page *pg, const char *sql, const char
 				 (const char *)sqlite3_column_text(st, 16), (const char *)sqlite3_column_text(st, 17), sid);
 			json_object_set_new(o, "handle", json_string(sid));
 		}
-		json_array_append_new(pg->arr, o);
+		if (pg->env && pg->env->row) {
+			int e = pg->env->row(pg->env->row_ctx, o);
+			json_decref(o);
+			if (e) {
+				rc = e < 0 ? e : HEPH_ERROR;
+				break;
+			}
+		} else {
+			json_array_append_new(pg->arr, o);
+		}
 		pg->got++;
 		json_decref(pg->last);
 		pg->last = json_pack("[s, I, s, I, s, s]", pg->today, (json_int_t)sqlite3_column_int64(st, 18),
@@ -247,10 +257,10 @@ static int page_rows(heph_store *s, struct page *pg, const char *sql, const char
 	return rc < 0 ? rc : 0;
 }
 
-int heph__task_query(heph_store *s, const char *where_sql, const char *arg, int open_only, long long limit,
-		     const json_t *after, json_t **rows, json_t **next)
+int heph__task_query(heph_store *s, const heph_rpc_env *env, const char *where_sql, const char *arg, int open_only,
+		     long long limit, const json_t *after, json_t **rows, json_t **next)
 {
-	struct page pg = { .limit = limit, .arr = json_array() };
+	struct page pg = { .limit = limit, .arr = json_array(), .env = env };
 	char *sql = NULL;
 	int err = 0;
 	pg.today = after ? json_string_value(json_array_get(after, 0)) : heph_store_today(s);

@@ -146,12 +146,11 @@ json_t *heph__page_json(const char *method, const json_t *params, const char *me
 	return page;
 }
 
-int heph_rpc_call_all(const heph_rpc_method *m, json_t *params, heph_rpc_caller call, void *ctx, json_t **rows)
+int heph_rpc_call_each(const heph_rpc_method *m, json_t *params, heph_rpc_caller call, void *ctx,
+		       heph_rpc_row_fn each, void *each_ctx)
 {
 	json_t *p = params ? json_deep_copy(params) : json_object();
-	json_t *all = json_array();
 	int err = 0;
-	*rows = NULL;
 	if (!m->page) {
 		err = heph_error_set(HEPH_ERROR, "%s is not a paged read", m->name);
 		goto out;
@@ -159,39 +158,57 @@ int heph_rpc_call_all(const heph_rpc_method *m, json_t *params, heph_rpc_caller 
 	json_object_del(p, "cursor");
 	json_object_set_new(p, "limit", json_integer(HEPH_RPC_PAGE_MAX)); /* fewest round trips */
 	for (;;) {
-		json_t *page = NULL;
+		json_t *page = NULL, *row;
+		size_t i;
 		if ((err = call(ctx, m->name, p, &page)))
 			goto out;
-		if (json_is_array(page) && !json_object_get(p, "cursor")) {
-			/* a hub from before pages answers the whole list at once */
-			json_array_extend(all, page);
-			json_decref(page);
-			break;
-		}
-		json_t *got = json_object_get(page, m->page), *next = json_object_get(page, "next_cursor");
+		/* a hub from before pages answers the whole list at once: its rows */
+		int whole = json_is_array(page) && !json_object_get(p, "cursor");
+		json_t *got = whole ? page : json_object_get(page, m->page);
+		json_t *next = whole ? NULL : json_object_get(page, "next_cursor");
 		if (!json_is_array(got) || (next && !json_is_null(next) && !json_is_string(next))) {
 			json_decref(page);
 			err = heph_error_set(HEPH_ERROR, "%s answered something that is not a page of \"%s\"", m->name,
 					     m->page);
 			goto out;
 		}
-		if (json_is_string(next) && json_array_size(got) == 0) {
+		/* a page that streamed its rows is empty: only a cursor that stays
+		 * where it was would loop */
+		if (json_is_string(next) && json_equal(next, json_object_get(p, "cursor"))) {
 			json_decref(page);
-			err = heph_error_set(HEPH_ERROR, "%s answered an empty page with a next_cursor", m->name);
+			err = heph_error_set(HEPH_ERROR, "%s answered a next_cursor that does not move on", m->name);
 			goto out;
 		}
-		json_array_extend(all, got);
-		if (!json_is_string(next)) {
+		json_array_foreach(got, i, row) {
+			if ((err = each(each_ctx, row)))
+				break;
+		}
+		if (err || !json_is_string(next)) {
 			json_decref(page);
-			break;
+			goto out;
 		}
 		json_object_set(p, "cursor", next); /* a new reference, before page goes */
 		json_decref(page);
 	}
-	*rows = all;
-	all = NULL;
 out:
-	json_decref(all);
 	json_decref(p);
+	return err;
+}
+
+static int append(void *ctx, json_t *row)
+{
+	json_array_append((json_t *)ctx, row); /* borrowed row, a new reference kept */
+	return 0;
+}
+
+int heph_rpc_call_all(const heph_rpc_method *m, json_t *params, heph_rpc_caller call, void *ctx, json_t **rows)
+{
+	json_t *all = json_array();
+	int err = heph_rpc_call_each(m, params, call, ctx, append, all);
+	if (err) {
+		json_decref(all);
+		all = NULL;
+	}
+	*rows = all;
 	return err;
 }

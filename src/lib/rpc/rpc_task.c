@@ -226,7 +226,7 @@ HEPH_RPC_HANDLER(heph__rpc_task_list)
 		goto out;
 	}
 	if ((err = list_filter(env->store, params, &where, &arg, &open_only)) ||
-	    (err = heph__task_query(env->store, where, arg, open_only, limit, after, &rows, &next)))
+	    (err = heph__task_query(env->store, env, where, arg, open_only, limit, after, &rows, &next)))
 		goto out;
 	*result = heph__page_json("task.list", params, "tasks", rows, next);
 out:
