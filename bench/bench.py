@@ -220,7 +220,7 @@ def run_size(heph, n, runs, work, env, base=None, tw=True):
         # heph may not open a newer schema); the data are the same
         kb, secs = peak_kb([base, "--db", bdb, "apply", ops], env)
         res.update(b_apply_s=secs, b_apply_kb=kb, b_apply_cpu=peak_kb.cpu)
-        sh([base, "--db", bdb, "count"], env=env)
+        sh([base, "--db", bdb, "digest"], env=env)
     os.unlink(ops)
 
     twdir = os.path.join(d, "tw")
@@ -283,7 +283,7 @@ def run_size(heph, n, runs, work, env, base=None, tw=True):
     sh(["sqlite3", db, ".backup %s" % wfloor])
     if base:
         sh(["sqlite3", bdb, ".backup %s" % wbdb])
-        sh([base, "--db", wbdb, "count"], env=env)
+        sh([base, "--db", wbdb, "digest"], env=env)
     if tw:
         shutil.copytree(twdir, wtw)
     wrc = os.path.join(wd, "taskrc")
