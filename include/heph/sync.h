@@ -52,6 +52,7 @@
 
 #include <jansson.h>
 
+#include "heph/hlc.h"
 #include "heph/store.h"
 
 #ifdef __cplusplus
@@ -120,6 +121,9 @@ typedef struct heph_sync_page {
 	int64_t added;      /* ops new to this replica */
 } heph_sync_page;
 
+/* The greatest seq of s's op-log (0 when empty): a hub's head. */
+int heph_sync_head(heph_store *s, int64_t *out);
+
 /* The pull cursor (0 before the first pull). */
 int heph_sync_pull_cursor(heph_store *s, int64_t *out);
 
@@ -164,6 +168,47 @@ int heph_sync_note_source(heph_store *s, const char *from);
  * "provider" or null), auth_failed, pending_push,
  * conflicts, unapplied (heph_fleet_unapplied), pull_cursor, push_cursor, last_pulled, last_pushed. */
 int heph_sync_status(heph_store *s, json_t **out);
+
+/* ---- snapshots: a spoke starting from a copy of the hub's replica ---- */
+
+#define HEPH_SNAPSHOT_FORMAT 1                  /* the snapshot file's format (sync_snapshot.c) */
+#define HEPH_SNAPSHOT_APPLICATION_ID 0x68657073 /* "heps": the file's PRAGMA application_id */
+/* A spoke with an empty pull cursor starts from a snapshot when the hub
+ * holds more than this many ops: fewer come in one pull page anyway
+ * (docs/explanation/sync.md). HEPH_SYNC_SNAPSHOT=always|never overrides. */
+#define HEPH_SYNC_SNAPSHOT_MIN HEPH_SYNC_PULL_LIMIT
+
+/* Write a snapshot of s's replicated tables and op-log, as of one read
+ * transaction, to path (a new file; removed again on failure); *seq is the
+ * hub seq it holds the op-log up to. Never holds the write lock. HEPH_ERROR
+ * when the database has a table the snapshot's list does not decide. */
+int heph_sync_snapshot_write(heph_store *s, const char *path, int64_t *seq);
+
+/* The SHA-256 of the file at path as 64 lowercase hex digits, and its size
+ * (size may be NULL). HEPH_ENOTFOUND/HEPH_ERROR naming it. */
+int heph_sync_snapshot_digest(const char *path, char hex[65], int64_t *size);
+
+/* Check that the file at path is a snapshot this build can install, without
+ * changing s: *seq and *hub (malloc'd) are its. HEPH_EINVALID when it is not
+ * a heph snapshot, HEPH_EPROTOCOL when it is of another format, schema or
+ * feature level (pull the op-log instead). */
+int heph_sync_snapshot_check(heph_store *s, const char *path, int64_t *seq, char **hub);
+
+typedef struct heph_sync_snapshot_result {
+	int64_t seq;                         /* the pull cursor now */
+	char hub[HEPH_ORIGIN_LEN + 1];       /* the hub's id */
+	int64_t ops;                         /* ops taken from the snapshot */
+	int64_t kept;                        /* this replica's own ops applied again, to be pushed */
+} heph_sync_snapshot_result;
+
+/* Replace s's replicated state by the snapshot's at path, in one
+ * transaction: this device's identity, settings, tokens and sync settings
+ * stay; ops it holds that the snapshot lacks are applied again and wait to
+ * be pushed; the cursors move to the snapshot's seq. want_hub (may be
+ * NULL): refuse a snapshot of another hub. The checks of
+ * heph_sync_snapshot_check() come first; on any failure nothing changes. */
+int heph_sync_snapshot_install(heph_store *s, const char *path, const char *want_hub,
+			       heph_sync_snapshot_result *out);
 
 /* Device-local settings naming the hub (heph hub set). */
 #define HEPH_SETTING_HUB_URL "hub.url"

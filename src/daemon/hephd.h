@@ -41,6 +41,7 @@ enum hephd_mode { MODE_LOCAL, MODE_SERVER, MODE_CLIENT };
 struct spoke;
 struct hub;
 struct oidc;
+struct snapshots;
 
 struct hephd {
 	enum hephd_mode mode;        /* --mode */
@@ -79,6 +80,7 @@ struct hephd {
 	pthread_mutex_t write_lock;  /* the hub's HTTP writers, in turn (see the writing rule above) */
 	struct spoke *spoke;         /* local mode: the background sync */
 	struct hub *hub;             /* server mode: the HTTP server */
+	struct snapshots *snapshots; /* server mode: the snapshot files (snapshot.c) */
 };
 
 /* ---- live sync on the hub (live.c) ---- */
@@ -171,6 +173,17 @@ void hephd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * actually bound (the port filled in when 0 was asked). */
 int hub_start(struct hephd *d, char **url_out);
 void hub_stop(struct hephd *d);
+
+/* ---- snapshots on the hub (snapshot.c) ---- */
+
+struct MHD_Response;
+void snapshots_init(struct hephd *d);
+void snapshots_free(struct hephd *d);
+/* The answer to an authenticated GET /sync/snapshot (s: the thread's
+ * store): *out with *status 200 or 206, or a heph error with its message
+ * set and *status the HTTP status to answer (0: the error's own). */
+int snapshot_response(struct hephd *d, struct MHD_Connection *c, heph_store *s, struct MHD_Response **out,
+		      unsigned *status);
 
 /* ---- auth (auth.c) ---- */
 

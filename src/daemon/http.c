@@ -4,6 +4,7 @@
  *   endpoint          auth   what
  *   POST /sync/push   yes    take a batch of ops (heph_sync_push_apply), all or none
  *   GET  /sync/pull   yes    a page of ops after a cursor (heph_sync_pull_page)
+ *   GET  /sync/snapshot  yes  the replica as one file, resumable (snapshot.c)
  *   POST /rpc         yes    the JSON-RPC method table (heph_rpc_request_run)
  *   GET  /config      no     what a client needs before it logs in
  *   GET  /healthz     no     200 while the database answers
@@ -125,10 +126,11 @@ struct hub {
 	time_t feed_modified;      /* when that text was first served: its Last-Modified */
 };
 
-enum route { R_NONE, R_PUSH, R_PULL, R_RPC, R_CONFIG, R_HEALTH, R_STATIC, R_OPTIONS, R_METRICS, R_CALENDAR };
+enum route { R_NONE, R_PUSH, R_PULL, R_RPC, R_CONFIG, R_HEALTH, R_STATIC, R_OPTIONS, R_METRICS, R_CALENDAR,
+	     R_SNAPSHOT };
 /* Each route's name in the request log and in /metrics. */
 static const char *const route_name[] = { "none", "push", "pull", "rpc", "config", "healthz", "static", "options",
-					  "metrics", "calendar" };
+					  "metrics", "calendar", "snapshot" };
 
 struct req {
 	enum route route;
@@ -465,6 +467,21 @@ static enum MHD_Result do_pull(struct hephd *d, struct MHD_Connection *c, heph_s
 	}
 	metrics_pull();
 	return send_text(d, c, MHD_HTTP_OK, out, len, "application/json");
+}
+
+/* GET /sync/snapshot: snapshot.c writes the answer. */
+static enum MHD_Result do_snapshot(struct hephd *d, struct MHD_Connection *c, heph_store *s)
+{
+	unsigned status;
+	struct MHD_Response *r;
+	int err = snapshot_response(d, c, s, &r, &status);
+	if (err)
+		return status ? send_error_as(d, c, status, err, heph_error_name(err)) : send_error(d, c, err);
+	security_headers(r);
+	note_status(d, c, status);
+	enum MHD_Result ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
 }
 
 /* The writer store; call with write_lock held. */
@@ -906,6 +923,8 @@ static enum route route_of(const char *url)
 		return R_PUSH;
 	if (strcmp(url, "/sync/pull") == 0)
 		return R_PULL;
+	if (strcmp(url, "/sync/snapshot") == 0)
+		return R_SNAPSHOT;
 	if (strcmp(url, "/rpc") == 0)
 		return R_RPC;
 	if (strcmp(url, "/config") == 0)
@@ -1312,7 +1331,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return do_metrics(d, c);
 	if (q->route == R_CALENDAR)
 		return do_calendar(d, c, url);
-	if ((q->route == R_PULL || q->route == R_CONFIG || q->route == R_HEALTH)) {
+	if ((q->route == R_PULL || q->route == R_SNAPSHOT || q->route == R_CONFIG || q->route == R_HEALTH)) {
 		if ((err = thread_store(d, &s)))
 			return send_error(d, c, err);
 		if (q->route == R_CONFIG)
@@ -1323,6 +1342,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		if ((err = hub_authenticate(d, s, MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
 					    owner)))
 			return send_error(d, c, err);
+		if (q->route == R_SNAPSHOT)
+			return do_snapshot(d, c, s);
 		return do_pull(d, c, s, owner, q);
 	}
 	if (q->dropped) {
@@ -1434,6 +1455,7 @@ int hub_start(struct hephd *d, char **url_out)
 		abort();
 	pthread_key_create(&d->hub->store_key, close_store);
 	d->hub->live = live_new();
+	snapshots_init(d);
 	pthread_mutex_init(&d->hub->conns_mu, NULL);
 	pthread_cond_init(&d->hub->conns_cv, NULL);
 	pthread_mutex_init(&d->hub->log_mu, NULL);
@@ -1507,4 +1529,5 @@ void hub_stop(struct hephd *d)
 	free(d->hub->web_real);
 	free(d->hub);
 	d->hub = NULL;
+	snapshots_free(d);
 }

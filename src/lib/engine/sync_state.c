@@ -56,6 +56,11 @@ int heph__sync_head(heph_store *s, int64_t *out)
 	return heph__sync_i64_of(s, "SELECT coalesce(max(seq), 0) FROM oplog", 0, out);
 }
 
+int heph_sync_head(heph_store *s, int64_t *out)
+{
+	return heph__sync_head(s, out);
+}
+
 /* A read transaction of our own, unless one is open already. */
 int heph__read_begin(heph_store *s, int *own)
 {

@@ -1,0 +1,493 @@
+/* sync_snapshot.c — a hub's replica as one file, and a spoke starting from
+ * it instead of replaying the whole op-log (heph/sync.h;
+ * docs/reference/sync-protocol.md gives the wire side).
+ *
+ * The file, format 1: an SQLite database with
+ *
+ *   PRAGMA application_id  HEPH_SNAPSHOT_APPLICATION_ID ("heps"), so that
+ *                          heph never opens a snapshot as a database
+ *   PRAGMA user_version    HEPH_SNAPSHOT_FORMAT
+ *   snapshot(key, value)   format  HEPH_SNAPSHOT_FORMAT
+ *                          hub     the hub's id (its origin)
+ *                          seq     the hub seq it holds the op-log up to
+ *                          schema  the hub's schema version
+ *                          level   the hub's feature level
+ *                          ops     rows in oplog
+ *   one table per replicated table below, the hub's columns in the hub's
+ *   order, no constraints or indexes; oplog.local is 0 throughout (the
+ *   hub's own ops are not the spoke's)
+ *
+ * Every table of the schema (schema.c) is in `tables` below, replicated or
+ * not, and heph_sync_snapshot_write() refuses to write when the hub's
+ * database holds one that is not: a new table has to be decided here before
+ * any snapshot ships again. Columns are copied as they are, so a spoke takes
+ * a snapshot only from a hub of its own schema version and feature level
+ * (HEPH_EPROTOCOL otherwise: the caller pulls the op-log instead).
+ *
+ * Installing (heph_sync_snapshot_install), in one write transaction: the
+ * replicated tables are emptied and filled from the file, the search index
+ * rebuilt for every node, the ops this replica holds that the snapshot does
+ * not (its own, not yet on the hub) applied again through the merge engine
+ * and left above the push cursor, and the cursors set to the snapshot's
+ * seq. The device-local tables (meta, settings, sync_state, tokens, ...) are
+ * never read from the file. Undo history is dropped: its seqs name ops of
+ * the op-log that was replaced.
+ */
+#include "internal.h"
+#include "sync_internal.h"
+
+#include "heph/sync.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Each table of the schema and what a snapshot does with it. */
+enum fate {
+	SHIP,    /* replicated state: copied into the snapshot and installed */
+	DERIVED, /* rebuilt by the spoke from what is shipped */
+	PRIVATE, /* this device's alone: never in a snapshot, never replaced */
+	DROPPED, /* the spoke's own, emptied on install (it names replaced seqs) */
+};
+
+static const struct table {
+	const char *name;
+	enum fate fate;
+	const char *order; /* SHIP: the primary key, so the spoke inserts in key order */
+} tables[] = {
+	{ "nodes", SHIP, "id" },
+	{ "tasks", SHIP, "node_id" },
+	{ "clocks", SHIP, "node_id, field" },
+	{ "links", SHIP, "id" },
+	{ "link_tombs", SHIP, "link_id" },
+	{ "oplog", SHIP, "seq" },
+	{ "deferred", SHIP, "wait_for, op_seq" },
+	{ "conflicts", SHIP, "id" },        /* recorded by applying the ops, as a replay would */
+	{ "resolutions", SHIP, "node_id, field, hlc" },
+	{ "search", DERIVED, NULL },        /* FTS5 over nodes, and its shadow tables: */
+	{ "search_data", DERIVED, NULL },
+	{ "search_idx", DERIVED, NULL },
+	{ "search_content", DERIVED, NULL },
+	{ "search_docsize", DERIVED, NULL },
+	{ "search_config", DERIVED, NULL },
+	{ "search_ids", DERIVED, NULL },
+	{ "search_dirty", DERIVED, NULL },
+	{ "changes", DROPPED, NULL },       /* undo history, by local seq */
+	{ "change_before", DROPPED, NULL },
+	{ "meta", PRIVATE, NULL },          /* the device's origin and clock */
+	{ "settings", PRIVATE, NULL },      /* hub URL, calendar secret, preferences */
+	{ "sync_state", PRIVATE, NULL },    /* cursors, the hub's id */
+	{ "sync_pulled", PRIVATE, NULL },   /* reset by install: every shipped seq came from the hub */
+	{ "tokens", PRIVATE, NULL },        /* device token hashes */
+	{ "devices", PRIVATE, NULL },       /* the fleet's reports */
+	{ "idempotency", PRIVATE, NULL },   /* kept answers of /rpc */
+};
+
+#define NTABLES (sizeof tables / sizeof tables[0])
+
+static const struct table *table_of(const char *name)
+{
+	for (size_t i = 0; i < NTABLES; i++)
+		if (strcmp(tables[i].name, name) == 0)
+			return &tables[i];
+	return NULL;
+}
+
+/* Every table of the main database is decided above. */
+static int all_decided(heph_store *s)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, "SELECT name FROM main.sqlite_master WHERE type = 'table' "
+					   "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name", -1, &st, NULL);
+	int err = 0;
+	if (rc != SQLITE_OK)
+		return heph__sqlerr(s, rc, "listing the tables");
+	while ((rc = heph__row(s, st)) > 0) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		if (!table_of(name)) {
+			err = heph_error_set(HEPH_ERROR, "table %s is not in the snapshot's list (sync_snapshot.c): "
+					     "decide whether it is replicated before taking a snapshot", name);
+			break;
+		}
+	}
+	if (rc < 0)
+		err = rc;
+	sqlite3_finalize(st);
+	return err;
+}
+
+static int exec_fmt(heph_store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int exec_fmt(heph_store *s, const char *fmt, ...)
+{
+	va_list ap;
+	char *sql;
+	va_start(ap, fmt);
+	if (vasprintf(&sql, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	int err = heph__exec(s, sql);
+	free(sql);
+	return err;
+}
+
+static int attach(heph_store *s, const char *path)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, "ATTACH DATABASE ?1 AS snap", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return heph__sqlerr(s, rc, "opening the snapshot");
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : heph__sqlerr(s, rc, "opening the snapshot");
+}
+
+static void detach(heph_store *s)
+{
+	sqlite3_exec(s->db, "DETACH DATABASE snap", NULL, NULL, NULL);
+}
+
+int heph_sync_snapshot_write(heph_store *s, const char *path, int64_t *seq)
+{
+	int err, began = 0;
+	int64_t head = 0, ops = 0;
+	*seq = 0;
+	if (s->depth > 0)
+		return heph_error_set(HEPH_ERROR, "a snapshot is taken outside any transaction");
+	/* Made here, empty: the store's connection may not create files. */
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return heph_error_set(HEPH_ERROR, "cannot make the snapshot %s: %s", path, strerror(errno));
+	close(fd);
+	if ((err = attach(s, path)))
+		return err;
+	/* A file of its own, thrown away if this fails: no journal. */
+	if ((err = heph__exec(s, "PRAGMA snap.journal_mode = OFF; PRAGMA snap.synchronous = OFF")))
+		goto out;
+	/* One transaction: main is only read, so what is copied is the
+	 * replica as of its first read, and writers go on beside it (WAL). */
+	if ((err = heph__exec(s, "BEGIN")))
+		goto out;
+	began = 1;
+	if ((err = all_decided(s)) || (err = heph__sync_head(s, &head)))
+		goto out;
+	if ((err = exec_fmt(s, "PRAGMA snap.application_id = %d; PRAGMA snap.user_version = %d;"
+			       "CREATE TABLE snap.snapshot (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+			    HEPH_SNAPSHOT_APPLICATION_ID, HEPH_SNAPSHOT_FORMAT)))
+		goto out;
+	for (size_t i = 0; i < NTABLES; i++) {
+		const struct table *t = &tables[i];
+		if (t->fate != SHIP)
+			continue;
+		if (strcmp(t->name, "oplog") == 0)
+			err = exec_fmt(s, "CREATE TABLE snap.oplog AS SELECT seq, op_id, hlc, origin, type, payload, "
+					  "status, 0 AS local FROM main.oplog WHERE seq <= %lld ORDER BY seq",
+				       (long long)head);
+		else
+			err = exec_fmt(s, "CREATE TABLE snap.%s AS SELECT * FROM main.%s ORDER BY %s", t->name, t->name,
+				       t->order);
+		if (err)
+			goto out;
+	}
+	if ((err = heph__sync_i64_of(s, "SELECT count(*) FROM snap.oplog WHERE ?1 = ?1", 0, &ops)))
+		goto out;
+	if ((err = exec_fmt(s, "INSERT INTO snap.snapshot(key, value) VALUES ('format', '%d'), ('hub', '%s'), "
+			       "('seq', '%lld'), ('schema', '%d'), ('level', '%d'), ('ops', '%lld')",
+			    HEPH_SNAPSHOT_FORMAT, s->origin, (long long)head, heph_schema_version(),
+			    heph_feature_level(), (long long)ops)))
+		goto out;
+	if ((err = heph__exec(s, "COMMIT")))
+		goto out;
+	began = 0;
+	*seq = head;
+out:
+	if (began)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	detach(s);
+	if (err)
+		unlink(path);
+	return err;
+}
+
+int heph_sync_snapshot_digest(const char *path, char hex[65], int64_t *size)
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char out[32];
+	heph_sha256 md;
+	int64_t n = 0;
+	size_t got;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return heph_error_set(errno == ENOENT ? HEPH_ENOTFOUND : HEPH_ERROR, "cannot read %s: %s", path,
+				      strerror(errno));
+	char *buf = malloc(1 << 20);
+	if (!buf)
+		abort();
+	heph__sha256_init(&md);
+	while ((got = fread(buf, 1, 1 << 20, f)) > 0) {
+		heph__sha256_update(&md, buf, got);
+		n += (int64_t)got;
+	}
+	int bad = ferror(f);
+	fclose(f);
+	free(buf);
+	if (bad)
+		return heph_error_set(HEPH_ERROR, "cannot read %s", path);
+	heph__sha256_final(&md, out);
+	for (size_t i = 0; i < sizeof out; i++) {
+		hex[2 * i] = digits[out[i] >> 4];
+		hex[2 * i + 1] = digits[out[i] & 15];
+	}
+	hex[64] = '\0';
+	if (size)
+		*size = n;
+	return 0;
+}
+
+/* Big-endian 32-bit integer at p. */
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The file's header says it is a snapshot of a format we read. */
+static int check_header(const char *path)
+{
+	unsigned char h[100];
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return heph_error_set(HEPH_ENOTFOUND, "cannot open the snapshot %s: %s", path, strerror(errno));
+	size_t n = fread(h, 1, sizeof h, f);
+	fclose(f);
+	if (n < sizeof h || memcmp(h, "SQLite format 3", 16) != 0)
+		return heph_error_set(HEPH_EINVALID, "the hub's snapshot is not a heph snapshot (not an SQLite file)");
+	if (be32(h + 68) != HEPH_SNAPSHOT_APPLICATION_ID)
+		return heph_error_set(HEPH_EINVALID, "the hub's snapshot is not a heph snapshot (application id %#x)",
+				      be32(h + 68));
+	if (be32(h + 60) != HEPH_SNAPSHOT_FORMAT)
+		return heph_error_set(HEPH_EPROTOCOL, "the hub's snapshot has format %u; this heph reads format %d",
+				      be32(h + 60), HEPH_SNAPSHOT_FORMAT);
+	return 0;
+}
+
+/* The snapshot table's value for key, as an integer (-1: none). */
+static int64_t snap_int(heph_store *s, const char *key)
+{
+	char *v = NULL;
+	int64_t n = -1;
+	if (heph__text_of(s, "SELECT value FROM snap.snapshot WHERE key = ?1", key, &v, NULL, "reading the snapshot") == 0 &&
+	    v) {
+		char *end;
+		errno = 0;
+		long long x = strtoll(v, &end, 10);
+		if (!errno && !*end && end != v && x >= 0)
+			n = x;
+	}
+	free(v);
+	return n;
+}
+
+/* Read and check the attached snapshot's own table: *hub malloc'd. */
+static int check_meta(heph_store *s, int64_t *seq, char **hub)
+{
+	int err;
+	*hub = NULL;
+	if ((err = heph__text_of(s, "SELECT value FROM snap.snapshot WHERE key = ?1", "hub", hub, NULL,
+				 "reading the snapshot")))
+		return heph_error_set(HEPH_EINVALID, "the hub's snapshot is not a heph snapshot: %s", heph_error_last());
+	int64_t format = snap_int(s, "format"), schema = snap_int(s, "schema"), level = snap_int(s, "level");
+	*seq = snap_int(s, "seq");
+	if (!*hub || !heph_origin_valid(*hub) || *seq < 0 || format < 0 || schema < 0 || level < 0)
+		return heph_error_set(HEPH_EINVALID, "the hub's snapshot lacks a valid hub id, seq, format, schema or level");
+	if (format != HEPH_SNAPSHOT_FORMAT)
+		return heph_error_set(HEPH_EPROTOCOL, "the hub's snapshot has format %lld; this heph reads format %d",
+				      (long long)format, HEPH_SNAPSHOT_FORMAT);
+	if (schema != heph_schema_version() || level != heph_feature_level())
+		return heph_error_set(HEPH_EPROTOCOL, "the hub's snapshot has schema %lld at feature level %lld, this heph "
+				      "%d at level %d: it pulls the op-log instead", (long long)schema, (long long)level,
+				      heph_schema_version(), heph_feature_level());
+	/* the tables, and nothing else: a file with more is not ours */
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, "SELECT name FROM snap.sqlite_master WHERE type = 'table'", -1, &st, NULL);
+	int ntab = 0;
+	if (rc != SQLITE_OK)
+		return heph_error_set(HEPH_EINVALID, "the hub's snapshot cannot be read: %s", sqlite3_errmsg(s->db));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		const struct table *t = name ? table_of(name) : NULL;
+		if (name && strcmp(name, "snapshot") == 0)
+			continue;
+		if (!t || t->fate != SHIP) {
+			sqlite3_finalize(st);
+			return heph_error_set(HEPH_EINVALID, "the hub's snapshot holds a table it should not: %s",
+					      name ? name : "?");
+		}
+		ntab++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return heph_error_set(HEPH_EINVALID, "the hub's snapshot cannot be read: %s", sqlite3_errmsg(s->db));
+	int nship = 0;
+	for (size_t i = 0; i < NTABLES; i++)
+		nship += tables[i].fate == SHIP;
+	if (ntab != nship)
+		return heph_error_set(HEPH_EINVALID, "the hub's snapshot lacks some of the replicated tables");
+	return 0;
+}
+
+/* Apply again, through the merge engine, the ops kept in temp.keep. */
+static int reapply(heph_store *s, int64_t *kept)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, "SELECT op_id, hlc, origin, type, payload FROM temp.keep ORDER BY seq", -1,
+				    &st, NULL);
+	int err = 0;
+	if (rc != SQLITE_OK)
+		return heph__sqlerr(s, rc, "reading the ops to keep");
+	heph__batch_begin(s);
+	while ((rc = heph__row(s, st)) > 0) {
+		heph_op op = { 0 };
+		heph_op_status status;
+		const char *payload = (const char *)sqlite3_column_text(st, 4);
+		size_t len = (size_t)sqlite3_column_bytes(st, 4);
+		snprintf(op.op_id, sizeof op.op_id, "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(op.hlc, sizeof op.hlc, "%s", (const char *)sqlite3_column_text(st, 1));
+		snprintf(op.origin, sizeof op.origin, "%s", (const char *)sqlite3_column_text(st, 2));
+		snprintf(op.type, sizeof op.type, "%s", (const char *)sqlite3_column_text(st, 3));
+		if (!(op.payload = json_loadb(payload, len, 0, NULL)) || !json_is_object(op.payload)) {
+			json_decref(op.payload);
+			err = heph_error_set(HEPH_ERROR, "op %s in this replica's log has a payload that is not an object",
+					     op.op_id);
+			break;
+		}
+		err = heph__apply_op_text(s, &op, 0, payload, len, &status);
+		json_decref(op.payload);
+		if (err) {
+			heph_error_wrap(err, "applying this replica's own ops again: ");
+			break;
+		}
+		(*kept)++;
+	}
+	if (rc < 0 && !err)
+		err = rc;
+	sqlite3_finalize(st);
+	if (!err)
+		err = heph__batch_end(s);
+	return err;
+}
+
+int heph_sync_snapshot_check(heph_store *s, const char *path, int64_t *seq, char **hub)
+{
+	int err;
+	*seq = 0;
+	*hub = NULL;
+	if ((err = check_header(path)))
+		return err;
+	if (s->depth > 0)
+		return heph_error_set(HEPH_ERROR, "a snapshot is checked outside any transaction");
+	if ((err = attach(s, path)))
+		return heph_error_set(HEPH_EINVALID, "the hub's snapshot cannot be opened: %s", heph_error_last());
+	err = check_meta(s, seq, hub);
+	detach(s);
+	if (err) {
+		free(*hub);
+		*hub = NULL;
+	}
+	return err;
+}
+
+int heph_sync_snapshot_install(heph_store *s, const char *path, const char *want_hub, heph_sync_snapshot_result *out)
+{
+	char *hub = NULL;
+	int64_t seq = 0, top = 0;
+	int err, attached = 0, began = 0;
+	memset(out, 0, sizeof *out);
+	if ((err = check_header(path)))
+		return err;
+	if (s->depth > 0)
+		return heph_error_set(HEPH_ERROR, "a snapshot is installed outside any transaction");
+	if ((err = attach(s, path))) {
+		err = heph_error_set(HEPH_EINVALID, "the hub's snapshot cannot be opened: %s", heph_error_last());
+		goto out;
+	}
+	attached = 1;
+	if ((err = check_meta(s, &seq, &hub)))
+		goto out;
+	if (want_hub && strcmp(hub, want_hub) != 0) {
+		err = heph_error_set(HEPH_EINVALID, "the snapshot is of hub %s, not of the hub asked (%s)", hub, want_hub);
+		goto out;
+	}
+	heph__cache_bulk(s);
+	if ((err = heph_store_begin(s)))
+		goto out;
+	began = 1;
+	/* What this replica holds that the hub's snapshot does not: its own
+	 * ops not yet pushed (or pushed after the snapshot was taken). */
+	if ((err = heph__exec(s, "DROP TABLE IF EXISTS temp.keep;"
+				 "CREATE TEMP TABLE keep AS SELECT seq, op_id, hlc, origin, type, payload FROM main.oplog "
+				 "WHERE op_id NOT IN (SELECT op_id FROM snap.oplog)")))
+		goto out;
+	for (size_t i = 0; i < NTABLES; i++) {
+		const struct table *t = &tables[i];
+		if (t->fate == PRIVATE || strcmp(t->name, "search") == 0 ||
+		    (t->fate == DERIVED && strncmp(t->name, "search_", 7) == 0 && strcmp(t->name, "search_ids") &&
+		     strcmp(t->name, "search_dirty")))
+			continue; /* FTS5's shadow tables go with DELETE FROM search below */
+		if ((err = exec_fmt(s, "DELETE FROM main.%s", t->name)))
+			goto out;
+	}
+	if ((err = heph__exec(s, "DELETE FROM main.search; DELETE FROM main.sync_pulled")))
+		goto out;
+	for (size_t i = 0; i < NTABLES; i++) {
+		const struct table *t = &tables[i];
+		if (t->fate == SHIP && (err = exec_fmt(s, "INSERT INTO main.%s SELECT * FROM snap.%s", t->name, t->name)))
+			goto out;
+	}
+	/* The search index of every node (the insert trigger noted them in
+	 * search_dirty; the commit indexes them). */
+	/* The clock absorbs the newest op, as a replay would. */
+	{
+		char *latest = NULL;
+		heph_hlc h;
+		if ((err = heph__text_of(s, "SELECT max(hlc) FROM snap.oplog WHERE ?1 IS NOT NULL", "", &latest, NULL,
+					 "reading the snapshot's clock")))
+			goto out;
+		if (latest && heph_hlc_parse(latest, &h) == 0 && heph_hlc_compare(&h, &s->hlc) > 0) {
+			s->hlc.ms = h.ms;
+			s->hlc.counter = h.counter;
+			s->hlc_dirty = 1;
+		}
+		free(latest);
+	}
+	if ((err = heph__sync_i64_of(s, "SELECT coalesce(max(seq), 0) FROM main.oplog WHERE ?1 = ?1", 0, &top)) ||
+	    (err = heph__sync_i64_of(s, "SELECT count(*) FROM main.oplog WHERE ?1 = ?1", 0, &out->ops)))
+		goto out;
+	/* Every seq so far came from the hub; the ops applied again come
+	 * after and are pushed. */
+	if ((err = heph__sync_state_set(s, "hub_id", hub)) || (err = heph__sync_state_set_i64(s, "pull_cursor", seq)) ||
+	    (err = heph__sync_state_set_i64(s, "push_cursor", top)))
+		goto out;
+	s->any_deferred = -1;
+	if ((err = reapply(s, &out->kept)))
+		goto out;
+	if ((err = heph__exec(s, "DROP TABLE temp.keep")))
+		goto out;
+	began = 0;
+	if ((err = heph_store_commit(s)))
+		goto out;
+	out->seq = seq;
+	snprintf(out->hub, sizeof out->hub, "%s", hub);
+out:
+	if (began)
+		heph_store_rollback(s);
+	if (attached) {
+		sqlite3_exec(s->db, "DROP TABLE IF EXISTS temp.keep", NULL, NULL, NULL);
+		detach(s);
+	}
+	free(hub);
+	return err;
+}
