@@ -56,6 +56,7 @@ struct hephd {
 	char *metrics_token;         /* the token of --metrics-token-file: a bearer that may read /metrics */
 	int sync_interval;           /* --sync-interval seconds */
 	int sync_batch;              /* --sync-batch ops per request (0: protocol default) */
+	char *sync_snapshot;         /* --sync-snapshot auto|always|never, or NULL: $HEPH_SYNC_SNAPSHOT */
 	int no_auth;                 /* --no-auth (loopback only) */
 	size_t max_body;             /* --max-body bytes */
 	int timeout;                 /* --timeout seconds of silence before a connection is closed */

@@ -67,6 +67,13 @@ static int check_origin(const char *v)
 			      v);
 }
 
+static int check_snapshot(const char *v)
+{
+	return strcmp(v, "auto") == 0 || strcmp(v, "always") == 0 || strcmp(v, "never") == 0
+		       ? 0
+		       : heph_error_set(HEPH_EUSAGE, "--sync-snapshot is auto, always or never, not \"%s\"", v);
+}
+
 #define AT(field) offsetof(struct hephd, field)
 #define LIST(field, count) AT(field), AT(count)
 
@@ -90,6 +97,9 @@ static const struct hopt opts[] = {
 	  "seconds between background syncs (default 30)" },
 	{ "sync-batch", "N", K_INT, AT(sync_batch), 0, 1, HEPH_SYNC_PULL_LIMIT, NULL,
 	  "ops per sync request (default 20000 pulled, 1000 pushed)" },
+	{ "sync-snapshot", "auto|always|never", K_STR, AT(sync_snapshot), 0, 0, 0, check_snapshot,
+	  "an empty replica starts from the hub's snapshot: auto (when the\nhub holds over 20000 ops), always, never "
+	  "(replay the op-log);\ndefault $HEPH_SYNC_SNAPSHOT, else auto" },
 	{ "no-auth", NULL, K_FLAG, AT(no_auth), 0, 0, 0, NULL, "serve without credentials; only on a loopback address" },
 	{ "oidc-issuer", "URL", K_STR, AT(oidc_issuer), 0, 0, 0, NULL,
 	  "also accept access tokens of this OpenID Connect provider\n(server; the exact issuer, e.g. "

@@ -134,7 +134,12 @@ const heph_rpc_host *spoke_host(struct hephd *d)
 static int cycle(struct spoke *sp, heph_store *s, int quiet)
 {
 	struct net_hub hub;
-	struct net_sync_opts o = { .batch = sp->d->sync_batch };
+	const char *snap = sp->d->sync_snapshot;
+	struct net_sync_opts o = { .batch = sp->d->sync_batch,
+				   .snapshot = !snap                       ? NET_SNAPSHOT_ENV
+					       : strcmp(snap, "always") == 0 ? NET_SNAPSHOT_ALWAYS
+					       : strcmp(snap, "never") == 0  ? NET_SNAPSHOT_NEVER
+									     : NET_SNAPSHOT_AUTO };
 	json_t *result = NULL;
 	int err = net_hub_load(s, sp->d->hub_url, sp->d->token_file, &hub);
 	if (err == HEPH_EUSAGE && quiet)
@@ -143,11 +148,18 @@ static int cycle(struct spoke *sp, heph_store *s, int quiet)
 		err = net_sync_run(s, &hub, &o, &result);
 		if (err)
 			hephd_log("sync with %s failed: %s", hub.url, heph_error_last());
+		else if (json_object_get(result, "snapshot"))
+			hephd_log("synced with %s: started from its snapshot at seq %lld, pulled %lld, pushed %lld", hub.url,
+				  (long long)json_integer_value(json_object_get(result, "snapshot")),
+				  (long long)json_integer_value(json_object_get(result, "pulled")),
+				  (long long)json_integer_value(json_object_get(result, "pushed")));
 		else if (json_integer_value(json_object_get(result, "pulled")) ||
 			 json_integer_value(json_object_get(result, "pushed")))
 			hephd_log("synced with %s: pulled %lld, pushed %lld", hub.url,
 				  (long long)json_integer_value(json_object_get(result, "pulled")),
 				  (long long)json_integer_value(json_object_get(result, "pushed")));
+		if (!err && json_object_get(result, "snapshot_refused"))
+			hephd_log("sync: %s", json_string_value(json_object_get(result, "snapshot_refused")));
 		net_hub_free(&hub);
 	}
 	pthread_mutex_lock(&sp->mu);

@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -230,6 +232,149 @@ int net_client_post_form(net_client *c, const char *path, const char *form, stru
 	int err = perform(c, "POST", path, form, strlen(form), h, out);
 	cu.slist_free_all(h);
 	return err;
+}
+
+/* ---- a download to a file (GET /sync/snapshot) ---- */
+
+struct dl_sink {
+	net_client *c;
+	int fd;                 /* where the body goes */
+	struct net_download *d;
+	int started;            /* the first byte of this reply came */
+	int64_t at;             /* the file offset of the next byte */
+	int io_error;           /* writing the file failed (errno) */
+	heph_buf err;           /* the body of a reply that is not 200/206 */
+};
+
+static size_t dl_take(char *data, size_t size, size_t nmemb, void *ctx)
+{
+	struct dl_sink *k = ctx;
+	size_t n = size * nmemb;
+	if (!k->started) {
+		k->started = 1;
+		cu.easy_getinfo(k->c->curl, CURLINFO_RESPONSE_CODE, &k->d->status);
+		if (k->d->status == 200) {
+			/* the whole file: start it over */
+			if (ftruncate(k->fd, 0) != 0) {
+				k->io_error = errno;
+				return 0;
+			}
+			k->at = 0;
+		}
+	}
+	if (k->d->status != 200 && k->d->status != 206) {
+		if (k->err.n + n > 65536)
+			return n; /* an error body is read, not kept, past this */
+		heph_buf_put(&k->err, data, n);
+		return n;
+	}
+	for (size_t done = 0; done < n;) {
+		ssize_t w = pwrite(k->fd, data + done, n - done, (off_t)k->at);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			k->io_error = errno;
+			return 0;
+		}
+		done += (size_t)w;
+		k->at += w;
+		k->d->got += w;
+	}
+	return n;
+}
+
+/* Header lines: the Heph-Snapshot-* members and the ETag. */
+static size_t dl_header(char *line, size_t size, size_t nmemb, void *ctx)
+{
+	struct dl_sink *k = ctx;
+	size_t n = size * nmemb;
+	char text[256];
+	snprintf(text, sizeof text, "%.*s", (int)(n < sizeof text ? n : sizeof text - 1), line);
+	text[strcspn(text, "\r\n")] = '\0';
+	char *colon = strchr(text, ':');
+	if (strncmp(text, "HTTP/", 5) == 0) {
+		/* a new reply (after a redirect or 100): forget the last one's */
+		int64_t got = k->d->got;
+		memset(k->d, 0, sizeof *k->d);
+		k->d->got = got;
+		return n;
+	}
+	if (!colon)
+		return n;
+	*colon = '\0';
+	char *v = colon + 1;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (strcasecmp(text, "ETag") == 0)
+		snprintf(k->d->etag, sizeof k->d->etag, "%s", v);
+	else if (strcasecmp(text, "Heph-Snapshot-Sha256") == 0)
+		snprintf(k->d->sha, sizeof k->d->sha, "%s", v);
+	else if (strcasecmp(text, "Heph-Snapshot-Hub") == 0)
+		snprintf(k->d->hub, sizeof k->d->hub, "%s", v);
+	else if (strcasecmp(text, "Heph-Snapshot-Format") == 0)
+		k->d->format = strtoll(v, NULL, 10);
+	else if (strcasecmp(text, "Heph-Snapshot-Seq") == 0)
+		k->d->seq = strtoll(v, NULL, 10);
+	else if (strcasecmp(text, "Heph-Snapshot-Size") == 0)
+		k->d->size = strtoll(v, NULL, 10);
+	return n;
+}
+
+int net_client_download(net_client *c, const char *path, int fd, int64_t offset, const char *if_range,
+			struct net_download *out, struct net_reply *error)
+{
+	struct dl_sink k = { .c = c, .fd = fd, .d = out, .at = offset };
+	struct curl_slist *h = NULL;
+	char *url, range[32], *ir = NULL;
+	CURLcode rc;
+	memset(out, 0, sizeof *out);
+	memset(error, 0, sizeof *error);
+	for (struct curl_slist *l = c->headers; l; l = l->next)
+		h = cu.slist_append(h, l->data);
+	if (offset > 0 && if_range) {
+		if (asprintf(&ir, "If-Range: %s", if_range) < 0)
+			abort();
+		h = cu.slist_append(h, ir);
+		free(ir);
+	}
+	if (asprintf(&url, "%s%s", c->base, path) < 0)
+		abort();
+	snprintf(range, sizeof range, "%lld-", (long long)offset);
+	cu.easy_setopt(c->curl, CURLOPT_URL, url);
+	cu.easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
+	cu.easy_setopt(c->curl, CURLOPT_HTTPHEADER, h);
+	cu.easy_setopt(c->curl, CURLOPT_RANGE, offset > 0 ? range : NULL);
+	cu.easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, dl_take);
+	cu.easy_setopt(c->curl, CURLOPT_WRITEDATA, &k);
+	cu.easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, dl_header);
+	cu.easy_setopt(c->curl, CURLOPT_HEADERDATA, &k);
+	c->errbuf[0] = '\0';
+	rc = cu.easy_perform(c->curl);
+	if (!k.started)
+		cu.easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &out->status);
+	cu.easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->headers);
+	cu.easy_setopt(c->curl, CURLOPT_RANGE, NULL);
+	cu.easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, NULL);
+	cu.easy_setopt(c->curl, CURLOPT_HEADERDATA, NULL);
+	cu.slist_free_all(h);
+	free(url);
+	if (k.io_error) {
+		heph_buf_free(&k.err);
+		return heph_error_set(HEPH_ERROR, "cannot write the download from %s: %s", c->base, strerror(k.io_error));
+	}
+	if (rc != CURLE_OK) {
+		heph_buf_free(&k.err);
+		return heph_error_set(HEPH_EUNAVAIL, "download from %s cut short: %s", c->base,
+				      c->errbuf[0] ? c->errbuf : cu.easy_strerror(rc));
+	}
+	if (out->status != 200 && out->status != 206) {
+		if (!k.err.p)
+			heph_buf_put(&k.err, "", 0);
+		error->status = out->status;
+		error->body = k.err.p;
+		error->len = k.err.n;
+	}
+	return 0;
 }
 
 static int cancelled(void *flag, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)

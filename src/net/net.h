@@ -58,6 +58,27 @@ int net_client_request(net_client *c, const char *method, const char *path, cons
  * base URL + path, asking for JSON back; no Authorization header. */
 int net_client_post_form(net_client *c, const char *path, const char *form, struct net_reply *out);
 
+/* What a download's reply said of itself (its Heph-Snapshot-* headers). */
+struct net_download {
+	long status;      /* HTTP status: 200 (the whole file), 206 (the rest), other */
+	int64_t got;      /* body bytes written by this request */
+	char etag[72];    /* ETag, as sent (quoted) */
+	char sha[72];     /* Heph-Snapshot-Sha256 */
+	char hub[72];     /* Heph-Snapshot-Hub */
+	int64_t format;   /* Heph-Snapshot-Format (0: none) */
+	int64_t seq;      /* Heph-Snapshot-Seq */
+	int64_t size;     /* Heph-Snapshot-Size: the whole file's bytes */
+};
+
+/* GET path into the file fd: with offset > 0 ask for the bytes from offset
+ * on (Range), if the file is still if_range (an ETag; If-Range). A 206
+ * reply is written at offset, a 200 reply over the whole file (truncated
+ * first). A reply of another status is 0 with *error filled (its body
+ * kept, for net_reply_error). A transfer cut short is HEPH_EUNAVAIL with
+ * what came written (out->got bytes). */
+int net_client_download(net_client *c, const char *path, int fd, int64_t offset, const char *if_range,
+			struct net_download *out, struct net_reply *error);
+
 /* Give up on a request after ms milliseconds (connecting included). */
 void net_client_set_timeout(net_client *c, long ms);
 
@@ -155,9 +176,22 @@ int net_login_forget(const char *hub_url, int *had, int *revoked);
 
 /* ---- the sync cycle (sync.c) ---- */
 
+/* When a spoke starts from the hub's snapshot (sync.c). */
+enum net_snapshot_mode {
+	NET_SNAPSHOT_ENV,     /* as $HEPH_SYNC_SNAPSHOT says; auto when unset */
+	NET_SNAPSHOT_AUTO,    /* pull cursor 0 and the hub past HEPH_SYNC_SNAPSHOT_MIN ops */
+	NET_SNAPSHOT_ALWAYS,  /* pull cursor 0 and the hub holds any op */
+	NET_SNAPSHOT_NEVER,   /* replay the op-log */
+};
+
 struct net_sync_opts {
 	int batch;  /* ops per pull page and per push; 0: the protocol's defaults */
+	enum net_snapshot_mode snapshot;
 };
+
+/* $HEPH_SYNC_SNAPSHOT (auto, always, never) as a mode; HEPH_EUSAGE naming
+ * the bad value. */
+int net_snapshot_mode_env(enum net_snapshot_mode *out);
 
 /* Pull and merge every page the hub has after our cursor, then push what
  * waits, recording the attempt in the store (heph sync --status). *result

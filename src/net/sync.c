@@ -1,12 +1,27 @@
 /* sync.c — a spoke's sync cycle: pull and merge every page after the pull
  * cursor, then push what waits, batch by batch, each step committed before
  * the next, so a cycle cut short anywhere resumes where it stopped. The
- * store side (cursors, pages, bodies) is libheph's heph/sync.h. */
+ * store side (cursors, pages, bodies) is libheph's heph/sync.h.
+ *
+ * A spoke whose pull cursor is 0 first asks the hub's head (a pull of one
+ * op, not taken). When the hub holds more than HEPH_SYNC_SNAPSHOT_MIN ops
+ * (or any, with HEPH_SYNC_SNAPSHOT=always) it downloads the hub's snapshot
+ * to DB.snapshot beside the database, resuming a cut download (Range, and
+ * If-Range with the ETag kept in DB.snapshot.etag, so that a cut in one
+ * cycle resumes in the next), checks the hub's SHA-256 of it, installs it
+ * (heph_sync_snapshot_install) and pulls the rest from its seq. A hub
+ * without snapshots (404), of another protocol, format, schema or feature
+ * level leaves the op-log pull; a snapshot that fails its digest or is not
+ * a heph snapshot fails the cycle and changes nothing. */
 #include "net.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "heph/error.h"
 #include "heph/fleet.h"
@@ -91,6 +106,187 @@ static int push(heph_store *s, net_client *c, int limit, int64_t *pushed)
 	}
 }
 
+int net_snapshot_mode_env(enum net_snapshot_mode *out)
+{
+	const char *v = getenv("HEPH_SYNC_SNAPSHOT");
+	*out = NET_SNAPSHOT_AUTO;
+	if (!v || !*v || strcmp(v, "auto") == 0)
+		return 0;
+	if (strcmp(v, "always") == 0)
+		*out = NET_SNAPSHOT_ALWAYS;
+	else if (strcmp(v, "never") == 0)
+		*out = NET_SNAPSHOT_NEVER;
+	else
+		return heph_error_set(HEPH_EUSAGE, "HEPH_SYNC_SNAPSHOT is auto, always or never, not \"%.40s\"", v);
+	return 0;
+}
+
+#define SNAPSHOT_TRIES 8 /* downloads of one snapshot in one cycle, each resuming the last */
+
+/* The hub's head and id, from a pull of one op that is not taken; 0 with
+ * *head -1 when the hub answers anything but a page (the pull says why). */
+static int hub_head(net_client *c, int64_t *head, char hub[HEPH_ORIGIN_LEN + 1])
+{
+	struct net_reply r;
+	char path[96];
+	int err;
+	*head = -1;
+	snprintf(path, sizeof path, "/sync/pull?protocol=%d&after=0&limit=1", HEPH_SYNC_PROTOCOL);
+	if ((err = net_client_request(c, "GET", path, NULL, 0, &r)))
+		return err;
+	json_t *page = r.status == 200 ? json_loadb(r.body, r.len, 0, NULL) : NULL;
+	const char *id = json_string_value(json_object_get(page, "hub"));
+	json_t *h = json_object_get(page, "head");
+	if (id && heph_origin_valid(id) && json_is_integer(h)) {
+		*head = json_integer_value(h);
+		snprintf(hub, HEPH_ORIGIN_LEN + 1, "%s", id);
+	}
+	json_decref(page);
+	net_reply_free(&r);
+	return 0;
+}
+
+static void drop_files(const char *part, const char *etag)
+{
+	unlink(part);
+	unlink(etag);
+}
+
+/* The ETag and hub a cut download was of (from a cycle before): 1 when the
+ * file names this hub. */
+static int read_etag(const char *file, const char *hub, char *etag, size_t n)
+{
+	char line[256] = "";
+	FILE *f = fopen(file, "r");
+	if (!f)
+		return 0;
+	if (!fgets(line, sizeof line, f))
+		line[0] = '\0';
+	fclose(f);
+	line[strcspn(line, "\n")] = '\0';
+	char *sp = strchr(line, ' ');
+	if (!sp || (size_t)(sp - line) != strlen(hub) || strncmp(line, hub, strlen(hub)) != 0)
+		return 0;
+	snprintf(etag, n, "%s", sp + 1);
+	return etag[0] != '\0';
+}
+
+static int write_etag(const char *file, const char *hub, const char *etag)
+{
+	FILE *f = fopen(file, "w");
+	if (!f)
+		return heph_error_set(HEPH_ERROR, "cannot write %s: %s", file, strerror(errno));
+	fprintf(f, "%s %s\n", hub, etag);
+	return fclose(f) == 0 ? 0 : heph_error_set(HEPH_ERROR, "cannot write %s: %s", file, strerror(errno));
+}
+
+/* Start from the hub's snapshot when the pull cursor is 0 and the hub is
+ * far ahead. *took: the snapshot's seq when one was installed (else 0);
+ * *note: why none was, when the hub offered one we could not take
+ * (malloc'd, or NULL). */
+static int bootstrap(heph_store *s, net_client *c, enum net_snapshot_mode mode, int64_t *pulled, int64_t *took,
+		     char **note)
+{
+	char hub[HEPH_ORIGIN_LEN + 1] = "", etag[80] = "", what[512], *part = NULL, *etag_file = NULL;
+	int64_t cursor, head, offset = 0;
+	struct net_download dl = { 0 };
+	heph_sync_snapshot_result res;
+	int err = 0, fd = -1, tries = 0;
+	*took = 0;
+	*note = NULL;
+	if (mode == NET_SNAPSHOT_NEVER || (err = heph_sync_pull_cursor(s, &cursor)) || cursor != 0)
+		return err;
+	if ((err = hub_head(c, &head, hub)) || head <= 0 || (mode == NET_SNAPSHOT_AUTO && head <= HEPH_SYNC_SNAPSHOT_MIN))
+		return err;
+	snprintf(what, sizeof what, "hub %s", net_client_url(c));
+	if (asprintf(&part, "%s.snapshot", heph_store_path(s)) < 0 || asprintf(&etag_file, "%s.snapshot.etag", heph_store_path(s)) < 0)
+		abort();
+	if ((fd = open(part, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		err = heph_error_set(HEPH_ERROR, "cannot make %s: %s", part, strerror(errno));
+		goto out;
+	}
+	if (read_etag(etag_file, hub, etag, sizeof etag)) {
+		struct stat st;
+		if (fstat(fd, &st) == 0)
+			offset = st.st_size;
+	}
+	for (;;) {
+		struct net_reply r;
+		char path[64];
+		snprintf(path, sizeof path, "/sync/snapshot?protocol=%d", HEPH_SYNC_PROTOCOL);
+		err = net_client_download(c, path, fd, offset, etag[0] ? etag : NULL, &dl, &r);
+		if ((!err || err == HEPH_EUNAVAIL) && (dl.status == 200 || dl.status == 206) && dl.etag[0] &&
+		    strcmp(dl.etag, etag) != 0) {
+			snprintf(etag, sizeof etag, "%s", dl.etag);
+			if (dl.hub[0] && (err = write_etag(etag_file, hub, etag)))
+				goto out;
+		}
+		if (err == HEPH_EUNAVAIL && dl.got > 0 && ++tries < SNAPSHOT_TRIES) {
+			/* cut short: ask for the rest */
+			offset = (dl.status == 206 ? offset : 0) + dl.got;
+			continue;
+		}
+		if (err)
+			goto out;
+		if (dl.status != 200 && dl.status != 206) {
+			int code = net_reply_error(&r, what);
+			net_reply_free(&r);
+			if (dl.status == 401 || dl.status == 403 || dl.status >= 500) {
+				err = code;
+				goto out;
+			}
+			/* 404: a hub without snapshots; 426, 400: another protocol */
+			heph_error_clear();
+			drop_files(part, etag_file);
+			goto out;
+		}
+		net_reply_free(&r);
+		break;
+	}
+	{
+		char sha[65];
+		int64_t size;
+		if (dl.format != HEPH_SNAPSHOT_FORMAT) {
+			if (asprintf(note, "%s offered a snapshot of format %lld; this heph reads format %d, so it pulled "
+					   "the op-log", what, (long long)dl.format, HEPH_SNAPSHOT_FORMAT) < 0)
+				abort();
+			drop_files(part, etag_file);
+			goto out;
+		}
+		if ((err = heph_sync_snapshot_digest(part, sha, &size)))
+			goto out;
+		if (strcmp(sha, dl.sha) != 0 || (dl.size && size != dl.size)) {
+			err = heph_error_set(HEPH_EINVALID, "%s sent a snapshot that fails its digest check (%lld bytes, SHA-256 "
+					     "%.16s..., the hub stated %.16s...); nothing was changed", what, (long long)size, sha,
+					     dl.sha[0] ? dl.sha : "none");
+			drop_files(part, etag_file);
+			goto out;
+		}
+	}
+	close(fd);
+	fd = -1;
+	err = heph_sync_snapshot_install(s, part, hub, &res);
+	drop_files(part, etag_file);
+	if (err == HEPH_EPROTOCOL) {
+		/* another schema or feature level: replay the op-log */
+		if (asprintf(note, "%s", heph_error_last()) < 0)
+			abort();
+		heph_error_clear();
+		err = 0;
+		goto out;
+	}
+	if (err)
+		goto out;
+	*took = res.seq;
+	*pulled += res.ops;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(part);
+	free(etag_file);
+	return err;
+}
+
 /* Record a failed cycle and keep its message for the caller. from:
  * "provider" when the identity provider failed us, NULL for the hub. */
 static int failed(heph_store *s, int64_t started, int err, int64_t pulled, int64_t pushed, const char *from)
@@ -112,6 +308,9 @@ int net_sync_run(heph_store *s, const struct net_hub *hub, const struct net_sync
 	char *login = NULL; /* the access token of heph auth login, when no token file is set */
 	const char *token = hub->token;
 	int err, retried = 0;
+	enum net_snapshot_mode mode = o ? o->snapshot : NET_SNAPSHOT_ENV;
+	int64_t took = 0;     /* the seq of the snapshot installed, or 0 */
+	char *note = NULL;    /* why the hub's snapshot was not taken */
 	if (result)
 		*result = NULL;
 	if (!token) {
@@ -122,12 +321,20 @@ int net_sync_run(heph_store *s, const struct net_hub *hub, const struct net_sync
 			return failed(s, started, err, 0, 0, "provider");
 		token = login;
 	}
+	if (mode == NET_SNAPSHOT_ENV && (err = net_snapshot_mode_env(&mode))) {
+		free(login);
+		return err;
+	}
 again:
 	if ((err = net_client_new(hub->url, token, &c))) {
 		free(login);
 		return failed(s, started, err, 0, 0, NULL);
 	}
-	err = pull(s, c, batch ? batch : HEPH_SYNC_PULL_LIMIT, &pulled, &head);
+	free(note);
+	note = NULL;
+	err = bootstrap(s, c, mode, &pulled, &took, &note);
+	if (!err)
+		err = pull(s, c, batch ? batch : HEPH_SYNC_PULL_LIMIT, &pulled, &head);
 	if (!err)
 		err = push(s, c, batch ? batch : HEPH_SYNC_PUSH_LIMIT, &pushed);
 	net_client_free(c);
@@ -138,8 +345,10 @@ again:
 		retried = 1;
 		free(login);
 		login = NULL;
-		if ((err = net_login_bearer(hub->url, 1, &login)))
+		if ((err = net_login_bearer(hub->url, 1, &login))) {
+			free(note);
 			return failed(s, started, err, pulled, pushed, "provider");
+		}
 		token = login;
 		goto again;
 	}
@@ -147,12 +356,22 @@ again:
 		explicit_bzero(login, strlen(login));
 		free(login);
 	}
-	if (err)
+	if (err) {
+		free(note);
 		return failed(s, started, err, pulled, pushed, NULL);
-	if ((err = heph_sync_record(s, started, 0, NULL, pulled, pushed)) || (err = heph_sync_pending(s, &pending)))
+	}
+	if ((err = heph_sync_record(s, started, 0, NULL, pulled, pushed)) || (err = heph_sync_pending(s, &pending))) {
+		free(note);
 		return err;
-	if (result)
+	}
+	if (result) {
 		*result = json_pack("{s:s, s:I, s:I, s:I, s:I}", "hub", hub->url, "pulled", (json_int_t)pulled, "pushed",
 				    (json_int_t)pushed, "head", (json_int_t)head, "pending_push", (json_int_t)pending);
+		if (took) /* json_object_set_new steals the new values */
+			json_object_set_new(*result, "snapshot", json_integer(took));
+		if (note)
+			json_object_set_new(*result, "snapshot_refused", json_string(note));
+	}
+	free(note);
 	return 0;
 }
