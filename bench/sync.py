@@ -5,7 +5,9 @@ usage: sync.py BUILD [--ops N] [--spokes S] [--pushes P] [--out FILE]
 
 1. A fresh spoke pulls and applies N ops (default 1,000,000, from gen.py)
    from a hub: wall time, ops/s and the spoke's peak memory, next to the time
-   `heph apply` takes for the same ops on its own (the engine's floor).
+   `heph apply` takes for the same ops on its own (the engine's floor);
+   then the same join from the hub's snapshot (HEPH_SYNC_SNAPSHOT=always),
+   once while the hub writes it and once finding it kept.
 2. S spokes (default 50, threads of bench/pushload, each its own device and
    connection) push small batches (5 ops) concurrently to a fresh hub:
    pushes/s and latency p50/p99/max.
@@ -355,6 +357,27 @@ def main():
             pulled = json.loads(out)["pulled"]
             same = subprocess.run([heph, "--db", "spoke.db", "digest"], capture_output=True, text=True).stdout == \
                 subprocess.run([heph, "--db", "hub.db", "digest"], capture_output=True, text=True).stdout
+            # the same join from the hub's snapshot: the first one writes it
+            # on the hub, the next finds it kept
+            hub_digest = subprocess.run([heph, "--db", "hub.db", "digest"], capture_output=True, text=True).stdout
+            snap_rows = []
+            for i, how in enumerate(("the hub writes the snapshot", "the snapshot kept on the hub")):
+                db = "snap%d.db" % i
+                subprocess.run([heph, "--db", db, "hub", "set", url, "--token-file", "bench.token"], env=env,
+                               stdout=subprocess.DEVNULL, check=True)
+                hub_cpu0 = cpu_s(hub.pid)
+                snap_s, snap_cpu, snap_kb, out = timed([heph, "--db", db, "--json", "sync"],
+                                                       dict(env, HEPH_SYNC_SNAPSHOT="always"))
+                hub_snap_cpu = cpu_s(hub.pid) - hub_cpu0
+                took = json.loads(out).get("snapshot")
+                same_snap = subprocess.run([heph, "--db", db, "digest"], capture_output=True,
+                                           text=True).stdout == hub_digest
+                snap_rows.append(("a fresh spoke joins a hub holding %d ops, by snapshot (%s)" % (n, how),
+                                  "%.1f s wall; CPU %.1f s spoke + %.1f s hub; peak RSS %.0f MB%s%s"
+                                  % (snap_s, snap_cpu, hub_snap_cpu, snap_kb / 1024,
+                                     "" if took else " — NO SNAPSHOT TAKEN",
+                                     "" if same_snap else " — DIGESTS DIFFER"),
+                                  "≤ 5 s wall, ≤ 64 MB"))
             hub_after = mem_kb(hub.pid)
             procs.stop(hub)
             rows.append(("fresh spoke pulls and applies %d ops" % n,
@@ -364,6 +387,7 @@ def main():
             rows.append(("the same ops applied locally (heph apply, one transaction): the engine's floor",
                          "%.1f s wall (%.0f ops/s); CPU %.1f s; peak RSS %.0f MB"
                          % (apply_s, n / apply_s, apply_cpu, apply_kb / 1024), "—"))
+            rows += snap_rows
             rows.append(("idle hephd: a hub just started (%d-op database)" % n, mem(hub_idle), "< 10 MB"))
             rows.append(("hephd: the hub after serving the big pull", mem(hub_after), "—"))
 

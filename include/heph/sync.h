@@ -190,8 +190,9 @@ int heph_sync_snapshot_digest(const char *path, char hex[65], int64_t *size);
 
 /* Check that the file at path is a snapshot this build can install, without
  * changing s: *seq and *hub (malloc'd) are its. HEPH_EINVALID when it is not
- * a heph snapshot, HEPH_EPROTOCOL when it is of another format, schema or
- * feature level (pull the op-log instead). */
+ * a heph snapshot of HEPH_SNAPSHOT_FORMAT (the caller checked the format the
+ * hub stated: a file of another one is corrupt), HEPH_EPROTOCOL when it is
+ * of another schema or feature level (pull the op-log instead). */
 int heph_sync_snapshot_check(heph_store *s, const char *path, int64_t *seq, char **hub);
 
 typedef struct heph_sync_snapshot_result {

@@ -2,8 +2,9 @@
  * (heph_sync_snapshot_write), so that a new spoke need not replay the whole
  * op-log (docs/reference/sync-protocol.md).
  *
- * Files are kept in a private directory (mkdtemp, mode 0700, removed when
- * the hub stops), one per hub seq, so that a download cut short resumes on
+ * Files are kept in a private directory beside the database (DB-snapshots,
+ * mode 0700, emptied when the hub first needs it and when it stops), one
+ * per hub seq, so that a download cut short resumes on
  * the same bytes: a request with Range and an If-Range naming a kept file's
  * ETag (its SHA-256) gets the rest of that file (206); any other request
  * gets the newest file whole (200). A new file is written only when the
@@ -17,6 +18,7 @@
  */
 #include "hephd.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -71,6 +73,22 @@ void snapshots_free(struct hephd *d)
 	d->snapshots = NULL;
 }
 
+/* Remove the snapshot files in dir (a hub killed before it stopped). */
+static void empty_dir(const char *dir)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *e;
+	if (!dp)
+		return;
+	while ((e = readdir(dp)))
+		if (e->d_name[0] != '.') {
+			char p[PATH_MAX + 256];
+			snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+			unlink(p);
+		}
+	closedir(dp);
+}
+
 /* Write a new snapshot and make it the newest; under mu. */
 static int take(struct hephd *d, struct snapshots *z)
 {
@@ -79,12 +97,16 @@ static int take(struct hephd *d, struct snapshots *z)
 	struct snapfile f = { 0 };
 	int err;
 	if (!z->dir[0]) {
-		const char *t = getenv("TMPDIR");
-		snprintf(z->dir, sizeof z->dir, "%s/hephd-snapshots-XXXXXX", t && *t ? t : "/tmp");
-		if (!mkdtemp(z->dir)) {
+		/* Beside the database (its disk, its owner), left empty by a
+		 * stop and emptied here of what a killed hub left. */
+		snprintf(z->dir, sizeof z->dir, "%s-snapshots", d->db);
+		if (mkdir(z->dir, 0700) != 0 && errno != EEXIST) {
+			err = heph_error_set(HEPH_ERROR, "cannot make %s for snapshots: %s", z->dir, strerror(errno));
 			z->dir[0] = '\0';
-			return heph_error_set(HEPH_ERROR, "cannot make a directory for snapshots: %s", strerror(errno));
+			return err;
 		}
+		chmod(z->dir, 0700);
+		empty_dir(z->dir);
 	}
 	snprintf(tmp, sizeof tmp, "%s/new.db", z->dir);
 	unlink(tmp); /* a write that failed half-way */

@@ -362,10 +362,14 @@ int net_client_download(net_client *c, const char *path, int fd, int64_t offset,
 		heph_buf_free(&k.err);
 		return heph_error_set(HEPH_ERROR, "cannot write the download from %s: %s", c->base, strerror(k.io_error));
 	}
-	if (rc != CURLE_OK) {
+	/* Cut once connected: in the body, or in the headers (which libcurl
+	 * may take for a reply without a status). */
+	out->cut = (rc == CURLE_OK && out->status == 0) || rc == CURLE_PARTIAL_FILE || rc == CURLE_RECV_ERROR ||
+		   rc == CURLE_GOT_NOTHING;
+	if (rc != CURLE_OK || out->status == 0) {
 		heph_buf_free(&k.err);
 		return heph_error_set(HEPH_EUNAVAIL, "download from %s cut short: %s", c->base,
-				      c->errbuf[0] ? c->errbuf : cu.easy_strerror(rc));
+				      rc != CURLE_OK ? (c->errbuf[0] ? c->errbuf : cu.easy_strerror(rc)) : "no status line");
 	}
 	if (out->status != 200 && out->status != 206) {
 		if (!k.err.p)

@@ -62,6 +62,7 @@ int net_client_post_form(net_client *c, const char *path, const char *form, stru
 struct net_download {
 	long status;      /* HTTP status: 200 (the whole file), 206 (the rest), other */
 	int64_t got;      /* body bytes written by this request */
+	int cut;          /* the reply was cut short once the hub answered (worth asking again) */
 	char etag[72];    /* ETag, as sent (quoted) */
 	char sha[72];     /* Heph-Snapshot-Sha256 */
 	char hub[72];     /* Heph-Snapshot-Hub */

@@ -217,11 +217,22 @@ static int bootstrap(heph_store *s, net_client *c, enum net_snapshot_mode mode, 
 		err = net_client_download(c, path, fd, offset, etag[0] ? etag : NULL, &dl, &r);
 		if ((!err || err == HEPH_EUNAVAIL) && (dl.status == 200 || dl.status == 206) && dl.etag[0] &&
 		    strcmp(dl.etag, etag) != 0) {
+			int werr;
 			snprintf(etag, sizeof etag, "%s", dl.etag);
-			if (dl.hub[0] && (err = write_etag(etag_file, hub, etag)))
+			if ((werr = write_etag(etag_file, hub, etag))) {
+				err = werr;
 				goto out;
+			}
 		}
-		if (err == HEPH_EUNAVAIL && dl.got > 0 && ++tries < SNAPSHOT_TRIES) {
+		if (!err && (dl.status == 200 || dl.status == 206) &&
+		    !(dl.format == 0 && dl.got > 0) &&
+		    (dl.format == 0 || !dl.sha[0] || dl.size <= 0 || (dl.status == 206 ? offset : 0) + dl.got != dl.size)) {
+			/* an answer cut in its headers, which libcurl may take
+			 * for a whole one, or one shorter than its file */
+			err = heph_error_set(HEPH_EUNAVAIL, "%s cut the snapshot's download short", what);
+			dl.cut = 1;
+		}
+		if (err == HEPH_EUNAVAIL && (dl.got > 0 || dl.cut) && ++tries < SNAPSHOT_TRIES) {
 			/* cut short: ask for the rest */
 			offset = (dl.status == 206 ? offset : 0) + dl.got;
 			continue;
@@ -246,6 +257,14 @@ static int bootstrap(heph_store *s, net_client *c, enum net_snapshot_mode mode, 
 	{
 		char sha[65];
 		int64_t size;
+		if (dl.format == 0) {
+			/* a 200 without the snapshot's headers: not a hub's
+			 * snapshot (an older hub's web app answers any path) */
+			if (asprintf(note, "%s answered /sync/snapshot without a snapshot, so it pulled the op-log", what) < 0)
+				abort();
+			drop_files(part, etag_file);
+			goto out;
+		}
 		if (dl.format != HEPH_SNAPSHOT_FORMAT) {
 			if (asprintf(note, "%s offered a snapshot of format %lld; this heph reads format %d, so it pulled "
 					   "the op-log", what, (long long)dl.format, HEPH_SNAPSHOT_FORMAT) < 0)

@@ -35,7 +35,9 @@ Usage (HEPH and HEPHD name the binaries):
   soak.py --seconds 300            random seeds until the time is up
   soak.py --seed N [--keep] [-v]   one seed; --keep leaves its directory
 Options: --spokes K (default: 2-4, chosen by the seed), --steps N
-(default 70), --keep-failed.
+(default 70), --keep-failed, --snapshots (every replica whose pull cursor is
+0 starts from the hub's snapshot: HEPH_SYNC_SNAPSHOT=always for heph and
+every hephd; the digests must still agree).
 """
 import argparse
 import http.client
@@ -306,8 +308,12 @@ class Run:
         self.dir = tempfile.mkdtemp(prefix="heph-soak-%d." % seed)
         self.env = dict(os.environ)
         for k in ("HEPH_DB", "HEPH_REMOTE", "HEPH_TOKEN_FILE", "HEPH_SYNC_BATCH", "XDG_RUNTIME_DIR",
-                  "XDG_DATA_HOME"):
+                  "XDG_DATA_HOME", "HEPH_SYNC_SNAPSHOT"):
             self.env.pop(k, None)
+        if args.snapshots:
+            # every replica whose pull cursor is 0 (a new one, or one reset
+            # by a hub restored from a backup) starts from the hub's snapshot
+            self.env["HEPH_SYNC_SNAPSHOT"] = "always"
         self.env.update({"HEPH_NOW": TODAY, "NO_COLOR": "1", "XDG_CONFIG_HOME": self.dir})
         self.pids = set()
         self.p = Proc(self)
@@ -1287,6 +1293,8 @@ def main():
     ap.add_argument("--seconds", type=float, help="random seeds until this many seconds have passed")
     ap.add_argument("--spokes", type=int, default=0)
     ap.add_argument("--steps", type=int, default=70)
+    ap.add_argument("--snapshots", action="store_true",
+                    help="replicas with an empty pull cursor start from the hub's snapshot (HEPH_SYNC_SNAPSHOT=always)")
     ap.add_argument("--keep", action="store_true", help="keep every seed's directory")
     ap.add_argument("--keep-failed", action="store_true", help="keep a failing seed's directory")
     ap.add_argument("-v", "--verbose", action="store_true")

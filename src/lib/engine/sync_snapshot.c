@@ -269,8 +269,8 @@ static int check_header(const char *path)
 		return heph_error_set(HEPH_EINVALID, "the hub's snapshot is not a heph snapshot (application id %#x)",
 				      be32(h + 68));
 	if (be32(h + 60) != HEPH_SNAPSHOT_FORMAT)
-		return heph_error_set(HEPH_EPROTOCOL, "the hub's snapshot has format %u; this heph reads format %d",
-				      be32(h + 60), HEPH_SNAPSHOT_FORMAT);
+		return heph_error_set(HEPH_EINVALID, "the hub's snapshot file is of format %u, not the format %d this heph "
+				      "reads and asked for", be32(h + 60), HEPH_SNAPSHOT_FORMAT);
 	return 0;
 }
 
@@ -304,8 +304,8 @@ static int check_meta(heph_store *s, int64_t *seq, char **hub)
 	if (!*hub || !heph_origin_valid(*hub) || *seq < 0 || format < 0 || schema < 0 || level < 0)
 		return heph_error_set(HEPH_EINVALID, "the hub's snapshot lacks a valid hub id, seq, format, schema or level");
 	if (format != HEPH_SNAPSHOT_FORMAT)
-		return heph_error_set(HEPH_EPROTOCOL, "the hub's snapshot has format %lld; this heph reads format %d",
-				      (long long)format, HEPH_SNAPSHOT_FORMAT);
+		return heph_error_set(HEPH_EINVALID, "the hub's snapshot file is of format %lld, not the format %d this "
+				      "heph reads and asked for", (long long)format, HEPH_SNAPSHOT_FORMAT);
 	if (schema != heph_schema_version() || level != heph_feature_level())
 		return heph_error_set(HEPH_EPROTOCOL, "the hub's snapshot has schema %lld at feature level %lld, this heph "
 				      "%d at level %d: it pulls the op-log instead", (long long)schema, (long long)level,
