@@ -89,6 +89,8 @@ static const struct table {
 
 #define NTABLES (sizeof tables / sizeof tables[0])
 
+#define SNAPSHOT_CACHE_KB 16384 /* the page cache while a snapshot is installed */
+
 static const struct table *table_of(const char *name)
 {
 	for (size_t i = 0; i < NTABLES; i++)
@@ -370,7 +372,8 @@ static int reapply(heph_store *s, int64_t *kept)
 			heph_error_wrap(err, "applying this replica's own ops again: ");
 			break;
 		}
-		(*kept)++;
+		if (status != HEPH_OP_DUPLICATE)
+			(*kept)++;
 	}
 	if (rc < 0 && !err)
 		err = rc;
@@ -421,15 +424,19 @@ int heph_sync_snapshot_install(heph_store *s, const char *path, const char *want
 		err = heph_error_set(HEPH_EINVALID, "the snapshot is of hub %s, not of the hub asked (%s)", hub, want_hub);
 		goto out;
 	}
-	heph__cache_bulk(s);
+	/* The copy writes every page once, in key order where it can: a
+	 * small page cache does as well as a large one, and keeps a new
+	 * device's peak memory low. */
+	if ((err = exec_fmt(s, "PRAGMA main.cache_size = -%d", SNAPSHOT_CACHE_KB)))
+		goto out;
 	if ((err = heph_store_begin(s)))
 		goto out;
 	began = 1;
-	/* What this replica holds that the hub's snapshot does not: its own
-	 * ops not yet pushed (or pushed after the snapshot was taken). */
+	/* The ops this replica holds, to apply again after: those the
+	 * snapshot has are duplicates then (the engine keeps each op once);
+	 * the others, its own not yet on the hub, are applied and pushed. */
 	if ((err = heph__exec(s, "DROP TABLE IF EXISTS temp.keep;"
-				 "CREATE TEMP TABLE keep AS SELECT seq, op_id, hlc, origin, type, payload FROM main.oplog "
-				 "WHERE op_id NOT IN (SELECT op_id FROM snap.oplog)")))
+				 "CREATE TEMP TABLE keep AS SELECT seq, op_id, hlc, origin, type, payload FROM main.oplog")))
 		goto out;
 	for (size_t i = 0; i < NTABLES; i++) {
 		const struct table *t = &tables[i];
@@ -484,6 +491,7 @@ int heph_sync_snapshot_install(heph_store *s, const char *path, const char *want
 out:
 	if (began)
 		heph_store_rollback(s);
+	exec_fmt(s, "PRAGMA main.cache_size = -%d", s->cache_kb > 0 ? s->cache_kb : HEPH_STORE_CACHE_KB);
 	if (attached) {
 		sqlite3_exec(s->db, "DROP TABLE IF EXISTS temp.keep", NULL, NULL, NULL);
 		detach(s);
