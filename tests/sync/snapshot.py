@@ -66,6 +66,8 @@ def heph(db, *args, snapshot=None, ok=True):
     if snapshot:
         env["HEPH_SYNC_SNAPSHOT"] = snapshot
     r = subprocess.run([HEPH, "--db", db] + list(args), capture_output=True, text=True, env=env)
+    if "Sanitizer" in r.stderr or "runtime error" in r.stderr:
+        sys.exit("FAIL  heph %s reported a sanitizer error:\n%s" % (" ".join(args), r.stderr))
     if ok and r.returncode != 0:
         sys.exit("FAIL  heph %s: %s" % (" ".join(args), r.stderr))
     return r
@@ -539,6 +541,11 @@ def main():
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait()
+        for log in ("hub.log", "daemon.log"):
+            path = os.path.join(tmp, log)
+            text = open(path, errors="replace").read() if os.path.exists(path) else ""
+            check("%s: no sanitizer report" % log, "Sanitizer" not in text and "runtime error" not in text,
+                  text[-2000:])
         if hub and os.path.exists(hub.db + "-snapshots"):
             check("the hub removes its snapshots when it stops", not os.listdir(hub.db + "-snapshots"))
         if failures:
