@@ -211,7 +211,10 @@ def live_rows(a, heph, hephd, procs, tmp, env, mem):
 
 class LiveClient:
     """One live-sync client on a keep-alive connection: a pull parked on the
-    hub; when answered, the next one from the head it was given."""
+    hub, for one op as a spoke's hephd and the web app ask (they learn of
+    news this way and then sync); when answered, the next one at once from
+    the head it was given (a spoke would sync first: this client is the
+    busier one)."""
 
     def __init__(self, host, port, netloc, token):
         import socket
@@ -221,7 +224,7 @@ class LiveClient:
         self.answers = 0
 
     def ask(self, after):
-        self.sock.sendall(("GET /sync/pull?protocol=1&after=%d&limit=1000&wait=60 HTTP/1.1\r\nHost: %s\r\n"
+        self.sock.sendall(("GET /sync/pull?protocol=1&after=%d&limit=1&wait=60 HTTP/1.1\r\nHost: %s\r\n"
                            "Authorization: Bearer %s\r\n\r\n" % (after, self.netloc, self.token)).encode())
 
     def readable(self):

@@ -40,7 +40,7 @@ struct committer {
 	struct commit_job *queue;   /* newest first */
 	int stopping;
 	pthread_t thread;
-	/* Counters for performance.md's figures (under mu). */
+	/* Counters, logged at stop (under mu). */
 	unsigned long groups, jobs;
 };
 
@@ -155,14 +155,6 @@ int committer_done(const struct commit_job *j)
 	return __atomic_load_n(&j->done, __ATOMIC_ACQUIRE);
 }
 
-void committer_stats(struct committer *k, unsigned long *groups, unsigned long *jobs)
-{
-	pthread_mutex_lock(&k->mu);
-	*groups = k->groups;
-	*jobs = k->jobs;
-	pthread_mutex_unlock(&k->mu);
-}
-
 void committer_stop(struct committer *k)
 {
 	if (!k)
@@ -176,6 +168,9 @@ void committer_stop(struct committer *k)
 	pthread_cond_signal(&k->cv);
 	pthread_mutex_unlock(&k->mu);
 	pthread_join(k->thread, NULL); /* it answers what was queued first */
+	if (k->groups)
+		hephd_log("hub: %lu pushes committed in %lu groups (%.1f a group)", k->jobs, k->groups,
+			  (double)k->jobs / (double)k->groups);
 }
 
 void committer_free(struct committer *k)

@@ -137,9 +137,8 @@ struct committer *committer_start(struct hephd *d, int (*writer)(struct hephd *d
  * called again once committer_done(j). HEPH_EUNAVAIL once stopping. */
 int committer_submit(struct committer *k, struct MHD_Connection *c, struct commit_job *j);
 int committer_done(const struct commit_job *j);
-/* Groups committed and the pushes they held, so far. */
-void committer_stats(struct committer *k, unsigned long *groups, unsigned long *jobs);
-/* Answer what is queued, refuse more, end the thread; accepts NULL. */
+/* Answer what is queued, refuse more, end the thread, log how many pushes
+and groups it committed; accepts NULL. */
 void committer_stop(struct committer *k);
 /* Free it, once nothing can submit (the HTTP server stopped); accepts NULL. */
 void committer_free(struct committer *k);
