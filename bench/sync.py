@@ -210,44 +210,57 @@ def live_rows(a, heph, hephd, procs, tmp, env, mem):
 
 
 class LiveClient:
-    """One live-sync client on a keep-alive connection: a pull parked on the
-    hub, for one op as a spoke's hephd and the web app ask (they learn of
-    news this way and then sync); when answered, the next one at once from
-    the head it was given (a spoke would sync first: this client is the
-    busier one)."""
+    """One live-sync client: a pull parked on the hub, for one op as a
+    spoke's hephd and the web app ask (they learn of news this way and then
+    sync); when answered, the next one at once from the head it was given
+    (a spoke would sync first: this client is the busier one), on a new
+    connection when the hub closed the last."""
 
-    def __init__(self, host, port, netloc, token):
+    def __init__(self, sel, host, port, netloc, token):
+        self.sel, self.addr, self.netloc, self.token = sel, (host, port), netloc, token
+        self.sock = None
+        self.answers = self.reconnects = 0
+        self.connect()
+
+    def connect(self):
+        import selectors
         import socket
-        self.sock = socket.create_connection((host, port))
-        self.netloc, self.token = netloc, token
+        if self.sock:
+            self.sel.unregister(self.sock)
+            self.sock.close()
+            self.reconnects += 1
+        self.sock = socket.create_connection(self.addr)
         self.buf = b""
-        self.answers = 0
+        self.sel.register(self.sock, selectors.EVENT_READ, self)
 
     def ask(self, after):
         self.sock.sendall(("GET /sync/pull?protocol=1&after=%d&limit=1&wait=60 HTTP/1.1\r\nHost: %s\r\n"
                            "Authorization: Bearer %s\r\n\r\n" % (after, self.netloc, self.token)).encode())
 
     def readable(self):
-        """Read what came; False once the hub closed the connection."""
+        """Read what came; False when the hub closed the connection before
+        an answer."""
         data = self.sock.recv(1 << 16)
         if not data:
             return False
         self.buf += data
-        while True:
-            end = self.buf.find(b"\r\n\r\n")
-            if end < 0:
-                return True
-            head = self.buf[:end].decode("latin-1").lower()
-            length = 0
-            for line in head.split("\r\n"):
-                if line.startswith("content-length:"):
-                    length = int(line.split(":")[1])
-            if len(self.buf) < end + 4 + length:
-                return True
-            body = self.buf[end + 4:end + 4 + length]
-            self.buf = self.buf[end + 4 + length:]
-            self.answers += 1
-            self.ask(json.loads(body)["head"])
+        end = self.buf.find(b"\r\n\r\n")
+        if end < 0:
+            return True
+        head = self.buf[:end].decode("latin-1").lower().split("\r\n")
+        length = 0
+        for line in head:
+            if line.startswith("content-length:"):
+                length = int(line.split(":")[1])
+        if len(self.buf) < end + 4 + length:
+            return True
+        body = self.buf[end + 4:end + 4 + length]
+        self.buf = self.buf[end + 4 + length:]
+        self.answers += 1
+        if "connection: close" in head:
+            self.connect()
+        self.ask(json.loads(body)["head"])
+        return True
 
 
 def mixed_rows(a, hephd, pushload, procs):
@@ -270,9 +283,8 @@ def mixed_rows(a, hephd, pushload, procs):
     sel = selectors.DefaultSelector()
     clients = []
     for _ in range(a.live):
-        c = LiveClient(u.hostname, u.port, u.netloc, token)
+        c = LiveClient(sel, u.hostname, u.port, u.netloc, token)
         c.ask(0)
-        sel.register(c.sock, selectors.EVENT_READ, c)
         clients.append(c)
     time.sleep(2)
     parked = mem_kb(hub.pid)
@@ -291,21 +303,30 @@ def mixed_rows(a, hephd, pushload, procs):
             peak = max(peak, mem_kb(hub.pid)[0])
             next_mem += 0.25
     cpu = cpu_s(hub.pid) - cpu0
+    settle = time.perf_counter() + 2  # the clients park again
+    while time.perf_counter() < settle:
+        for key, _ in sel.select(timeout=0.05):
+            if not key.data.readable():
+                sel.unregister(key.fileobj)
+                lost += 1
     out, err = load.communicate()
     if load.returncode != 0:
         sys.exit("pushload failed: " + out + err)
     pl = json.loads(out)
     answers = sum(c.answers for c in clients)
+    after = mem_kb(hub.pid)
     for c in clients:
         c.sock.close()
     procs.stop(hub)
     return [
         ("%d live clients parked while %d spokes push 5-op batches (%d pushes)" % (a.live, pl["spokes"], pl["pushes"]),
          "%d pushes/s; p50 %.1f ms, p99 %.1f ms, max %.1f ms; hub CPU %.2f ms per push; hub RSS %.1f MB "
-         "before the clients, %.1f MB with them parked, %.1f MB at most while the pushes ran; %d answers "
-         "to live clients (%.1f per client), %d connections lost"
+         "before the clients, %.1f MB with them parked, %.1f MB at most while the pushes ran, %.1f MB "
+         "after them with the clients parked again; %d answers to live clients (%.1f per client), %d "
+         "connections lost"
          % (pl["pushes_per_s"], pl["p50_ms"], pl["p99_ms"], pl["max_ms"], 1000 * cpu / pl["pushes"],
-            base[0] / 1024, parked[0] / 1024, peak / 1024, answers, answers / max(1, a.live), lost),
+            base[0] / 1024, parked[0] / 1024, peak / 1024, after[0] / 1024, answers, answers / max(1, a.live),
+            lost),
          "≥ 5,000/s, p99 < 50 ms; the clients < 64 MB"),
     ]
 

@@ -105,7 +105,8 @@ unsigned live_generation(struct live *l);
  * deadline_ms: 1. 0 when a commit came since gen (read the page again) or
  * the hub stops. */
 int live_park(struct live *l, struct MHD_Connection *c, struct live_wait *w, unsigned gen, int64_t deadline_ms);
-/* A write committed: resume every parked pull. */
+/* A write committed: resume every parked pull, at once or, when the last
+ * wake was under 250 ms ago, at the watchdog's next live_expire. */
 void live_wake(struct live *l);
 /* Resume the parked pulls whose wait is over. */
 void live_expire(struct live *l, int64_t now_ms);

@@ -11,15 +11,29 @@
  * A generation counter closes the race between reading an empty page and
  * parking: a puller parks only if no commit came in between, else it reads
  * again at once.
+ *
+ * Wakes are spread: the first commit after a quiet WAKE_EVERY_MS wakes the
+ * parked pullers at once; commits closer together than that are woken for
+ * together, by the watchdog's next round at most WAKE_EVERY_MS after the
+ * last wake (it runs every 250 ms). A hub taking thousands of pushes a
+ * second would otherwise answer every parked puller once per group commit,
+ * and each asks again at once: a cost that grew with the push rate times
+ * the clients. Now it grows with the clients only, and news still arrives
+ * within half a second.
  */
 #include "hephd.h"
 
 #include <microhttpd.h>
 #include <stdlib.h>
+#include <time.h>
+
+#define WAKE_EVERY_MS 250 /* at most one wake of the parked pullers this often */
 
 struct live {
 	pthread_mutex_t mu;
 	unsigned gen;            /* commits so far */
+	int64_t woken_ms;        /* when the parked pullers were last woken (monotonic) */
+	int pending;             /* a commit came since, not yet woken for */
 	struct live_wait *parked;
 	int stopping;            /* the hub stops: park nothing more */
 };
@@ -94,18 +108,38 @@ static void resume(struct live *l, int64_t now_ms, int all)
 	}
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 void live_wake(struct live *l)
 {
+	int64_t now = mono_ms();
 	pthread_mutex_lock(&l->mu);
 	l->gen++;
-	resume(l, 0, 1);
+	if (now - l->woken_ms >= WAKE_EVERY_MS) {
+		resume(l, 0, 1);
+		l->woken_ms = now;
+		l->pending = 0;
+	} else {
+		l->pending = 1; /* the watchdog wakes them (live_expire) */
+	}
 	pthread_mutex_unlock(&l->mu);
 }
 
 void live_expire(struct live *l, int64_t now_ms)
 {
 	pthread_mutex_lock(&l->mu);
-	resume(l, now_ms, 0);
+	if (l->pending && now_ms - l->woken_ms >= WAKE_EVERY_MS) {
+		resume(l, 0, 1);
+		l->woken_ms = now_ms;
+		l->pending = 0;
+	} else {
+		resume(l, now_ms, 0);
+	}
 	pthread_mutex_unlock(&l->mu);
 }
 
