@@ -3,7 +3,8 @@
 #   make test       unit + CLI tests in the normal build and in an ASan+UBSan build
 #   make install    PREFIX=DIR (default /usr/local)
 #   make demo       build, create a sample database, show the project tree and task list
-#   make bench      benchmarks (not tests); figures go to bench/RESULTS.md (QUICK=1: a short run)
+#   make bench      benchmarks (not tests); figures go to bench/RESULTS.md (QUICK=1: a short run;
+#                   BASELINE=REV: that revision built and timed beside this one)
 #   make fuzz       libFuzzer targets with clang, FUZZ_SECONDS each (default 60)
 #   make valgrind   the CLI tests under valgrind memcheck
 #   make soak       the convergence soak on random seeds for SOAK_SECONDS (default 600), SOAK_STEPS each
