@@ -4,6 +4,7 @@
 #include "helpers.h"
 
 #include "heph/sync.h"
+#include "internal.h"
 
 static struct fake_clock clk = { T0 };
 
@@ -547,6 +548,92 @@ static void status__keeps_the_last_error_and_clears_it_on_success(void **state)
 	heph_store_close(a);
 }
 
+/* ---- snapshots ---- */
+
+static void snapshot__installs_what_a_replay_gives_and_keeps_the_spokes_own_ops(void **state)
+{
+	(void)state;
+	heph_store *hub = mem(), *replayed = mem(), *spoke = mem();
+	char *path = temp_db(), *want, *got;
+	int64_t seq, pending;
+	heph_sync_snapshot_result res;
+	add_tasks(hub, 5);
+	add_tasks(spoke, 2); /* made before its first sync */
+	char origin[HEPH_ORIGIN_LEN + 1];
+	snprintf(origin, sizeof origin, "%s", heph_store_origin(spoke));
+	if (heph_sync_snapshot_write(hub, path, &seq))
+		fail_msg("write: %s", heph_error_last());
+	assert_int_equal(seq, 15);
+	if (heph_sync_snapshot_install(spoke, path, heph_store_origin(hub), &res))
+		fail_msg("install: %s", heph_error_last());
+	assert_int_equal(res.seq, 15);
+	assert_int_equal(res.ops, 15);
+	assert_int_equal(res.kept, 6);
+	assert_string_equal(res.hub, heph_store_origin(hub));
+	assert_string_equal(heph_store_origin(spoke), origin);
+	assert_int_equal(heph_sync_pending(spoke, &pending), 0);
+	assert_int_equal(pending, 6); /* its own, waiting to be pushed */
+	assert_int_equal(push_all(spoke, hub, 0), 6);
+	pull_all(hub, spoke, 0);
+	pull_all(hub, replayed, 0);
+	want = digest_of(hub);
+	got = digest_of(spoke);
+	assert_string_equal(got, want);
+	free(got);
+	got = digest_of(replayed);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+	heph_store_close(hub);
+	heph_store_close(replayed);
+	heph_store_close(spoke);
+	drop_db(path);
+}
+
+static void snapshot_write__refuses_while_a_table_is_undecided(void **state)
+{
+	(void)state;
+	heph_store *hub = mem();
+	char *path = temp_db();
+	int64_t seq;
+	add_tasks(hub, 1);
+	assert_int_equal(sqlite3_exec(hub->db, "CREATE TABLE not_in_the_list (x)", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(heph_sync_snapshot_write(hub, path, &seq), HEPH_ERROR);
+	assert_non_null(strstr(heph_error_last(), "not_in_the_list"));
+	assert_int_equal(access(path, F_OK), -1); /* nothing left behind */
+	heph_store_close(hub);
+	drop_db(path);
+}
+
+static void snapshot_install__refuses_what_is_not_one_and_changes_nothing(void **state)
+{
+	(void)state;
+	heph_store *spoke = mem(), *other = mem();
+	char *path = temp_db(), *before, *after;
+	heph_sync_snapshot_result res;
+	int64_t seq;
+	add_tasks(spoke, 2);
+	before = digest_of(spoke);
+	/* not SQLite */
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("not a database at all, but long enough to have a header of a hundred bytes, which it still is not.....", f);
+	fclose(f);
+	assert_int_equal(heph_sync_snapshot_install(spoke, path, NULL, &res), HEPH_EINVALID);
+	unlink(path);
+	add_tasks(other, 1);
+	assert_int_equal(heph_sync_snapshot_write(other, path, &seq), 0);
+	/* a snapshot of another hub than the one asked */
+	assert_int_equal(heph_sync_snapshot_install(spoke, path, heph_store_origin(spoke), &res), HEPH_EINVALID);
+	after = digest_of(spoke);
+	assert_string_equal(after, before);
+	free(after);
+	free(before);
+	heph_store_close(spoke);
+	heph_store_close(other);
+	drop_db(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -564,6 +651,9 @@ int main(void)
 		cmocka_unit_test(take_page__refuses_ops_out_of_sequence_and_applies_nothing),
 		cmocka_unit_test(take_page__reads_any_layout_of_the_same_page_alike),
 		cmocka_unit_test(status__keeps_the_last_error_and_clears_it_on_success),
+		cmocka_unit_test(snapshot__installs_what_a_replay_gives_and_keeps_the_spokes_own_ops),
+		cmocka_unit_test(snapshot_write__refuses_while_a_table_is_undecided),
+		cmocka_unit_test(snapshot_install__refuses_what_is_not_one_and_changes_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
