@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,6 +314,11 @@ static int serve(struct hephd *d)
 		while (poll(&p, 1, -1) < 0 && errno == EINTR)
 			;
 	} else {
+		/* One malloc arena: a local daemon's few threads (the socket's
+		 * connections, the sync and its live listener) seldom allocate
+		 * at once, and each extra arena kept some 100 KB of an idle
+		 * spoke resident. The hub keeps glibc's default for its pool. */
+		mallopt(M_ARENA_MAX, 1);
 		if (d->mode == MODE_CLIENT) {
 			struct net_hub hub;
 			if ((err = net_hub_load(NULL, d->hub_url, d->token_file, &hub)))
