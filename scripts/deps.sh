@@ -25,6 +25,9 @@ PKGS="$PKGS systemd"
 # Neovim, and heph-capture on Xvfb typed at with xdotool, with ImageMagick's
 # import taking the screenshot kept as an artefact
 PKGS="$PKGS libgtk-4-dev neovim xvfb xdotool imagemagick"
+# hephd links libpq for a hub on PostgreSQL (--store); tests/sync/pg*.sh start a
+# private PostgreSQL 15 cluster with Debian's server
+PKGS="$PKGS libpq-dev postgresql-15"
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

@@ -53,6 +53,7 @@
 #include <jansson.h>
 
 #include "heph/hlc.h"
+#include "heph/op.h"
 #include "heph/store.h"
 
 #ifdef __cplusplus
@@ -100,6 +101,15 @@ typedef struct heph_sync_push heph_sync_push;
 int heph_sync_push_decode(const char *body, size_t len, heph_sync_push **out);
 int heph_sync_push_apply(heph_store *s, const heph_sync_push *p, char **out, size_t *out_len);
 void heph_sync_push_free(heph_sync_push *p);
+
+/* A decoded push's parts, borrowed from p (valid until
+ * heph_sync_push_free()): its ops, in the order sent, and the pusher's
+ * report of itself (NULL when it sent none). A hub that keeps its op-log
+ * elsewhere (hephd's PostgreSQL store) takes pushes checked by the same
+ * decode through these. */
+size_t heph_sync_push_count(const heph_sync_push *p);
+const heph_op *heph_sync_push_op(const heph_sync_push *p, size_t i);
+const json_t *heph_sync_push_report(const heph_sync_push *p);
 
 /* The same, recording the pusher in the hub's fleet (heph_fleet_note) in
  * the same transaction as its ops: the push body's "node" report, and token,

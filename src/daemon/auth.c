@@ -5,6 +5,7 @@
  *              (hephd --oidc-issuer; verified in oidc.c)
  * Both may be enabled; every endpoint that needs a credential asks here. */
 #include "hephd.h"
+#include "pg.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -49,9 +50,23 @@ int hub_authenticate(struct hephd *d, heph_store *s, const char *authorization, 
 		tok++;
 	if (strncmp(tok, HEPH_TOKEN_PREFIX, strlen(HEPH_TOKEN_PREFIX)) != 0)
 		return oidc_authenticate(d, s, tok, owner);
+	if (d->pg) {
+		char tenant[PG_OWNER_MAX + 1];
+		if ((err = pg_authenticate(d->pg, tok, tenant, name, sizeof name)))
+			return err;
+		snprintf(owner, HEPHD_OWNER_MAX, "%s/token:%s", tenant, name);
+		return 0;
+	}
 	if ((err = heph_token_verify(s, tok, name)))
 		return err;
 	/* Every device token is issued by this hub for its one owner. */
 	snprintf(owner, HEPHD_OWNER_MAX, "token:%s", name);
 	return 0;
+}
+
+void hub_owner_split(const char *owner, char tenant[HEPHD_OWNER_MAX], const char **principal)
+{
+	size_t n = strcspn(owner, "/");
+	snprintf(tenant, HEPHD_OWNER_MAX, "%.*s", (int)n, owner);
+	*principal = owner;
 }

@@ -47,6 +47,12 @@ struct hephd {
 	enum hephd_mode mode;        /* --mode */
 	int json;                    /* --json (token, backup) */
 	char *db;                    /* --db, absolute */
+	char *store;                 /* --store postgresql://…, or NULL: the SQLite hub of --db */
+	char *state_dir;             /* --state-dir, absolute: replicas of a PostgreSQL hub's owners */
+	char *owner;                 /* --owner NAME (hephd token … --store) */
+	char *migrate_to;            /* --to URL (hephd migrate) */
+	char **subs;                 /* --sub SUBJECT, repeatable (hephd owner add) */
+	int n_subs;
 	char *socket;                /* --socket (local, client) */
 	char *http_addr;             /* --http-addr HOST:PORT (server) */
 	char *web_root;              /* --web-root, absolute, or NULL */
@@ -82,6 +88,7 @@ struct hephd {
 	struct spoke *spoke;         /* local mode: the background sync */
 	struct hub *hub;             /* server mode: the HTTP server */
 	struct snapshots *snapshots; /* server mode: the snapshot files (snapshot.c) */
+	struct pg *pg;               /* server mode with --store: the PostgreSQL store (pg.h) */
 };
 
 /* ---- live sync on the hub (live.c) ---- */
@@ -197,6 +204,12 @@ int snapshot_response(struct hephd *d, struct MHD_Connection *c, heph_store *s, 
  * for a key). Device tokens and the identity provider's access tokens. */
 int hub_authenticate(struct hephd *d, heph_store *s, const char *authorization,
 		     char owner[HEPHD_OWNER_MAX]);
+
+/* With a PostgreSQL store (d->pg) the owner hub_authenticate() gives is
+ * "OWNER/token:NAME" or "OWNER/oidc:SUB": the owner whose data the request
+ * may reach, then the principal. These split it (tenant: the part before
+ * the slash; principal: the whole text, which is unique across owners). */
+void hub_owner_split(const char *owner, char tenant[HEPHD_OWNER_MAX], const char **principal);
 
 /* ---- identity provider tokens (oidc.c) ---- */
 

@@ -58,6 +58,7 @@
  */
 #include "hephd.h"
 #include "metrics.h"
+#include "pg.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -174,6 +175,9 @@ static void addr_text(const struct sockaddr *sa, char out[INET6_ADDRSTRLEN])
 /* The token name of an owner from hub_authenticate(), or NULL. */
 static const char *token_of(const char *owner)
 {
+	const char *slash = strchr(owner, '/');
+	if (slash && strncmp(owner, "oidc:", 5) != 0) /* a PostgreSQL hub's OWNER/token:NAME */
+		owner = slash + 1;
 	return strncmp(owner, "token:", 6) == 0 ? owner + 6 : NULL;
 }
 
@@ -241,6 +245,8 @@ static enum MHD_Result send_answer_closing(const struct hephd *d, struct MHD_Con
 	MHD_add_response_header(r, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
 	if (status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"heph\"");
+	if (status == MHD_HTTP_SERVICE_UNAVAILABLE) /* the database is away: a moment, then again */
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "2");
 	if (status == MHD_HTTP_UPGRADE_REQUIRED) {
 		char up[32];
 		snprintf(up, sizeof up, "heph-sync/%d", HEPH_SYNC_PROTOCOL);
@@ -306,6 +312,8 @@ static int thread_store(struct hephd *d, heph_store **out)
 {
 	heph_store *s = pthread_getspecific(d->hub->store_key);
 	int err;
+	if (d->pg) /* a PostgreSQL hub has no database file of its own */
+		return heph_error_set(HEPH_ENOTFOUND, "not available on a hub whose store is PostgreSQL");
 	if (!s) {
 		/* Readers mostly stream the op-log to pulls, which a cache does
 		 * not speed up; keep each pool thread's small. */
@@ -449,6 +457,14 @@ static enum MHD_Result do_pull(struct hephd *d, struct MHD_Connection *c, heph_s
 	unsigned gen = live_generation(d->hub->live);
 	if ((err = pull_report(c, proto, &report)))
 		return send_error(d, c, err);
+	if (d->pg) {
+		char tenant[HEPHD_OWNER_MAX];
+		const char *principal;
+		hub_owner_split(owner, tenant, &principal);
+		err = pg_pull(d->pg, tenant, after, limit > HEPH_SYNC_PULL_LIMIT ? HEPH_SYNC_PULL_LIMIT : (int)limit,
+			      report, token_of(owner), &out, &len);
+		goto paged;
+	}
 	/* Most pulls find the device's row as it was a moment ago: no write. */
 	int64_t now = heph_store_now_ms(s);
 	if (report && (err = heph_fleet_stale(s, report, token_of(owner), now, &stale)) == 0 && stale) {
@@ -461,6 +477,7 @@ static enum MHD_Result do_pull(struct hephd *d, struct MHD_Connection *c, heph_s
 	if (!err)
 		err = heph_sync_pull_page_for(s, after, limit > HEPH_SYNC_PULL_LIMIT ? HEPH_SYNC_PULL_LIMIT : (int)limit,
 					      report, &out, &len);
+paged:
 	json_decref(report);
 	if (err)
 		return send_error(d, c, err);
@@ -510,10 +527,33 @@ static int writer(struct hephd *d, heph_store **out)
 /* A push: decoded and checked here, then queued for the committer
  * (commit.c) with the connection suspended; the handler is called again
  * once it is committed, and answers. */
+/* A push to a PostgreSQL hub: PostgreSQL orders the owner's pushes (pg.c),
+ * so it is taken here, in the pool thread, without the committer. */
+static enum MHD_Result do_pg_push(struct hephd *d, struct MHD_Connection *c, struct req *q)
+{
+	heph_sync_push *push = NULL;
+	char tenant[HEPHD_OWNER_MAX], *out = NULL;
+	const char *principal;
+	size_t len = 0;
+	int err = heph_sync_push_decode_from(q->body ? q->body : "", q->len, token_of(q->owner), &push);
+	if (!err) {
+		hub_owner_split(q->owner, tenant, &principal);
+		err = pg_push(d->pg, tenant, push, token_of(q->owner), &out, &len);
+	}
+	heph_sync_push_free(push);
+	if (err)
+		return send_error(d, c, err);
+	live_wake(d->hub->live);
+	metrics_push(out, len);
+	return send_text(d, c, MHD_HTTP_OK, out, len, "application/json");
+}
+
 static enum MHD_Result do_push(struct hephd *d, struct MHD_Connection *c, struct req *q)
 {
 	struct commit_job *job = q->job;
 	int err;
+	if (d->pg)
+		return do_pg_push(d, c, q);
 	if (!job) {
 		if (!(job = calloc(1, sizeof *job)))
 			abort();
@@ -579,7 +619,16 @@ static enum MHD_Result do_rpc(struct hephd *d, struct MHD_Connection *c, heph_st
 	heph_rpc_request *r = heph_rpc_request_parse(body, q->len);
 	char *out = NULL;
 	int status = 200, err = 0;
-	if (heph_rpc_request_writes(r)) {
+	if (d->pg) {
+		/* the owner's replica on this instance (pg.c) */
+		char tenant[HEPHD_OWNER_MAX];
+		const char *principal;
+		hub_owner_split(q->owner, tenant, &principal);
+		key = heph_rpc_request_writes(r) ? idem_key(c) : NULL;
+		err = pg_rpc(d->pg, tenant, principal, body, q->len, key, &hub_host, &out, &status);
+		if (!err && heph_rpc_request_writes(r))
+			live_wake(d->hub->live);
+	} else if (heph_rpc_request_writes(r)) {
 		key = idem_key(c);
 		pthread_mutex_lock(&d->write_lock);
 		if ((err = writer(d, &env.store)) == 0 && key)
@@ -625,7 +674,7 @@ static enum MHD_Result do_config(struct hephd *d, struct MHD_Connection *c, heph
 			  : "send Authorization: Bearer TOKEN; the hub's owner makes a device token with "
 			    "hephd token create NAME";
 	json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:[i], s:i, s:o, s:i, s:{s:o, s:s, s:b, s:o}}", "name", "heph",
-			      "version", heph_version(), "hub", heph_store_origin(s), "protocol", HEPH_SYNC_PROTOCOL,
+			      "version", heph_version(), "hub", d->pg ? pg_store_id(d->pg) : heph_store_origin(s), "protocol", HEPH_SYNC_PROTOCOL,
 			      "protocols", HEPH_SYNC_PROTOCOL, "schema", heph_schema_version(), "op_types", types,
 			      "max_body", (int)(d->max_body > INT_MAX ? INT_MAX : d->max_body), "auth", "methods",
 			      methods, "how", how, "required", !d->no_auth, "oidc", oidc_config(d));
@@ -636,6 +685,10 @@ static enum MHD_Result do_health(struct hephd *d, struct MHD_Connection *c, heph
 {
 	json_t *r = NULL;
 	heph_rpc_env env = { .store = s };
+	if (d->pg) /* every owner has a head of their own: none here */
+		return pg_ping(d->pg) ? send_error(d, c, HEPH_EUNAVAIL)
+				      : send_json(d, c, MHD_HTTP_OK, json_pack("{s:b, s:i}", "ok", 1, "schema",
+									       heph_schema_version()));
 	int err = heph_rpc_call(&env, "store.info", NULL, &r);
 	if (err)
 		return send_error(d, c, HEPH_EUNAVAIL);
@@ -1131,7 +1184,7 @@ static int admit(struct hephd *d, struct MHD_Connection *c, struct req *q, const
 	}
 	if (!post)
 		return 0;
-	if ((err = thread_store(d, &s)) ||
+	if ((!d->pg && (err = thread_store(d, &s))) ||
 	    (err = hub_authenticate(d, s, MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
 				    q->owner))) {
 		*ret = send_error(d, c, err);
@@ -1345,7 +1398,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (q->route == R_CALENDAR)
 		return do_calendar(d, c, url);
 	if ((q->route == R_PULL || q->route == R_SNAPSHOT || q->route == R_CONFIG || q->route == R_HEALTH)) {
-		if ((err = thread_store(d, &s)))
+		if (!d->pg && (err = thread_store(d, &s)))
 			return send_error(d, c, err);
 		if (q->route == R_CONFIG)
 			return do_config(d, c, s);
@@ -1355,6 +1408,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		if ((err = hub_authenticate(d, s, MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
 					    owner)))
 			return send_error(d, c, err);
+		if (q->route == R_SNAPSHOT && d->pg) { /* no snapshots of a PostgreSQL hub yet: spokes pull pages */
+			heph_error_set(HEPH_ENOTFOUND, "a hub whose store is PostgreSQL has no snapshot; pull from 0");
+			return send_error(d, c, HEPH_ENOTFOUND);
+		}
 		if (q->route == R_SNAPSHOT)
 			return do_snapshot(d, c, s);
 		return do_pull(d, c, s, owner, q);
@@ -1364,7 +1421,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			       q->dropped, d->max_body);
 		return send_error(d, c, HEPH_ETOOBIG);
 	}
-	if ((err = thread_store(d, &s)))
+	if (!d->pg && (err = thread_store(d, &s)))
 		return send_error(d, c, err);
 	if (q->route == R_PUSH)
 		return do_push(d, c, q);

@@ -10,6 +10,7 @@
  * thread and read from a signalfd by the main thread).
  */
 #include "hephd.h"
+#include "pg.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -46,6 +47,12 @@
 static const char usage_head[] =
 	"usage: hephd [--mode local|server|client] [OPTIONS]\n"
 	"       hephd token create NAME | token list [--json] | token revoke NAME  [--db PATH]\n"
+	"       hephd token create NAME --owner OWNER | token list [--owner OWNER] [--json] |\n"
+	"             token revoke NAME --owner OWNER  --store URL   tokens of a PostgreSQL hub\n"
+	"       hephd owner add NAME [--sub SUBJECT]... | owner list [--json] | owner remove NAME\n"
+	"             --store URL   the owners of a PostgreSQL hub (remove deletes all their data)\n"
+	"       hephd migrate --db hub.db --to URL --owner NAME   move a SQLite hub into a new\n"
+	"             owner of a PostgreSQL hub; its spokes continue where they are\n"
 	"       hephd backup DIR [--db PATH]   a consistent copy of the database, taken while it\n"
 	"                                      serves, as DIR/heph-YYYYMMDDTHHMMSSZ.db\n"
 	"\n"
@@ -264,6 +271,127 @@ out:
 	return err;
 }
 
+/* ---- a PostgreSQL hub's owners and tokens ---- */
+
+static void print_json(json_t *j)
+{
+	char *text = json_dumps(j, JSON_COMPACT);
+	printf("%s\n", text);
+	free(text);
+}
+
+/* hephd owner add|list|remove … --store URL */
+static int owners(const struct hephd *d, int argc, char **argv)
+{
+	struct pg *p = NULL;
+	json_t *list = NULL, *o;
+	size_t i;
+	int err;
+	static const char usage[] = "usage: hephd owner add NAME [--sub SUBJECT]... | list [--json] | remove NAME  --store URL";
+	if (!d->store)
+		return heph_error_set(HEPH_EUSAGE, "owners belong to a PostgreSQL hub: hephd owner … --store postgresql://…");
+	if (argc < 1 || !((strcmp(argv[0], "add") == 0 && argc == 2) || (strcmp(argv[0], "list") == 0 && argc == 1) ||
+			  (strcmp(argv[0], "remove") == 0 && argc == 2)))
+		return heph_error_set(HEPH_EUSAGE, "%s", usage);
+	if (d->n_subs && strcmp(argv[0], "add") != 0)
+		return heph_error_set(HEPH_EUSAGE, "--sub goes with hephd owner add");
+	if ((err = pg_open(d->store, NULL, &p)))
+		return err;
+	if (strcmp(argv[0], "add") == 0) {
+		if (!(err = pg_owner_add(p, argv[1], d->subs, d->n_subs)))
+			fprintf(stderr, "hephd: added owner \"%s\"; make a device token with hephd token create NAME "
+					"--owner %s --store URL\n", argv[1], argv[1]);
+	} else if (strcmp(argv[0], "remove") == 0) {
+		if (!(err = pg_owner_remove(p, argv[1])))
+			fprintf(stderr, "hephd: removed owner \"%s\" with their op-log, tokens and devices\n", argv[1]);
+	} else if (!(err = pg_owner_list(p, &list))) {
+		if (d->json)
+			print_json(list);
+		else
+			json_array_foreach(list, i, o)
+				printf("%-24s %lld op(s), %lld live token(s), since %s\n",
+				       json_string_value(json_object_get(o, "name")),
+				       (long long)json_integer_value(json_object_get(o, "head")),
+				       (long long)json_integer_value(json_object_get(o, "tokens")),
+				       json_string_value(json_object_get(o, "created_at")));
+	}
+	json_decref(list);
+	pg_close(p);
+	return err;
+}
+
+/* hephd token create|list|revoke … --store URL [--owner OWNER] */
+static int pg_tokens(const struct hephd *d, int argc, char **argv)
+{
+	struct pg *p = NULL;
+	json_t *list = NULL, *t;
+	size_t i;
+	int err;
+	static const char usage[] = "usage: hephd token create NAME --owner OWNER | list [--owner OWNER] [--json] | "
+				    "revoke NAME --owner OWNER  --store URL";
+	int create = argc == 2 && strcmp(argv[0], "create") == 0, revoke = argc == 2 && strcmp(argv[0], "revoke") == 0;
+	if (!create && !revoke && !(argc == 1 && strcmp(argv[0], "list") == 0))
+		return heph_error_set(HEPH_EUSAGE, "%s", usage);
+	if ((create || revoke) && !d->owner)
+		return heph_error_set(HEPH_EUSAGE, "a PostgreSQL hub's token belongs to an owner: add --owner OWNER");
+	if ((err = pg_open(d->store, NULL, &p)))
+		return err;
+	if (create) {
+		char *tok = NULL;
+		if (!(err = pg_token_create(p, d->owner, argv[1], &tok))) {
+			struct stat st;
+			if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077))
+				fchmod(STDOUT_FILENO, st.st_mode & 0700);
+			printf("%s\n", tok);
+			fprintf(stderr, "hephd: made token \"%s\" of owner %s; it is shown only now. Keep it in a file "
+					"only you can read\nand give the file to the device: heph hub set URL --token-file FILE\n",
+				argv[1], d->owner);
+		}
+		free(tok);
+	} else if (revoke) {
+		if (!(err = pg_token_revoke(p, d->owner, argv[1])))
+			fprintf(stderr, "hephd: revoked token \"%s\" of owner %s\n", argv[1], d->owner);
+	} else if (!(err = pg_token_list(p, d->owner, &list))) {
+		if (d->json)
+			print_json(list);
+		else
+			json_array_foreach(list, i, t) {
+				const char *rev = json_string_value(json_object_get(t, "revoked_at"));
+				printf("%-16s %-24s created %s%s%s\n", json_string_value(json_object_get(t, "owner")),
+				       json_string_value(json_object_get(t, "name")),
+				       json_string_value(json_object_get(t, "created_at")), rev ? ", revoked " : "",
+				       rev ? rev : "");
+			}
+	}
+	json_decref(list);
+	pg_close(p);
+	return err;
+}
+
+/* hephd migrate --db hub.db --to URL --owner NAME */
+static int migrate(const struct hephd *d, int argc)
+{
+	struct pg *p = NULL;
+	int64_t n = 0;
+	int err;
+	if (argc != 0 || !d->migrate_to || !d->owner)
+		return heph_error_set(HEPH_EUSAGE, "usage: hephd migrate --db hub.db --to postgresql://… --owner NAME");
+	if ((err = pg_open(d->migrate_to, NULL, &p)))
+		return err;
+	if (!(err = pg_migrate(p, d->db, d->owner, &n))) {
+		if (d->json) {
+			json_t *j = json_pack("{s:s, s:I}", "owner", d->owner, "ops", (json_int_t)n);
+			print_json(j);
+			json_decref(j);
+		}
+		fprintf(stderr, "hephd: moved %lld op(s) of %s into owner %s, with the hub's id and seqs: its spokes "
+				"continue where they are once pointed at the new hub.\nMake them tokens with hephd token "
+				"create NAME --owner %s --store URL\n", (long long)n, d->db, d->owner, d->owner);
+	}
+	pg_close(p);
+	return err;
+}
+
 /* ---- serving ---- */
 
 static int stop_fd(void)
@@ -285,7 +413,9 @@ static int serve(struct hephd *d)
 	char *url = NULL;
 	if (sfd < 0)
 		return heph_error_set(HEPH_ERROR, "signalfd: %s", strerror(errno));
-	if (d->mode != MODE_CLIENT && (err = prepare_db(d)))
+	if (d->mode != MODE_CLIENT && !d->store && (err = prepare_db(d)))
+		goto out;
+	if (d->store && (err = pg_open(d->store, d->state_dir, &d->pg)))
 		goto out;
 	if (d->pid_file) {
 		char pid[32];
@@ -299,8 +429,8 @@ static int serve(struct hephd *d)
 		if (d->no_auth)
 			hephd_log("WARNING: --no-auth: anyone who can connect to %s can read and change every task "
 				  "on this hub. Use it only for a local test.", url);
-		hephd_log("hub serving %s (database %s, protocol %d, %d threads)", url, d->db, HEPH_SYNC_PROTOCOL,
-			  d->threads);
+		hephd_log("hub serving %s (%s %s, protocol %d, %d threads)", url, d->pg ? "PostgreSQL store, replicas in" : "database",
+			  d->pg ? d->state_dir : d->db, HEPH_SYNC_PROTOCOL, d->threads);
 		if (d->oidc_issuer)
 			hephd_log("identity provider %s (audience %s)", d->oidc_issuer, d->oidc_audience);
 		if (d->web_root)
@@ -341,6 +471,8 @@ out:
 	spoke_stop(d);
 	hub_stop(d);
 	oidc_stop(d);
+	pg_close(d->pg);
+	d->pg = NULL;
 	if (lfd >= 0) {
 		close(lfd);
 		unlink(d->socket);
@@ -398,6 +530,18 @@ int main(int argc, char **argv)
 		err = backup(d.db, nrest - 1, rest + 1, d.json);
 		goto done;
 	}
+	if (nrest > 0 && strcmp(rest[0], "owner") == 0) {
+		err = owners(&d, nrest - 1, rest + 1);
+		goto done;
+	}
+	if (nrest > 0 && strcmp(rest[0], "migrate") == 0) {
+		err = migrate(&d, nrest - 1);
+		goto done;
+	}
+	if (nrest > 0 && strcmp(rest[0], "token") == 0 && d.store) {
+		err = pg_tokens(&d, nrest - 1, rest + 1);
+		goto done;
+	}
 	if (nrest > 0) {
 		if (strcmp(rest[0], "token") != 0) {
 			err = heph_error_set(HEPH_EUSAGE, "unknown command \"%s\" (see hephd --help)", rest[0]);
@@ -422,6 +566,19 @@ int main(int argc, char **argv)
 	if (d.oidc_issuer && d.mode != MODE_SERVER) {
 		err = heph_error_set(HEPH_EUSAGE, "--oidc-issuer is for the hub (--mode server); a spoke logs in with heph auth login");
 		goto done;
+	}
+	if (d.store && (d.mode != MODE_SERVER || d.no_auth)) {
+		err = heph_error_set(HEPH_EUSAGE, "--store is for the hub (--mode server), and every request to it names "
+						  "its owner with a credential (no --no-auth)");
+		goto done;
+	}
+	if (d.store && !d.state_dir) {
+		char *dir = strdup(d.db), *slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		if (asprintf(&d.state_dir, "%s/hub-replicas", dir) < 0)
+			abort();
+		free(dir);
 	}
 	if (d.oidc_issuer && d.no_auth) {
 		err = heph_error_set(HEPH_EUSAGE, "--oidc-issuer and --no-auth contradict each other");

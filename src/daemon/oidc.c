@@ -35,6 +35,7 @@
  * reference (EVP_PKEY_up_ref), so replacing the set never frees it early.
  */
 #include "hephd.h"
+#include "pg.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -613,7 +614,13 @@ int oidc_authenticate(struct hephd *d, heph_store *s, const char *jwt, char owne
 		return heph_error_set(HEPH_EAUTH, "invalid or revoked token");
 	if ((err = verify(d, jwt, &sub)))
 		return err;
-	if (!(err = admit(d, s, sub)))
+	if (d->pg) {
+		/* A PostgreSQL hub: the subject speaks for the owner it was
+		 * given to (hephd owner add NAME --sub SUB), and for no other. */
+		char tenant[PG_OWNER_MAX + 1];
+		if (!(err = pg_subject_owner(d->pg, sub, tenant)))
+			snprintf(owner, HEPHD_OWNER_MAX, "%s/oidc:%.200s", tenant, sub);
+	} else if (!(err = admit(d, s, sub)))
 		snprintf(owner, HEPHD_OWNER_MAX, "oidc:%s", sub);
 	free(sub);
 	return err;

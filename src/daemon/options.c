@@ -48,7 +48,14 @@ struct hopt {
 
 static int check_sub(const char *v)
 {
-	return *v ? 0 : heph_error_set(HEPH_EUSAGE, "--authorized-sub wants a subject (the sub claim), not \"\"");
+	return *v ? 0 : heph_error_set(HEPH_EUSAGE, "--authorized-sub and --sub want a subject (the sub claim), not \"\"");
+}
+
+static int check_store(const char *v)
+{
+	return strncmp(v, "postgresql://", 13) == 0 || strncmp(v, "postgres://", 11) == 0
+		       ? 0
+		       : heph_error_set(HEPH_EUSAGE, "--store and --to want a PostgreSQL URI (postgresql://…), not \"%s\"", v);
 }
 
 static int check_host(const char *v)
@@ -81,6 +88,15 @@ static const struct hopt opts[] = {
 	{ "mode", "local|server|client", K_MODE, AT(mode), 0, 0, 0, NULL, "what hephd is (default local; see above)" },
 	{ "db", "PATH", K_PATH, AT(db), 0, 0, 0, NULL,
 	  "database (default $HEPH_DB, else $XDG_DATA_HOME/heph/heph.db)" },
+	{ "store", "URL", K_STR, AT(store), 0, 0, 0, check_store,
+	  "keep the hub in PostgreSQL (server; postgresql://…, libpq's URI)\ninstead of --db: many owners, any number of "
+	  "hephd instances\non one database (docs/how-to/run-a-hub-for-many-people.md)" },
+	{ "state-dir", "DIR", K_PATH, AT(state_dir), 0, 0, 0, NULL,
+	  "where a PostgreSQL hub keeps each owner's replica for /rpc and\nthe web app (default: hub-replicas beside --db)" },
+	{ "owner", "NAME", K_STR, AT(owner), 0, 0, 0, NULL, "the owner a token is for (hephd token … --store)" },
+	{ "to", "URL", K_STR, AT(migrate_to), 0, 0, 0, check_store, "the PostgreSQL store hephd migrate moves --db into" },
+	{ "sub", "SUBJECT", K_LIST, LIST(subs, n_subs), 0, 0, check_sub,
+	  "an identity provider's subject that speaks for the owner\n(hephd owner add; repeatable)" },
 	{ "socket", "PATH", K_PATH, AT(socket), 0, 0, 0, NULL,
 	  "unix socket (default $HEPH_SOCKET, else\n$XDG_RUNTIME_DIR/heph/hephd.sock, else /tmp/heph-UID/hephd.sock)" },
 	{ "http-addr", "HOST:PORT", K_STR, AT(http_addr), 0, 0, 0, NULL,

@@ -123,6 +123,21 @@ void heph_sync_push_free(heph_sync_push *p)
 	free(p);
 }
 
+size_t heph_sync_push_count(const heph_sync_push *p)
+{
+	return p->n;
+}
+
+const heph_op *heph_sync_push_op(const heph_sync_push *p, size_t i)
+{
+	return i < p->n ? &p->ops[i] : NULL;
+}
+
+const json_t *heph_sync_push_report(const heph_sync_push *p)
+{
+	return p->report;
+}
+
 int heph_sync_push_decode(const char *body, size_t len, heph_sync_push **out)
 {
 	return heph_sync_push_decode_from(body, len, NULL, out);
