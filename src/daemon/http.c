@@ -518,6 +518,8 @@ static enum MHD_Result do_snapshot(struct hephd *d, struct MHD_Connection *c, he
 static int writer(struct hephd *d, heph_store **out)
 {
 	int err;
+	if (d->pg) /* a PostgreSQL hub has no database file of its own */
+		return heph_error_set(HEPH_ENOTFOUND, "not available on a hub whose store is PostgreSQL");
 	if (!d->hub->writer && (err = hephd_open_store(d, 0, &d->hub->writer)))
 		return err;
 	*out = d->hub->writer;
