@@ -1501,6 +1501,11 @@ static void room_for_connections(const struct hephd *d)
 			  (unsigned long)r.rlim_cur, d->max_connections);
 }
 
+static void news_elsewhere(void *live)
+{
+	live_wake(live);
+}
+
 int hub_start(struct hephd *d, char **url_out)
 {
 	char host[256], port[16], real[PATH_MAX];
@@ -1568,6 +1573,10 @@ int hub_start(struct hephd *d, char **url_out)
 	if (pthread_create(&d->hub->watchdog, NULL, watchdog, d->hub) != 0)
 		return heph_error_set(HEPH_ERROR, "cannot start the connection watchdog: %s", strerror(errno));
 	d->hub->watching = 1;
+	/* pushes through the other instances of a PostgreSQL hub wake pulls here */
+	int err;
+	if (d->pg && (err = pg_listen_start(d->pg, news_elsewhere, d->hub->live)))
+		return err;
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d->hub->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	unsigned bound = info ? info->port : (unsigned)atoi(port);
 	if (asprintf(url_out, strchr(host, ':') ? "http://[%s]:%u" : "http://%s:%u", host, bound) < 0)
@@ -1579,6 +1588,7 @@ void hub_stop(struct hephd *d)
 {
 	if (!d->hub)
 		return;
+	pg_listen_stop(d->pg); /* before live is gone */
 	/* libmicrohttpd stops only with no connection suspended */
 	live_stop(d->hub->live);
 	committer_stop(d->hub->committer);

@@ -43,9 +43,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "heph/buf.h"
 #include "heph/error.h"
@@ -74,6 +76,11 @@ struct replica {
 
 struct pg {
 	char *url;
+	pthread_t listener;      /* LISTEN heph_ops: pushes through other instances */
+	int listening;           /* the listener runs */
+	int stop_fd[2];          /* a pipe: written to stop the listener */
+	void (*news)(void *);    /* called for each notification */
+	void *news_arg;
 	char *state_dir;         /* where replicas live, or NULL */
 	char store_id[HEPH_ORIGIN_LEN + 1];
 	pthread_key_t conn_key;  /* this thread's PGconn */
@@ -211,8 +218,17 @@ static int conn(struct pg *p, PGconn **out)
 static int q(struct pg *p, PGconn *c, const char *sql, int n, const char *const *params, ExecStatusType want,
 	     const char *what, PGresult **out)
 {
+	int idle = PQtransactionStatus(c) == PQTRANS_IDLE;
 	PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
 	*out = NULL;
+	if ((!r || PQresultStatus(r) != want) && idle && PQstatus(c) == CONNECTION_BAD) {
+		/* A connection PostgreSQL dropped (a restart) shows only when
+		 * used; outside a transaction the statement is simply sent
+		 * again on a new one. */
+		PQclear(r);
+		PQreset(c);
+		r = PQstatus(c) == CONNECTION_OK ? PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0) : NULL;
+	}
 	if (!r || PQresultStatus(r) != want)
 		return pq_fail(p, c, r, what);
 	*out = r;
@@ -296,6 +312,7 @@ void pg_close(struct pg *p)
 {
 	if (!p)
 		return;
+	pg_listen_stop(p);
 	struct replica *r = p->replicas, *n;
 	for (; r; r = n) {
 		n = r->next;
@@ -603,6 +620,85 @@ out:
 		rollback(c);
 	heph_buf_free(&ops);
 	return err;
+}
+
+/* ---- news from the other instances ---- */
+
+/* The listener: one connection of its own that LISTENs to heph_ops (every
+ * push that adds ops NOTIFYs it at its commit) and calls p->news for each
+ * notification, so that pulls parked on this instance (live sync) answer
+ * at once whichever instance took the push. A lost connection is made
+ * again every second; meanwhile parked pulls answer at the end of their
+ * wait, as without the listener. */
+static void *listen_main(void *arg)
+{
+	struct pg *p = arg;
+	PGconn *c = NULL;
+	for (;;) {
+		if (!c || PQstatus(c) != CONNECTION_OK) {
+			PQfinish(c);
+			c = PQconnectdb(p->url);
+			PGresult *r = c && PQstatus(c) == CONNECTION_OK ? PQexec(c, "LISTEN heph_ops") : NULL;
+			if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+				PQclear(r);
+				PQfinish(c);
+				c = NULL;
+			} else {
+				PQclear(r);
+				p->news(p->news_arg); /* what came while it was away */
+			}
+		}
+		struct pollfd f[2] = { { .fd = p->stop_fd[0], .events = POLLIN },
+				       { .fd = c ? PQsocket(c) : -1, .events = POLLIN } };
+		if (poll(f, 2, c ? -1 : 1000) < 0 && errno != EINTR)
+			break;
+		if (f[0].revents)
+			break;
+		if (c && f[1].revents) {
+			int news = 0;
+			PGnotify *n;
+			if (!PQconsumeInput(c)) {
+				PQfinish(c);
+				c = NULL;
+				continue;
+			}
+			while ((n = PQnotifies(c))) {
+				news = 1;
+				PQfreemem(n);
+			}
+			if (news)
+				p->news(p->news_arg);
+		}
+	}
+	PQfinish(c);
+	return NULL;
+}
+
+int pg_listen_start(struct pg *p, void (*news)(void *), void *arg)
+{
+	p->news = news;
+	p->news_arg = arg;
+	if (pipe(p->stop_fd) != 0)
+		return heph_error_set(HEPH_ERROR, "pipe: %s", strerror(errno));
+	if (pthread_create(&p->listener, NULL, listen_main, p) != 0) {
+		close(p->stop_fd[0]);
+		close(p->stop_fd[1]);
+		return heph_error_set(HEPH_ERROR, "cannot start the PostgreSQL listener thread");
+	}
+	p->listening = 1;
+	return 0;
+}
+
+void pg_listen_stop(struct pg *p)
+{
+	if (!p || !p->listening)
+		return;
+	if (write(p->stop_fd[1], "x", 1) < 0)
+		hephd_log("stopping the PostgreSQL listener: %s", strerror(errno));
+	pthread_join(p->listener, NULL);
+	close(p->stop_fd[0]);
+	close(p->stop_fd[1]);
+	p->listening = 0;
 }
 
 /* ---- the owners' replicas ---- */

@@ -67,6 +67,12 @@ int pg_push(struct pg *p, const char *owner, const heph_sync_push *push, const c
 int pg_rpc(struct pg *p, const char *owner, const char *principal, const char *text, size_t len,
 	   const char *idem_key, const heph_rpc_host *host, char **out, int *status);
 
+/* Call news(arg) from a thread of its own whenever a push through any
+ * instance added ops (LISTEN/NOTIFY), and once after each (re)connection;
+ * pg_listen_stop() (and pg_close()) end it. */
+int pg_listen_start(struct pg *p, void (*news)(void *), void *arg);
+void pg_listen_stop(struct pg *p);
+
 /* 0 while PostgreSQL answers. */
 int pg_ping(struct pg *p);
 
