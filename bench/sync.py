@@ -23,7 +23,11 @@ usage: sync.py BUILD [--ops N] [--spokes S] [--pushes P] [--out FILE]
    hub's memory and CPU, pushes/s and their latency, and how many answers
    the live clients got.
 
---parts picks some of them (pull,push,idle,live,mixed; default all).
+6. The hub on PostgreSQL (hephd --store, a private PostgreSQL 15 cluster
+   made here): the pushes of 2 against one instance and against two on one
+   database, and a fresh spoke's bootstrap of what they pushed.
+
+--parts picks some of them (pull,push,idle,live,mixed,pg; default all).
 
 Targets from the issue: pull 1M ops in at most 10 s; at least 5,000
 pushes/s with p99 under 50 ms; an idle hephd under 10 MB PSS; 1,000 live
@@ -331,6 +335,87 @@ def mixed_rows(a, hephd, pushload, procs):
     ]
 
 
+def pg_rows(a, heph, hephd, pushload, procs, tmp, env):
+    """The same pushes and a fresh spoke's bootstrap against the hub on
+    PostgreSQL (hephd --store): one instance, then two on one database, next
+    to the SQLite hub, on a private PostgreSQL 15 cluster made here."""
+    pg_bin = "/usr/lib/postgresql/15/bin"
+    if not os.path.exists(os.path.join(pg_bin, "initdb")):
+        return [("hub on PostgreSQL", "skipped: PostgreSQL 15 is not installed (sh scripts/deps.sh)", "—")]
+    as_pg = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+    data, sock = os.path.join(tmp, "pg", "data"), os.path.join(tmp, "pg", "sock")
+    os.makedirs(data)
+    os.makedirs(sock)
+    os.chmod(tmp, 0o755)
+    if os.getuid() == 0:
+        subprocess.run(["chown", "-R", "postgres:postgres", os.path.join(tmp, "pg")], check=True)
+    q = subprocess.DEVNULL
+    subprocess.run(as_pg + [pg_bin + "/initdb", "-D", data, "-U", "heph", "-A", "trust", "--no-sync"],
+                   stdout=q, stderr=q, check=True)
+    subprocess.run(as_pg + [pg_bin + "/pg_ctl", "-D", data, "-w", "-l", os.path.join(tmp, "pg", "log"), "-o",
+                            "-k %s -c listen_addresses=''" % sock, "start"], stdout=q, stderr=q, check=True)
+    rows = []
+    try:
+        subprocess.run(as_pg + [pg_bin + "/createdb", "-h", sock, "-U", "heph", "heph"], check=True)
+        store = "postgresql:///heph?host=%s&user=heph" % sock
+        subprocess.run([hephd, "owner", "add", "bench", "--store", store], stderr=q, check=True)
+        subprocess.run([hephd, "token", "create", "bench", "--owner", "bench", "--store", store],
+                       stdout=open("pg.token", "w"), stderr=q, check=True)
+        hubs, urls = [], []
+        for i in (1, 2):
+            hubs.append(procs.start([hephd, "--mode", "server", "--store", store, "--state-dir", "pgstate%d" % i,
+                                     "--http-addr", "127.0.0.1:0", "--ready-file", "pg%d.url" % i], "pg%d.log" % i))
+            urls.append(wait_file("pg%d.url" % i))
+        for n in (1, 2):
+            each = max(1, a.spokes // n)
+            loads = [subprocess.Popen([pushload, urls[i], "pg.token", str(each), str(a.pushes), "5"],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(n)]
+            t0 = time.perf_counter()
+            res = []
+            for l in loads:
+                out, err = l.communicate()
+                if l.returncode != 0:
+                    sys.exit("pushload failed: " + out + err)
+                res.append(json.loads(out))
+            wall = time.perf_counter() - t0
+            pushes = sum(r["pushes"] for r in res)
+            rows.append(("%d spokes push 5-op batches concurrently (%d pushes) to the PostgreSQL hub, %s"
+                         % (each * n, pushes, "one instance" if n == 1 else "two instances (half the spokes each)"),
+                         "%d pushes/s; p50 %.1f ms, p99 %.1f ms, max %.1f ms%s"
+                         % (pushes / wall if n > 1 else res[0]["pushes_per_s"], max(r["p50_ms"] for r in res),
+                            max(r["p99_ms"] for r in res), max(r["max_ms"] for r in res),
+                            " (the worse instance's latencies)" if n > 1 else ""), "—"))
+        # a fresh spoke's bootstrap of the ops pushed above, from the PostgreSQL hub and from a SQLite hub
+        # holding the same ops
+        subprocess.run([heph, "--db", "pgspoke.db", "hub", "set", urls[0], "--token-file", "pg.token"], env=env,
+                       stdout=q, check=True)
+        s, cpu, kb, out = timed([heph, "--db", "pgspoke.db", "--json", "sync"], env)
+        pulled = json.loads(out)["pulled"]
+        rows.append(("a fresh spoke bootstraps from the PostgreSQL hub (%d ops)" % pulled,
+                     "%.2f s wall (%.0f ops/s); CPU %.1f s; peak RSS %.0f MB" % (s, pulled / s, cpu, kb / 1024), "—"))
+        ops = subprocess.run([heph, "--db", "pgspoke.db", "ops", "--json"], capture_output=True, text=True,
+                             check=True).stdout
+        subprocess.run([heph, "--db", "sqlhub.db", "apply", "-"], input=ops, text=True, stdout=q, check=True)
+        subprocess.run([hephd, "--db", "sqlhub.db", "token", "create", "bench"], stdout=open("sql.token", "w"),
+                       stderr=q, check=True)
+        sql = procs.start([hephd, "--mode", "server", "--db", "sqlhub.db", "--http-addr", "127.0.0.1:0",
+                           "--ready-file", "sql.url"], "sql.log")
+        subprocess.run([heph, "--db", "sqlspoke.db", "hub", "set", wait_file("sql.url"), "--token-file", "sql.token"],
+                       env=env, stdout=q, check=True)
+        s, cpu, kb, out = timed([heph, "--db", "sqlspoke.db", "--json", "sync"], env)
+        pulled = json.loads(out)["pulled"]
+        rows.append(("a fresh spoke bootstraps from the SQLite hub (the same %d ops)" % pulled,
+                     "%.2f s wall (%.0f ops/s); CPU %.1f s; peak RSS %.0f MB" % (s, pulled / s, cpu, kb / 1024), "—"))
+        procs.stop(sql)
+        for h in hubs:
+            procs.stop(h)
+    finally:
+        for h in procs.procs:
+            procs.stop(h)
+        subprocess.run(as_pg + [pg_bin + "/pg_ctl", "-D", data, "-w", "-m", "fast", "stop"], stdout=q, stderr=q)
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("build")
@@ -338,11 +423,11 @@ def main():
     ap.add_argument("--spokes", type=int, default=50)
     ap.add_argument("--pushes", type=int, default=200)
     ap.add_argument("--live", type=int, default=1000)
-    ap.add_argument("--parts", default="pull,push,idle,live,mixed")
+    ap.add_argument("--parts", default="pull,push,idle,live,mixed,pg")
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS-sync.md"))
     a = ap.parse_args()
     parts = set(a.parts.split(","))
-    unknown = parts - {"pull", "push", "idle", "live", "mixed"}
+    unknown = parts - {"pull", "push", "idle", "live", "mixed", "pg"}
     if unknown:
         sys.exit("unknown --parts: " + ", ".join(sorted(unknown)))
     heph = os.path.abspath(os.path.join(a.build, "src/cli/heph"))
@@ -462,6 +547,8 @@ def main():
             rows += live_rows(a, heph, hephd, procs, tmp, env, mem)
         if "mixed" in parts:
             rows += mixed_rows(a, hephd, pushload, procs)
+        if "pg" in parts:
+            rows += pg_rows(a, heph, hephd, pushload, procs, tmp, env)
     finally:
         procs.stop_all()
         os.chdir(HERE)
