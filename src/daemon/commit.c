@@ -24,7 +24,7 @@
  */
 #include "hephd.h"
 
-#include <microhttpd.h>
+#include "mhd_lazy.h"
 #include <stdio.h>
 #include <stdlib.h>
 

@@ -23,7 +23,7 @@
  */
 #include "hephd.h"
 
-#include <microhttpd.h>
+#include "mhd_lazy.h"
 #include <stdlib.h>
 #include <time.h>
 

@@ -23,7 +23,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <microhttpd.h>
+#include "mhd_lazy.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
