@@ -1524,12 +1524,12 @@ int hub_start(struct hephd *d, char **url_out)
 	if (d->no_auth && !hephd_is_loopback(host))
 		return heph_error_set(HEPH_EUSAGE, "--no-auth is refused on %s: it is only allowed on a loopback address "
 				      "(127.0.0.1, ::1, localhost)", host);
-	int err, rc = getaddrinfo(host, port, &hints, &ai);
+	int rc = getaddrinfo(host, port, &hints, &ai);
 	if (rc != 0)
 		return heph_error_set(HEPH_EUSAGE, "--http-addr %s: %s", d->http_addr, gai_strerror(rc));
-	if ((err = hephd_mhd_load())) {
+	if ((rc = hephd_mhd_load())) {
 		freeaddrinfo(ai);
-		return err;
+		return rc;
 	}
 	room_for_connections(d);
 	if (!(d->hub = calloc(1, sizeof *d->hub)))
