@@ -181,7 +181,7 @@ int heph_sync_status(heph_store *s, json_t **out);
 
 /* ---- snapshots: a spoke starting from a copy of the hub's replica ---- */
 
-#define HEPH_SNAPSHOT_FORMAT 1                  /* the snapshot file's format (sync_snapshot.c) */
+#define HEPH_SNAPSHOT_FORMAT 2                  /* the snapshot file's format (sync_snapshot.c) */
 #define HEPH_SNAPSHOT_APPLICATION_ID 0x68657073 /* "heps": the file's PRAGMA application_id */
 /* A spoke with an empty pull cursor starts from a snapshot when the hub
  * holds more than this many ops: fewer come in one pull page anyway

@@ -9,9 +9,10 @@ everything else to the hub.
   same       a spoke started from the snapshot has the digest of one that
              replayed the op-log, and of the hub; its device id, its hub id
              and cursors are its own
-  private    the snapshot file holds the replicated tables and nothing of
-             the hub's own: no token hash, no device id of the hub's meta,
-             no settings, no fleet, no undo history; it needs the credential
+  private    the snapshot file is a database of the hub's schema whose
+             device tables are empty: no token hash, no device id of the
+             hub's meta, no settings, no fleet, no undo history, not even in
+             its free space; it needs the credential
   local      a spoke with ops made before its first sync keeps them through
              the snapshot, and the hub has them after
   cut        downloads cut at random points resume (Range, If-Range) within
@@ -308,8 +309,10 @@ class FakeHub:
         self.srv.server_close()
 
 
-SHIPPED = {"snapshot", "nodes", "tasks", "clocks", "links", "link_tombs", "oplog", "deferred", "conflicts",
-           "resolutions"}
+SHIPPED = {"nodes", "tasks", "clocks", "links", "link_tombs", "oplog", "deferred", "conflicts", "resolutions"}
+# the device's own (and the undo history, by local seq): in the file, empty
+EMPTIED = {"meta", "settings", "sync_state", "sync_pulled", "tokens", "devices", "idempotency", "changes",
+           "change_before"}
 
 
 def fill(tmp, hub, token_file):
@@ -406,10 +409,17 @@ def main():
         c = sqlite3.connect(path)
         tables = {n for (n,) in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         meta = dict(c.execute("SELECT key, value FROM snapshot"))
+        held = {t for t in EMPTIED & tables if c.execute("SELECT count(*) FROM %s" % t).fetchone()[0]}
+        h = sqlite3.connect(hub.db)
+        schema = {n for (n,) in h.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        h.close()
         c.close()
-        check("private: the file holds the replicated tables only", tables == SHIPPED, sorted(tables ^ SHIPPED))
+        check("private: the file is the hub's schema and its own table", tables == schema | {"snapshot"},
+              sorted(tables ^ (schema | {"snapshot"})))
+        check("private: the replicated tables are in it, the device's own are empty",
+              SHIPPED <= tables and EMPTIED <= tables and not held, (sorted(SHIPPED - tables), sorted(held)))
         check("private: it names its hub, seq and format", meta.get("hub") == hub_origin and
-              int(meta.get("seq", 0)) == int(hdrs.get("Heph-Snapshot-Seq", -1)) and meta.get("format") == "1", meta)
+              int(meta.get("seq", 0)) == int(hdrs.get("Heph-Snapshot-Seq", -1)) and meta.get("format") == "2", meta)
         h = sqlite3.connect(hub.db)
         secrets = [v for (v,) in h.execute("SELECT hash FROM tokens")]
         secrets += [v for (v,) in h.execute("SELECT value FROM settings")]
@@ -420,7 +430,7 @@ def main():
         check("private: no token hash or setting of the hub's is in its bytes",
               len(secrets) >= 2 and not leaked, (secrets, leaked))
         check("private: the hub's fleet (%d devices) is not either" % devices,
-              devices > 0 and reports and not [v for v in reports if v.encode() in body] and "devices" not in tables)
+              devices > 0 and reports and not [v for v in reports if v.encode() in body] and "devices" not in held)
         check("private: nor a token", token.encode() not in body)
         # what a hub keeps stays private to it
         snaps_dir = hub.db + "-snapshots"

@@ -153,49 +153,67 @@ static void detach(heph_store *s)
 	sqlite3_exec(s->db, "DETACH DATABASE snap", NULL, NULL, NULL);
 }
 
+/* Empty table name of the attached snapshot, zeroing what it held. */
+static int empty_snap(heph_store *s, const char *name)
+{
+	return exec_fmt(s, "DELETE FROM snap.%s", name);
+}
+
 int heph_sync_snapshot_write(heph_store *s, const char *path, int64_t *seq)
 {
-	int err, began = 0;
+	int err, began = 0, attached = 0;
 	int64_t head = 0, ops = 0;
 	*seq = 0;
 	if (s->depth > 0)
 		return heph_error_set(HEPH_ERROR, "a snapshot is taken outside any transaction");
+	if ((err = all_decided(s)))
+		return err;
 	/* Made here, empty: the store's connection may not create files. */
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return heph_error_set(HEPH_ERROR, "cannot make the snapshot %s: %s", path, strerror(errno));
 	close(fd);
+	/* The whole database as of one read transaction, page by page:
+	 * writers go on beside it (WAL). */
+	{
+		sqlite3_stmt *st;
+		int rc = sqlite3_prepare_v2(s->db, "VACUUM main INTO ?1", -1, &st, NULL);
+		if (rc != SQLITE_OK) {
+			err = heph__sqlerr(s, rc, "copying the database");
+			goto out;
+		}
+		sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE) {
+			err = heph__sqlerr(s, rc, "copying the database");
+			goto out;
+		}
+	}
 	if ((err = attach(s, path)))
-		return err;
-	/* A file of its own, thrown away if this fails: no journal. */
-	if ((err = heph__exec(s, "PRAGMA snap.journal_mode = OFF; PRAGMA snap.synchronous = OFF")))
 		goto out;
-	/* One transaction: main is only read, so what is copied is the
-	 * replica as of its first read, and writers go on beside it (WAL). */
+	attached = 1;
+	/* A file of its own, thrown away if this fails: no journal. What is
+	 * deleted is overwritten with zeros, so that nothing of the hub's own
+	 * is left in the file's free space. */
+	if ((err = heph__exec(s, "PRAGMA snap.journal_mode = OFF; PRAGMA snap.synchronous = OFF;"
+				 "PRAGMA snap.secure_delete = ON")))
+		goto out;
 	if ((err = heph__exec(s, "BEGIN")))
 		goto out;
 	began = 1;
-	if ((err = all_decided(s)) || (err = heph__sync_head(s, &head)))
+	for (size_t i = 0; i < NTABLES; i++) {
+		const struct table *t = &tables[i];
+		if ((t->fate == PRIVATE || t->fate == DROPPED) && (err = empty_snap(s, t->name)))
+			goto out;
+	}
+	if ((err = heph__exec(s, "UPDATE snap.oplog SET local = 0 WHERE local <> 0")) ||
+	    (err = heph__sync_i64_of(s, "SELECT coalesce(max(seq), 0) FROM snap.oplog WHERE ?1 = ?1", 0, &head)) ||
+	    (err = heph__sync_i64_of(s, "SELECT count(*) FROM snap.oplog WHERE ?1 = ?1", 0, &ops)))
 		goto out;
 	if ((err = exec_fmt(s, "PRAGMA snap.application_id = %d; PRAGMA snap.user_version = %d;"
 			       "CREATE TABLE snap.snapshot (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
 			    HEPH_SNAPSHOT_APPLICATION_ID, HEPH_SNAPSHOT_FORMAT)))
-		goto out;
-	for (size_t i = 0; i < NTABLES; i++) {
-		const struct table *t = &tables[i];
-		if (t->fate != SHIP)
-			continue;
-		if (strcmp(t->name, "oplog") == 0)
-			err = exec_fmt(s, "CREATE TABLE snap.oplog AS SELECT seq, op_id, hlc, origin, type, payload, "
-					  "status, 0 AS local FROM main.oplog WHERE seq <= %lld ORDER BY seq",
-				       (long long)head);
-		else
-			err = exec_fmt(s, "CREATE TABLE snap.%s AS SELECT * FROM main.%s ORDER BY %s", t->name, t->name,
-				       t->order);
-		if (err)
-			goto out;
-	}
-	if ((err = heph__sync_i64_of(s, "SELECT count(*) FROM snap.oplog WHERE ?1 = ?1", 0, &ops)))
 		goto out;
 	if ((err = exec_fmt(s, "INSERT INTO snap.snapshot(key, value) VALUES ('format', '%d'), ('hub', '%s'), "
 			       "('seq', '%lld'), ('schema', '%d'), ('level', '%d'), ('ops', '%lld')",
@@ -209,7 +227,8 @@ int heph_sync_snapshot_write(heph_store *s, const char *path, int64_t *seq)
 out:
 	if (began)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	detach(s);
+	if (attached)
+		detach(s);
 	if (err)
 		unlink(path);
 	return err;
@@ -293,6 +312,19 @@ static int64_t snap_int(heph_store *s, const char *key)
 	return n;
 }
 
+/* The integer a one-row pragma answers, or -1. */
+static int64_t pragma_int(heph_store *s, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t n = -1;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
 /* Read and check the attached snapshot's own table: *hub malloc'd. */
 static int check_meta(heph_store *s, int64_t *seq, char **hub)
 {
@@ -323,7 +355,7 @@ static int check_meta(heph_store *s, int64_t *seq, char **hub)
 		const struct table *t = name ? table_of(name) : NULL;
 		if (name && strcmp(name, "snapshot") == 0)
 			continue;
-		if (!t || t->fate != SHIP) {
+		if (!t) {
 			sqlite3_finalize(st);
 			return heph_error_set(HEPH_EINVALID, "the hub's snapshot holds a table it should not: %s",
 					      name ? name : "?");
@@ -333,20 +365,24 @@ static int check_meta(heph_store *s, int64_t *seq, char **hub)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return heph_error_set(HEPH_EINVALID, "the hub's snapshot cannot be read: %s", sqlite3_errmsg(s->db));
-	int nship = 0;
-	for (size_t i = 0; i < NTABLES; i++)
-		nship += tables[i].fate == SHIP;
-	if (ntab != nship)
-		return heph_error_set(HEPH_EINVALID, "the hub's snapshot lacks some of the replicated tables");
+	if (ntab != (int)NTABLES)
+		return heph_error_set(HEPH_EINVALID, "the hub's snapshot lacks some of the tables of its schema");
+	/* the backup copies pages: a database in WAL mode takes only its own size */
+	int64_t mine = pragma_int(s, "PRAGMA main.page_size"), theirs = pragma_int(s, "PRAGMA snap.page_size");
+	if (mine <= 0 || theirs <= 0)
+		return heph_error_set(HEPH_EINVALID, "the hub's snapshot cannot be read: %s", sqlite3_errmsg(s->db));
+	if (mine != theirs)
+		return heph_error_set(HEPH_EPROTOCOL, "the hub's snapshot has pages of %lld bytes, this database of %lld: "
+				      "it pulls the op-log instead", (long long)theirs, (long long)mine);
 	return 0;
 }
 
-/* Apply again, through the merge engine, the ops kept in temp.keep. */
+/* Apply again, through the merge engine, the ops kept in snapshot_keep. */
 static int reapply(heph_store *s, int64_t *kept)
 {
 	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(s->db, "SELECT op_id, hlc, origin, type, payload FROM temp.keep ORDER BY seq", -1,
-				    &st, NULL);
+	int rc = sqlite3_prepare_v2(s->db, "SELECT op_id, hlc, origin, type, payload FROM main.snapshot_keep ORDER BY seq",
+				    -1, &st, NULL);
 	int err = 0;
 	if (rc != SQLITE_OK)
 		return heph__sqlerr(s, rc, "reading the ops to keep");
@@ -403,11 +439,130 @@ int heph_sync_snapshot_check(heph_store *s, const char *path, int64_t *seq, char
 	return err;
 }
 
+/* Into the attached snapshot, in one transaction reading main: this
+ * replica's own tables (identity, settings, tokens, sync settings), its
+ * ops in snapshot_keep, and the header of a heph database, so that the
+ * file can be opened as a store. *version: main's data_version then. */
+static int adopt(heph_store *s, int64_t *version)
+{
+	int err;
+	if ((err = heph__exec(s, "BEGIN")))
+		return err;
+	for (size_t i = 0; i < NTABLES; i++) {
+		const struct table *t = &tables[i];
+		if (t->fate != PRIVATE || strcmp(t->name, "sync_pulled") == 0)
+			continue; /* sync_pulled: every shipped seq came from the hub */
+		if ((err = exec_fmt(s, "DELETE FROM snap.%s; INSERT INTO snap.%s SELECT * FROM main.%s", t->name, t->name,
+				    t->name)))
+			goto out;
+	}
+	if ((err = heph__exec(s, "DELETE FROM snap.sync_pulled; DROP TABLE snap.snapshot;"
+				 "CREATE TABLE snap.snapshot_keep AS SELECT seq, op_id, hlc, origin, type, payload "
+				 "FROM main.oplog")) ||
+	    (err = exec_fmt(s, "PRAGMA snap.application_id = %d; PRAGMA snap.user_version = %d", HEPH_APPLICATION_ID,
+			    heph_schema_version())))
+		goto out;
+	*version = pragma_int(s, "PRAGMA main.data_version");
+	err = heph__exec(s, "COMMIT");
+out:
+	if (err)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return err;
+}
+
+/* Finish the image at path as a store of its own: the ops kept applied
+ * again through the merge engine (those the snapshot has are duplicates;
+ * the others, this replica's own not yet on the hub, are applied and
+ * pushed), the clock past the newest op, the cursors at seq. */
+static int finish_image(heph_store *s, const char *path, int64_t seq, const char *hub, heph_sync_snapshot_result *out)
+{
+	heph_store_opts o = { .clock = s->clock, .clock_ctx = s->clock_ctx, .no_create = 1,
+			      .cache_kb = SNAPSHOT_CACHE_KB };
+	heph_store *img = NULL;
+	int64_t top = 0;
+	int err, began = 0;
+	if ((err = heph_store_open(path, &o, &img)))
+		return heph_error_wrap(err, "opening the hub's snapshot: ");
+	/* a scratch file: a failure throws it away */
+	if ((err = heph__exec(img, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")) ||
+	    (err = heph_store_begin(img)))
+		goto out;
+	began = 1;
+	{
+		char *latest = NULL;
+		heph_hlc h;
+		if ((err = heph__text_of(img, "SELECT max(hlc) FROM oplog WHERE ?1 IS NOT NULL", "", &latest, NULL,
+					 "reading the snapshot's clock")))
+			goto out;
+		if (latest && heph_hlc_parse(latest, &h) == 0 && heph_hlc_compare(&h, &img->hlc) > 0) {
+			img->hlc.ms = h.ms;
+			img->hlc.counter = h.counter;
+			img->hlc_dirty = 1;
+		}
+		free(latest);
+	}
+	if ((err = heph__sync_i64_of(img, "SELECT coalesce(max(seq), 0) FROM oplog WHERE ?1 = ?1", 0, &top)) ||
+	    (err = heph__sync_i64_of(img, "SELECT count(*) FROM oplog WHERE ?1 = ?1", 0, &out->ops)))
+		goto out;
+	/* Every seq so far came from the hub; the ops applied again come
+	 * after and are pushed. */
+	if ((err = heph__sync_state_set(img, "hub_id", hub)) || (err = heph__sync_state_set_i64(img, "pull_cursor", seq)) ||
+	    (err = heph__sync_state_set_i64(img, "push_cursor", top)))
+		goto out;
+	img->any_deferred = -1;
+	if ((err = reapply(img, &out->kept)) || (err = heph__exec(img, "DROP TABLE main.snapshot_keep")))
+		goto out;
+	began = 0;
+	err = heph_store_commit(img);
+out:
+	if (began)
+		heph_store_rollback(img);
+	heph_store_close(img);
+	return err;
+}
+
+/* Copy the database at path over s's main database, page by page, in one
+ * write transaction (SQLite's online backup): other connections wait for
+ * it, as for any writer, and then read the new content. */
+static int copy_over(heph_store *s, const char *path)
+{
+	sqlite3 *src = NULL;
+	sqlite3_backup *b;
+	int rc = sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	int err = 0;
+	if (rc != SQLITE_OK) {
+		err = heph_error_set(HEPH_ERROR, "cannot open the prepared snapshot: %s",
+				     src ? sqlite3_errmsg(src) : sqlite3_errstr(rc));
+		goto out;
+	}
+	if (!(b = sqlite3_backup_init(s->db, "main", src, "main"))) {
+		err = heph__sqlerr(s, sqlite3_errcode(s->db), "installing the snapshot");
+		goto out;
+	}
+	/* all pages in one step, so one transaction; busy: another process
+	 * writes, wait as the busy timeout would */
+	for (int tries = 0; tries < 100; tries++) {
+		rc = sqlite3_backup_step(b, -1);
+		if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+			break;
+		sqlite3_sleep(50);
+	}
+	int fin = sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE)
+		err = heph_error_set(rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? HEPH_EUNAVAIL : HEPH_ERROR,
+				     "installing the snapshot: %s", sqlite3_errstr(rc));
+	else if (fin != SQLITE_OK)
+		err = heph__sqlerr(s, fin, "installing the snapshot");
+out:
+	sqlite3_close(src);
+	return err;
+}
+
 int heph_sync_snapshot_install(heph_store *s, const char *path, const char *want_hub, heph_sync_snapshot_result *out)
 {
 	char *hub = NULL;
-	int64_t seq = 0, top = 0;
-	int err, attached = 0, began = 0;
+	int64_t seq = 0, version = 0;
+	int err, attached = 0;
 	memset(out, 0, sizeof *out);
 	if ((err = check_header(path)))
 		return err;
@@ -424,78 +579,38 @@ int heph_sync_snapshot_install(heph_store *s, const char *path, const char *want
 		err = heph_error_set(HEPH_EINVALID, "the snapshot is of hub %s, not of the hub asked (%s)", hub, want_hub);
 		goto out;
 	}
-	/* The copy writes every page once, in key order where it can: a
-	 * small page cache does as well as a large one, and keeps a new
-	 * device's peak memory low. */
+	/* The file is this download's scratch copy from here on: what is
+	 * this replica's own goes into it, it is finished as a store of its
+	 * own, and its pages are copied over the database at once. */
+	if ((err = heph__exec(s, "PRAGMA snap.journal_mode = OFF; PRAGMA snap.synchronous = OFF")) ||
+	    (err = adopt(s, &version)))
+		goto out;
+	detach(s);
+	attached = 0;
+	if ((err = finish_image(s, path, seq, hub, out)))
+		goto out;
+	/* Another process that wrote to this database since adopt() read it
+	 * would lose its change: refuse instead (the next sync starts again). */
+	if (pragma_int(s, "PRAGMA main.data_version") != version) {
+		err = heph_error_set(HEPH_EUNAVAIL, "the database changed while the hub's snapshot was prepared; "
+				     "the next sync takes it again");
+		goto out;
+	}
 	if ((err = exec_fmt(s, "PRAGMA main.cache_size = -%d", SNAPSHOT_CACHE_KB)))
 		goto out;
-	if ((err = heph_store_begin(s)))
+	err = copy_over(s, path);
+	exec_fmt(s, "PRAGMA main.cache_size = -%d", s->cache_kb > 0 ? s->cache_kb : HEPH_STORE_CACHE_KB);
+	if (err)
 		goto out;
-	began = 1;
-	/* The ops this replica holds, to apply again after: those the
-	 * snapshot has are duplicates then (the engine keeps each op once);
-	 * the others, its own not yet on the hub, are applied and pushed. */
-	if ((err = heph__exec(s, "DROP TABLE IF EXISTS temp.keep;"
-				 "CREATE TEMP TABLE keep AS SELECT seq, op_id, hlc, origin, type, payload FROM main.oplog")))
-		goto out;
-	for (size_t i = 0; i < NTABLES; i++) {
-		const struct table *t = &tables[i];
-		if (t->fate == PRIVATE || strcmp(t->name, "search") == 0 ||
-		    (t->fate == DERIVED && strncmp(t->name, "search_", 7) == 0 && strcmp(t->name, "search_ids") &&
-		     strcmp(t->name, "search_dirty")))
-			continue; /* FTS5's shadow tables go with DELETE FROM search below */
-		if ((err = exec_fmt(s, "DELETE FROM main.%s", t->name)))
-			goto out;
-	}
-	if ((err = heph__exec(s, "DELETE FROM main.search; DELETE FROM main.sync_pulled")))
-		goto out;
-	for (size_t i = 0; i < NTABLES; i++) {
-		const struct table *t = &tables[i];
-		if (t->fate == SHIP && (err = exec_fmt(s, "INSERT INTO main.%s SELECT * FROM snap.%s", t->name, t->name)))
-			goto out;
-	}
-	/* The search index of every node (the insert trigger noted them in
-	 * search_dirty; the commit indexes them). */
-	/* The clock absorbs the newest op, as a replay would. */
-	{
-		char *latest = NULL;
-		heph_hlc h;
-		if ((err = heph__text_of(s, "SELECT max(hlc) FROM snap.oplog WHERE ?1 IS NOT NULL", "", &latest, NULL,
-					 "reading the snapshot's clock")))
-			goto out;
-		if (latest && heph_hlc_parse(latest, &h) == 0 && heph_hlc_compare(&h, &s->hlc) > 0) {
-			s->hlc.ms = h.ms;
-			s->hlc.counter = h.counter;
-			s->hlc_dirty = 1;
-		}
-		free(latest);
-	}
-	if ((err = heph__sync_i64_of(s, "SELECT coalesce(max(seq), 0) FROM main.oplog WHERE ?1 = ?1", 0, &top)) ||
-	    (err = heph__sync_i64_of(s, "SELECT count(*) FROM main.oplog WHERE ?1 = ?1", 0, &out->ops)))
-		goto out;
-	/* Every seq so far came from the hub; the ops applied again come
-	 * after and are pushed. */
-	if ((err = heph__sync_state_set(s, "hub_id", hub)) || (err = heph__sync_state_set_i64(s, "pull_cursor", seq)) ||
-	    (err = heph__sync_state_set_i64(s, "push_cursor", top)))
-		goto out;
+	/* The WAL now holds every page: put them in the database file now
+	 * rather than in the next command that happens to checkpoint. */
+	sqlite3_wal_checkpoint_v2(s->db, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	s->any_deferred = -1;
-	if ((err = reapply(s, &out->kept)))
-		goto out;
-	if ((err = heph__exec(s, "DROP TABLE temp.keep")))
-		goto out;
-	began = 0;
-	if ((err = heph_store_commit(s)))
-		goto out;
 	out->seq = seq;
 	snprintf(out->hub, sizeof out->hub, "%s", hub);
 out:
-	if (began)
-		heph_store_rollback(s);
-	exec_fmt(s, "PRAGMA main.cache_size = -%d", s->cache_kb > 0 ? s->cache_kb : HEPH_STORE_CACHE_KB);
-	if (attached) {
-		sqlite3_exec(s->db, "DROP TABLE IF EXISTS temp.keep", NULL, NULL, NULL);
+	if (attached)
 		detach(s);
-	}
 	free(hub);
 	return err;
 }
