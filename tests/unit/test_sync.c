@@ -550,6 +550,18 @@ static void status__keeps_the_last_error_and_clears_it_on_success(void **state)
 
 /* ---- snapshots ---- */
 
+/* The one integer sql answers on s's connection. */
+static int64_t count_of(heph_store *s, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t n = -1;
+	assert_int_equal(sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
 static void snapshot__installs_what_a_replay_gives_and_keeps_the_spokes_own_ops(void **state)
 {
 	(void)state;
@@ -634,6 +646,42 @@ static void snapshot_install__refuses_what_is_not_one_and_changes_nothing(void *
 	drop_db(path);
 }
 
+static void snapshot_install__a_reader_of_the_spoke_sees_the_old_state_then_the_new(void **state)
+{
+	(void)state;
+	heph_store *hub = mem();
+	char *path = temp_db(), *spoke_path = temp_db(), *want, *got;
+	heph_store *spoke = open_at(spoke_path, &clk, "2026-11-18"), *reader = open_at(spoke_path, &clk, "2026-11-18");
+	heph_sync_snapshot_result res;
+	int64_t seq, before, during, after, installed;
+	add_tasks(hub, 5);
+	add_tasks(spoke, 1);
+	assert_int_equal(heph_sync_snapshot_write(hub, path, &seq), 0);
+	/* another process reading the spoke's database when the snapshot
+	 * lands: the copy does not wait for it, nor does it see half */
+	assert_int_equal(sqlite3_exec(reader->db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	before = count_of(reader, "SELECT count(*) FROM nodes");
+	if (heph_sync_snapshot_install(spoke, path, NULL, &res))
+		fail_msg("install: %s", heph_error_last());
+	during = count_of(reader, "SELECT count(*) FROM nodes");
+	assert_int_equal(sqlite3_exec(reader->db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	after = count_of(reader, "SELECT count(*) FROM nodes");
+	installed = count_of(spoke, "SELECT count(*) FROM nodes");
+	assert_int_equal(during, before);
+	assert_int_equal(after, installed);
+	assert_true(installed > before);
+	want = digest_of(spoke);
+	got = digest_of(reader);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+	heph_store_close(reader);
+	heph_store_close(spoke);
+	heph_store_close(hub);
+	drop_db(path);
+	drop_db(spoke_path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -654,6 +702,7 @@ int main(void)
 		cmocka_unit_test(snapshot__installs_what_a_replay_gives_and_keeps_the_spokes_own_ops),
 		cmocka_unit_test(snapshot_write__refuses_while_a_table_is_undecided),
 		cmocka_unit_test(snapshot_install__refuses_what_is_not_one_and_changes_nothing),
+		cmocka_unit_test(snapshot_install__a_reader_of_the_spoke_sees_the_old_state_then_the_new),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
