@@ -461,7 +461,10 @@ def main():
             subprocess.run([heph, "--db", "spoke.db", "hub", "set", url, "--token-file", "bench.token"], env=env,
                            stdout=subprocess.DEVNULL, check=True)
             hub_cpu0 = cpu_s(hub.pid)
-            pull_s, pull_cpu, pull_kb, out = timed([heph, "--db", "spoke.db", "--json", "sync"], env)
+            # the replay: past HEPH_SYNC_SNAPSHOT_MIN ops a fresh spoke would
+            # take the snapshot instead
+            pull_s, pull_cpu, pull_kb, out = timed([heph, "--db", "spoke.db", "--json", "sync"],
+                                                   dict(env, HEPH_SYNC_SNAPSHOT="never"))
             hub_pull_cpu = cpu_s(hub.pid) - hub_cpu0
             pulled = json.loads(out)["pulled"]
             same = subprocess.run([heph, "--db", "spoke.db", "digest"], capture_output=True, text=True).stdout == \
