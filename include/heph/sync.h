@@ -188,8 +188,8 @@ int heph_sync_status(heph_store *s, json_t **out);
  * (docs/explanation/sync.md). HEPH_SYNC_SNAPSHOT=always|never overrides. */
 #define HEPH_SYNC_SNAPSHOT_MIN HEPH_SYNC_PULL_LIMIT
 
-/* Write a snapshot of s's replicated tables and op-log, as of one read
- * transaction, to path (a new file; removed again on failure); *seq is the
+/* Write a snapshot of s's database, its device's own tables emptied, as of
+ * one read transaction, to path (a new file; removed again on failure); *seq is the
  * hub seq it holds the op-log up to. Never holds the write lock. HEPH_ERROR
  * when the database has a table the snapshot's list does not decide. */
 int heph_sync_snapshot_write(heph_store *s, const char *path, int64_t *seq);
@@ -202,7 +202,7 @@ int heph_sync_snapshot_digest(const char *path, char hex[65], int64_t *size);
  * changing s: *seq and *hub (malloc'd) are its. HEPH_EINVALID when it is not
  * a heph snapshot of HEPH_SNAPSHOT_FORMAT (the caller checked the format the
  * hub stated: a file of another one is corrupt), HEPH_EPROTOCOL when it is
- * of another schema or feature level (pull the op-log instead). */
+ * of another schema, feature level or page size (pull the op-log instead). */
 int heph_sync_snapshot_check(heph_store *s, const char *path, int64_t *seq, char **hub);
 
 typedef struct heph_sync_snapshot_result {
@@ -212,12 +212,14 @@ typedef struct heph_sync_snapshot_result {
 	int64_t kept;                        /* this replica's own ops applied again, to be pushed */
 } heph_sync_snapshot_result;
 
-/* Replace s's replicated state by the snapshot's at path, in one
- * transaction: this device's identity, settings, tokens and sync settings
+/* Replace s's replicated state by the snapshot's at path, in one write
+ * transaction (the file, which this changes, is copied over the database
+ * page by page): this device's identity, settings, tokens and sync settings
  * stay; ops it holds that the snapshot lacks are applied again and wait to
  * be pushed; the cursors move to the snapshot's seq. want_hub (may be
  * NULL): refuse a snapshot of another hub. The checks of
- * heph_sync_snapshot_check() come first; on any failure nothing changes. */
+ * heph_sync_snapshot_check() come first; on any failure the database is
+ * unchanged (HEPH_EUNAVAIL when another process wrote to it meanwhile). */
 int heph_sync_snapshot_install(heph_store *s, const char *path, const char *want_hub,
 			       heph_sync_snapshot_result *out);
 

@@ -2,7 +2,8 @@
  * it instead of replaying the whole op-log (heph/sync.h;
  * docs/reference/sync-protocol.md gives the wire side).
  *
- * The file, format 1: an SQLite database with
+ * The file, format 2: the hub's whole database (VACUUM INTO, one read
+ * transaction), then changed in place:
  *
  *   PRAGMA application_id  HEPH_SNAPSHOT_APPLICATION_ID ("heps"), so that
  *                          heph never opens a snapshot as a database
@@ -13,25 +14,34 @@
  *                          schema  the hub's schema version
  *                          level   the hub's feature level
  *                          ops     rows in oplog
- *   one table per replicated table below, the hub's columns in the hub's
- *   order, no constraints or indexes; oplog.local is 0 throughout (the
- *   hub's own ops are not the spoke's)
+ *   every table of the schema, with its indexes: SHIP and DERIVED ones as
+ *   the hub has them (oplog.local 0 throughout: the hub's own ops are not
+ *   the spoke's), PRIVATE and DROPPED ones empty, deleted with
+ *   secure_delete so that their rows are not left in free pages
  *
- * Every table of the schema (schema.c) is in `tables` below, replicated or
- * not, and heph_sync_snapshot_write() refuses to write when the hub's
- * database holds one that is not: a new table has to be decided here before
- * any snapshot ships again. Columns are copied as they are, so a spoke takes
- * a snapshot only from a hub of its own schema version and feature level
+ * Every table of the schema (schema.c) is in `tables` below, and
+ * heph_sync_snapshot_write() refuses to write when the hub's database holds
+ * one that is not: a new table has to be decided here before any snapshot
+ * ships again. Pages are copied as they are, so a spoke takes a snapshot
+ * only from a hub of its own schema version, feature level and page size
  * (HEPH_EPROTOCOL otherwise: the caller pulls the op-log instead).
  *
- * Installing (heph_sync_snapshot_install), in one write transaction: the
- * replicated tables are emptied and filled from the file, the search index
- * rebuilt for every node, the ops this replica holds that the snapshot does
- * not (its own, not yet on the hub) applied again through the merge engine
- * and left above the push cursor, and the cursors set to the snapshot's
- * seq. The device-local tables (meta, settings, sync_state, tokens, ...) are
- * never read from the file. Undo history is dropped: its seqs name ops of
- * the op-log that was replaced.
+ * Installing (heph_sync_snapshot_install) copies pages rather than rows, so
+ * that no b-tree or search index is built again on the spoke:
+ *   1. adopt(): in one transaction, the downloaded file (the spoke's scratch
+ *      copy) takes the spoke's PRIVATE tables and, in snapshot_keep, every
+ *      op of its op-log, and the header of a heph database;
+ *   2. finish_image(): the file, opened as a store of its own, applies the
+ *      kept ops again through the merge engine (those the snapshot has are
+ *      duplicates; the spoke's own, not yet on the hub, are applied and
+ *      left above the push cursor), its clock absorbs the newest op, the
+ *      cursors move to the snapshot's seq; one transaction;
+ *   3. copy_over(): SQLite's online backup copies its pages over the
+ *      spoke's database in one write transaction, unless another process
+ *      wrote to the database since step 1 (refused: the next sync starts
+ *      again rather than lose that write).
+ * Undo history is dropped: its seqs name ops of the op-log that was
+ * replaced.
  */
 #include "internal.h"
 #include "sync_internal.h"
