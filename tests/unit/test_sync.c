@@ -637,6 +637,12 @@ static void snapshot_install__refuses_what_is_not_one_and_changes_nothing(void *
 	assert_int_equal(heph_sync_snapshot_write(other, path, &seq), 0);
 	/* a snapshot of another hub than the one asked */
 	assert_int_equal(heph_sync_snapshot_install(spoke, path, heph_store_origin(spoke), &res), HEPH_EINVALID);
+	unlink(path);
+	/* pages of another schema (here one index more): the op-log instead */
+	assert_int_equal(sqlite3_exec(other->db, "CREATE INDEX not_in_the_spokes ON nodes(id)", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(heph_sync_snapshot_write(other, path, &seq), 0);
+	assert_int_equal(heph_sync_snapshot_install(spoke, path, NULL, &res), HEPH_EPROTOCOL);
+	assert_non_null(strstr(heph_error_last(), "schema"));
 	after = digest_of(spoke);
 	assert_string_equal(after, before);
 	free(after);

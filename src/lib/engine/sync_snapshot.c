@@ -363,8 +363,8 @@ static int check_meta(heph_store *s, int64_t *seq, char **hub)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
 		const struct table *t = name ? table_of(name) : NULL;
-		if (name && strcmp(name, "snapshot") == 0)
-			continue;
+		if (name && (strcmp(name, "snapshot") == 0 || strncmp(name, "sqlite_", 7) == 0))
+			continue; /* its own, and SQLite's (sqlite_stat1 after ANALYZE) */
 		if (!t) {
 			sqlite3_finalize(st);
 			return heph_error_set(HEPH_EINVALID, "the hub's snapshot holds a table it should not: %s",
@@ -377,6 +377,19 @@ static int check_meta(heph_store *s, int64_t *seq, char **hub)
 		return heph_error_set(HEPH_EINVALID, "the hub's snapshot cannot be read: %s", sqlite3_errmsg(s->db));
 	if (ntab != (int)NTABLES)
 		return heph_error_set(HEPH_EINVALID, "the hub's snapshot lacks some of the tables of its schema");
+	/* its pages become this database's: the same tables, indexes and
+	 * triggers, or the op-log instead (the planner's statistics are
+	 * either's) */
+	int64_t differ = -1;
+	if (heph__sync_i64_of(s, "SELECT count(*) FROM (SELECT * FROM (SELECT type, name, tbl_name, sql FROM snap.sqlite_master "
+				 "WHERE tbl_name NOT IN ('snapshot', 'sqlite_stat1', 'sqlite_stat4') EXCEPT "
+				 "SELECT type, name, tbl_name, sql FROM main.sqlite_master) UNION ALL "
+				 "SELECT * FROM (SELECT type, name, tbl_name, sql FROM main.sqlite_master "
+				 "WHERE tbl_name NOT IN ('snapshot', 'sqlite_stat1', 'sqlite_stat4') "
+				 "AND ?1 = ?1 EXCEPT SELECT type, name, tbl_name, sql FROM snap.sqlite_master))",
+			      0, &differ) || differ != 0)
+		return heph_error_set(HEPH_EPROTOCOL, "the hub's snapshot's schema is not this database's (%lld objects "
+				      "differ): it pulls the op-log instead", (long long)differ);
 	/* the backup copies pages: a database in WAL mode takes only its own size */
 	int64_t mine = pragma_int(s, "PRAGMA main.page_size"), theirs = pragma_int(s, "PRAGMA snap.page_size");
 	if (mine <= 0 || theirs <= 0)
