@@ -33,11 +33,11 @@
  * (503 with Retry-After).
  */
 #include "pg.h"
+#include "pq_lazy.h"
 #include "hephd.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <libpq-fe.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -259,6 +259,10 @@ int pg_open(const char *url, const char *state_dir, struct pg **out)
 	if (!p)
 		abort();
 	*out = NULL;
+	if ((err = hephd_pq_load())) {
+		free(p);
+		return err;
+	}
 	p->url = strdup(url);
 	p->state_dir = state_dir ? strdup(state_dir) : NULL;
 	pthread_key_create(&p->conn_key, conn_free);

@@ -38,7 +38,7 @@ expect_not_contains "heph needs no GTK (a hub installs it)" "gtk" "$(dpkg-deb -f
 expect_contains "heph-capture needs GTK 4" "libgtk-4" "$(dpkg-deb -f "$capdeb" Depends)"
 expect_not_contains "heph holds no heph-capture" "heph-capture" "$(dpkg-deb -c "$deb")"
 depends=$(dpkg-deb -f "$deb" Depends)
-for lib in libc6 libmicrohttpd12 libncursesw6 libcurl4 libical3 libssl3; do
+for lib in libc6 libmicrohttpd12 libpq5 libncursesw6 libcurl4 libical3 libssl3; do
 	expect_contains "Depends names $lib" "$lib" "$depends"
 done
 expect_status "lintian finds no error or warning" 0 lintian --fail-on error,warning "$deb" "$capdeb"
