@@ -25,6 +25,13 @@ void hephd_log(const char *fmt, ...)
 	funlockfile(stderr);
 }
 
+int64_t hephd_now_us(clockid_t c)
+{
+	struct timespec t;
+	clock_gettime(c, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
 int hephd_open_store(const struct hephd *d, int cache_kb, heph_store **out)
 {
 	heph_store_opts o = { .no_create = 1, .cache_kb = cache_kb };

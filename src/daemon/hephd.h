@@ -28,6 +28,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -174,6 +175,10 @@ int hephd_open_store(const struct hephd *d, int cache_kb, heph_store **out);
 
 /* Log one line to stderr with a timestamp. */
 void hephd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Microseconds on clock c (CLOCK_MONOTONIC for intervals, CLOCK_REALTIME for
+ * wall-clock stamps). */
+int64_t hephd_now_us(clockid_t c);
 
 /* ---- the hub (http.c) ---- */
 

@@ -148,19 +148,9 @@ struct req {
 	int waited;        /* it was parked once: answer what there is */
 };
 
-static int64_t now_us(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
-}
+static int64_t now_us(void) { return hephd_now_us(CLOCK_MONOTONIC); }
 
-static int64_t now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
+static int64_t now_ms(void) { return hephd_now_us(CLOCK_MONOTONIC) / 1000; }
 
 /* The text of a socket address ("" when it is neither IPv4 nor IPv6). */
 static void addr_text(const struct sockaddr *sa, char out[INET6_ADDRSTRLEN])

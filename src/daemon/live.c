@@ -108,12 +108,7 @@ static void resume(struct live *l, int64_t now_ms, int all)
 	}
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
+static int64_t mono_ms(void) { return hephd_now_us(CLOCK_MONOTONIC) / 1000; }
 
 void live_wake(struct live *l)
 {

@@ -79,12 +79,7 @@ struct oidc {
 	char *owner_iss, *owner_sub; /* NULL while unclaimed */
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static int64_t mono_ms(void) { return hephd_now_us(CLOCK_MONOTONIC) / 1000; }
 
 /* ---- fetching ---- */
 

@@ -107,19 +107,9 @@ static const char schema_sql[] =
 	" principal text NOT NULL, key text NOT NULL, request text NOT NULL, answer text,"
 	" at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (owner, principal, key));";
 
-static int64_t mono_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
+static int64_t mono_ms(void) { return hephd_now_us(CLOCK_MONOTONIC) / 1000; }
 
-static int64_t wall_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_REALTIME, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
+static int64_t wall_ms(void) { return hephd_now_us(CLOCK_REALTIME) / 1000; }
 
 int pg_url(const char *url)
 {

@@ -60,12 +60,7 @@ struct spoke {
 	heph_rpc_host host;
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static int64_t now_ms(void) { return hephd_now_us(CLOCK_MONOTONIC) / 1000; }
 
 static void wake(struct spoke *sp)
 {
