@@ -78,6 +78,7 @@
 #include <unistd.h>
 
 #include "heph/calendar.h"
+#include "heph/buf.h"
 #include "heph/error.h"
 #include "heph/fleet.h"
 #include "heph/token.h"
@@ -135,8 +136,7 @@ static const char *const route_name[] = { "none", "push", "pull", "rpc", "config
 
 struct req {
 	enum route route;
-	char *body;        /* the upload so far */
-	size_t len, cap;
+	heph_buf body;     /* the upload so far */
 	size_t dropped;    /* bytes past max_body, not kept */
 	char owner[HEPHD_OWNER_MAX]; /* who the credential speaks for */
 	uint64_t id;       /* the request id of the log line */
@@ -147,6 +147,9 @@ struct req {
 	struct commit_job *job; /* a push queued for the committer, or NULL */
 	int waited;        /* it was parked once: answer what there is */
 };
+
+/* The upload as a string ("" when none came). */
+static const char *body_of(const struct req *q) { return q->body.p ? q->body.p : ""; }
 
 static int64_t now_us(void) { return hephd_now_us(CLOCK_MONOTONIC); }
 
@@ -527,7 +530,7 @@ static enum MHD_Result do_pg_push(struct hephd *d, struct MHD_Connection *c, str
 	char tenant[HEPHD_OWNER_MAX], *out = NULL;
 	const char *principal;
 	size_t len = 0;
-	int err = heph_sync_push_decode_from(q->body ? q->body : "", q->len, token_of(q->owner), &push);
+	int err = heph_sync_push_decode_from(body_of(q), q->body.n, token_of(q->owner), &push);
 	if (!err) {
 		hub_owner_split(q->owner, tenant, &principal);
 		err = pg_push(d->pg, tenant, push, token_of(q->owner), &out, &len);
@@ -549,7 +552,7 @@ static enum MHD_Result do_push(struct hephd *d, struct MHD_Connection *c, struct
 	if (!job) {
 		if (!(job = calloc(1, sizeof *job)))
 			abort();
-		if ((err = heph_sync_push_decode_from(q->body ? q->body : "", q->len, token_of(q->owner), &job->push)) ||
+		if ((err = heph_sync_push_decode_from(body_of(q), q->body.n, token_of(q->owner), &job->push)) ||
 		    (err = committer_submit(d->hub->committer, c, job))) {
 			heph_sync_push_free(job->push);
 			free(job);
@@ -607,8 +610,8 @@ static int kept_status(const char *answer)
 static enum MHD_Result do_rpc(struct hephd *d, struct MHD_Connection *c, heph_store *s, struct req *q)
 {
 	heph_rpc_env env = { .store = s, .host = &hub_host, .remote = 1 }; /* /rpc: a caller on another machine */
-	const char *body = q->body ? q->body : "", *key = NULL;
-	heph_rpc_request *r = heph_rpc_request_parse(body, q->len);
+	const char *body = body_of(q), *key = NULL;
+	heph_rpc_request *r = heph_rpc_request_parse(body, q->body.n);
 	char *out = NULL;
 	int status = 200, err = 0;
 	if (d->pg) {
@@ -617,18 +620,18 @@ static enum MHD_Result do_rpc(struct hephd *d, struct MHD_Connection *c, heph_st
 		const char *principal;
 		hub_owner_split(q->owner, tenant, &principal);
 		key = heph_rpc_request_writes(r) ? idem_key(c) : NULL;
-		err = pg_rpc(d->pg, tenant, principal, body, q->len, key, &hub_host, &out, &status);
+		err = pg_rpc(d->pg, tenant, principal, body, q->body.n, key, &hub_host, &out, &status);
 		if (!err && heph_rpc_request_writes(r))
 			live_wake(d->hub->live);
 	} else if (heph_rpc_request_writes(r)) {
 		key = idem_key(c);
 		pthread_mutex_lock(&d->write_lock);
 		if ((err = writer(d, &env.store)) == 0 && key)
-			err = heph_idem_get(env.store, q->owner, key, body, q->len, &out);
+			err = heph_idem_get(env.store, q->owner, key, body, q->body.n, &out);
 		if (!err && !out) {
 			out = heph_rpc_request_run(&env, r, &status);
 			/* Not kept: the request was run; a retry would run it again. */
-			if (key && out && heph_idem_put(env.store, q->owner, key, body, q->len, out))
+			if (key && out && heph_idem_put(env.store, q->owner, key, body, q->body.n, out))
 				hephd_log("keeping the answer of Idempotency-Key %s: %s", key, heph_error_last());
 		} else if (!err) {
 			status = kept_status(out);
@@ -1356,27 +1359,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (*upload_size) {
 		size_t n = *upload_size;
 		*upload_size = 0;
-		if (q->dropped || q->len + n > d->max_body) {
+		if (q->dropped || q->body.n + n > d->max_body) {
 			/* Read to its end without keeping it: the answer (413)
 			 * can only be given then. --request-timeout bounds how
 			 * long that may take. */
 			q->dropped += n;
-			free(q->body);
-			q->body = NULL;
-			q->len = q->cap = 0;
+			heph_buf_free(&q->body);
 			return MHD_YES;
 		}
-		if (q->len + n + 1 > q->cap) {
-			size_t cap = q->cap ? q->cap : 16384;
-			while (cap < q->len + n + 1)
-				cap *= 2;
-			if (!(q->body = realloc(q->body, cap)))
-				abort();
-			q->cap = cap;
-		}
-		memcpy(q->body + q->len, upload, n);
-		q->len += n;
-		q->body[q->len] = '\0';
+		heph_buf_put(&q->body, upload, n);
 		return MHD_YES;
 	}
 	/* The whole request is in. */
@@ -1444,7 +1435,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
 			free(q->job->out);
 			free(q->job);
 		}
-		free(q->body);
+		heph_buf_free(&q->body);
 		free(q);
 		*con_cls = NULL;
 	}
