@@ -772,6 +772,8 @@ class Run:
                                    "" if self.hub.up() else " (hub down)"))
         rc, out, err = sp.heph(["--json", "sync"], ok=want, env=env)
         self.count("sync %d" % rc)
+        if rc == 0 and '"snapshot"' in out and json.loads(out).get("snapshot"):
+            self.count("snapshot joins")
 
     def exchange(self):
         """Ops passed directly from one spoke to another: a random subset of
@@ -1314,6 +1316,7 @@ def main():
         seeds = iter([1])
     start = time.time()
     passed, failed = 0, []
+    joins = 0  # replicas that started from a snapshot (--snapshots)
     for seed in seeds:
         if args.seconds and passed + len(failed) > 0 and time.time() - start > args.seconds:
             break
@@ -1321,6 +1324,7 @@ def main():
         try:
             secs = run.go()
             passed += 1
+            joins += run.stats.get("snapshot joins", 0)
             print("seed %d: %d spokes%s, %d steps, converged in %.1fs" % (
                 seed, len(run.spokes), " (one with hephd)" if any(s.live for s in run.spokes) else "",
                 args.steps, secs), flush=True)
@@ -1351,6 +1355,12 @@ def main():
     print("%d seeds converged, %d failed%s in %.0fs" % (passed, len(failed),
                                                        " (%s)" % ",".join(map(str, failed)) if failed else "",
                                                        time.time() - start))
+    if args.snapshots:
+        # the run must have used what it tests, not fallen back to pulls
+        print("%d replicas started from a snapshot" % joins)
+        if passed and not joins:
+            print("FAIL no replica started from a snapshot", file=sys.stderr)
+            sys.exit(1)
     sys.exit(1 if failed else 0)
 
 
