@@ -113,7 +113,7 @@ int heph_sync_take_page(heph_store *s, int64_t after, const char *body, size_t l
 	if ((err = heph_store_begin(s)))
 		goto out;
 	if ((err = heph__sync_state_get(s, "hub_id", &stored)) || (err = heph__sync_state_i64(s, "pull_cursor", &cursor)))
-		goto fail;
+		goto end;
 	out->head = head;
 	if (stored && strcmp(stored, hub) == 0 && after > cursor) {
 		/* The cursor went back since this page was asked for (another
@@ -122,53 +122,50 @@ int heph_sync_take_page(heph_store *s, int64_t after, const char *body, size_t l
 		 * next page is asked for from the cursor. */
 		out->more = 1;
 		out->next = cursor;
-		goto commit;
+		goto end;
 	}
 	if ((stored && strcmp(stored, hub) != 0) || head < after) {
 		/* Another hub, or this hub lost ops we had pulled: start over. */
 		if ((err = reset_cursors(s, hub)))
-			goto fail;
+			goto end;
 		out->reset = 1;
 		out->more = 1;
-		goto commit;
+		goto end;
 	}
 	if (!stored && (err = heph__sync_state_set(s, "hub_id", hub)))
-		goto fail;
+		goto end;
 	/* how far the hub's clock is ahead of ours (a hub before "now" sends none) */
 	if (json_is_integer(pg.env[PG_NOW]) &&
 	    (err = heph__sync_state_set_i64(s, "hub_skew_ms", json_integer_value(pg.env[PG_NOW]) - heph_store_now_ms(s))))
-		goto fail;
+		goto end;
 	/* who in the fleet applies the op types we do not know */
 	if ((err = heph_fleet_keep_known_by(s, json_is_object(pg.env[PG_KNOWN_BY]) ? pg.env[PG_KNOWN_BY] : NULL)))
-		goto fail;
+		goto end;
 	if ((err = heph__sync_head(s, &before)))
-		goto fail;
+		goto end;
 	heph__batch_begin(s);
 	for (size_t i = 0; i < pg.n; i++) {
 		heph_op_status st;
 		if ((err = heph__apply_op_text(s, &pg.ops[i], 0, pg.span[i], pg.span_len[i], &st))) {
 			heph_error_wrap(err, "applying ops from the hub: ");
-			goto fail;
+			goto end;
 		}
 		if (st != HEPH_OP_DUPLICATE)
 			out->added++;
 	}
 	if ((err = heph__batch_end(s)) || (err = heph__sync_head(s, &now_max)))
-		goto fail;
+		goto end;
 	if (now_max > before && (err = add_pulled(s, before + 1, now_max)))
-		goto fail;
+		goto end;
 	if (next > cursor && (err = heph__sync_state_set_i64(s, "pull_cursor", next)))
-		goto fail;
+		goto end;
 	if ((err = normalise(s)))
-		goto fail;
+		goto end;
 	out->next = next > cursor ? next : cursor;
 	out->more = more;
 	out->received = (int64_t)pg.n;
-commit:
-	err = heph_store_commit(s);
-	goto out;
-fail:
-	heph_store_rollback(s);
+end:
+	err = heph_store_end(s, err); /* err is 0 on the ways that end by committing */
 out:
 	free(stored);
 	heph__page_free(&pg);
@@ -300,24 +297,22 @@ int heph_sync_pushed(heph_store *s, const char *response, size_t len, int64_t af
 	if ((err = heph_store_begin(s)))
 		goto out;
 	if ((err = heph__sync_state_get(s, "hub_id", &stored)) || (err = heph__sync_state_i64(s, "push_cursor", &cursor)))
-		goto fail;
+		goto end;
 	if (!stored || strcmp(stored, hub) != 0) {
 		err = heph_error_set(HEPH_ECONFLICT, "the hub's id changed during sync (%s, now %s); the next sync "
 				     "starts over", stored ? stored : "none", hub);
-		goto fail;
+		goto end;
 	}
 	/* The push covered (after_seq, last_seq]. When the cursor went back
 	 * below after_seq meanwhile (another process met a new or restored hub
 	 * and started over), moving it would skip what lies between: it stays,
 	 * and the next push sends those ops (the hub keeps each op once). */
 	if (cursor >= after_seq && last_seq > cursor && (err = heph__sync_state_set_i64(s, "push_cursor", last_seq)))
-		goto fail;
+		goto end;
 	if ((err = normalise(s)))
-		goto fail;
-	err = heph_store_commit(s);
-	goto out;
-fail:
-	heph_store_rollback(s);
+		goto end;
+end:
+	err = heph_store_end(s, err);
 out:
 	free(stored);
 	json_decref(r);
