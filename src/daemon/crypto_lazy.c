@@ -8,7 +8,6 @@
 
 struct hephd_crypto_fns hephd_crypto;
 
-
 #define SYM(f) { #f, (void **)&hephd_crypto.p_##f },
 static const heph_lazy_sym syms[] = { HEPHD_CRYPTO_FUNCS(SYM) { NULL, NULL } };
 #undef SYM

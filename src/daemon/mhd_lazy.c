@@ -8,7 +8,6 @@
 
 struct hephd_mhd_fns hephd_mhd;
 
-
 #define SYM(f) { #f, (void **)&hephd_mhd.p_##f },
 static const heph_lazy_sym syms[] = { HEPHD_MHD_FUNCS(SYM) { NULL, NULL } };
 #undef SYM

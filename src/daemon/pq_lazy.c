@@ -8,7 +8,6 @@
 
 struct hephd_pq_fns hephd_pq;
 
-
 #define SYM(f) { #f, (void **)&hephd_pq.p_##f },
 static const heph_lazy_sym syms[] = { HEPHD_PQ_FUNCS(SYM) { NULL, NULL } };
 #undef SYM
