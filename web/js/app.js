@@ -58,10 +58,20 @@ export const state = {
   viewAll: null,     // the view shown whole (its "Show all"), else views show their first 500
 };
 
+// Whoever waits to try the hub again (live sync's back-off) hears at once
+// when another call got through: the hub is back.
+const backHooks = new Set();
+export function onHubBack(fn) { backHooks.add(fn); }
+
+function answered() {
+  state.offline = false;
+  backHooks.forEach((fn) => fn());
+}
+
 export const outbox = new Outbox({
   hub,
   onChange: (entries) => { state.queue = entries; renderStatus(); renderPending(); },
-  onSent: () => { state.offline = false; state.auth = null; refreshSoon(); },
+  onSent: () => { answered(); state.auth = null; refreshSoon(); },
   onAuth: (err) => { state.auth = err.message; renderStatus(); },
 });
 
@@ -80,7 +90,7 @@ function noteFailure(err) {
 export async function read(calls) {
   try {
     const out = await hub().batch(calls);
-    state.offline = false;
+    answered();
     state.auth = null;
     state.staleAt = null;
     out.forEach((r, i) => {
@@ -106,7 +116,7 @@ export async function change(method, params, label, reads = []) {
   if (!outbox.pending().length && !state.auth) {
     try {
       const out = await hub().batch([{ method, params, today }, ...reads]);
-      state.offline = false;
+      answered();
       state.staleAt = null;
       renderStatus();
       out.slice(1).forEach((r, i) => {

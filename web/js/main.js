@@ -20,7 +20,7 @@
 //   capture.js   quick add
 // This file wires the page's controls, starts, and keeps live sync.
 
-import { go, hub, outbox, refreshSoon, renderStatus, route, settings, state } from './app.js';
+import { go, hub, onHubBack, outbox, refreshSoon, renderStatus, route, settings, state } from './app.js';
 import { preview, quickAdd, typed } from './capture.js';
 import { $, toast } from './dom.js';
 import { closeDrawer, openDrawer } from './sidebar.js';
@@ -46,7 +46,7 @@ function wire() {
     if (t) t.hidden = true; /* news of the last screen */
     route();
   });
-  window.addEventListener('online', () => { outbox.soon(0); refreshSoon(); });
+  window.addEventListener('online', () => { outbox.soon(0); refreshSoon(); wakeListen(); });
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') { outbox.soon(0); refreshSoon(); }
   });
@@ -87,13 +87,33 @@ async function start() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// The back-off's wait, cut short when the hub is heard from again (another
+// call got through, or the browser is back online).
+let wakeListen = () => {};
+function backOff(ms) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      wakeListen = () => {};
+      resolve();
+    }
+    wakeListen = done;
+  });
+}
+onHubBack(() => wakeListen());
+
 // While the page is shown, keep a pull parked on the hub (Hub.news): it
 // returns when another device's change (or this one's) commits there, and
 // the screen is read again at once. A hidden page holds no connection; a
-// hub that cannot be reached or does not wait is tried again later.
+// hub that cannot be reached is tried again with a growing back-off, at once
+// when it is heard from, and the screen is read again then (what changed
+// while it was away was never announced); a hub that does not wait is left
+// to the minute's refresh.
 async function listen() {
   let head = -1;
   let backoff = 1000;
+  let missed = false;
   for (;;) {
     if (document.visibilityState !== 'visible' || !settings.url || state.auth) {
       head = -1; /* changes while hidden: the page looks again when shown */
@@ -102,12 +122,14 @@ async function listen() {
     }
     try {
       const n = await hub().news(head);
-      if (head >= 0 && n.head > head) refreshSoon();
+      if (missed || (head >= 0 && n.head > head)) refreshSoon();
+      missed = false;
       head = n.head;
       backoff = 1000;
       if (!n.waited) await sleep(60000); /* a hub that does not wait: the minute's refresh does it */
     } catch (e) {
-      await sleep(backoff);
+      missed = true;
+      await backOff(backoff);
       backoff = Math.min(backoff * 2, 60000);
     }
   }

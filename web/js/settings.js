@@ -96,6 +96,13 @@ async function renderLogin(card) {
       h('p', { class: 'login-note', text: who.refresh ? `Renewed automatically (this token until ${until.toLocaleTimeString()}).` : `Until ${until.toLocaleString()}; then log in again.` }),
       settings.token ? h('p', { class: 'login-note', text: 'A device token is set below: it is used instead.' }) : null,
       h('button', { type: 'button', class: 'btn', dataset: { act: 'logout' }, text: 'Log out', onclick: async () => {
+        // What this login read or wrote stays with it: the next person to
+        // log in here (on a hub for many people, another owner) must not
+        // be shown its cached lists, nor send its unsent changes as theirs.
+        const waiting = outbox.entries.length;
+        if (waiting && !window.confirm(`${waiting} change${waiting === 1 ? '' : 's'} made here ${waiting === 1 ? 'has' : 'have'} not reached the hub. Log out and discard ${waiting === 1 ? 'it' : 'them'}?`)) return;
+        for (const e of [...outbox.entries]) await outbox.discard(e.seq);
+        await db.cacheClear();
         await lg.logout();
         state.auth = null;
         renderStatus();
