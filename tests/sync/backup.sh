@@ -15,10 +15,11 @@ origin() { sqlite3 "$1" "SELECT value FROM meta WHERE key = 'origin'"; }
 # ---- a backup under concurrent writes ----
 db="$TMP/live.db"
 h --db "$db" project add Home >/dev/null
-# the writer: one task per transaction, noting each one heph reported
+# the writer: one task per transaction, noting each one heph reported (by
+# rename, so that a reader never finds the note truncated and not yet written)
 (for i in $(seq 1 400); do
 	h --db "$db" task "w$i" --project Home >/dev/null || exit 1
-	echo "$i" >"$TMP/committed"
+	echo "$i" >"$TMP/committed.new" && mv "$TMP/committed.new" "$TMP/committed"
 done) &
 WRITER=$!
 PIDS="$PIDS $WRITER"
