@@ -7,9 +7,10 @@
 #                   BASELINE=REV: that revision built and timed beside this one)
 #   make fuzz       libFuzzer targets with clang, FUZZ_SECONDS each (default 60)
 #   make valgrind   the CLI tests under valgrind memcheck
-#   make soak       the convergence soak on random seeds for SOAK_SECONDS (default 600), SOAK_STEPS each
-#   make deb        the Debian packages, ./heph_VERSION_ARCH.deb and ./heph-capture_VERSION_ARCH.deb (debian/),
+#   make soak       the convergence soak on random seeds for SOAK_SECONDS (default 600), SOAK_STEPS each,
+#                   against the SQLite hub and then the PostgreSQL hub (two instances, two owners),
 #                   then the model-based test (tests/model/model.py) on random seeds for as long
+#   make deb        the Debian packages, ./heph_VERSION_ARCH.deb and ./heph-capture_VERSION_ARCH.deb (debian/)
 PREFIX ?= /usr/local
 BUILD  ?= build
 SAN    ?= build-san
@@ -66,6 +67,8 @@ valgrind: all
 soak: all
 	@HEPH=$(BUILD)/src/cli/heph HEPHD=$(BUILD)/src/daemon/hephd \
 		nice python3 tests/sync/soak.py --seconds $(SOAK_SECONDS) --steps $(SOAK_STEPS) --keep-failed
+	@HEPH=$(BUILD)/src/cli/heph HEPHD=$(BUILD)/src/daemon/hephd \
+		nice python3 tests/sync/soak.py --pg --seconds $(SOAK_SECONDS) --steps $(SOAK_STEPS) --keep-failed
 	@HEPH=$(BUILD)/src/cli/heph HEPHD=$(BUILD)/src/daemon/hephd \
 		nice python3 tests/model/model.py --seconds $(SOAK_SECONDS) --steps 60
 

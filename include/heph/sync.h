@@ -194,6 +194,12 @@ int heph_sync_status(heph_store *s, json_t **out);
  * when the database has a table the snapshot's list does not decide. */
 int heph_sync_snapshot_write(heph_store *s, const char *path, int64_t *seq);
 
+/* The same for a replica that pulls the op-log of hub (a PostgreSQL hub's
+ * copy of one owner's state, which pushed all its own ops first): the file
+ * states hub as its hub id and s's pull cursor, as of the copy, as its seq
+ * (*seq). HEPH_ERROR when s's cursors are about another hub. */
+int heph_sync_snapshot_write_replica(heph_store *s, const char *path, const char *hub, int64_t *seq);
+
 /* The SHA-256 of the file at path as 64 lowercase hex digits, and its size
  * (size may be NULL). HEPH_ENOTFOUND/HEPH_ERROR naming it. */
 int heph_sync_snapshot_digest(const char *path, char hex[65], int64_t *size);

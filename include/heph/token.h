@@ -42,6 +42,11 @@ int heph_token_revoke(heph_store *s, const char *name);
 /* Every token: name, created_at, revoked_at (null when live). */
 int heph_token_list(heph_store *s, json_t **out);
 
+/* Every token with its stored hash (never the secret, which the hub does not
+ * keep): name, hash, created_at, revoked_at (null when live). For moving a
+ * hub's tokens into another store (hephd migrate). */
+int heph_token_export(heph_store *s, json_t **out);
+
 /* Which live token this is: its name in name_out. HEPH_EAUTH (without
  * saying why) when the text is not a live token. Every live hash is compared
  * in constant time. */

@@ -191,12 +191,18 @@ static void pos_key(const char *name, char *buf, size_t n)
 		buf[len - 1] = '\0';
 }
 
+/* Whether a parameter is one of the verb's positionals: their names
+ * compared in place, without pos_key's copy (this runs for every parameter
+ * of the method on every command). */
 static int is_positional(const struct verb *v, const char *param)
 {
-	char key[64];
+	size_t plen = strlen(param);
 	for (const char *const *w = v->args; w && *w; w++) {
-		pos_key(*w, key, sizeof key);
-		if (strcmp(key, param) == 0)
+		const char *name = (*w)[0] == '*' ? *w + 1 : *w;
+		size_t len = strlen(name);
+		if (len && name[len - 1] == '?')
+			len--;
+		if (len == plen && memcmp(name, param, len) == 0)
 			return 1;
 	}
 	return 0;

@@ -8,6 +8,9 @@
  * failing push fails alone), commits once, wakes the parked pulls once, and
  * resumes every connection of the group; each then answers its own result.
  *
+ * A PostgreSQL hub's committer does the same with pg_push_group (pg.c):
+ * one PostgreSQL transaction for the group, each push its own answer.
+ *
  * Why a thread of its own: when pool threads committed in turn, a thread
  * waiting for the write lock could serve none of its connections, so a
  * group never held more pushes than there are pool threads (4 on two
@@ -23,6 +26,7 @@
  *    connection is left suspended by this file.
  */
 #include "hephd.h"
+#include "pg.h"
 
 #include "mhd_lazy.h"
 #include <stdio.h>
@@ -67,6 +71,31 @@ static void apply_group(struct committer *k, struct commit_job *group)
 		}
 }
 
+/* The same on a PostgreSQL hub (pg.c): one transaction, no write lock. */
+static void apply_group_pg(struct committer *k, struct commit_job *group)
+{
+	size_t n = 0, i = 0;
+	for (struct commit_job *j = group; j; j = j->next)
+		n++;
+	struct pg_push_job *jobs = calloc(n, sizeof *jobs);
+	if (!jobs)
+		abort();
+	for (struct commit_job *j = group; j; j = j->next, i++) {
+		jobs[i].owner = j->tenant;
+		jobs[i].push = j->push;
+		jobs[i].token = j->token;
+	}
+	pg_push_group(k->d->pg, jobs, n);
+	i = 0;
+	for (struct commit_job *j = group; j; j = j->next, i++) {
+		j->err = jobs[i].err;
+		snprintf(j->msg, sizeof j->msg, "%s", jobs[i].msg);
+		j->out = jobs[i].out;
+		j->len = jobs[i].len;
+	}
+	free(jobs);
+}
+
 static void *run(void *arg)
 {
 	struct committer *k = arg;
@@ -87,9 +116,13 @@ static void *run(void *arg)
 			batch = j;
 			n++;
 		}
-		pthread_mutex_lock(&k->d->write_lock);
-		apply_group(k, group);
-		pthread_mutex_unlock(&k->d->write_lock);
+		if (k->d->pg) {
+			apply_group_pg(k, group);
+		} else {
+			pthread_mutex_lock(&k->d->write_lock);
+			apply_group(k, group);
+			pthread_mutex_unlock(&k->d->write_lock);
+		}
 		int any = 0;
 		for (j = group; j; j = j->next)
 			any |= !j->err;

@@ -126,8 +126,12 @@ void live_stop(struct live *l);
 struct committer;
 
 /* A push waiting for the committer; it lives in the request it belongs to. */
+#define HEPHD_OWNER_MAX 300 /* bytes of the owner a request speaks for (auth.c) */
+
 struct commit_job {
 	heph_sync_push *push;      /* decoded and checked; the caller's */
+	char tenant[HEPHD_OWNER_MAX]; /* a PostgreSQL hub: the owner whose log takes it */
+	const char *token;         /* a PostgreSQL hub: the device token's name, or NULL */
 	struct MHD_Connection *c;  /* suspended until the job is done */
 	int done;                  /* set (atomically) once answered */
 	int err;                   /* 0 or the heph error */
@@ -193,14 +197,13 @@ struct MHD_Response;
 void snapshots_init(struct hephd *d);
 void snapshots_free(struct hephd *d);
 /* The answer to an authenticated GET /sync/snapshot (s: the thread's
- * store): *out with *status 200 or 206, or a heph error with its message
+ * store; with a PostgreSQL store NULL, and owner the owner asking, else
+ * ignored): *out with *status 200 or 206, or a heph error with its message
  * set and *status the HTTP status to answer (0: the error's own). */
-int snapshot_response(struct hephd *d, struct MHD_Connection *c, heph_store *s, struct MHD_Response **out,
-		      unsigned *status);
+int snapshot_response(struct hephd *d, struct MHD_Connection *c, heph_store *s, const char *owner,
+		      struct MHD_Response **out, unsigned *status);
 
 /* ---- auth (auth.c) ---- */
-
-#define HEPHD_OWNER_MAX 300
 
 /* The one credential check: map a request's Authorization header (may be
  * NULL) to the owner it speaks for, or fail with HEPH_EAUTH (missing, bad or

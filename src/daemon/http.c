@@ -493,11 +493,14 @@ paged:
 }
 
 /* GET /sync/snapshot: snapshot.c writes the answer. */
-static enum MHD_Result do_snapshot(struct hephd *d, struct MHD_Connection *c, heph_store *s)
+static enum MHD_Result do_snapshot(struct hephd *d, struct MHD_Connection *c, heph_store *s, const char *owner)
 {
 	unsigned status;
 	struct MHD_Response *r;
-	int err = snapshot_response(d, c, s, &r, &status);
+	char tenant[HEPHD_OWNER_MAX];
+	const char *principal;
+	hub_owner_split(owner, tenant, &principal);
+	int err = snapshot_response(d, c, s, tenant, &r, &status);
 	if (err)
 		return status ? send_error_as(d, c, status, err, heph_error_name(err)) : send_error(d, c, err);
 	security_headers(r);
@@ -522,36 +525,18 @@ static int writer(struct hephd *d, heph_store **out)
 /* A push: decoded and checked here, then queued for the committer
  * (commit.c) with the connection suspended; the handler is called again
  * once it is committed, and answers. */
-/* A push to a PostgreSQL hub: PostgreSQL orders the owner's pushes (pg.c),
- * so it is taken here, in the pool thread, without the committer. */
-static enum MHD_Result do_pg_push(struct hephd *d, struct MHD_Connection *c, struct req *q)
-{
-	heph_sync_push *push = NULL;
-	char tenant[HEPHD_OWNER_MAX], *out = NULL;
-	const char *principal;
-	size_t len = 0;
-	int err = heph_sync_push_decode_from(body_of(q), q->body.n, token_of(q->owner), &push);
-	if (!err) {
-		hub_owner_split(q->owner, tenant, &principal);
-		err = pg_push(d->pg, tenant, push, token_of(q->owner), &out, &len);
-	}
-	heph_sync_push_free(push);
-	if (err)
-		return send_error(d, c, err);
-	live_wake(d->hub->live);
-	metrics_push(out, len);
-	return send_text(d, c, MHD_HTTP_OK, out, len, "application/json");
-}
-
 static enum MHD_Result do_push(struct hephd *d, struct MHD_Connection *c, struct req *q)
 {
 	struct commit_job *job = q->job;
 	int err;
-	if (d->pg)
-		return do_pg_push(d, c, q);
 	if (!job) {
 		if (!(job = calloc(1, sizeof *job)))
 			abort();
+		if (d->pg) {
+			const char *principal;
+			hub_owner_split(q->owner, job->tenant, &principal);
+			job->token = token_of(q->owner);
+		}
 		if ((err = heph_sync_push_decode_from(body_of(q), q->body.n, token_of(q->owner), &job->push)) ||
 		    (err = committer_submit(d->hub->committer, c, job))) {
 			heph_sync_push_free(job->push);
@@ -702,6 +687,40 @@ static enum MHD_Result do_health(struct hephd *d, struct MHD_Connection *c, heph
  * text, kept in memory: after a restart it is the first answer's time,
  * which only costs a client one full answer. A client's If-None-Match wins
  * over its If-Modified-Since (RFC 9110 13.2.2). */
+struct feed {
+	const char *secret;
+	char *text;
+	size_t len;
+};
+
+/* pg_replica_do()'s work: the feed, once the replica says the secret is
+ * its owner's. */
+static int feed_of(heph_store *s, const char *hub, void *arg)
+{
+	struct feed *f = arg;
+	int err;
+	(void)hub;
+	if ((err = heph_calendar_verify(s, f->secret)))
+		return err;
+	return heph_calendar_feed(s, &f->text, &f->len);
+}
+
+/* A PostgreSQL hub's feed: the owner the secret's hash names
+ * (heph_settings), from this instance's replica of that owner. */
+static int calendar_of_owner(struct hephd *d, const char *secret, char **text, size_t *len)
+{
+	char owner[PG_OWNER_MAX + 1];
+	struct feed f = { .secret = secret };
+	int err = pg_calendar_owner(d->pg, secret, owner);
+	if (err == HEPH_EAUTH)
+		err = heph_error_set(HEPH_ENOTFOUND, "no such calendar");
+	if (!err && (err = pg_replica_do(d->pg, owner, feed_of, &f)) == HEPH_EAUTH)
+		err = heph_error_set(HEPH_ENOTFOUND, "no such calendar"); /* the owner was removed */
+	*text = f.text;
+	*len = f.len;
+	return err;
+}
+
 static enum MHD_Result do_calendar(struct hephd *d, struct MHD_Connection *c, const char *url)
 {
 	const char *name = url + strlen(HEPH_CALENDAR_PATH);
@@ -717,12 +736,16 @@ static enum MHD_Result do_calendar(struct hephd *d, struct MHD_Connection *c, co
 	}
 	memcpy(secret, name, HEPH_CALENDAR_SECRET_LEN);
 	secret[HEPH_CALENDAR_SECRET_LEN] = '\0';
-	err = thread_store(d, &s);
-	if (!err)
-		err = heph_calendar_verify(s, secret);
+	if (d->pg) {
+		err = calendar_of_owner(d, secret, &text, &len);
+	} else {
+		err = thread_store(d, &s);
+		if (!err)
+			err = heph_calendar_verify(s, secret);
+		if (!err)
+			err = heph_calendar_feed(s, &text, &len);
+	}
 	explicit_bzero(secret, sizeof secret);
-	if (!err)
-		err = heph_calendar_feed(s, &text, &len);
 	if (err)
 		return send_error(d, c, err);
 	heph_token_hash(text, hash);
@@ -971,7 +994,7 @@ static enum MHD_Result do_metrics(struct hephd *d, struct MHD_Connection *c)
 				"--metrics-token-file as the bearer token");
 		return send_error_as(d, c, 403, HEPH_EFORBIDDEN, "forbidden");
 	}
-	if ((err = thread_store(d, &s)) || (err = metrics_render(s, d->db, &text, &len)))
+	if ((!d->pg && (err = thread_store(d, &s))) || (err = metrics_render(s, d->db, &text, &len)))
 		return send_error(d, c, err);
 	return send_text(d, c, MHD_HTTP_OK, text, len, "text/plain; version=0.0.4; charset=utf-8");
 }
@@ -1391,12 +1414,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		if ((err = hub_authenticate(d, s, MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
 					    owner)))
 			return send_error(d, c, err);
-		if (q->route == R_SNAPSHOT && d->pg) { /* no snapshots of a PostgreSQL hub yet: spokes pull pages */
-			heph_error_set(HEPH_ENOTFOUND, "a hub whose store is PostgreSQL has no snapshot; pull from 0");
-			return send_error(d, c, HEPH_ENOTFOUND);
-		}
 		if (q->route == R_SNAPSHOT)
-			return do_snapshot(d, c, s);
+			return do_snapshot(d, c, s, owner);
 		return do_pull(d, c, s, owner, q);
 	}
 	if (q->dropped) {

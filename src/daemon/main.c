@@ -52,7 +52,8 @@ static const char usage_head[] =
 	"       hephd owner add NAME [--sub SUBJECT]... | owner list [--json] | owner remove NAME\n"
 	"             --store URL   the owners of a PostgreSQL hub (remove deletes all their data)\n"
 	"       hephd migrate --db hub.db --to URL --owner NAME   move a SQLite hub into a new\n"
-	"             owner of a PostgreSQL hub; its spokes continue where they are\n"
+	"             owner of a PostgreSQL hub, with its device tokens; its spokes continue\n"
+	"             where they are, with the tokens they have\n"
 	"       hephd backup DIR [--db PATH]   a consistent copy of the database, taken while it\n"
 	"                                      serves, as DIR/heph-YYYYMMDDTHHMMSSZ.db\n"
 	"\n"
@@ -372,21 +373,22 @@ static int pg_tokens(const struct hephd *d, int argc, char **argv)
 static int migrate(const struct hephd *d, int argc)
 {
 	struct pg *p = NULL;
-	int64_t n = 0;
+	int64_t n = 0, tokens = 0;
 	int err;
 	if (argc != 0 || !d->migrate_to || !d->owner)
 		return heph_error_set(HEPH_EUSAGE, "usage: hephd migrate --db hub.db --to postgresql://… --owner NAME");
 	if ((err = pg_open(d->migrate_to, NULL, &p)))
 		return err;
-	if (!(err = pg_migrate(p, d->db, d->owner, &n))) {
+	if (!(err = pg_migrate(p, d->db, d->owner, &n, &tokens))) {
 		if (d->json) {
-			json_t *j = json_pack("{s:s, s:I}", "owner", d->owner, "ops", (json_int_t)n);
+			json_t *j = json_pack("{s:s, s:I, s:I}", "owner", d->owner, "ops", (json_int_t)n, "tokens",
+					      (json_int_t)tokens);
 			print_json(j);
 			json_decref(j);
 		}
-		fprintf(stderr, "hephd: moved %lld op(s) of %s into owner %s, with the hub's id and seqs: its spokes "
-				"continue where they are once pointed at the new hub.\nMake them tokens with hephd token "
-				"create NAME --owner %s --store URL\n", (long long)n, d->db, d->owner, d->owner);
+		fprintf(stderr, "hephd: moved %lld op(s) and %lld device token(s) of %s into owner %s, with the hub's "
+				"id, seqs and fleet: its spokes continue where they are, with the tokens they have, once "
+				"pointed at the new hub.\n", (long long)n, (long long)tokens, d->db, d->owner);
 	}
 	pg_close(p);
 	return err;
@@ -570,6 +572,11 @@ int main(int argc, char **argv)
 	if (d.store && (d.mode != MODE_SERVER || d.no_auth)) {
 		err = heph_error_set(HEPH_EUSAGE, "--store is for the hub (--mode server), and every request to it names "
 						  "its owner with a credential (no --no-auth)");
+		goto done;
+	}
+	if (d.store && d.n_authorized_subs) {
+		err = heph_error_set(HEPH_EUSAGE, "--authorized-sub is for the SQLite hub; a PostgreSQL hub's subjects belong "
+						  "to owners: hephd owner add NAME --sub SUBJECT --store URL");
 		goto done;
 	}
 	if (d.store && !d.state_dir) {

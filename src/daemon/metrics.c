@@ -143,7 +143,7 @@ static int64_t file_size(const char *path, const char *suffix)
 int metrics_render(heph_store *s, const char *db_path, char **out, size_t *len)
 {
 	json_t *fleet = NULL;
-	int err = heph_fleet_list(s, &fleet);
+	int err = s ? heph_fleet_list(s, &fleet) : 0;
 	if (err)
 		return err;
 	FILE *f = open_memstream(out, len);
@@ -192,6 +192,8 @@ int metrics_render(heph_store *s, const char *db_path, char **out, size_t *len)
 	fprintf(f, "heph_sync_pulls_total %llu\n", (unsigned long long)atomic_load(&pulls));
 	head(f, "heph_sync_ops_applied_total", "counter", "Ops from pushes that this hub applied.");
 	fprintf(f, "heph_sync_ops_applied_total %llu\n", (unsigned long long)atomic_load(&applied));
+	if (!s) /* a PostgreSQL hub: no database file, no one fleet */
+		goto done;
 	head(f, "heph_database_bytes", "gauge", "Size of the hub's database file and its WAL.");
 	fprintf(f, "heph_database_bytes %lld\n", (long long)(file_size(db_path, "") + file_size(db_path, "-wal")));
 	head(f, "heph_fleet_devices", "gauge", "Devices that synced with this hub, by heph version.");
@@ -213,6 +215,7 @@ int metrics_render(heph_store *s, const char *db_path, char **out, size_t *len)
 	}
 	json_decref(by);
 	json_decref(fleet);
+done:
 	if (fclose(f) != 0)
 		abort();
 	return 0;

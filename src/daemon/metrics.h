@@ -34,7 +34,7 @@ void metrics_pull(void);
 
 /* The metrics as Prometheus text (version 0.0.4): the counters above, the
  * database's size (db_path, its -wal) and the fleet by version (read
- * through s). */
+ * through s); s NULL (a PostgreSQL hub): the counters only. */
 int metrics_render(heph_store *s, const char *db_path, char **out, size_t *len);
 
 #endif

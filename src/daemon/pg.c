@@ -19,6 +19,12 @@
  *   heph_subjects sub, owner              identity-provider subjects → owner
  *   heph_devices  owner, origin, report…  the fleet: each device's report
  *   heph_idem     owner, principal, key…  answers kept by Idempotency-Key
+ *   heph_settings owner, key, value,      the owner's hub settings (SYNCED_SETTINGS:
+ *                 lookup                  the calendar feed's secret hash and
+ *                                         its alarms); lookup: the feed's
+ *                                         secret hash, unique, what
+ *                                         GET /calendar/SECRET.ics finds the
+ *                                         owner by
  *
  * The invariant a pull relies on: an owner's seqs are given under the lock
  * of its heph_owners row, taken by SELECT … FOR UPDATE at the start of the
@@ -26,6 +32,9 @@
  * the transaction that gave n has committed (or rolled back, and then n is
  * given again): every snapshot sees exactly seqs 1..head of an owner, and a
  * pull that has read up to n can never later find a smaller seq appear.
+ * A group of pushes (pg_push_group, from the committer thread) takes the
+ * locks of all its owners in name order, then numbers every push's ops in
+ * one statement: the same argument, one commit for the group.
  *
  * Every thread has its own connection (a thread-specific key); one that
  * fails is dropped and made again on the next call, so hephd recovers by
@@ -36,6 +45,7 @@
 #include "pq_lazy.h"
 #include "hephd.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -71,6 +81,8 @@ struct replica {
 	pthread_mutex_t mu;      /* one request at a time works on it */
 	int64_t used_ms;         /* last use (monotonic) */
 	int64_t devices_ms;      /* the fleet copied from PostgreSQL up to this seen_ms */
+	char *settings[2];       /* SYNCED_SETTINGS as last copied from PostgreSQL (NULL: none) */
+	int settings_pulled;     /* settings[] holds them: what differs was changed here */
 	struct replica *next;
 };
 
@@ -84,8 +96,9 @@ struct pg {
 	char *state_dir;         /* where replicas live, or NULL */
 	char store_id[HEPH_ORIGIN_LEN + 1];
 	pthread_key_t conn_key;  /* this thread's PGconn */
-	pthread_mutex_t mu;      /* guards replicas */
+	pthread_mutex_t mu;      /* guards replicas and swept_ms */
 	struct replica *replicas;
+	int64_t swept_ms;        /* when replicas_sweep() last ran (monotonic) */
 };
 
 static const char schema_sql[] =
@@ -105,7 +118,12 @@ static const char schema_sql[] =
 	" origin text NOT NULL, token text, report text NOT NULL, seen_ms bigint NOT NULL, PRIMARY KEY (owner, origin));"
 	"CREATE TABLE IF NOT EXISTS heph_idem (owner text NOT NULL REFERENCES heph_owners ON DELETE CASCADE,"
 	" principal text NOT NULL, key text NOT NULL, request text NOT NULL, answer text,"
-	" at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (owner, principal, key));";
+	" at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (owner, principal, key));"
+	"CREATE INDEX IF NOT EXISTS heph_idem_age ON heph_idem (owner, at, principal, key);"
+	"CREATE TABLE IF NOT EXISTS heph_settings (owner text NOT NULL REFERENCES heph_owners ON DELETE CASCADE,"
+	" key text NOT NULL, value text NOT NULL, lookup text UNIQUE, PRIMARY KEY (owner, key));";
+
+static int replicas_sweep(struct pg *p, PGconn *c);
 
 static int64_t mono_ms(void) { return hephd_now_us(CLOCK_MONOTONIC) / 1000; }
 
@@ -203,13 +221,35 @@ static int conn(struct pg *p, PGconn **out)
 	return 0;
 }
 
-/* Run sql with n text parameters; *out the result when it has the status
- * want (PGRES_TUPLES_OK or PGRES_COMMAND_OK). */
-static int q(struct pg *p, PGconn *c, const char *sql, int n, const char *const *params, ExecStatusType want,
-	     const char *what, PGresult **out)
+/* sql with n text parameters, run as the connection's prepared statement
+ * name when name is not NULL (outside a transaction only: it is prepared
+ * when the connection does not have it yet, which PostgreSQL says by
+ * failing the call), else parsed and planned for this call. */
+static PGresult *run(PGconn *c, const char *name, const char *sql, int n, const char *const *params)
+{
+	if (!name)
+		return PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+	PGresult *r = PQexecPrepared(c, name, n, params, NULL, NULL, 0);
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	if (state && strcmp(state, "26000") == 0) { /* invalid_sql_statement_name: not prepared here yet */
+		PQclear(r);
+		r = PQprepare(c, name, sql, n, NULL);
+		if (!r || PQresultStatus(r) != PGRES_COMMAND_OK)
+			return r;
+		PQclear(r);
+		r = PQexecPrepared(c, name, n, params, NULL, NULL, 0);
+	}
+	return r;
+}
+
+/* Run sql (prepared as name, when not NULL: see run()) with n text
+ * parameters; *out the result when it has the status want
+ * (PGRES_TUPLES_OK or PGRES_COMMAND_OK). */
+static int qp(struct pg *p, PGconn *c, const char *name, const char *sql, int n, const char *const *params,
+	      ExecStatusType want, const char *what, PGresult **out)
 {
 	int idle = PQtransactionStatus(c) == PQTRANS_IDLE;
-	PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+	PGresult *r = run(c, name, sql, n, params);
 	*out = NULL;
 	if ((!r || PQresultStatus(r) != want) && idle && PQstatus(c) == CONNECTION_BAD) {
 		/* A connection PostgreSQL dropped (a restart) shows only when
@@ -217,12 +257,18 @@ static int q(struct pg *p, PGconn *c, const char *sql, int n, const char *const 
 		 * again on a new one. */
 		PQclear(r);
 		PQreset(c);
-		r = PQstatus(c) == CONNECTION_OK ? PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0) : NULL;
+		r = PQstatus(c) == CONNECTION_OK ? run(c, name, sql, n, params) : NULL;
 	}
 	if (!r || PQresultStatus(r) != want)
 		return pq_fail(p, c, r, what);
 	*out = r;
 	return 0;
+}
+
+static int q(struct pg *p, PGconn *c, const char *sql, int n, const char *const *params, ExecStatusType want,
+	     const char *what, PGresult **out)
+{
+	return qp(p, c, NULL, sql, n, params, want, what, out);
 }
 
 /* A statement whose result is not needed. */
@@ -290,7 +336,8 @@ int pg_open(const char *url, const char *state_dir, struct pg **out)
 	snprintf(p->store_id, sizeof p->store_id, "%s", PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
 	PQclear(r);
 	r = NULL;
-	err = exec0(p, c, "COMMIT", 0, NULL, "COMMIT");
+	if (!(err = exec0(p, c, "COMMIT", 0, NULL, "COMMIT")))
+		err = replicas_sweep(p, c);
 out:
 	if (err) {
 		if (pthread_getspecific(p->conn_key))
@@ -312,6 +359,8 @@ void pg_close(struct pg *p)
 		n = r->next;
 		heph_store_close(r->s);
 		pthread_mutex_destroy(&r->mu);
+		for (size_t i = 0; i < sizeof r->settings / sizeof r->settings[0]; i++)
+			free(r->settings[i]);
 		free(r);
 	}
 	PQfinish(pthread_getspecific(p->conn_key));
@@ -353,8 +402,8 @@ int pg_authenticate(struct pg *p, const char *token, char owner[PG_OWNER_MAX + 1
 	heph_token_hash(token, hash);
 	const char *params[] = { hash };
 	if ((err = conn(p, &c)) ||
-	    (err = q(p, c, "SELECT owner, name FROM heph_tokens WHERE hash = $1 AND revoked_at IS NULL", 1, params,
-		     PGRES_TUPLES_OK, "a token check", &r)))
+	    (err = qp(p, c, "heph_token", "SELECT owner, name FROM heph_tokens WHERE hash = $1 AND revoked_at IS NULL",
+		      1, params, PGRES_TUPLES_OK, "a token check", &r)))
 		return err;
 	if (PQntuples(r) != 1) {
 		PQclear(r);
@@ -378,8 +427,8 @@ int pg_subject_owner(struct pg *p, const char *sub, char owner[PG_OWNER_MAX + 1]
 		return err;
 	if (PQntuples(r) != 1) {
 		PQclear(r);
-		return heph_error_set(HEPH_EFORBIDDEN, "this identity is not an owner of this hub; its operator can add "
-						       "it with hephd owner add NAME --sub SUBJECT");
+		return heph_error_set(HEPH_EFORBIDDEN, "identity %.255s belongs to no owner of this hub; its operator "
+						       "can give it to one with hephd owner add NAME --sub %.255s", sub, sub);
 	}
 	snprintf(owner, PG_OWNER_MAX + 1, "%s", PQgetvalue(r, 0, 0));
 	PQclear(r);
@@ -529,11 +578,59 @@ static char *push_answer(const char *hub, int64_t head, int64_t received, int64_
 	return b.p;
 }
 
+/* push's ops as a JSON array of canonical envelopes in *ops, after what
+ * the SQLite hub checks when it applies: no clock too far ahead of now
+ * (the envelope and payloads were checked by the decode). */
+static int push_check(const heph_sync_push *push, int64_t now)
+{
+	size_t n = heph_sync_push_count(push);
+	int err;
+	for (size_t i = 0; i < n; i++) {
+		const heph_op *op = heph_sync_push_op(push, i);
+		heph_hlc hlc;
+		if ((err = heph_hlc_parse(op->hlc, &hlc)))
+			return heph_error_wrap(err, "push: ops[%zu]: ", i);
+		if (hlc.ms > now + HEPH_HLC_DEFAULT_MAX_DRIFT_MS)
+			return heph_error_set(HEPH_EFUTURE, "push: ops[%zu]: op clock is %" PRId64 " ms ahead of the hub "
+					      "(limit %d ms); check the clock of device %s", i, hlc.ms - now,
+					      HEPH_HLC_DEFAULT_MAX_DRIFT_MS, op->origin);
+	}
+	return 0;
+}
+
+static int push_ops(const heph_sync_push *push, int64_t now, heph_buf *ops)
+{
+	size_t n = heph_sync_push_count(push);
+	int err;
+	if ((err = push_check(push, now)))
+		return err;
+	heph_buf_puts(ops, "[");
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			heph_buf_put(ops, ",", 1);
+		heph_op_put(ops, heph_sync_push_op(push, i), -1, NULL);
+	}
+	heph_buf_puts(ops, "]");
+	return 0;
+}
+
+/* The answer to push, taken new ops of it, the owner's op-log at head. */
+static char *push_answer_for(const heph_sync_push *push, const char *hub, int64_t head, int64_t taken, size_t *len)
+{
+	size_t n = heph_sync_push_count(push);
+	int64_t unknown = 0;
+	for (size_t i = 0; i < n; i++)
+		unknown += !heph_op_type_known(heph_sync_push_op(push, i)->type);
+	if (unknown > taken)
+		unknown = taken;
+	return push_answer(hub, head, (int64_t)n, taken, unknown, len);
+}
+
 int pg_push(struct pg *p, const char *owner, const heph_sync_push *push, const char *token, char **out,
 	    size_t *len)
 {
 	size_t n = heph_sync_push_count(push);
-	int64_t now = wall_ms(), head, taken = 0, unknown = 0;
+	int64_t head, taken = 0;
 	heph_buf ops = { 0 };
 	PGconn *c = NULL;
 	PGresult *r = NULL;
@@ -541,27 +638,8 @@ int pg_push(struct pg *p, const char *owner, const heph_sync_push *push, const c
 	int err;
 	*out = NULL;
 	*len = 0;
-	/* What the SQLite hub checks when it applies: no clock too far
-	 * ahead. The envelope and payloads were checked by the decode. */
-	heph_buf_puts(&ops, "[");
-	for (size_t i = 0; i < n; i++) {
-		const heph_op *op = heph_sync_push_op(push, i);
-		heph_hlc hlc;
-		if ((err = heph_hlc_parse(op->hlc, &hlc))) {
-			heph_error_wrap(err, "push: ops[%zu]: ", i);
-			goto out;
-		}
-		if (hlc.ms > now + HEPH_HLC_DEFAULT_MAX_DRIFT_MS) {
-			err = heph_error_set(HEPH_EFUTURE, "push: ops[%zu]: op clock is %" PRId64 " ms ahead of the hub "
-					     "(limit %d ms); check the clock of device %s", i, hlc.ms - now,
-					     HEPH_HLC_DEFAULT_MAX_DRIFT_MS, op->origin);
-			goto out;
-		}
-		if (i)
-			heph_buf_put(&ops, ",", 1);
-		heph_op_put(&ops, op, -1, NULL);
-	}
-	heph_buf_puts(&ops, "]");
+	if ((err = push_ops(push, wall_ms(), &ops)))
+		goto out;
 	if ((err = conn(p, &c)) || (err = exec0(p, c, "BEGIN", 0, NULL, "BEGIN")))
 		goto out;
 	const char *own[] = { owner };
@@ -602,11 +680,7 @@ int pg_push(struct pg *p, const char *owner, const heph_sync_push *push, const c
 		goto out;
 	if ((err = exec0(p, c, "COMMIT", 0, NULL, "COMMIT")))
 		goto out;
-	for (size_t i = 0; i < n; i++)
-		unknown += !heph_op_type_known(heph_sync_push_op(push, i)->type);
-	if (unknown > taken)
-		unknown = taken;
-	*out = push_answer(hub, head, (int64_t)n, taken, unknown, len);
+	*out = push_answer_for(push, hub, head, taken, len);
 out:
 	if (r)
 		PQclear(r);
@@ -614,6 +688,237 @@ out:
 		rollback(c);
 	heph_buf_free(&ops);
 	return err;
+}
+
+/* ---- a group of pushes ---- */
+
+/* The group's owners ($1, a JSON array of names), locked in name order so
+ * that instances locking overlapping groups cannot deadlock. */
+static const char group_lock_sql[] =
+	"SELECT name, hub_id, head FROM heph_owners WHERE name IN (SELECT json_array_elements_text($1::json)) "
+	"ORDER BY name FOR UPDATE";
+
+/* The group's new ops in one statement, under the owners' locks taken by the
+ * statement before (so its snapshot sees every op those owners have). $1 to
+ * $4 are arrays of one element per op, in push order then op order: the
+ * push's index in the group, its owner, the op id and the op's canonical
+ * text (arrays: no JSON to parse); $5 the owners the statement before
+ * locked (an owner made again meanwhile under a locked name takes nothing). An op id already in the owner's log, or
+ * earlier in the group, is a duplicate. Seqs follow each owner's head in
+ * that order; the heads move and each owner with new ops is NOTIFYed once.
+ * The rows: (push, NULL, ops taken) for each push that took any, (-1,
+ * owner, new head) for each owner whose head moved. */
+static const char group_insert_sql[] =
+	"WITH x AS (SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[])"
+	"  WITH ORDINALITY AS t(push, owner, op_id, op, ord)),"
+	" f AS (SELECT n.* FROM (SELECT DISTINCT ON (owner, op_id) * FROM x ORDER BY owner, op_id, ord) n"
+	"  JOIN heph_owners o ON o.name = n.owner AND o.name = ANY($5::text[])"
+	"  WHERE NOT EXISTS (SELECT 1 FROM heph_ops h WHERE h.owner = n.owner AND h.op_id = n.op_id)),"
+	" ins AS (INSERT INTO heph_ops (owner, seq, op_id, op)"
+	"  SELECT f.owner, o.head + row_number() OVER (PARTITION BY f.owner ORDER BY f.ord), f.op_id, f.op"
+	"  FROM f JOIN heph_owners o ON o.name = f.owner RETURNING owner),"
+	" upd AS (UPDATE heph_owners o SET head = o.head + c.k"
+	"  FROM (SELECT owner, count(*) AS k FROM ins GROUP BY owner) c WHERE o.name = c.owner RETURNING o.name, o.head)"
+	" SELECT push, NULL::text, count(*) FROM f GROUP BY push"
+	" UNION ALL SELECT -1, u.name, u.head FROM upd u, LATERAL pg_notify('heph_ops', u.name)";
+
+/* The group's device reports ($1, a JSON array of [owner, origin, token,
+ * report, seen_ms]; the last of a device wins), as note_device() notes one. */
+static const char group_devices_sql[] =
+	"INSERT INTO heph_devices (owner, origin, token, report, seen_ms)"
+	" SELECT DISTINCT ON (e->>0, e->>1) e->>0, e->>1, e->>2, e->>3, (e->>4)::bigint"
+	" FROM json_array_elements($1::json) WITH ORDINALITY AS t(e, i) ORDER BY e->>0, e->>1, i DESC "
+	"ON CONFLICT (owner, origin) DO UPDATE SET token = EXCLUDED.token, report = EXCLUDED.report, "
+	"seen_ms = EXCLUDED.seen_ms WHERE heph_devices.report <> EXCLUDED.report "
+	"OR heph_devices.token IS DISTINCT FROM EXCLUDED.token OR heph_devices.seen_ms < EXCLUDED.seen_ms - 60000";
+
+static void job_fail(struct pg_push_job *j, int err)
+{
+	j->err = err;
+	snprintf(j->msg, sizeof j->msg, "%s", heph_error_last());
+}
+
+/* The row of r (rows of owners, name in column col) for owner, or -1. */
+static int owner_row(PGresult *r, int col, const char *owner)
+{
+	for (int i = 0, n = PQntuples(r); i < n; i++)
+		if (!PQgetisnull(r, i, col) && strcmp(PQgetvalue(r, i, col), owner) == 0)
+			return i;
+	return -1;
+}
+
+/* The text parameters of a group's statements, built push by push. */
+struct group_in {
+	heph_buf pushes, owners, ids, texts; /* group_insert_sql's $1 to $4: array literals, an element per op */
+	heph_buf locks;                      /* group_lock_sql's $1: the owners, JSON */
+	heph_buf locked;                     /* group_insert_sql's $5: the owners it locked, an array literal */
+	heph_buf devices;                    /* group_devices_sql's $1: the reports, JSON */
+	heph_buf op;                         /* scratch: one op's text */
+	size_t npushes, nops, ndevices;      /* how many of each so far */
+};
+
+/* Append s (n bytes) to an array literal's text as one quoted element. */
+static void put_element(heph_buf *b, const char *s, size_t n)
+{
+	heph_buf_put(b, "\"", 1);
+	for (size_t i = 0, from = 0; i <= n; i++)
+		if (i == n || s[i] == '"' || s[i] == '\\') {
+			heph_buf_put(b, s + from, i - from);
+			if (i < n)
+				heph_buf_put(b, "\\", 1);
+			from = i;
+		}
+	heph_buf_put(b, "\"", 1);
+}
+
+/* Add job (the group's push number i, checked) to g. */
+static void group_add(struct group_in *g, const struct pg_push_job *j, size_t i, int64_t now)
+{
+	size_t k = heph_sync_push_count(j->push);
+	heph_buf_puts(&g->locks, g->npushes++ ? "," : "[");
+	heph_buf_put_jstr(&g->locks, j->owner);
+	for (size_t o = 0; o < k; o++) {
+		const heph_op *x = heph_sync_push_op(j->push, o);
+		const char *sep = g->nops++ ? "," : "{";
+		heph_buf_puts(&g->pushes, sep);
+		heph_buf_puts(&g->owners, sep);
+		heph_buf_puts(&g->ids, sep);
+		heph_buf_puts(&g->texts, sep);
+		heph_buf_put_i64(&g->pushes, (int64_t)i);
+		put_element(&g->owners, j->owner, strlen(j->owner));
+		put_element(&g->ids, x->op_id, strlen(x->op_id));
+		g->op.n = 0;
+		heph_op_put(&g->op, x, -1, NULL);
+		put_element(&g->texts, g->op.p, g->op.n);
+	}
+	const json_t *report = heph_sync_push_report(j->push);
+	const char *origin = json_string_value(json_object_get(report, "origin"));
+	char *text;
+	if (!origin)
+		return;
+	if (!(text = json_dumps(report, JSON_COMPACT | JSON_SORT_KEYS)))
+		abort();
+	heph_buf_puts(&g->devices, g->ndevices++ ? ",[" : "[[");
+	heph_buf_put_jstr(&g->devices, j->owner);
+	heph_buf_put(&g->devices, ",", 1);
+	heph_buf_put_jstr(&g->devices, origin);
+	heph_buf_put(&g->devices, ",", 1);
+	if (j->token)
+		heph_buf_put_jstr(&g->devices, j->token);
+	else
+		heph_buf_puts(&g->devices, "null");
+	heph_buf_put(&g->devices, ",", 1);
+	heph_buf_put_jstr(&g->devices, text);
+	heph_buf_put(&g->devices, ",", 1);
+	heph_buf_put_i64(&g->devices, now);
+	heph_buf_puts(&g->devices, "]");
+	free(text);
+}
+
+/* Close g's lists (after the last group_add). */
+static void group_end(struct group_in *g)
+{
+	heph_buf_puts(&g->pushes, "}");
+	heph_buf_puts(&g->owners, "}");
+	heph_buf_puts(&g->ids, "}");
+	heph_buf_puts(&g->texts, "}");
+	heph_buf_puts(&g->locks, "]");
+	heph_buf_puts(&g->devices, "]");
+}
+
+static void group_free(struct group_in *g)
+{
+	heph_buf_free(&g->pushes);
+	heph_buf_free(&g->owners);
+	heph_buf_free(&g->ids);
+	heph_buf_free(&g->texts);
+	heph_buf_free(&g->locks);
+	heph_buf_free(&g->locked);
+	heph_buf_free(&g->devices);
+	heph_buf_free(&g->op);
+}
+
+void pg_push_group(struct pg *p, struct pg_push_job *jobs, size_t n)
+{
+	int64_t now = wall_ms();
+	int64_t *taken = calloc(n ? n : 1, sizeof *taken);
+	struct group_in g = { 0 };
+	PGconn *c = NULL;
+	PGresult *locked = NULL, *r = NULL;
+	int err = 0;
+	if (!taken)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		struct pg_push_job *j = &jobs[i];
+		j->err = 0;
+		j->msg[0] = '\0';
+		j->out = NULL;
+		j->len = 0;
+		if ((err = push_check(j->push, now)))
+			job_fail(j, err);
+		else
+			group_add(&g, j, i, now);
+	}
+	group_end(&g);
+	if (!g.npushes)
+		goto out;
+	const char *lock_params[] = { g.locks.p }, *device_params[] = { g.devices.p };
+	if ((err = conn(p, &c)) || (err = exec0(p, c, "BEGIN", 0, NULL, "BEGIN")) ||
+	    (err = q(p, c, group_lock_sql, 1, lock_params, PGRES_TUPLES_OK, "locking the owners' op-logs", &locked)))
+		goto failed;
+	for (int i = 0, rows = PQntuples(locked); i < rows; i++) {
+		heph_buf_puts(&g.locked, i ? "," : "{");
+		put_element(&g.locked, PQgetvalue(locked, i, 0), strlen(PQgetvalue(locked, i, 0)));
+	}
+	heph_buf_puts(&g.locked, PQntuples(locked) ? "}" : "{}");
+	const char *insert_params[] = { g.pushes.p, g.owners.p, g.ids.p, g.texts.p, g.locked.p };
+	if (g.nops) {
+		if ((err = q(p, c, group_insert_sql, 5, insert_params, PGRES_TUPLES_OK, "adding ops", &r)))
+			goto failed;
+		for (int i = 0, rows = PQntuples(r); i < rows; i++) {
+			long k = strtol(PQgetvalue(r, i, 0), NULL, 10);
+			if (k >= 0 && (size_t)k < n)
+				taken[k] = strtoll(PQgetvalue(r, i, 2), NULL, 10);
+		}
+	}
+	if (g.ndevices && (err = exec0(p, c, group_devices_sql, 1, device_params, "noting devices")))
+		goto failed;
+	if ((err = exec0(p, c, "COMMIT", 0, NULL, "COMMIT")))
+		goto failed;
+	for (size_t i = 0; i < n; i++) {
+		struct pg_push_job *j = &jobs[i];
+		int at = j->err ? -1 : owner_row(locked, 0, j->owner), moved;
+		if (j->err)
+			continue;
+		if (at < 0) {
+			job_fail(j, heph_error_set(HEPH_EAUTH, "owner %s no longer exists on this hub", j->owner));
+			continue;
+		}
+		/* the owner's head after the group, as a pull now sees it */
+		moved = r ? owner_row(r, 1, j->owner) : -1;
+		int64_t head = strtoll(moved >= 0 ? PQgetvalue(r, moved, 2) : PQgetvalue(locked, at, 2), NULL, 10);
+		j->out = push_answer_for(j->push, PQgetvalue(locked, at, 1), head, taken[i], &j->len);
+	}
+	goto out;
+failed:
+	if (c && pthread_getspecific(p->conn_key) == c)
+		rollback(c);
+	for (size_t i = 0; i < n; i++) {
+		struct pg_push_job *j = &jobs[i];
+		if (j->err)
+			continue;
+		/* PostgreSQL gone: every push fails alike (503). Else some push
+		 * made the statement fail: each is taken alone, and fails alone. */
+		if (err == HEPH_EUNAVAIL)
+			job_fail(j, err);
+		else if ((j->err = pg_push(p, j->owner, j->push, j->token, &j->out, &j->len)))
+			snprintf(j->msg, sizeof j->msg, "%s", heph_error_last());
+	}
+out:
+	PQclear(locked);
+	PQclear(r);
+	group_free(&g);
+	free(taken);
 }
 
 /* ---- news from the other instances ---- */
@@ -697,6 +1002,92 @@ void pg_listen_stop(struct pg *p)
 
 /* ---- the owners' replicas ---- */
 
+/* Delete the replica file of hub id hub (with its journal files). */
+static void replica_unlink(struct pg *p, const char *hub)
+{
+	static const char *const ext[] = { ".db", ".db-wal", ".db-shm", ".db-journal" };
+	for (size_t i = 0; i < sizeof ext / sizeof *ext; i++) {
+		char *path = NULL;
+		if (asprintf(&path, "%s/%s%s", p->state_dir, hub, ext[i]) < 0)
+			abort();
+		if (unlink(path) != 0 && errno != ENOENT)
+			hephd_log("deleting %s: %s", path, strerror(errno));
+		free(path);
+	}
+}
+
+/* Retire a replica of an owner that was removed (under p->mu): its store is
+ * closed and its file deleted, and it matches no owner again. One that a
+ * request holds is left to the next sweep. */
+static void replica_retire(struct pg *p, struct replica *r)
+{
+	if (!r->hub[0] || pthread_mutex_trylock(&r->mu) != 0)
+		return;
+	heph_store_close(r->s);
+	r->s = NULL;
+	replica_unlink(p, r->hub);
+	hephd_log("owner %s (hub %s) is gone: its replica on this instance was deleted", r->owner, r->hub);
+	r->hub[0] = r->owner[0] = '\0';
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* Whether hub is one of the hub ids in r (a result of SELECT hub_id). */
+static int hub_listed(PGresult *r, const char *hub)
+{
+	for (int i = 0; i < PQntuples(r); i++)
+		if (strcmp(PQgetvalue(r, i, 0), hub) == 0)
+			return 1;
+	return 0;
+}
+
+/* Delete the replicas whose owner no longer exists (removed while this
+ * instance was down, or through another instance): at start, and then at
+ * most every REPLICA_IDLE_MS from a request. A replica made after the
+ * owners were read is in p->replicas before its file exists (replica_get),
+ * so it is left alone. */
+static int replicas_sweep(struct pg *p, PGconn *c)
+{
+	PGresult *r;
+	DIR *dir;
+	struct dirent *e;
+	int err;
+	if (!p->state_dir)
+		return 0;
+	if ((err = q(p, c, "SELECT hub_id FROM heph_owners", 0, NULL, PGRES_TUPLES_OK, "listing the owners", &r)))
+		return err;
+	pthread_mutex_lock(&p->mu);
+	p->swept_ms = mono_ms();
+	for (struct replica *o = p->replicas; o; o = o->next)
+		if (o->hub[0] && !hub_listed(r, o->hub))
+			replica_retire(p, o);
+	if (!(dir = opendir(p->state_dir))) {
+		pthread_mutex_unlock(&p->mu);
+		PQclear(r);
+		return heph_error_set(HEPH_ERROR, "cannot read the replica directory %s: %s", p->state_dir,
+				      strerror(errno));
+	}
+	while ((e = readdir(dir))) {
+		char hub[HEPH_ORIGIN_LEN + 1];
+		size_t n = strlen(e->d_name);
+		int known = 0;
+		if (n != HEPH_ORIGIN_LEN + 3 || strcmp(e->d_name + HEPH_ORIGIN_LEN, ".db") != 0)
+			continue;
+		snprintf(hub, sizeof hub, "%.*s", HEPH_ORIGIN_LEN, e->d_name);
+		if (!heph_origin_valid(hub) || hub_listed(r, hub))
+			continue;
+		for (struct replica *o = p->replicas; o && !known; o = o->next)
+			known = strcmp(o->hub, hub) == 0;
+		if (!known) {
+			replica_unlink(p, hub);
+			hephd_log("deleted the replica of hub %s: no owner has it any more", hub);
+		}
+	}
+	closedir(dir);
+	pthread_mutex_unlock(&p->mu);
+	PQclear(r);
+	return 0;
+}
+
 /* owner's replica, opened (or made) when closed; locked for the caller. */
 static int replica_get(struct pg *p, PGconn *c, const char *owner, struct replica **out)
 {
@@ -708,18 +1099,31 @@ static int replica_get(struct pg *p, PGconn *c, const char *owner, struct replic
 	if (!p->state_dir)
 		return heph_error_set(HEPH_ERROR, "no replica directory (--state-dir)");
 	const char *params[] = { owner };
-	if ((err = q(p, c, "SELECT hub_id FROM heph_owners WHERE name = $1", 1, params, PGRES_TUPLES_OK,
+	pthread_mutex_lock(&p->mu);
+	int sweep = mono_ms() - p->swept_ms > REPLICA_IDLE_MS;
+	pthread_mutex_unlock(&p->mu);
+	if ((sweep && (err = replicas_sweep(p, c))) ||
+	    (err = q(p, c, "SELECT hub_id FROM heph_owners WHERE name = $1", 1, params, PGRES_TUPLES_OK,
 		     "finding the owner", &res)))
 		return err;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
+	hub[0] = '\0';
+	if (PQntuples(res) == 1)
+		snprintf(hub, sizeof hub, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	pthread_mutex_lock(&p->mu);
+	/* A replica of this owner's name under another hub id (or any, when
+	 * the owner is gone) belongs to an owner that was removed. */
+	for (r = p->replicas; r; r = r->next)
+		if (strcmp(r->owner, owner) == 0 && strcmp(r->hub, hub) != 0)
+			replica_retire(p, r);
+	if (!hub[0]) {
+		pthread_mutex_unlock(&p->mu);
 		return heph_error_set(HEPH_EAUTH, "owner %s no longer exists on this hub", owner);
 	}
-	snprintf(hub, sizeof hub, "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
-	if (!heph_origin_valid(hub))
+	if (!heph_origin_valid(hub)) {
+		pthread_mutex_unlock(&p->mu);
 		return heph_error_set(HEPH_ERROR, "owner %s has a damaged hub id", owner);
-	pthread_mutex_lock(&p->mu);
+	}
 	for (r = p->replicas; r && strcmp(r->hub, hub) != 0; r = r->next)
 		;
 	if (!r) {
@@ -742,6 +1146,10 @@ static int replica_get(struct pg *p, PGconn *c, const char *owner, struct replic
 		}
 	pthread_mutex_unlock(&p->mu);
 	pthread_mutex_lock(&r->mu);
+	if (!r->hub[0]) { /* retired meanwhile: the owner was removed and added again */
+		pthread_mutex_unlock(&r->mu);
+		return heph_error_set(HEPH_EUNAVAIL, "owner %s was just replaced on this hub; retry", owner);
+	}
 	r->used_ms = mono_ms();
 	if (!r->s) {
 		char *path = NULL;
@@ -759,10 +1167,15 @@ static int replica_get(struct pg *p, PGconn *c, const char *owner, struct replic
 	return 0;
 }
 
-/* Catch the replica up with the owner's op-log and fleet. */
+static int settings_pull(struct pg *p, PGconn *c, struct replica *r);
+static int settings_push(struct pg *p, PGconn *c, struct replica *r);
+
+/* Catch the replica up with the owner's op-log, fleet and hub settings. */
 static int replica_catch_up(struct pg *p, PGconn *c, struct replica *r)
 {
 	int err;
+	if ((err = settings_pull(p, c, r)))
+		return err;
 	for (int round = 0; round < 100000; round++) {
 		int64_t after;
 		char *body = NULL;
@@ -800,10 +1213,14 @@ static int replica_catch_up(struct pg *p, PGconn *c, struct replica *r)
 	return err;
 }
 
-/* Push what the replica made (a /rpc write) into the owner's op-log. */
+/* Push what the replica made (a /rpc write) into the owner's op-log, and
+ * the hub settings it changed into heph_settings. */
 static int replica_push(struct pg *p, struct replica *r)
 {
-	int err = 0;
+	PGconn *c;
+	int err;
+	if ((err = conn(p, &c)) || (err = settings_push(p, c, r)))
+		return err;
 	for (;;) {
 		char *body = NULL, *answer = NULL;
 		size_t len, alen;
@@ -869,6 +1286,20 @@ static int idem_claim(struct pg *p, PGconn *c, const char *owner, const char *pr
 	return err;
 }
 
+/* Drop owner's kept answers beyond the newest HEPH_IDEM_KEEP, the SQLite
+ * hub's rule (heph/idem.h) applied to each owner: a key is answered again
+ * for as long as that many newer ones have not followed it. */
+static int idem_prune(struct pg *p, PGconn *c, const char *owner)
+{
+	char keep[32];
+	snprintf(keep, sizeof keep, "%d", HEPH_IDEM_KEEP);
+	const char *params[] = { owner, keep };
+	return exec0(p, c,
+		     "DELETE FROM heph_idem WHERE owner = $1 AND (at, principal, key) < (SELECT at, principal, key "
+		     "FROM heph_idem WHERE owner = $1 ORDER BY at DESC, principal DESC, key DESC OFFSET $2::int - 1 LIMIT 1)",
+		     2, params, "dropping old kept answers");
+}
+
 int pg_rpc(struct pg *p, const char *owner, const char *principal, const char *text, size_t len,
 	   const char *idem_key, const heph_rpc_host *host, char **out, int *status)
 {
@@ -924,7 +1355,8 @@ keep:
 	if (key) {
 		const char *params[] = { owner, principal, key, *out ? *out : "" };
 		if (exec0(p, c, "UPDATE heph_idem SET answer = $4, at = now() WHERE owner = $1 AND principal = $2 AND key = $3",
-			  4, params, "keeping an answer"))
+			  4, params, "keeping an answer") ||
+		    idem_prune(p, c, owner))
 			hephd_log("keeping the answer of Idempotency-Key %s: %s", key, heph_error_last());
 	}
 out:
@@ -1180,14 +1612,98 @@ static int migrate_op(const heph_op *op, heph_op_status status, int64_t seq, voi
 	return m->batch >= 5000 ? migrate_flush(m) : 0;
 }
 
-int pg_migrate(struct pg *p, const char *db, const char *owner, int64_t *ops)
+/* The SQLite hub's device tokens (their hashes: the secrets were never
+ * kept) into owner, in the open transaction: its spokes keep their tokens.
+ * *n the tokens moved, live or revoked. */
+static int migrate_tokens(struct pg *p, PGconn *c, heph_store *s, const char *owner, int64_t *n)
+{
+	json_t *rows = NULL;
+	char *text;
+	PGresult *r;
+	int err;
+	*n = 0;
+	if ((err = heph_token_export(s, &rows)))
+		return err;
+	if (!(text = json_dumps(rows, JSON_COMPACT)))
+		abort();
+	const char *params[] = { owner, text };
+	r = PQexecParams(c,
+			 "INSERT INTO heph_tokens (hash, owner, name, created_at, revoked_at) SELECT t.hash, $1, t.name, "
+			 "t.created_at::timestamptz, t.revoked_at::timestamptz FROM json_to_recordset($2::json) "
+			 "AS t(name text, hash text, created_at text, revoked_at text)",
+			 2, NULL, params, NULL, NULL, 0);
+	free(text);
+	json_decref(rows);
+	if (r && PQresultStatus(r) == PGRES_FATAL_ERROR && PQresultErrorField(r, PG_DIAG_SQLSTATE) &&
+	    strcmp(PQresultErrorField(r, PG_DIAG_SQLSTATE), "23505") == 0) {
+		PQclear(r);
+		return heph_error_set(HEPH_ECONFLICT, "a device token of this hub is in the PostgreSQL store already "
+						      "(was the hub moved in before, into another owner?)");
+	}
+	if (!r || PQresultStatus(r) != PGRES_COMMAND_OK)
+		return pq_fail(p, c, r, "copying the device tokens");
+	*n = strtoll(PQcmdTuples(r), NULL, 10);
+	PQclear(r);
+	return 0;
+}
+
+/* The SQLite hub's fleet (the devices that reported to it) into owner, in
+ * the open transaction, as reports like those a spoke sends. */
+static int migrate_devices(struct pg *p, PGconn *c, heph_store *s, const char *owner)
+{
+	static const char *const fields[] = { "origin", "name", "version", "level", "schema", "protocol",
+					      "op_types", "unapplied", "deferred" };
+	json_t *list = NULL, *rows = json_array(), *dev;
+	size_t i;
+	int err;
+	if ((err = heph_fleet_list(s, &list))) {
+		json_decref(rows);
+		return err;
+	}
+	json_array_foreach(list, i, dev) {
+		const char *role = json_string_value(json_object_get(dev, "role"));
+		json_t *report = json_object();
+		if (!role || strcmp(role, "spoke") != 0) { /* the hub itself */
+			json_decref(report);
+			continue;
+		}
+		for (size_t k = 0; k < sizeof fields / sizeof *fields; k++) {
+			json_t *v = json_object_get(dev, fields[k]);
+			if (v && !json_is_null(v))
+				json_object_set(report, fields[k], v);
+		}
+		char *text = json_dumps(report, JSON_COMPACT | JSON_SORT_KEYS);
+		if (!text)
+			abort();
+		json_array_append_new(rows, json_pack("{s:O, s:O, s:s, s:O}", "origin", json_object_get(dev, "origin"),
+						      "token", json_object_get(dev, "token"), "report", text,
+						      "seen_ms", json_object_get(dev, "last_seen_ms")));
+		free(text);
+		json_decref(report);
+	}
+	json_decref(list);
+	char *text = json_dumps(rows, JSON_COMPACT);
+	json_decref(rows);
+	if (!text)
+		abort();
+	const char *params[] = { owner, text };
+	err = exec0(p, c,
+		    "INSERT INTO heph_devices (owner, origin, token, report, seen_ms) SELECT $1, d.origin, d.token, "
+		    "d.report, d.seen_ms FROM json_to_recordset($2::json) AS d(origin text, token text, report text, "
+		    "seen_ms bigint)",
+		    2, params, "copying the fleet");
+	free(text);
+	return err;
+}
+
+int pg_migrate(struct pg *p, const char *db, const char *owner, int64_t *ops, int64_t *tokens)
 {
 	heph_store *s = NULL;
 	heph_store_opts o = { .no_create = 1 };
 	struct migration m = { .p = p, .owner = owner };
 	char head[32];
 	int err;
-	*ops = 0;
+	*ops = *tokens = 0;
 	if ((err = owner_check(owner)) || (err = heph_store_open(db, &o, &s)) || (err = conn(p, &m.c)) ||
 	    (err = exec0(p, m.c, "BEGIN", 0, NULL, "BEGIN")))
 		goto out;
@@ -1201,6 +1717,7 @@ int pg_migrate(struct pg *p, const char *db, const char *owner, int64_t *ops)
 	snprintf(head, sizeof head, "%" PRId64, m.head);
 	const char *hp[] = { owner, head };
 	if ((err = exec0(p, m.c, "UPDATE heph_owners SET head = $2::bigint WHERE name = $1", 2, hp, "setting the head")) ||
+	    (err = migrate_tokens(p, m.c, s, owner, tokens)) || (err = migrate_devices(p, m.c, s, owner)) ||
 	    (err = exec0(p, m.c, "COMMIT", 0, NULL, "COMMIT")))
 		goto out;
 	*ops = m.n;
@@ -1211,4 +1728,160 @@ out:
 	heph_buf_free(&m.ops);
 	heph_store_close(s);
 	return err;
+}
+
+/* ---- what the SQLite hub serves too: hub settings, snapshots, the
+ * calendar feed ----
+ *
+ * The SQLite hub keeps its calendar feed's secret hash and alarm settings
+ * in its database's device-local settings. Here they are the owner's, in
+ * heph_settings: each replica takes them before a request (settings_pull)
+ * and gives back what the request changed (settings_push, with the ops), so
+ * that calendar.url, calendar.revoke and calendar.alarms act on every
+ * instance at once, and GET /calendar/SECRET.ics finds the owner by the
+ * secret's hash on any instance. */
+
+static const char *const SYNCED_SETTINGS[] = { "calendar.feed", "calendar.alarms" };
+#define NSYNCED (sizeof SYNCED_SETTINGS / sizeof SYNCED_SETTINGS[0])
+
+/* What heph_settings.lookup holds for a setting's value: the calendar
+ * feed's secret hash (malloc'd), or NULL. */
+static char *lookup_of(const char *key, const char *value)
+{
+	char *out = NULL;
+	if (strcmp(key, "calendar.feed") != 0 || !value)
+		return NULL;
+	json_t *j = json_loads(value, 0, NULL);
+	const char *h = json_string_value(json_object_get(j, "hash"));
+	if (h && !(out = strdup(h)))
+		abort();
+	json_decref(j);
+	return out;
+}
+
+static int same(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* The owner's hub settings into the replica (those PostgreSQL lacks
+ * removed), and into r->settings. */
+static int settings_pull(struct pg *p, PGconn *c, struct replica *r)
+{
+	PGresult *res;
+	char *now[NSYNCED] = { 0 };
+	int err;
+	const char *params[] = { r->owner };
+	if ((err = q(p, c, "SELECT key, value FROM heph_settings WHERE owner = $1", 1, params, PGRES_TUPLES_OK,
+		     "reading the owner's settings", &res)))
+		return err;
+	for (int i = 0; i < PQntuples(res); i++)
+		for (size_t k = 0; k < NSYNCED; k++)
+			if (strcmp(PQgetvalue(res, i, 0), SYNCED_SETTINGS[k]) == 0 && !(now[k] = strdup(PQgetvalue(res, i, 1))))
+				abort();
+	PQclear(res);
+	for (size_t k = 0; k < NSYNCED && !err; k++) {
+		char *have = NULL;
+		if (!(err = heph_store_setting_get(r->s, SYNCED_SETTINGS[k], &have)) && !same(have, now[k]))
+			err = heph_store_setting_set(r->s, SYNCED_SETTINGS[k], now[k]);
+		free(have);
+	}
+	for (size_t k = 0; k < NSYNCED; k++) {
+		free(r->settings[k]);
+		r->settings[k] = now[k];
+	}
+	r->settings_pulled = !err;
+	return err;
+}
+
+/* The hub settings a request changed in the replica into heph_settings. */
+static int settings_push(struct pg *p, PGconn *c, struct replica *r)
+{
+	int err = 0;
+	if (!r->settings_pulled) /* nothing to compare with: the replica's may be stale */
+		return 0;
+	for (size_t k = 0; k < NSYNCED && !err; k++) {
+		char *have = NULL, *lookup;
+		if ((err = heph_store_setting_get(r->s, SYNCED_SETTINGS[k], &have)) || same(have, r->settings[k])) {
+			free(have);
+			continue;
+		}
+		lookup = lookup_of(SYNCED_SETTINGS[k], have);
+		const char *params[] = { r->owner, SYNCED_SETTINGS[k], have, lookup };
+		if (have)
+			err = exec0(p, c,
+				    "INSERT INTO heph_settings (owner, key, value, lookup) VALUES ($1, $2, $3, $4) "
+				    "ON CONFLICT (owner, key) DO UPDATE SET value = EXCLUDED.value, lookup = EXCLUDED.lookup",
+				    4, params, "keeping the owner's settings");
+		else
+			err = exec0(p, c, "DELETE FROM heph_settings WHERE owner = $1 AND key = $2", 2, params,
+				    "keeping the owner's settings");
+		free(lookup);
+		if (!err) {
+			free(r->settings[k]);
+			r->settings[k] = have;
+		} else {
+			free(have);
+		}
+	}
+	return err;
+}
+
+int pg_owner_head(struct pg *p, const char *owner, int64_t *head, char hub[HEPH_ORIGIN_LEN + 1])
+{
+	PGconn *c;
+	PGresult *r;
+	int err;
+	*head = 0;
+	hub[0] = '\0';
+	const char *params[] = { owner };
+	if ((err = conn(p, &c)) ||
+	    (err = q(p, c, "SELECT head, hub_id FROM heph_owners WHERE name = $1", 1, params, PGRES_TUPLES_OK,
+		     "reading the owner's head", &r)))
+		return err;
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return heph_error_set(HEPH_EAUTH, "owner %s no longer exists on this hub", owner);
+	}
+	*head = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	snprintf(hub, HEPH_ORIGIN_LEN + 1, "%s", PQgetvalue(r, 0, 1));
+	PQclear(r);
+	if (!heph_origin_valid(hub))
+		return heph_error_set(HEPH_ERROR, "owner %s has a damaged hub id", owner);
+	return 0;
+}
+
+int pg_replica_do(struct pg *p, const char *owner, int (*fn)(heph_store *s, const char *hub, void *arg), void *arg)
+{
+	struct replica *rep = NULL;
+	PGconn *c;
+	int err;
+	/* its own ops pushed first, so that it then holds exactly the
+	 * owner's op-log up to its pull cursor */
+	if ((err = conn(p, &c)) || (err = replica_get(p, c, owner, &rep)))
+		return err;
+	if (!(err = replica_catch_up(p, c, rep)) && !(err = replica_push(p, rep)) &&
+	    !(err = replica_catch_up(p, c, rep)))
+		err = fn(rep->s, rep->hub, arg);
+	pthread_mutex_unlock(&rep->mu);
+	return err;
+}
+
+int pg_calendar_owner(struct pg *p, const char *secret, char owner[PG_OWNER_MAX + 1])
+{
+	char hash[HEPH_TOKEN_HASH_LEN + 1];
+	PGconn *c;
+	PGresult *r;
+	int err;
+	owner[0] = '\0';
+	heph_token_hash(secret, hash);
+	const char *params[] = { hash };
+	if ((err = conn(p, &c)) ||
+	    (err = q(p, c, "SELECT owner FROM heph_settings WHERE key = 'calendar.feed' AND lookup = $1", 1, params,
+		     PGRES_TUPLES_OK, "finding a calendar", &r)))
+		return err;
+	if (PQntuples(r) == 1)
+		snprintf(owner, PG_OWNER_MAX + 1, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return owner[0] ? 0 : heph_error_set(HEPH_ENOTFOUND, "no such calendar");
 }

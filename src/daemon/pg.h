@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "heph/rpc.h"
+#include "heph/store.h"
 #include "heph/sync.h"
 
 #define PG_OWNER_MAX 64 /* bytes of an owner's name: 1-64 of a-z 0-9 . _ - */
@@ -58,6 +59,25 @@ int pg_pull(struct pg *p, const char *owner, int64_t after, int limit, const jso
 int pg_push(struct pg *p, const char *owner, const heph_sync_push *push, const char *token, char **out,
 	    size_t *len);
 
+/* One push of a group given to pg_push_group(): the caller fills the first
+ * three; err, msg, out and len are its result, as pg_push() gives them. */
+struct pg_push_job {
+	const char *owner;
+	const heph_sync_push *push;
+	const char *token;         /* may be NULL */
+	int err;                   /* 0 or the heph error (msg says it) */
+	char msg[1024];
+	char *out;                 /* the push answer (the caller frees it) */
+	size_t len;
+};
+
+/* Take n pushes, of any owners, in one transaction (one commit, one NOTIFY
+ * per owner): each gets the answer pg_push() would have given it had they
+ * come one after the other in this order. A push that fails alone (bad
+ * clock, owner gone) fails without the others; when the group's statement
+ * fails, each push is taken again in its own transaction. */
+void pg_push_group(struct pg *p, struct pg_push_job *jobs, size_t n);
+
 /* Run a JSON-RPC request (text, len) for owner on this instance's replica of
  * owner's state, caught up with the op-log first; its new ops are in
  * PostgreSQL before it returns. idem_key (may be NULL) and principal scope
@@ -79,6 +99,21 @@ int pg_ping(struct pg *p);
 /* The store's id (the same on every instance): /config's "hub". */
 const char *pg_store_id(struct pg *p);
 
+/* owner's head (the greatest seq of its op-log) and hub id. HEPH_EAUTH
+ * when the owner is gone. */
+int pg_owner_head(struct pg *p, const char *owner, int64_t *head, char hub[HEPH_ORIGIN_LEN + 1]);
+
+/* Run fn on this instance's replica of owner's state, its own ops pushed
+ * and caught up with the op-log and the hub settings, so that it holds
+ * exactly the owner's op-log up to its pull cursor; hub is the owner's hub
+ * id (pull pages' "hub"). No other request works on the replica meanwhile.
+ * fn's error is returned. */
+int pg_replica_do(struct pg *p, const char *owner, int (*fn)(heph_store *s, const char *hub, void *arg), void *arg);
+
+/* The owner whose calendar feed secret is secret (64 hex digits): 0, or
+ * HEPH_ENOTFOUND (telling nothing of any other secret). */
+int pg_calendar_owner(struct pg *p, const char *secret, char owner[PG_OWNER_MAX + 1]);
+
 /* ---- admin (hephd owner …, hephd token … --store) ---- */
 
 int pg_owner_add(struct pg *p, const char *name, char *const *subs, int nsubs);
@@ -92,7 +127,9 @@ int pg_token_revoke(struct pg *p, const char *owner, const char *name);
 int pg_token_list(struct pg *p, const char *owner, json_t **out);
 
 /* Move a SQLite hub's database into a new owner: its op-log with its seqs and
- * its hub id, so that its spokes continue where they are. */
-int pg_migrate(struct pg *p, const char *db, const char *owner, int64_t *ops);
+ * its hub id, its device tokens (hashes; revoked ones stay revoked) and its
+ * fleet, so that its spokes continue where they are with the tokens they
+ * have. *ops and *tokens: how many of each moved. */
+int pg_migrate(struct pg *p, const char *db, const char *owner, int64_t *ops, int64_t *tokens);
 
 #endif

@@ -25,11 +25,13 @@
 	X(PQerrorMessage) \
 	X(PQexec) \
 	X(PQexecParams) \
+	X(PQexecPrepared) \
 	X(PQfinish) \
 	X(PQfreemem) \
 	X(PQgetisnull) \
 	X(PQgetvalue) \
 	X(PQnotifies) \
+	X(PQprepare) \
 	X(PQntuples) \
 	X(PQreset) \
 	X(PQresultErrorField) \
@@ -61,11 +63,13 @@ extern struct hephd_pq_fns hephd_pq;
 #define PQerrorMessage (hephd_pq.p_PQerrorMessage)
 #define PQexec (hephd_pq.p_PQexec)
 #define PQexecParams (hephd_pq.p_PQexecParams)
+#define PQexecPrepared (hephd_pq.p_PQexecPrepared)
 #define PQfinish (hephd_pq.p_PQfinish)
 #define PQfreemem (hephd_pq.p_PQfreemem)
 #define PQgetisnull (hephd_pq.p_PQgetisnull)
 #define PQgetvalue (hephd_pq.p_PQgetvalue)
 #define PQnotifies (hephd_pq.p_PQnotifies)
+#define PQprepare (hephd_pq.p_PQprepare)
 #define PQntuples (hephd_pq.p_PQntuples)
 #define PQreset (hephd_pq.p_PQreset)
 #define PQresultErrorField (hephd_pq.p_PQresultErrorField)

@@ -15,6 +15,17 @@
  *
  * Writing a snapshot reads the database in one read transaction of its own
  * store: pushes go on beside it. Writers of snapshots take turns (mu).
+ *
+ * A PostgreSQL hub (d->pg) serves each owner the snapshot of its replica of
+ * that owner on this instance (pg_replica_do: its own ops pushed, caught up
+ * with the op-log), in a cache of its own under the state directory
+ * (STATE-DIR/snapshots/HUB-ID, kept as above). The file states the owner's
+ * hub id (pull pages' "hub", what a spoke's cursors are about) and the
+ * owner's seq the replica holds (its pull cursor). Two instances write
+ * different files for the same seq (their replicas' pages differ); the
+ * ETag is the file's SHA-256, so an If-Range naming another instance's file
+ * matches none here and the request gets a whole file, never a mix. The
+ * replica is busy while its snapshot is written: that owner's /rpc waits.
  */
 #include "hephd.h"
 
@@ -32,6 +43,7 @@
 
 #include "heph/error.h"
 #include "heph/sync.h"
+#include "pg.h"
 
 #define KEEP 2 /* snapshot files kept */
 
@@ -42,11 +54,21 @@ struct snapfile {
 	char path[PATH_MAX];
 };
 
-struct snapshots {
+/* The snapshots of one op-log: the SQLite hub's, or one owner's. */
+struct cache {
 	pthread_mutex_t mu;      /* guards everything here, and one writer at a time */
+	char owner[PG_OWNER_MAX + 1]; /* the owner (PostgreSQL), "" for the SQLite hub */
+	char key[HEPH_ORIGIN_LEN + 1]; /* the owner's hub id (an owner removed and added again
+					  is another), "" for the SQLite hub */
 	char dir[PATH_MAX];      /* the private directory, or "" before the first */
-	char hub[HEPH_ORIGIN_LEN + 1]; /* the hub's id */
+	char hub[HEPH_ORIGIN_LEN + 1]; /* the hub's id (an owner's: its hub id) */
 	struct snapfile kept[KEEP]; /* newest first */
+	struct cache *next;
+};
+
+struct snapshots {
+	pthread_mutex_t mu;      /* guards the list */
+	struct cache *caches;    /* the SQLite hub's one, or one per owner asked */
 };
 
 void snapshots_init(struct hephd *d)
@@ -61,16 +83,48 @@ void snapshots_init(struct hephd *d)
 void snapshots_free(struct hephd *d)
 {
 	struct snapshots *z = d->snapshots;
+	struct cache *k, *n;
 	if (!z)
 		return;
-	for (int i = 0; i < KEEP; i++)
-		if (z->kept[i].seq)
-			unlink(z->kept[i].path);
-	if (z->dir[0])
-		rmdir(z->dir);
+	for (k = z->caches; k; k = n) {
+		n = k->next;
+		for (int i = 0; i < KEEP; i++)
+			if (k->kept[i].seq)
+				unlink(k->kept[i].path);
+		if (k->dir[0])
+			rmdir(k->dir);
+		pthread_mutex_destroy(&k->mu);
+		free(k);
+	}
+	if (d->pg && d->state_dir) {
+		char p[PATH_MAX + 16];
+		snprintf(p, sizeof p, "%s/snapshots", d->state_dir);
+		rmdir(p);
+	}
 	pthread_mutex_destroy(&z->mu);
 	free(z);
 	d->snapshots = NULL;
+}
+
+/* The cache of the owner whose hub id is key ("", "" for the SQLite hub),
+ * made on first use; borrowed until snapshots_free(). */
+static struct cache *cache_of(struct snapshots *z, const char *owner, const char *key)
+{
+	struct cache *k;
+	pthread_mutex_lock(&z->mu);
+	for (k = z->caches; k && strcmp(k->key, key) != 0; k = k->next)
+		;
+	if (!k) {
+		if (!(k = calloc(1, sizeof *k)))
+			abort();
+		pthread_mutex_init(&k->mu, NULL);
+		snprintf(k->owner, sizeof k->owner, "%s", owner);
+		snprintf(k->key, sizeof k->key, "%s", key);
+		k->next = z->caches;
+		z->caches = k;
+	}
+	pthread_mutex_unlock(&z->mu);
+	return k;
 }
 
 /* Remove the snapshot files in dir (a hub killed before it stopped). */
@@ -89,8 +143,23 @@ static void empty_dir(const char *dir)
 	closedir(dp);
 }
 
-/* Write a new snapshot and make it the newest; under mu. */
-static int take(struct hephd *d, struct snapshots *z)
+struct replica_take {
+	const char *path;        /* the new file */
+	const char *hub;         /* the owner's hub id the cache is for */
+	int64_t seq;             /* the seq it holds the op-log up to */
+};
+
+/* pg_replica_do()'s work: the replica's snapshot. */
+static int replica_write(heph_store *s, const char *hub, void *arg)
+{
+	struct replica_take *t = arg;
+	if (strcmp(hub, t->hub) != 0) /* removed and added again meanwhile */
+		return heph_error_set(HEPH_EUNAVAIL, "the owner changed while its snapshot was taken; try again");
+	return heph_sync_snapshot_write_replica(s, t->path, hub, &t->seq);
+}
+
+/* Write a new snapshot and make it the newest; under z->mu. */
+static int take(struct hephd *d, struct cache *z)
 {
 	heph_store *s = NULL;
 	char tmp[PATH_MAX + 16];
@@ -98,8 +167,20 @@ static int take(struct hephd *d, struct snapshots *z)
 	int err;
 	if (!z->dir[0]) {
 		/* Beside the database (its disk, its owner), left empty by a
-		 * stop and emptied here of what a killed hub left. */
-		snprintf(z->dir, sizeof z->dir, "%s-snapshots", d->db);
+		 * stop and emptied here of what a killed hub left; an owner's
+		 * in the state directory. */
+		if (d->pg) {
+			char parent[PATH_MAX];
+			snprintf(parent, sizeof parent, "%s/snapshots", d->state_dir);
+			if (mkdir(parent, 0700) != 0 && errno != EEXIST)
+				return heph_error_set(HEPH_ERROR, "cannot make %s for snapshots: %s", parent, strerror(errno));
+			if (snprintf(z->dir, sizeof z->dir, "%s/%s", parent, z->key) >= (int)sizeof z->dir) {
+				z->dir[0] = '\0';
+				return heph_error_set(HEPH_ERROR, "the state directory's path is too long for snapshots");
+			}
+		} else {
+			snprintf(z->dir, sizeof z->dir, "%s-snapshots", d->db);
+		}
 		if (mkdir(z->dir, 0700) != 0 && errno != EEXIST) {
 			err = heph_error_set(HEPH_ERROR, "cannot make %s for snapshots: %s", z->dir, strerror(errno));
 			z->dir[0] = '\0';
@@ -110,11 +191,18 @@ static int take(struct hephd *d, struct snapshots *z)
 	}
 	snprintf(tmp, sizeof tmp, "%s/new.db", z->dir);
 	unlink(tmp); /* a write that failed half-way */
-	if ((err = hephd_open_store(d, 0, &s)))
-		return err;
-	snprintf(z->hub, sizeof z->hub, "%s", heph_store_origin(s));
-	err = heph_sync_snapshot_write(s, tmp, &f.seq);
-	heph_store_close(s);
+	if (d->pg) {
+		struct replica_take t = { .path = tmp, .hub = z->key };
+		snprintf(z->hub, sizeof z->hub, "%s", z->key);
+		err = pg_replica_do(d->pg, z->owner, replica_write, &t);
+		f.seq = t.seq;
+	} else {
+		if ((err = hephd_open_store(d, 0, &s)))
+			return err;
+		snprintf(z->hub, sizeof z->hub, "%s", heph_store_origin(s));
+		err = heph_sync_snapshot_write(s, tmp, &f.seq);
+		heph_store_close(s);
+	}
 	if (err)
 		return heph_error_wrap(err, "taking a snapshot: ");
 	if ((err = heph_sync_snapshot_digest(tmp, f.sha, &f.size))) {
@@ -135,9 +223,9 @@ static int take(struct hephd *d, struct snapshots *z)
 
 /* The file to send: the kept one whose ETag if_range names (when ranged),
  * else the newest, written first when missing or too far behind head. */
-static int pick(struct hephd *d, int64_t head, const char *if_range, struct snapfile *out, int *ranged)
+static int pick(struct hephd *d, struct cache *z, int64_t head, const char *if_range, struct snapfile *out,
+		char hub[HEPH_ORIGIN_LEN + 1], int *ranged)
 {
-	struct snapshots *z = d->snapshots;
 	int err = 0;
 	pthread_mutex_lock(&z->mu);
 	if (*ranged) {
@@ -157,6 +245,8 @@ static int pick(struct hephd *d, int64_t head, const char *if_range, struct snap
 	if (!err)
 		*out = z->kept[0];
 out:
+	if (!err)
+		snprintf(hub, HEPH_ORIGIN_LEN + 1, "%s", z->hub);
 	pthread_mutex_unlock(&z->mu);
 	return err;
 }
@@ -185,9 +275,10 @@ static int parse_range(const char *v, int64_t *start, int64_t *end)
 	return 1;
 }
 
-int snapshot_response(struct hephd *d, struct MHD_Connection *c, heph_store *s, struct MHD_Response **out,
-		      unsigned *status)
+int snapshot_response(struct hephd *d, struct MHD_Connection *c, heph_store *s, const char *owner,
+		      struct MHD_Response **out, unsigned *status)
 {
+	char hub[HEPH_ORIGIN_LEN + 1], key[HEPH_ORIGIN_LEN + 1] = "";
 	const char *range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
 	const char *if_range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_RANGE);
 	const char *proto = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "protocol");
@@ -205,10 +296,10 @@ int snapshot_response(struct hephd *d, struct MHD_Connection *c, heph_store *s, 
 	json_t *pv = json_integer(strtoll(proto, NULL, 10));
 	err = heph_sync_check_protocol(pv);
 	json_decref(pv);
-	if (err || (err = heph_sync_head(s, &head)))
+	if (err || (err = d->pg ? pg_owner_head(d->pg, owner, &head, key) : heph_sync_head(s, &head)))
 		goto fail;
 	ranged = parse_range(range, &start, &end);
-	if ((err = pick(d, head, if_range, &f, &ranged)))
+	if ((err = pick(d, cache_of(d->snapshots, d->pg ? owner : "", key), head, if_range, &f, hub, &ranged)))
 		goto fail;
 	if (!ranged) {
 		start = 0;
@@ -242,7 +333,7 @@ int snapshot_response(struct hephd *d, struct MHD_Connection *c, heph_store *s, 
 	snprintf(text, sizeof text, "%" PRId64, f.size);
 	MHD_add_response_header(r, "Heph-Snapshot-Size", text);
 	MHD_add_response_header(r, "Heph-Snapshot-Sha256", f.sha);
-	MHD_add_response_header(r, "Heph-Snapshot-Hub", d->snapshots->hub);
+	MHD_add_response_header(r, "Heph-Snapshot-Hub", hub);
 	if (ranged) {
 		snprintf(text, sizeof text, "bytes %" PRId64 "-%" PRId64 "/%" PRId64, start, end, f.size);
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, text);

@@ -12,7 +12,12 @@
  * (heph_sync_snapshot_install) and pulls the rest from its seq. A hub
  * without snapshots (404), of another protocol, format, schema or feature
  * level leaves the op-log pull; a snapshot that fails its digest or is not
- * a heph snapshot fails the cycle and changes nothing. */
+ * a heph snapshot fails the cycle and changes nothing.
+ *
+ * One download per database at a time: DB.snapshot is locked (flock) while
+ * a sync downloads and installs it, so a second sync of the same database
+ * (hephd's and a command's, or two commands) waits, and then finds the
+ * replica joined and pulls from its cursor. */
 #include "net.h"
 
 #include <stdio.h>
@@ -20,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -152,6 +158,40 @@ static void drop_files(const char *part, const char *etag)
 	unlink(etag);
 }
 
+/* Open DB.snapshot locked for this process. download: make the file if
+ * need be and wait until another sync's download ends; else only a file
+ * that is there and no sync holds (*fd is -1 otherwise). A lock taken on a
+ * file that the holder before us removed is taken again on the file now at
+ * the path. */
+static int lock_part(const char *part, int download, int *fd)
+{
+	*fd = -1;
+	for (;;) {
+		struct stat held, now;
+		int f = open(part, O_RDWR | O_CLOEXEC | (download ? O_CREAT : 0), 0600);
+		if (f < 0) {
+			if (errno == ENOENT && !download)
+				return 0;
+			return heph_error_set(HEPH_ERROR, "cannot open %s: %s", part, strerror(errno));
+		}
+		if (flock(f, LOCK_EX | (download ? 0 : LOCK_NB)) != 0) {
+			int e = errno;
+			close(f);
+			if (e == EWOULDBLOCK)
+				return 0;
+			return heph_error_set(HEPH_ERROR, "cannot lock %s: %s", part, strerror(e));
+		}
+		if (fstat(f, &held) == 0 && stat(part, &now) == 0 && held.st_dev == now.st_dev &&
+		    held.st_ino == now.st_ino) {
+			*fd = f;
+			return 0;
+		}
+		close(f);
+		if (!download)
+			return 0;
+	}
+}
+
 /* The ETag and hub a cut download was of (from a cycle before): 1 when the
  * file names this hub. */
 static int read_etag(const char *file, const char *hub, char *etag, size_t n)
@@ -194,15 +234,29 @@ static int bootstrap(heph_store *s, net_client *c, enum net_snapshot_mode mode, 
 	int err = 0, fd = -1, tries = 0;
 	*took = 0;
 	*note = NULL;
-	if (mode == NET_SNAPSHOT_NEVER || (err = heph_sync_pull_cursor(s, &cursor)) || cursor != 0)
+	if ((err = heph_sync_pull_cursor(s, &cursor)))
 		return err;
-	if ((err = hub_head(c, &head, hub)) || head <= 0 || (mode == NET_SNAPSHOT_AUTO && head <= HEPH_SYNC_SNAPSHOT_MIN))
-		return err;
-	snprintf(what, sizeof what, "hub %s", net_client_url(c));
 	if (asprintf(&part, "%s.snapshot", heph_store_path(s)) < 0 || asprintf(&etag_file, "%s.snapshot.etag", heph_store_path(s)) < 0)
 		abort();
-	if ((fd = open(part, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
-		err = heph_error_set(HEPH_ERROR, "cannot make %s: %s", part, strerror(errno));
+	if (cursor != 0) {
+		/* joined: a download left by a sync killed between the install
+		 * and its clean-up is of no more use (unless another sync is
+		 * downloading into it: a replica that starts over) */
+		if (!(err = lock_part(part, 0, &fd)) && fd >= 0)
+			drop_files(part, etag_file);
+		goto out;
+	}
+	if (mode == NET_SNAPSHOT_NEVER || (err = hub_head(c, &head, hub)) || head <= 0 ||
+	    (mode == NET_SNAPSHOT_AUTO && head <= HEPH_SYNC_SNAPSHOT_MIN))
+		goto out;
+	snprintf(what, sizeof what, "hub %s", net_client_url(c));
+	if ((err = lock_part(part, 1, &fd)))
+		goto out;
+	/* the sync we waited for may have joined */
+	if ((err = heph_sync_pull_cursor(s, &cursor)))
+		goto out;
+	if (cursor != 0) {
+		drop_files(part, etag_file);
 		goto out;
 	}
 	if (read_etag(etag_file, hub, etag, sizeof etag)) {
@@ -282,8 +336,8 @@ static int bootstrap(heph_store *s, net_client *c, enum net_snapshot_mode mode, 
 			goto out;
 		}
 	}
-	close(fd);
-	fd = -1;
+	/* fd stays open, and the file locked, until the install is done and
+	 * the files are removed */
 	err = heph_sync_snapshot_install(s, part, hub, &res);
 	drop_files(part, etag_file);
 	if (err == HEPH_EPROTOCOL) {

@@ -32,12 +32,15 @@ expect_eq "token list --owner shows that owner's" "b1 b2" "$(echo "$tl" | json_g
 expect_status "a token is revoked" 0 "$HEPHD" token revoke gone --owner bob $S
 expect_status "revoking another owner's token finds none" 4 "$HEPHD" token revoke a1 --owner bob $S
 expect_status "--store and --no-auth do not go together" 2 "$HEPHD" --mode server --no-auth $S
+expect_status "--authorized-sub is the SQLite hub's: a PostgreSQL hub's subjects belong to owners" 2 \
+	"$HEPHD" --mode server $S --oidc-issuer http://127.0.0.1:1 --oidc-audience x --authorized-sub bob-at-idp
+expect_contains "... and says how" "hephd owner add NAME --sub" "$ERR"
 
 # ---- two instances ----
 start_hub A $S --state-dir "$TMP/stateA"
 A=$HUB_URL
 start_hub B $S --state-dir "$TMP/stateB"
-B=$HUB_URL
+B=$HUB_URL B_PID=$HUB_PID
 INST=("$A" "$B")
 expect_contains "a revoked token is refused" "401" "$(http GET "$A/sync/pull?protocol=1&after=0" "$(cat "$TMP/gone.token")")"
 expect_contains "no token is refused" "401" "$(http GET "$A/sync/pull?protocol=1&after=0")"
@@ -150,10 +153,55 @@ expect_contains "bob's same key is his own request" 200 "$r3"
 expect_eq "... made in bob's data, not answered from alice's" 1 "$(http POST "$A/rpc" "$(cat "$TMP/b1.token")" "$TMP/list" | sed 's/^200 //' | json_get 'len([t for t in d["result"]["tasks"] if t["title"]=="once only"])')"
 printf '{"jsonrpc":"2.0","id":1,"method":"task.create","params":{"title":"another"}}' >"$TMP/req2"
 expect_contains "the key with another request is 422" "422" "$(http POST "$B/rpc" "$(cat "$TMP/a1.token")" "$TMP/req2" "Idempotency-Key:k-1")"
+# kept answers are pruned per owner as on the SQLite hub: the newest
+# HEPH_IDEM_KEEP of an owner stay (heph/idem.h gives the number)
+KEEP=$(sed -n 's/^#define HEPH_IDEM_KEEP \([0-9][0-9]*\).*/\1/p' "$HERE/../../include/heph/idem.h")
+[ -n "$KEEP" ] || _report "HEPH_IDEM_KEEP is read from heph/idem.h" "not found"
+for own in alice bob; do
+	psql_q "INSERT INTO heph_idem (owner, principal, key, request, answer, at) SELECT '$own', '$own/token:x', 'old-' || i, 'x', '{}', now() - interval '1 day' + i * interval '1 ms' FROM generate_series(1, $KEEP) i"
+done
+bob_idem=$(psql_q "SELECT count(*) FROM heph_idem WHERE owner = 'bob'")
+printf '{"jsonrpc":"2.0","id":1,"method":"task.create","params":{"title":"past the keep"}}' >"$TMP/req"
+expect_contains "a write with a new key past the keep" 200 "$(http POST "$B/rpc" "$(cat "$TMP/a1.token")" "$TMP/req" "Idempotency-Key:k-new")"
+expect_eq "alice keeps her newest $KEEP answers, the oldest dropped" "$KEEP 0 1 1 1" \
+	"$(psql_q "SELECT count(*), count(*) FILTER (WHERE key = 'old-1'), count(*) FILTER (WHERE key = 'old-$KEEP'), count(*) FILTER (WHERE key = 'k-1'), count(*) FILTER (WHERE key = 'k-new') FROM heph_idem WHERE owner = 'alice'" | tr '|' ' ')"
+expect_eq "bob's answers are not alice's to prune" "$bob_idem" "$(psql_q "SELECT count(*) FROM heph_idem WHERE owner = 'bob'")"
+expect_eq "the kept answer of the new key is still given" 1 "$(http POST "$A/rpc" "$(cat "$TMP/a1.token")" "$TMP/req" "Idempotency-Key:k-new" >/dev/null; http POST "$A/rpc" "$(cat "$TMP/a1.token")" "$TMP/list" | sed 's/^200 //' | json_get 'len([t for t in d["result"]["tasks"] if t["title"]=="past the keep"])')"
 
 # ---- removing an owner ----
+# bob has a row in every table of his (a calendar feed too), and a replica
+# on both instances
+printf '{"jsonrpc":"2.0","id":1,"method":"calendar.url","params":{}}' >"$TMP/req"
+bob_feed=$(http POST "$A/rpc" "$(cat "$TMP/b1.token")" "$TMP/req" | sed 's/^200 //' | json_get 'd["result"]["path"]')
+expect_contains "(bob has a calendar feed)" "200" "$(http GET "$B$bob_feed")"
+bob_hub=$(psql_q "SELECT hub_id FROM heph_owners WHERE name = 'bob'")
+tables="heph_ops heph_tokens heph_subjects heph_devices heph_idem heph_settings"
+count_bob() { for t in $tables; do psql_q "SELECT count(*) > 0 FROM $t WHERE owner = 'bob'"; done | tr '\n' ' ' | sed 's/ $//'; }
+expect_eq "(bob has rows in every owner table: $tables)" "t t t t t t" "$(count_bob)"
+expect_eq "(bob has a replica on both instances)" "yes yes" \
+	"$(for d in stateA stateB; do [ -f "$TMP/$d/$bob_hub.db" ] && echo yes || echo no; done | tr '\n' ' ' | sed 's/ $//')"
 expect_status "an owner is removed" 0 "$HEPHD" owner remove bob $S
-expect_contains "their tokens stop working" 401 "$(http GET "$A/sync/pull?protocol=1&after=0" "$(cat "$TMP/b1.token")")"
-expect_eq "their op-log is gone" 0 "$(psql_q "SELECT count(*) FROM heph_ops WHERE owner = 'bob'")"
+expect_eq "everything of theirs is gone from PostgreSQL" "f f f f f f" "$(count_bob)"
+expect_contains "their calendar feed is gone on every instance" "404 404" "$(http GET "$A$bob_feed" | cut -c1-3) $(http GET "$B$bob_feed" | cut -c1-3)"
+printf '{"jsonrpc":"2.0","id":1,"method":"task.list","params":{}}' >"$TMP/req"
+echo '{"protocol":1,"ops":[]}' >"$TMP/empty.json"
+for inst in "$A" "$B"; do
+	expect_contains "their token is refused by /rpc on $inst, which has their replica" 401 "$(http POST "$inst/rpc" "$(cat "$TMP/b1.token")" "$TMP/req")"
+	expect_contains "... by pull" 401 "$(http GET "$inst/sync/pull?protocol=1&after=0" "$(cat "$TMP/b1.token")")"
+	expect_contains "... and by push" 401 "$(http POST "$inst/sync/push" "$(cat "$TMP/b2.token")" "$TMP/empty.json")"
+done
 expect_status "removing them again finds none" 4 "$HEPHD" owner remove bob $S
+# a new owner of the same name is someone else: nothing of the old one shows,
+# and the old replicas are deleted (B, down meanwhile, when it starts)
+stop "$B_PID"
+expect_status "an owner of the same name is added again" 0 "$HEPHD" owner add bob $S
+"$HEPHD" token create b3 --owner bob $S >"$TMP/b3.token" 2>/dev/null
+expect_eq "the new bob sees no task of the old one on A" 0 "$(http POST "$A/rpc" "$(cat "$TMP/b3.token")" "$TMP/req" | sed 's/^200 //' | json_get 'len(d["result"]["tasks"])')"
+expect_eq "A deleted the old bob's replica" no "$([ -e "$TMP/stateA/$bob_hub.db" ] && echo yes || echo no)"
+start_hub B $S --state-dir "$TMP/stateB"
+B=$HUB_URL
+expect_eq "B deleted it when it started" no "$([ -e "$TMP/stateB/$bob_hub.db" ] && echo yes || echo no)"
+expect_eq "the new bob sees no task of the old one on B" 0 "$(http POST "$B/rpc" "$(cat "$TMP/b3.token")" "$TMP/req" | sed 's/^200 //' | json_get 'len(d["result"]["tasks"])')"
+expect_contains "alice is served as before" '"ok":true' "$(http GET "$B/healthz")"
+expect_contains "... her token too" 200 "$(http POST "$B/rpc" "$(cat "$TMP/a1.token")" "$TMP/req")"
 finish

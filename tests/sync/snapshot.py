@@ -17,6 +17,9 @@ everything else to the hub.
              the snapshot, and the hub has them after
   cut        downloads cut at random points resume (Range, If-Range) within
              a sync, and across two syncs, and converge
+  crash      a spoke's sync killed -9 at random moments of its join:
+             its database stays whole with its own ops, and the next sync
+             converges
   refused    a snapshot whose digest is wrong, that is not a heph snapshot,
              or is a heph snapshot with the wrong format inside: refused,
              the spoke's database unchanged; a format the spoke does not
@@ -480,6 +483,90 @@ def main():
               res.stderr)
         check("cut: and converges", digest(cut2) == digest(hub.db))
         cp.close()
+
+        # --- crash ---
+        # a spoke's sync killed -9 at random moments of its snapshot join
+        # (download, checks, re-applying its own ops, the install, the pushes
+        # after): each time its database is whole and keeps its own ops, and
+        # the next sync converges
+        timed = os.path.join(tmp, "timed.db")
+        heph(timed, "hub", "set", hub.url, "--token-file", token_file)
+        t0 = time.monotonic()
+        sync(timed, "always")
+        took = time.monotonic() - t0
+        killed = converged = 0
+        whole = kept = True
+        left = []
+        for i in range(8):
+            # a spoke of its own ops, whose first syncs are killed at
+            # random moments until one is not (at most three kills)
+            crash = os.path.join(tmp, "crash%d.db" % i)
+            heph(crash, "add", "made on crashed spoke %d" % i)
+            heph(crash, "add", "also made on crashed spoke %d +crashed" % i)
+            heph(crash, "hub", "set", hub.url, "--token-file", token_file)
+            for _ in range(3):
+                p = subprocess.Popen([HEPH, "--db", crash, "--json", "sync"],
+                                     env=dict(ENV, HEPH_SYNC_SNAPSHOT="always"), stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True)
+                time.sleep(rng.uniform(0, took))
+                if p.poll() is None:
+                    p.kill()
+                    killed += 1
+                err = p.communicate()[1]
+                if "Sanitizer" in err or "runtime error" in err:
+                    sys.exit("FAIL  crash: heph sync reported a sanitizer error:\n" + err)
+                c = sqlite3.connect(crash)
+                try:
+                    whole = whole and c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+                finally:
+                    c.close()
+                mine = heph(crash, "list").stdout
+                kept = kept and ("made on crashed spoke %d" % i) in mine and ("also made on crashed spoke %d" % i) in mine
+                if p.returncode == 0:
+                    break
+            r, res = sync(crash, "always", ok=False)
+            if r is not None and digest(crash) == digest(hub.db) and status(crash).get("pending_push") == 0:
+                converged += 1
+            else:
+                print("      spoke %d: %s" % (i, res.stderr.strip()))
+            left += [f for f in os.listdir(tmp) if f.startswith("crash%d.db" % i) and ".snapshot" in f]
+        check("crash: syncs were killed part-way (%d of them)" % killed, killed > 0, took)
+        check("crash: the database is whole after every kill", whole)
+        check("crash: the spoke's own tasks survive every kill", kept)
+        check("crash: the next sync of each converges with the hub", converged == 8, converged)
+        on_hub = heph(hub.db, "list").stdout
+        check("crash: every spoke's own tasks reached the hub",
+              all(("made on crashed spoke %d" % i) in on_hub for i in range(8)))
+        check("crash: no download is left beside a database", not left, left)
+
+        # --- twice ---
+        # two syncs of one fresh spoke at once (hephd's and a command's, or
+        # two commands): one downloads and installs the snapshot while the
+        # other waits for it, then pulls from the cursor it left; neither
+        # fails, and the spoke converges
+        rounds, both, one_took, same = 4, 0, 0, 0
+        for i in range(rounds):
+            twice = os.path.join(tmp, "twice%d.db" % i)
+            heph(twice, "add", "made on spoke %d, synced twice at once" % i)
+            heph(twice, "hub", "set", hub.url, "--token-file", token_file)
+            ps = [subprocess.Popen([HEPH, "--db", twice, "--json", "sync"], env=dict(ENV, HEPH_SYNC_SNAPSHOT="always"),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+            outs = [p.communicate() + (p.returncode,) for p in ps]
+            for out, err, rc in outs:
+                if "Sanitizer" in err or "runtime error" in err:
+                    sys.exit("FAIL  twice: heph sync reported a sanitizer error:\n" + err)
+            if all(rc == 0 for _, _, rc in outs):
+                both += 1
+            else:
+                print("      twice %d: %s" % (i, " | ".join(err.strip() for _, err, rc in outs if rc)))
+            took_snap = [json.loads(out).get("snapshot") for out, _, rc in outs if rc == 0]
+            one_took += len([t for t in took_snap if t]) == 1
+            same += digest(twice) == digest(hub.db) and status(twice).get("pending_push") == 0
+        check("twice: both syncs of a spoke synced at once succeed (%d rounds)" % rounds, both == rounds, both)
+        check("twice: one of them installed the snapshot, the other pulled after it", one_took == rounds, one_took)
+        check("twice: each converges with the hub", same == rounds, same)
+        left = [f for f in os.listdir(tmp) if f.startswith("twice") and ".snapshot" in f]
+        check("twice: no download is left beside a database", not left, left)
 
         # --- refused ---
         _, good_hdrs, good = hub.get("/sync/snapshot?protocol=1", token)

@@ -30,6 +30,27 @@ PRAGMA integrity_check, the everyday reads must answer, and no process may
 have reported a sanitizer error. A failing seed is printed with the command
 that replays it (the same schedule; the moments kills land can differ).
 
+With --pg the hub is the one for many owners (docs/explanation/
+postgresql-hub.md): a private PostgreSQL 15 cluster for the run (as
+tests/sync/pg.sh makes one; a database per seed), two hephd instances on it,
+each with its own --state-dir, and two owners, alice and bob, each with 2-3
+spokes of their own. Every sync, raw push and /rpc write goes through either
+instance at random (a storm pushes one owner's ops through both at once);
+changes, races and exchanges stay within one owner. The hub failures strike
+an instance at a time: one is stopped or killed -9 for a while (both may end
+up down; stopped, its owner replicas are sometimes deleted: they are a
+cache), one is killed -9 in the middle of a spoke's sync and restarted while
+the other serves, and an owner's data is lost (the owner removed and added
+again, new tokens) while both instances serve. The hub's side is read without a file: each
+owner's head as both instances answer a pull (they must agree), the
+owner's log in PostgreSQL (seqs 1..head, each op once), a fresh replica
+pulled through each instance (their digest is the hub's) and /rpc digest
+on each instance. Every replica of an owner must hold that digest and head
+many ops, and none may hold anything of the other owner: no op id, no node
+id (but journals' and tags', which both derive from a date or a name), no
+word of the other's vocabulary (each owner writes words of its own). The
+instances' owner replicas must pass PRAGMA integrity_check too.
+
 Usage (HEPH and HEPHD name the binaries):
   soak.py --seeds 1,2,3            these seeds
   soak.py --seconds 300            random seeds until the time is up
@@ -37,7 +58,10 @@ Usage (HEPH and HEPHD name the binaries):
 Options: --spokes K (default: 2-4, chosen by the seed), --steps N
 (default 70), --keep-failed, --snapshots (every replica whose pull cursor is
 0 starts from the hub's snapshot: HEPH_SYNC_SNAPSHOT=always for heph and
-every hephd; the digests must still agree).
+every hephd; the digests must still agree), --pg (above; --spokes K is then
+each owner's; PG_BIN names PostgreSQL's binaries, default
+/usr/lib/postgresql/15/bin).
+  soak.py --pg --seconds 600       the PostgreSQL hub for ten minutes
 """
 import argparse
 import http.client
@@ -59,6 +83,11 @@ HEPHD = os.environ.get("HEPHD", "")
 TODAY = "2026-11-18"
 WORDS = ["alpha", "bravo", "garden", "letter", "taxes", "paint", "dentist", "review", "plan", "call",
          "fix", "read", "kitchen", "budget", "notes", "trip", "bike", "report", "draft", "order"]
+# the second owner of a PostgreSQL hub writes these (no word in both lists)
+WORDS_B = ["apple", "harbor", "violin", "pepper", "canyon", "meadow", "rocket", "saddle", "tundra", "walnut",
+           "anchor", "bucket", "cobalt", "falcon", "ginger", "hammer", "island", "jungle", "lantern", "marble"]
+VOCAB = [WORDS, WORDS_B]
+TW_PROJECTS = [["home", "home.garden", "work"], ["house", "house.yard", "job"]]
 PROJECTS = ["Home", "Work", "Deep Work", "Garden", "Errands", "Health"]
 TAGS = ["urgent", "later", "idea", "waiting"]
 DAYS = ["2026-11-17", "2026-11-18", "2026-11-19"]
@@ -112,26 +141,33 @@ class Proc:
         return p.returncode, out, err
 
 
-class Hub:
-    def __init__(self, run):
+class Instance:
+    """One hephd --mode server process: the SQLite hub, or one of the
+    instances in front of the PostgreSQL store. It keeps its port across
+    restarts, so the spokes' hub URL stays right."""
+
+    def __init__(self, run, name, store_args):
         self.run = run
-        self.db = os.path.join(run.dir, "hub.db")
-        self.log = os.path.join(run.dir, "hub.log")
+        self.name = name
+        self.store_args = store_args
+        self.log = os.path.join(run.dir, name + ".log")
         self.proc = None
         self.port = 0
         self.url = None
+        self.back_at = 0  # when stopped: the step it comes back at
 
     def up(self):
         return self.proc is not None
 
     def start(self):
-        ready = os.path.join(self.run.dir, "hub.url")
+        ready = os.path.join(self.run.dir, self.name + ".url")
         for attempt in range(50):
             if os.path.exists(ready):
                 os.unlink(ready)
             with open(self.log, "ab") as log:
-                self.proc = subprocess.Popen([HEPHD, "--mode", "server", "--db", self.db, "--ready-file", ready,
-                                              "--http-addr", "127.0.0.1:%d" % self.port, "--web-root", "none"],
+                self.proc = subprocess.Popen([HEPHD, "--mode", "server"] + self.store_args +
+                                             ["--ready-file", ready, "--http-addr", "127.0.0.1:%d" % self.port,
+                                              "--web-root", "none"],
                                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
                                              env=self.run.env)
             self.run.pids.add(self.proc)
@@ -149,8 +185,8 @@ class Hub:
             if rc == 14:  # the port is still held by the one just killed
                 time.sleep(0.1)
                 continue
-            raise Failure("the hub did not start (exit %s); see %s" % (rc, self.log))
-        raise Failure("the hub could not get its port %d back" % self.port)
+            raise Failure("%s did not start (exit %s); see %s" % (self.name, rc, self.log))
+        raise Failure("%s could not get its port %d back" % (self.name, self.port))
 
     def reap(self):
         if self.proc:
@@ -168,13 +204,6 @@ class Hub:
         self.proc.send_signal(signal.SIGKILL if hard else signal.SIGTERM)
         self.reap()
 
-    def ops(self):
-        con = ro(self.db)
-        try:
-            return con.execute("SELECT count(*) FROM oplog").fetchone()[0]
-        finally:
-            con.close()
-
     def request(self, method, path, token, body=None):
         u = urllib.parse.urlsplit(self.url)
         c = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
@@ -187,10 +216,231 @@ class Hub:
             c.close()
 
 
-class Spoke:
-    def __init__(self, run, i):
+class Owner:
+    """Whose data a spoke holds. The SQLite hub has one owner; the
+    PostgreSQL hub two, each writing words of its own vocabulary (and
+    importing Taskwarrior uuids and projects of its own), so that a title or
+    body of one owner's found on the other's replicas is a leak, not a
+    coincidence."""
+
+    def __init__(self, run, k, name):
+        self.k = k
+        self.name = name
+        self.vocab = VOCAB[k]
+        self.spokes = []
+        self.tw_pool = ["%08x-%04x-4000-8000-%012x" % (run.seed & 0xffffffff, k, i) for i in range(4)]
+        self.tw_projects = TW_PROJECTS[k]
+
+    def token(self):
+        """A live token of this owner (its first spoke's), for the hub's /rpc."""
+        return open(self.spokes[0].token).read().strip()
+
+
+class SqliteHub:
+    """The embedded hub: one hephd on hub.db. The soak reads hub.db for the
+    hub's digest and op count."""
+    pg = False
+
+    def __init__(self, run):
         self.run = run
-        self.name = "s%d" % i
+        self.db = os.path.join(run.dir, "hub.db")
+        self.instances = [Instance(run, "hub", ["--db", self.db])]
+        self.losses = 0  # lose() keeps each loss's files apart
+
+    def token(self, owner, name):
+        p = subprocess.run([HEPHD, "--db", self.db, "token", "create", name], check=True, stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, env=self.run.env)
+        return p.stdout
+
+    def ops(self, owner, inst=None):
+        con = ro(self.db)
+        try:
+            return con.execute("SELECT count(*) FROM oplog").fetchone()[0]
+        finally:
+            con.close()
+
+    def tasks(self, owner, inst):
+        con = ro(self.db)
+        try:
+            return [x[0] for x in con.execute("SELECT node_id FROM tasks t JOIN nodes n ON n.id = t.node_id "
+                                              "WHERE n.tombstone_hlc IS NULL ORDER BY node_id")]
+        finally:
+            con.close()
+
+    def lose(self, owner):
+        """The hub's database is lost: a new one (another hub id) in its place."""
+        # Each loss keeps its files under a name of its own: a second loss
+        # must not rename onto the first one's (hub.db-snapshots is a
+        # directory, and renaming onto a non-empty one fails).
+        self.losses += 1
+        for f in os.listdir(self.run.dir):
+            if f.startswith("hub.db"):
+                os.rename(os.path.join(self.run.dir, f),
+                          os.path.join(self.run.dir, "lost%d-%s" % (self.losses, f)))
+
+    def replica_files(self):
+        return [("hub", self.db)]
+
+
+class PgCluster:
+    """A private PostgreSQL 15 cluster for the whole run (as tests/sync/pg.sh
+    makes one): initdb in a temporary directory, a Unix socket only, run as
+    the postgres user when we are root. Each seed gets a database of its
+    own, dropped when the seed passes."""
+
+    def __init__(self):
+        self.bin = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
+        if not os.access(os.path.join(self.bin, "initdb"), os.X_OK):
+            sys.exit("soak.py: PostgreSQL 15 is not installed (%s): sh scripts/deps.sh" % self.bin)
+        self.base = tempfile.mkdtemp(prefix="heph-soak-pg.")
+        os.chmod(self.base, 0o755)
+        self.data = os.path.join(self.base, "data")
+        self.sock = os.path.join(self.base, "sock")
+        os.mkdir(self.data)
+        os.mkdir(self.sock)
+        if os.geteuid() == 0:
+            for d in (self.base, self.data, self.sock):
+                shutil.chown(d, "postgres", "postgres")
+        self.running = False
+        self.pg(["initdb", "-D", self.data, "-U", "heph", "-A", "trust", "--no-sync", "-E", "UTF8"])
+        self.start()
+
+    def pg(self, argv, stdin=None):
+        cmd = [os.path.join(self.bin, argv[0])] + argv[1:]
+        if os.geteuid() == 0:
+            cmd = ["runuser", "-u", "postgres", "--"] + cmd
+        p = subprocess.run(cmd, input=stdin, capture_output=True, timeout=120)
+        if p.returncode != 0:
+            raise Failure("%s: exit %d: %s" % (" ".join(argv[:3]), p.returncode,
+                                               (p.stdout + p.stderr).decode("utf-8", "replace")[:1000]))
+        return p.stdout.decode()
+
+    def start(self):
+        self.pg(["pg_ctl", "-D", self.data, "-w", "-l", os.path.join(self.base, "server.log"),
+                 "-o", "-k %s -c listen_addresses='' -c fsync=off" % self.sock, "start"])
+        self.running = True
+
+    def stop(self, remove=True):
+        if self.running:
+            self.pg(["pg_ctl", "-D", self.data, "-w", "-m", "fast", "stop"])
+            self.running = False
+        if remove:
+            shutil.rmtree(self.base, ignore_errors=True)
+
+    def url(self, db):
+        return "postgresql:///%s?host=%s&user=heph" % (db, self.sock)
+
+    def psql(self, db, sql):
+        """One query's rows, each a list of columns."""
+        out = self.pg(["psql", "-X", "-q", "-A", "-t", "-F", "\t", "-h", self.sock, "-U", "heph", "-d", db, "-c", sql])
+        return [l.split("\t") for l in out.splitlines() if l]
+
+
+class PgHub:
+    """The hub for many owners: a database of its own on the run's cluster,
+    two hephd instances on it (each with its own --state-dir of owner
+    replicas). Spokes sync, push and write through either at random. The
+    hub's op count is the owner's head as a pull answers it; its digest is a
+    fresh replica's, made at the end by a pull through each instance."""
+    pg = True
+
+    def __init__(self, run, cluster):
+        self.run = run
+        self.cluster = cluster
+        self.dbname = "soak_%d_%d" % (run.seed & 0xffffffff, os.getpid())
+        self.url = cluster.url(self.dbname)
+        self.instances = []
+        for name in ("hubA", "hubB"):
+            state = os.path.join(run.dir, name + "-replicas")
+            self.instances.append(Instance(run, name, ["--store", self.url, "--state-dir", state]))
+            self.instances[-1].state = state
+
+    def create(self, owners):
+        self.cluster.pg(["createdb", "-h", self.cluster.sock, "-U", "heph", self.dbname])
+        for o in owners:
+            self.admin(["owner", "add", o.name])
+
+    def drop(self):
+        try:
+            self.cluster.pg(["dropdb", "-h", self.cluster.sock, "-U", "heph", "--if-exists", self.dbname])
+        except Failure:
+            pass
+
+    def admin(self, argv):
+        p = subprocess.run([HEPHD] + argv + ["--store", self.url], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           env=self.run.env)
+        self.run.check_sanitizer(p.stderr.decode("utf-8", "replace"), ["hephd"] + argv)
+        if p.returncode != 0:
+            raise Failure("hephd %s: exit %d: %s" % (" ".join(argv), p.returncode, p.stderr.decode()[:500]))
+        return p.stdout
+
+    def token(self, owner, name):
+        return self.admin(["token", "create", name, "--owner", owner.name])
+
+    def any_up(self, prefer=None):
+        ups = [i for i in self.instances if i.up()]
+        if prefer in ups:
+            return prefer
+        return ups[0] if ups else None
+
+    def head(self, owner, inst):
+        """The owner's head (seqs 1..head, each op once) as inst answers a
+        pull past the end of the log: (hub id, head)."""
+        status, body = inst.request("GET", "/sync/pull?protocol=1&after=%d&limit=1" % (1 << 53), owner.token())
+        if status != 200:
+            raise Failure("a pull of %s's head on %s answered %d: %s" % (owner.name, inst.name, status, body[:300]))
+        d = json.loads(body)
+        if d.get("ops"):
+            raise Failure("a pull past %s's head on %s returned ops" % (owner.name, inst.name))
+        return d["hub"], d["head"]
+
+    def ops(self, owner, inst=None):
+        inst = self.any_up(inst)
+        if inst is None:
+            raise Failure("no instance is up to count %s's ops" % owner.name)
+        return self.head(owner, inst)[1]
+
+    def rpc(self, owner, inst, method, params):
+        req = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params, "today": TODAY}
+        status, body = inst.request("POST", "/rpc", owner.token(), json.dumps(req))
+        if status != 200 or not body.startswith("{") or "error" in json.loads(body):
+            raise Failure("/rpc %s for %s on %s: %d %s" % (method, owner.name, inst.name, status, body[:300]))
+        return json.loads(body)["result"]
+
+    def tasks(self, owner, inst):
+        res = self.rpc(owner, inst, "task.list", {"limit": 1000})
+        return sorted(t["node_id"] for t in res["tasks"])
+
+    def lose(self, owner):
+        """The owner's data is lost: removed and added again (another hub
+        id, an empty log); their old tokens stop working."""
+        self.admin(["owner", "remove", owner.name])
+        self.admin(["owner", "add", owner.name])
+
+    def log_rows(self, owner):
+        """count(*), count(DISTINCT op_id), min(seq), max(seq) of the owner's
+        log and the owner's head, read in PostgreSQL itself."""
+        rows = self.cluster.psql(self.dbname, "SELECT count(*), count(DISTINCT o.op_id), coalesce(min(o.seq), 0), "
+                                              "coalesce(max(o.seq), 0), w.head FROM heph_owners w LEFT JOIN heph_ops o "
+                                              "ON o.owner = w.name WHERE w.name = '%s' GROUP BY w.head" % owner.name)
+        return [int(x) for x in rows[0]] if rows else None
+
+    def replica_files(self):
+        out = []
+        for inst in self.instances:
+            if os.path.isdir(inst.state):
+                for f in sorted(os.listdir(inst.state)):
+                    if f.endswith(".db"):
+                        out.append(("%s replica %s" % (inst.name, f), os.path.join(inst.state, f)))
+        return out
+
+
+class Spoke:
+    def __init__(self, run, name, owner):
+        self.run = run
+        self.name = name
+        self.owner = owner       # whose data it holds
+        self.url = None          # the hub instance it is set to
         self.db = os.path.join(run.dir, self.name + ".db")
         self.sock = os.path.join(run.dir, self.name + ".sock")
         self.log = os.path.join(run.dir, self.name + ".log")
@@ -301,7 +551,7 @@ class State:
 
 
 class Run:
-    def __init__(self, seed, args):
+    def __init__(self, seed, args, cluster=None):
         self.seed = seed
         self.args = args
         self.rng = random.Random(seed)
@@ -321,19 +571,30 @@ class Run:
         self.step = 0
         self.sanitizer = []
         self.stats = {}
-        self.hub = Hub(self)
-        n = args.spokes or self.rng.choice([2, 3, 3, 4])
-        self.spokes = [Spoke(self, i) for i in range(n)]
+        if cluster:
+            # two owners, each with spokes of their own (--spokes: each)
+            self.hub = PgHub(self, cluster)
+            self.owners = [Owner(self, 0, "alice"), Owner(self, 1, "bob")]
+            for o in self.owners:
+                n = args.spokes or self.rng.choice([2, 2, 3])
+                o.spokes = [Spoke(self, "%s%d" % (o.name[0], i), o) for i in range(n)]
+        else:
+            self.hub = SqliteHub(self)
+            self.owners = [Owner(self, 0, "hub")]
+            n = args.spokes or self.rng.choice([2, 3, 3, 4])
+            self.owners[0].spokes = [Spoke(self, "s%d" % i, self.owners[0]) for i in range(n)]
+        self.spokes = [sp for o in self.owners for sp in o.spokes]
+        self.owner = self.owners[0]  # whose words words() writes
         # a spoke with its own hephd (background sync, changes over the
-        # socket) in most seeds
-        if self.rng.random() < 0.6:
-            self.rng.choice(self.spokes).live = True
+        # socket) in most seeds (of each owner)
+        for o in self.owners:
+            if self.rng.random() < 0.6:
+                self.rng.choice(o.spokes).live = True
         # devices do not always agree on the day (a recurring task done on
         # two of them may then move to different days: the later write wins)
         for sp in self.spokes[1:]:
             if self.rng.random() < 0.3:
                 sp.today = self.rng.choice(DAYS)
-        self.tw_pool = ["%08x-0000-4000-8000-%012x" % (seed & 0xffffffff, i) for i in range(4)]
 
     # ---- bookkeeping ----
 
@@ -385,7 +646,15 @@ class Run:
         return rc, res
 
     def words(self, n=None):
-        return " ".join(self.rng.choice(WORDS) for _ in range(n or self.rng.randint(1, 3)))
+        return " ".join(self.rng.choice(self.owner.vocab) for _ in range(n or self.rng.randint(1, 3)))
+
+    def acting(self, owner):
+        """Changes from here on are owner's (their words, their spokes)."""
+        self.owner = owner
+        return owner
+
+    def pick_owner(self):
+        return self.acting(self.rng.choice(self.owners) if len(self.owners) > 1 else self.owners[0])
 
     def body(self, st):
         """Markdown with checklist items, [[wiki links]] to what the replica
@@ -441,6 +710,7 @@ class Run:
     def change(self, sp, st=None):
         """One random change on spoke sp."""
         r = self.rng
+        self.acting(sp.owner)
         st = st or sp.state()
         tasks = st.ids({"task"})
         open_tasks = st.ids({"task"}, pred=lambda n: n[3] == "outstanding")
@@ -521,7 +791,7 @@ class Run:
             self.journal(sp, st, r.choice(DAYS))
         elif c < 0.88 and anything:
             nid = r.choice(anything)
-            p = {"id": nid, ("add" if r.random() < 0.7 else "remove"): [r.choice(WORDS) + "-" + r.choice(TAGS)]}
+            p = {"id": nid, ("add" if r.random() < 0.7 else "remove"): [r.choice(self.owner.vocab) + "-" + r.choice(TAGS)]}
             self.note("%s node.aliases %s" % (sp.name, json.dumps(p)))
             self.call(sp, "node.aliases", p)
         elif c < 0.91:
@@ -609,11 +879,12 @@ class Run:
     def tw_import(self, sp):
         r = self.rng
         tasks = []
-        for uuid in r.sample(self.tw_pool, r.randint(1, 3)):
+        pool = sp.owner.tw_pool
+        for uuid in r.sample(pool, r.randint(1, 3)):
             t = {"uuid": uuid, "description": "imported " + self.words(1), "status": r.choice(["pending", "pending", "completed"]),
-                 "entry": "20261101T1%d0000Z" % self.tw_pool.index(uuid)}
+                 "entry": "20261101T1%d0000Z" % pool.index(uuid)}
             if r.random() < 0.5:
-                t["project"] = r.choice(["home", "home.garden", "work"])
+                t["project"] = r.choice(sp.owner.tw_projects)
             if r.random() < 0.4:
                 t["priority"] = r.choice("HML")
             if r.random() < 0.4:
@@ -631,8 +902,9 @@ class Run:
 
     def race(self):
         r = self.rng
-        n = min(len(self.spokes), r.choice([2, 2, 3]))
-        group = r.sample(self.spokes, n)
+        spokes = self.pick_owner().spokes
+        n = min(len(spokes), r.choice([2, 2, 3]))
+        group = r.sample(spokes, n)
         states = [sp.state() for sp in group]
         shared = set(states[0].nodes)
         for s in states[1:]:
@@ -759,17 +1031,37 @@ class Run:
 
     # ---- delivery ----
 
-    def hub_reachable(self, sp):
-        return self.hub.up() and sp.offline_until <= self.step
+    def hub_up(self):
+        return any(i.up() for i in self.hub.instances)
+
+    def pick_instance(self, up=False):
+        """A hub instance at random (the only one of the SQLite hub); with up,
+        one that runs, or None when none does."""
+        cands = [i for i in self.hub.instances if i.up() or not up]
+        if len(cands) <= 1:
+            return cands[0] if cands else None
+        return self.rng.choice(cands)
+
+    def route(self, sp, inst=None, up=False):
+        """Point sp's hub setting at inst (default: pick_instance(up)) and
+        return it: every sync of a spoke of the PostgreSQL hub goes through
+        either instance."""
+        inst = inst or self.pick_instance(up)
+        if inst is not None and sp.url != inst.url:
+            sp.heph(["hub", "set", inst.url, "--token-file", sp.token])
+            sp.url = inst.url
+        return inst
 
     def sync(self, sp, final=False):
         r = self.rng
         env = {}
         if not final and r.random() < 0.3:
             env["HEPH_SYNC_BATCH"] = str(r.choice([1, 2, 5]))
-        want = (0,) if self.hub.up() else (14,)
-        self.note("%s sync%s%s" % (sp.name, " (batch %s)" % env["HEPH_SYNC_BATCH"] if env else "",
-                                   "" if self.hub.up() else " (hub down)"))
+        inst = self.route(sp, up=final)
+        want = (0,) if inst.up() else (14,)
+        self.note("%s sync%s%s%s" % (sp.name, " (batch %s)" % env["HEPH_SYNC_BATCH"] if env else "",
+                                     " via " + inst.name if self.hub.pg else "",
+                                     "" if inst.up() else " (%s down)" % inst.name))
         rc, out, err = sp.heph(["--json", "sync"], ok=want, env=env)
         self.count("sync %d" % rc)
         if rc == 0 and '"snapshot"' in out and json.loads(out).get("snapshot"):
@@ -780,7 +1072,7 @@ class Run:
         the sender's log, shuffled, some twice; the apply killed -9 now and
         then."""
         r = self.rng
-        a, b = r.sample(self.spokes, 2)
+        a, b = r.sample(self.pick_owner().spokes, 2)
         _, out, _ = a.heph(["ops", "--json"])
         lines = [l for l in out.splitlines() if l.strip()]
         if not lines:
@@ -819,7 +1111,8 @@ class Run:
         version: stored, and the known one applied)."""
         r = self.rng
         sp = r.choice(self.spokes)
-        if not self.hub.up():
+        inst = self.pick_instance(up=True)
+        if inst is None:
             return
         _, out, _ = sp.heph(["ops", "--json"])
         ops = [json.loads(l) for l in out.splitlines() if l.strip()]
@@ -841,8 +1134,9 @@ class Run:
                                           "colour": "teal", "base": {"title": ""}}})
         ops += newer
         r.shuffle(ops)
-        self.note("raw push of %d ops from %s's log%s" % (len(ops), sp.name,
-                                                         ", %d from a newer version" % len(newer) if newer else ""))
+        self.note("raw push of %d ops from %s's log%s to %s" % (len(ops), sp.name,
+                                                               ", %d from a newer version" % len(newer) if newer else "",
+                                                               inst.name))
         # the envelope names the pushing device, as a real client's does: the
         # hub binds a device to the token that first reports it (hostile.sh
         # checks that another token is refused for it)
@@ -851,7 +1145,7 @@ class Run:
             origin = con.execute("SELECT value FROM meta WHERE key = 'origin'").fetchone()[0]
         finally:
             con.close()
-        status, body = self.hub.request("POST", "/sync/push", open(sp.token).read().strip(),
+        status, body = inst.request("POST", "/sync/push", open(sp.token).read().strip(),
                                         json.dumps({"protocol": 1, "origin": origin, "ops": ops,
                                                     "from_the_future": True}))
         if status != 200:
@@ -862,14 +1156,11 @@ class Run:
         """A change made on the hub itself through POST /rpc (as the web app
         does)."""
         r = self.rng
-        if not self.hub.up():
+        inst = self.pick_instance(up=True)
+        if inst is None:
             return
-        con = ro(self.hub.db)
-        try:
-            tasks = [x[0] for x in con.execute("SELECT node_id FROM tasks t JOIN nodes n ON n.id = t.node_id "
-                                               "WHERE n.tombstone_hlc IS NULL ORDER BY node_id")]
-        finally:
-            con.close()
+        o = self.pick_owner()
+        tasks = self.hub.tasks(o, inst)
         if tasks and r.random() < 0.7:
             m, p = r.choice([("task.edit", {"id": r.choice(tasks), "title": self.words()}),
                              ("task.edit", {"id": r.choice(tasks), "attention": r.choice(["red", "blue"])}),
@@ -877,9 +1168,9 @@ class Run:
                              ("context.edit", {"id": r.choice(tasks), "append": "- [ ] " + self.words()})])
         else:
             m, p = "task.create", {"title": self.words()}
-        self.note("hub /rpc %s %s" % (m, json.dumps(p)))
+        self.note("%s /rpc %s %s%s" % (inst.name, m, json.dumps(p), " for " + o.name if self.hub.pg else ""))
         req = {"jsonrpc": "2.0", "id": 1, "method": m, "params": p, "today": TODAY}
-        status, body = self.hub.request("POST", "/rpc", open(self.spokes[0].token).read().strip(), json.dumps(req))
+        status, body = inst.request("POST", "/rpc", o.token(), json.dumps(req))
         ans = json.loads(body) if body.startswith("{") else {}
         if "error" in ans:
             code = RPC_CODES.get(ans["error"].get("code"), 1)
@@ -894,7 +1185,7 @@ class Run:
         processes), while the hub takes a write through /rpc: pushes that
         the hub commits together."""
         r = self.rng
-        if not self.hub.up():
+        if not self.hub_up():
             return
         sps = [sp for sp in self.spokes if sp.offline_until <= self.step]
         if not sps:
@@ -902,6 +1193,7 @@ class Run:
         twice = r.choice(sps)
         runs = []
         for sp in sps + ([twice] if not twice.daemon else []):
+            self.route(sp, up=True)
             env = sp.env()
             if r.random() < 0.4:
                 env["HEPH_SYNC_BATCH"] = str(r.choice([1, 3]))
@@ -925,17 +1217,22 @@ class Run:
     def hub_replaced(self):
         """The hub's database is lost: a new, empty hub (another hub id)
         takes its place at the same address. Every spoke must notice, start
-        over, and give the new hub everything it holds."""
-        self.hub.stop(hard=True)
-        for f in os.listdir(self.dir):
-            if f.startswith("hub.db"):
-                os.rename(os.path.join(self.dir, f), os.path.join(self.dir, "lost-" + f))
-        for sp in self.spokes:
+        over, and give the new hub everything it holds. On the PostgreSQL
+        hub, one owner is removed and added again while the instances
+        serve: the other owner must not notice."""
+        o = self.pick_owner()
+        if not self.hub.pg:
+            self.hub.instances[0].stop(hard=True)
+        self.hub.lose(o)
+        for sp in o.spokes:
+            tok = self.hub.token(o, sp.name)
             with open(sp.token, "wb") as f:
-                subprocess.run([HEPHD, "--db", self.hub.db, "token", "create", sp.name], check=True, stdout=f,
-                               stderr=subprocess.DEVNULL, env=self.env)
-        self.hub.start()
-        self.note("the hub's database was lost: a new empty hub serves the same address")
+                f.write(tok)
+        if not self.hub.pg:
+            self.hub.instances[0].start()
+            self.note("the hub's database was lost: a new empty hub serves the same address")
+        else:
+            self.note("%s's data was lost: the owner removed and added again (new tokens)" % o.name)
         self.count("hub replaced")
 
     # ---- failures ----
@@ -949,17 +1246,22 @@ class Run:
         finally:
             con.close()
         _, out, _ = sp.heph(["--json", "sync", "--status"])
-        return json.loads(out).get("pending_push", 0) + max(0, self.hub.ops() - int(row[0])), mine
+        return json.loads(out).get("pending_push", 0) + max(0, self.hub.ops(sp.owner) - int(row[0])), mine
 
     def hub_kill_mid_sync(self):
         """kill -9 the hub while a spoke syncs in pages of one or two ops,
         then start it again on its port."""
         r = self.rng
         cands = [sp for sp in self.spokes if sp.offline_until <= self.step and not sp.daemon]
-        if not self.hub.up() or not cands:
+        inst = self.pick_instance(up=True)
+        if inst is None or not cands:
             return
+        # the op count is read on the other instance while this one dies
+        others = [i for i in self.hub.instances if i is not inst and i.up()]
+        other = others[0] if others else inst
         sp = max(cands, key=lambda x: (self.backlog(x)[0], r.random()))
-        before = self.hub.ops()
+        self.route(sp, inst)
+        before = self.hub.ops(sp.owner, inst)
         _, held = self.backlog(sp)
         env = sp.env(HEPH_SYNC_BATCH=str(r.choice([1, 2])))
         p = subprocess.Popen([HEPH, "--db", sp.db, "sync"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -969,7 +1271,7 @@ class Run:
         deadline = time.time() + 30
 
         def moved():
-            if self.hub.ops() >= before + want:
+            if self.hub.ops(sp.owner, other) >= before + want:
                 return True
             con = ro(sp.db)
             try:
@@ -978,29 +1280,33 @@ class Run:
                 con.close()
         while p.poll() is None and time.time() < deadline and not moved():
             time.sleep(0.001)
-        self.hub.stop(hard=True)
+        inst.stop(hard=True)
         _, err = p.communicate()
         self.pids.discard(p)
         self.check_sanitizer(err.decode("utf-8", "replace"), ["heph sync"])
         if p.returncode not in (0, 14):
-            raise Failure("%s's sync when the hub was killed under it: exit %d: %s" % (sp.name, p.returncode,
-                                                                                      err.decode()[:500]))
-        self.note("hub killed -9 while %s synced (hub took %d ops; sync exit %d); restarted" %
-                  (sp.name, self.hub.ops() - before, p.returncode))
+            raise Failure("%s's sync when %s was killed under it: exit %d: %s" % (sp.name, inst.name, p.returncode,
+                                                                                 err.decode()[:500]))
+        for name, db in self.hub.replica_files():
+            if name.startswith(inst.name):
+                self.integrity_db(db, name)
+        inst.start()
+        self.note("%s killed -9 while %s synced (the hub took %d ops; sync exit %d); restarted" %
+                  (inst.name, sp.name, self.hub.ops(sp.owner, inst) - before, p.returncode))
         self.count("hub killed mid-sync" if p.returncode == 14 else "hub killed after a sync")
-        self.integrity_db(self.hub.db, "hub")
-        self.hub.start()
 
     def spoke_kill_mid_sync(self):
         """kill -9 a spoke's `heph sync` once it has taken or given a few
         ops (pages of one to three)."""
         r = self.rng
         cands = [sp for sp in self.spokes if not sp.daemon and sp.offline_until <= self.step]
-        if not cands or not self.hub.up():
+        inst = self.pick_instance(up=True)
+        if not cands or inst is None:
             return
         sp = max(cands, key=lambda x: (self.backlog(x)[0], r.random()))
+        self.route(sp, inst)
         _, held = self.backlog(sp)
-        before = self.hub.ops()
+        before = self.hub.ops(sp.owner, inst)
         env = sp.env(HEPH_SYNC_BATCH=str(r.choice([1, 2, 3])))
         p = subprocess.Popen([HEPH, "--db", sp.db, "sync"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                              env=env)
@@ -1009,7 +1315,7 @@ class Run:
         deadline = time.time() + 30
 
         def moved():
-            if self.hub.ops() >= before + want:
+            if self.hub.ops(sp.owner, inst) >= before + want:
                 return True
             con = ro(sp.db)
             try:
@@ -1031,7 +1337,8 @@ class Run:
         sps = [sp for sp in self.spokes if sp.live]
         if not sps:
             return
-        sp = sps[0]
+        sp = sps[0] if len(sps) == 1 else r.choice(sps)
+        self.acting(sp.owner)
         if sp.daemon:
             hard = r.random() < 0.5
             if hard:
@@ -1064,26 +1371,32 @@ class Run:
 
     def setup(self):
         self.p.heph(os.path.join(self.dir, "none.db"), ["--version"])
+        if self.hub.pg:
+            self.hub.create(self.owners)
         for sp in self.spokes:
-            subprocess.run([HEPHD, "--db", self.hub.db, "token", "create", sp.name], check=True,
-                           stdout=open(sp.token, "wb"), stderr=subprocess.DEVNULL, env=self.env)
-        self.hub.start()
+            tok = self.hub.token(sp.owner, sp.name)
+            with open(sp.token, "wb") as f:
+                f.write(tok)
+        for inst in self.hub.instances:
+            inst.start()
         for sp in self.spokes:
-            sp.heph(["hub", "set", self.hub.url, "--token-file", sp.token])
+            self.route(sp)
             if sp.live:
                 sp.start_daemon()
         # a shared beginning: projects, tasks (one recurring) and a doc on
-        # the first spoke, synced everywhere
-        s0 = self.spokes[0]
-        for name in PROJECTS[:3]:
-            self.call(s0, "project.add", {"name": name}, ok=())
-        for i in range(4):
-            p = {"title": self.words()}
-            if i == 0:
-                p["recur"] = "weekly"
-            self.call(s0, "task.create", p, ok=())
-        self.call(s0, "doc.create", {"title": "index", "body": self.body(s0.state())}, ok=())
-        for sp in self.spokes + self.spokes[:1]:
+        # each owner's first spoke, synced everywhere
+        for o in self.owners:
+            self.acting(o)
+            s0 = o.spokes[0]
+            for name in PROJECTS[:3]:
+                self.call(s0, "project.add", {"name": name}, ok=())
+            for i in range(4):
+                p = {"title": self.words()}
+                if i == 0:
+                    p["recur"] = "weekly"
+                self.call(s0, "task.create", p, ok=())
+            self.call(s0, "doc.create", {"title": "index", "body": self.body(s0.state())}, ok=())
+        for sp in self.spokes + [o.spokes[0] for o in self.owners]:
             self.sync(sp, final=True)
 
     def one_step(self):
@@ -1113,11 +1426,17 @@ class Run:
         elif c < 0.86:
             self.storm()
         elif c < 0.89:
-            if self.hub.up():
+            inst = self.pick_instance(up=True)
+            if inst:
                 hard = r.random() < 0.5
-                self.hub.stop(hard)
-                self.hub_back_at = self.step + r.randint(2, 12)
-                self.note("hub %s until step %d" % ("killed -9" if hard else "stopped", self.hub_back_at))
+                inst.stop(hard)
+                inst.back_at = self.step + r.randint(2, 12)
+                lost = self.hub.pg and not hard and r.random() < 0.3
+                if lost:
+                    # its owner replicas are a cache: rebuilt from the op-log
+                    shutil.rmtree(inst.state, ignore_errors=True)
+                self.note("%s %s until step %d%s" % (inst.name, "killed -9" if hard else "stopped", inst.back_at,
+                                                     ", its replicas deleted" if lost else ""))
                 self.count("hub down")
         elif c < 0.92:
             self.hub_kill_mid_sync()
@@ -1128,9 +1447,10 @@ class Run:
         else:
             self.hub_replaced()
         # the world heals on schedule
-        if not self.hub.up() and self.step >= getattr(self, "hub_back_at", 0):
-            self.hub.start()
-            self.note("hub back")
+        for inst in self.hub.instances:
+            if not inst.up() and self.step >= inst.back_at:
+                inst.start()
+                self.note("%s back" % inst.name)
         for sp in self.spokes:
             if sp.live and not sp.daemon and sp.offline_until <= self.step and r.random() < 0.3:
                 sp.start_daemon()
@@ -1138,8 +1458,9 @@ class Run:
 
     def finish(self):
         """Heal everything, sync everyone twice, compare."""
-        if not self.hub.up():
-            self.hub.start()
+        for inst in self.hub.instances:
+            if not inst.up():
+                inst.start()
         for sp in self.spokes:
             sp.offline_until = 0
             if sp.live and not sp.daemon:
@@ -1148,53 +1469,147 @@ class Run:
         for _ in range(2):
             for sp in self.spokes:
                 self.sync(sp, final=True)
-        want = self.digest(self.hub.db)
-        hub_ops = self.hub.ops()
         bad = []
-        for sp in self.spokes:
-            got = self.digest(sp.db)
-            if got != want:
-                bad.append("%s's digest %s differs from the hub's %s" % (sp.name, got[:12], want[:12]))
-        for name, db in [("hub", self.hub.db)] + [(sp.name, sp.db) for sp in self.spokes]:
-            con = ro(db)
-            try:
-                n = con.execute("SELECT count(*) FROM oplog").fetchone()[0]
-            finally:
-                con.close()
-            if n != hub_ops:
-                bad.append("%s holds %d ops, the hub %d" % (name, n, hub_ops))
-            _, out, _ = self.p.heph(db, ["ops", "--json", "--unapplied"])
-            waiting = [l for l in out.splitlines() if l.strip() and json.loads(l)["type"] in KNOWN]
-            if waiting:
-                bad.append("%s has ops never applied:\n    %s" % (name, "\n    ".join(waiting[:5])))
-            self.integrity_db(db, name)
+        replicas = {}   # owner name -> [(name, db)]: the owner's spokes and the hub's side
+        for o in self.owners:
+            if self.hub.pg:
+                want, hub_ops, refs = self.pg_hub_state(o, bad)
+            else:
+                want, hub_ops, refs = self.digest(self.hub.db), self.hub.ops(o), [("hub", self.hub.db)]
+            differs = False
+            for sp in o.spokes:
+                got = self.digest(sp.db)
+                if got != want:
+                    bad.append("%s's digest %s differs from the hub's %s" % (sp.name, got[:12], want[:12]))
+                    differs = True
+            replicas[o.name] = refs + [(sp.name, sp.db) for sp in o.spokes]
+            for name, db in replicas[o.name]:
+                con = ro(db)
+                try:
+                    n = con.execute("SELECT count(*) FROM oplog").fetchone()[0]
+                finally:
+                    con.close()
+                if n != hub_ops:
+                    bad.append("%s holds %d ops, the hub %d" % (name, n, hub_ops))
+                _, out, _ = self.p.heph(db, ["ops", "--json", "--unapplied"])
+                waiting = [l for l in out.splitlines() if l.strip() and json.loads(l)["type"] in KNOWN]
+                if waiting:
+                    bad.append("%s has ops never applied:\n    %s" % (name, "\n    ".join(waiting[:5])))
+                self.integrity_db(db, name)
+            if differs:
+                bad.append(self.explain(refs[0][1], want, o.spokes))
         for sp in self.spokes:
             _, out, _ = sp.heph(["--json", "sync", "--status"])
             st = json.loads(out)
             if st.get("pending_push"):
                 bad.append("%s still has %s ops to push" % (sp.name, st["pending_push"]))
         # the everyday reads answer on whatever the merge made
-        for db in [self.hub.db] + [sp.db for sp in self.spokes]:
+        for db in [db for o in self.owners for _, db in replicas[o.name]]:
             for args in (["project", "list"], ["--json", "list", "--all"], ["next"], ["view", "tom"],
                          ["--json", "conflicts", "--all"], ["tags"]):
                 self.p.heph(db, args)
+        if self.hub.pg:
+            bad += self.leaks(replicas)
         for sp in self.spokes:
             sp.stop_daemon(hard=False)
-        self.hub.stop(hard=False)
-        for log in [self.hub.log] + [sp.log for sp in self.spokes]:
+        for inst in self.hub.instances:
+            inst.stop(hard=False)
+        if self.hub.pg:
+            # the instances' owner replicas, killed -9 now and then, are whole
+            for name, db in self.hub.replica_files():
+                self.integrity_db(db, name)
+        for log in [i.log for i in self.hub.instances] + [sp.log for sp in self.spokes]:
             if os.path.exists(log):
                 self.check_sanitizer(open(log, errors="replace").read(), [log])
         if bad:
-            raise Failure("replicas differ after the final sync round:\n  " + "\n  ".join(bad) +
-                          "\n" + self.explain(want))
-        return want
+            raise Failure("replicas differ after the final sync round:\n  " + "\n  ".join(b for b in bad if b))
+
+    def pg_hub_state(self, o, bad):
+        """Owner o's state on the PostgreSQL hub, without reading a file: its
+        head as each instance answers a pull, its log's shape in PostgreSQL
+        (seqs 1..head, each op once), a fresh replica pulled through each
+        instance (their digests must agree: the hub's digest), and /rpc
+        digest on each instance (its replica of the owner). Returns the
+        digest, the op count and the fresh replicas."""
+        heads = [self.hub.head(o, inst) for inst in self.hub.instances]
+        if len(set(heads)) != 1:
+            bad.append("the instances answer different heads for %s: %s" % (o.name, heads))
+        head = heads[0][1]
+        count, distinct, lo, hi, owner_head = self.hub.log_rows(o)
+        if (count, distinct, lo, hi, owner_head) != (head, head, 1 if head else 0, head, head):
+            bad.append("%s's log in PostgreSQL is not seqs 1..%d each op once: %d rows, %d op ids, seqs %d..%d, "
+                       "head %d" % (o.name, head, count, distinct, lo, hi, owner_head))
+        fresh = []
+        for inst in self.hub.instances:
+            name = "fresh-%s-%s" % (o.name, inst.name)
+            db, tok = os.path.join(self.dir, name + ".db"), os.path.join(self.dir, name + ".token")
+            with open(tok, "wb") as f:
+                f.write(self.hub.token(o, name))
+            self.p.heph(db, ["hub", "set", inst.url, "--token-file", tok])
+            self.p.heph(db, ["sync"])
+            fresh.append((name, db))
+        want = self.digest(fresh[0][1])
+        for name, db in fresh[1:]:
+            if self.digest(db) != want:
+                bad.append("%s's digest %s differs from %s's %s" % (name, self.digest(db)[:12], fresh[0][0],
+                                                                    want[:12]))
+        for inst in self.hub.instances:
+            got = self.hub.rpc(o, inst, "digest", {})["digest"]
+            if got != want:
+                bad.append("/rpc digest for %s on %s is %s, a fresh replica's %s" % (o.name, inst.name, got[:12],
+                                                                                    want[:12]))
+        if self.hub.head(o, self.hub.instances[0])[1] != head:
+            bad.append("%s's head moved while fresh replicas pulled" % o.name)
+        return want, head, fresh
+
+    def leaks(self, replicas):
+        """Nothing of one owner on another's replicas: no op id, no node id
+        (but those derived from a name or a date, journals and tags, which
+        both owners may make on their own), no word of the other's
+        vocabulary in a title, body or alias."""
+        held = {}
+        for o in self.owners:
+            ops, nodes, words = set(), set(), set()
+            for name, db in replicas[o.name]:
+                con = ro(db)
+                try:
+                    ops |= {x[0] for x in con.execute("SELECT op_id FROM oplog")}
+                    rows = con.execute("SELECT id, kind, coalesce(title, ''), coalesce(body, ''), "
+                                       "coalesce(aliases, '') FROM nodes").fetchall()
+                finally:
+                    con.close()
+                for nid, kind, title, body, aliases in rows:
+                    if kind not in ("journal", "tag"):
+                        nodes.add(nid)
+                    words |= set("".join(c if c.isalnum() else " " for c in title + " " + body + " " + aliases)
+                                 .split())
+            held[o.name] = (o, ops, nodes, words)
+        bad = []
+        for o, ops, nodes, words in held.values():
+            mine = words & set(o.vocab)
+            if not ops or not nodes or not mine:
+                bad.append("%s's replicas hold nothing to compare (%d ops, %d nodes, %d words of theirs)" %
+                           (o.name, len(ops), len(nodes), len(mine)))
+            for other, ops2, nodes2, _ in held.values():
+                if other is o:
+                    continue
+                for what, a, b in (("op", ops, ops2), ("node", nodes, nodes2)):
+                    if a & b:
+                        bad.append("%s's replicas hold %d %ss of %s's, e.g. %s" % (o.name, len(a & b), what,
+                                                                                 other.name, sorted(a & b)[0]))
+                theirs = words & set(other.vocab)
+                if theirs:
+                    bad.append("%s's replicas hold words only %s writes: %s" % (o.name, other.name,
+                                                                                " ".join(sorted(theirs)[:8])))
+        return bad
 
     def digest(self, db):
         _, out, _ = self.p.heph(db, ["digest"])
         return out.strip()
 
-    def explain(self, want):
-        """The rows in which the first differing spoke and the hub disagree."""
+    def explain(self, ref, want, spokes):
+        """The rows in which the first differing spoke and the hub's side
+        (ref) disagree."""
         parts = [
             ("nodes", "SELECT id, kind, title, body, aliases, created_hlc, updated_hlc, tombstone_hlc, parent_id FROM nodes"),
             ("tasks", "SELECT node_id, state, attention, do_date, late_on, recurrence, context_id, project_id, "
@@ -1204,12 +1619,12 @@ class Run:
             ("applied ops", "SELECT op_id FROM oplog WHERE status = 0"),
             ("clocks", "SELECT node_id, field, hlc FROM clocks"),
         ]
-        for sp in self.spokes:
+        for sp in spokes:
             if self.digest(sp.db) == want:
                 continue
             lines = ["rows that differ between the hub and %s:" % sp.name]
             for name, sql in parts:
-                a, b = ro(self.hub.db), ro(sp.db)
+                a, b = ro(ref), ro(sp.db)
                 try:
                     ra, rb = set(a.execute(sql).fetchall()), set(b.execute(sql).fetchall())
                 except sqlite3.Error:
@@ -1297,6 +1712,8 @@ def main():
     ap.add_argument("--steps", type=int, default=70)
     ap.add_argument("--snapshots", action="store_true",
                     help="replicas with an empty pull cursor start from the hub's snapshot (HEPH_SYNC_SNAPSHOT=always)")
+    ap.add_argument("--pg", action="store_true",
+                    help="the hub for many owners: two hephd instances on a private PostgreSQL cluster, two owners")
     ap.add_argument("--keep", action="store_true", help="keep every seed's directory")
     ap.add_argument("--keep-failed", action="store_true", help="keep a failing seed's directory")
     ap.add_argument("-v", "--verbose", action="store_true")
@@ -1317,41 +1734,22 @@ def main():
     start = time.time()
     passed, failed = 0, []
     joins = 0  # replicas that started from a snapshot (--snapshots)
-    for seed in seeds:
-        if args.seconds and passed + len(failed) > 0 and time.time() - start > args.seconds:
-            break
-        run = Run(seed, args)
-        try:
-            secs = run.go()
-            passed += 1
-            joins += run.stats.get("snapshot joins", 0)
-            print("seed %d: %d spokes%s, %d steps, converged in %.1fs" % (
-                seed, len(run.spokes), " (one with hephd)" if any(s.live for s in run.spokes) else "",
-                args.steps, secs), flush=True)
-            if args.verbose:
-                print("  " + ", ".join("%s: %d" % kv for kv in sorted(run.stats.items())), flush=True)
-            if not args.keep:
-                shutil.rmtree(run.dir, ignore_errors=True)
-        except (KeyboardInterrupt, SystemExit):
-            if not args.keep:
-                shutil.rmtree(run.dir, ignore_errors=True)
-            raise
-        except (Failure, Exception) as e:
-            failed.append(seed)
-            replay = "HEPH=%s HEPHD=%s python3 %s --seed %d --steps %d%s --keep -v" % (
-                HEPH, HEPHD, os.path.abspath(__file__), seed, args.steps,
-                " --spokes %d" % args.spokes if args.spokes else "")
-            print("FAIL seed %d at step %d: %s" % (seed, run.step, e if isinstance(e, Failure) else repr(e)),
-                  file=sys.stderr)
-            if not isinstance(e, Failure):
-                import traceback
-                traceback.print_exc()
-            print("  the last steps:\n    " + "\n    ".join(run.trace[-25:]), file=sys.stderr)
-            print("  replay: " + replay, file=sys.stderr)
-            if args.keep or args.keep_failed:
-                print("  its databases and logs: " + run.dir, file=sys.stderr)
-            else:
-                shutil.rmtree(run.dir, ignore_errors=True)
+    cluster = PgCluster() if args.pg else None
+    try:
+        for seed in seeds:
+            if args.seconds and passed + len(failed) > 0 and time.time() - start > args.seconds:
+                break
+            ok, j = one_seed(seed, args, cluster)
+            passed += ok
+            joins += j
+            if not ok:
+                failed.append(seed)
+    finally:
+        if cluster and (args.keep or (args.keep_failed and failed)):
+            cluster.stop(remove=False)
+            print("  the PostgreSQL cluster's directory: " + cluster.base, file=sys.stderr)
+        elif cluster:
+            cluster.stop()
     print("%d seeds converged, %d failed%s in %.0fs" % (passed, len(failed),
                                                        " (%s)" % ",".join(map(str, failed)) if failed else "",
                                                        time.time() - start))
@@ -1362,6 +1760,53 @@ def main():
             print("FAIL no replica started from a snapshot", file=sys.stderr)
             sys.exit(1)
     sys.exit(1 if failed else 0)
+
+
+def one_seed(seed, args, cluster):
+    """Run one seed: (whether it converged, replicas that started from a
+    snapshot)."""
+    run = Run(seed, args, cluster)
+    try:
+        secs = run.go()
+        print("seed %d: %s, %d steps, converged in %.1fs" % (
+            seed, " + ".join("%d spokes%s" % (len(o.spokes), " (one with hephd)" if any(s.live for s in o.spokes)
+                                             else "") + (" of " + o.name if cluster else "") for o in run.owners)
+            + (" on two instances" if cluster else ""), args.steps, secs)
+            + (" (an instance down %d times, killed -9 during a sync %d, an owner lost %d)" % (
+                run.stats.get("hub down", 0), run.stats.get("hub killed mid-sync", 0) +
+                run.stats.get("hub killed after a sync", 0), run.stats.get("hub replaced", 0)) if cluster else ""),
+            flush=True)
+        if args.verbose:
+            print("  " + ", ".join("%s: %d" % kv for kv in sorted(run.stats.items())), flush=True)
+        if not args.keep:
+            shutil.rmtree(run.dir, ignore_errors=True)
+            if cluster:
+                run.hub.drop()
+        return True, run.stats.get("snapshot joins", 0)
+    except (KeyboardInterrupt, SystemExit):
+        if not args.keep:
+            shutil.rmtree(run.dir, ignore_errors=True)
+        raise
+    except (Failure, Exception) as e:
+        replay = "HEPH=%s HEPHD=%s python3 %s%s --seed %d --steps %d%s --keep -v" % (
+            HEPH, HEPHD, os.path.abspath(__file__), " --pg" if cluster else "", seed, args.steps,
+            " --spokes %d" % args.spokes if args.spokes else "")
+        print("FAIL seed %d at step %d: %s" % (seed, run.step, e if isinstance(e, Failure) else repr(e)),
+              file=sys.stderr)
+        if not isinstance(e, Failure):
+            import traceback
+            traceback.print_exc()
+        print("  the last steps:\n    " + "\n    ".join(run.trace[-25:]), file=sys.stderr)
+        print("  replay: " + replay, file=sys.stderr)
+        if args.keep or args.keep_failed:
+            print("  its databases and logs: " + run.dir, file=sys.stderr)
+            if cluster:
+                print("  its PostgreSQL database: " + run.hub.url, file=sys.stderr)
+        else:
+            shutil.rmtree(run.dir, ignore_errors=True)
+            if cluster:
+                run.hub.drop()
+        return False, 0
 
 
 if __name__ == "__main__":

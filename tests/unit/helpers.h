@@ -141,4 +141,13 @@ static inline char *digest_of(heph_store *s)
 	return d;
 }
 
+/* Two stores hold the same replicated state. */
+static inline void assert_same_digest(heph_store *a, heph_store *b)
+{
+	char *da = digest_of(a), *db = digest_of(b);
+	assert_string_equal(da, db);
+	free(da);
+	free(db);
+}
+
 #endif

@@ -172,11 +172,8 @@ static void apply__is_idempotent(void **state)
 			assert_int_equal(apply_json(b, op, &st), 0);
 			assert_int_equal(st, round == 0 ? HEPH_OP_APPLIED : HEPH_OP_DUPLICATE);
 		}
-	char *da = digest_of(a), *db = digest_of(b);
-	assert_string_equal(da, db);
+	assert_same_digest(a, b);
 	assert_int_equal(query_int(b, "SELECT count(*) FROM oplog", NULL), (long long)json_array_size(ops));
-	free(da);
-	free(db);
 	json_decref(ops);
 	heph_store_close(a);
 	heph_store_close(b);

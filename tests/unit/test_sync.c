@@ -118,17 +118,13 @@ static void sync__spokes_converge_through_the_hub_page_by_page(void **state)
 	assert_int_equal(pull_all(hub, b, 3), 5); /* 15 ops in pages of 3, then the empty tail */
 	assert_int_equal(push_all(b, hub, 4), 12); /* only b's own ops go back */
 	pull_all(hub, a, 3);
-	char *dh = digest_of(hub), *da = digest_of(a), *db = digest_of(b);
-	assert_string_equal(dh, da);
-	assert_string_equal(dh, db);
+	assert_same_digest(a, hub);
+	assert_same_digest(b, hub);
 	int64_t n;
 	assert_int_equal(heph_sync_pending(a, &n), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(heph_sync_pending(b, &n), 0);
 	assert_int_equal(n, 0);
-	free(dh);
-	free(da);
-	free(db);
 	heph_store_close(hub);
 	heph_store_close(a);
 	heph_store_close(b);
@@ -351,10 +347,7 @@ static void take_page__from_another_hub_starts_over(void **state)
 	assert_int_equal(heph_sync_pending(a, &pending), 0);
 	assert_int_equal(pending, 6); /* everything, the first hub's ops included */
 	assert_int_equal(push_all(a, hub2, 0), 6);
-	char *d1 = digest_of(a), *d2 = digest_of(hub2);
-	assert_string_equal(d1, d2);
-	free(d1);
-	free(d2);
+	assert_same_digest(a, hub2);
 	heph_store_close(hub1);
 	heph_store_close(hub2);
 	heph_store_close(a);
@@ -397,12 +390,8 @@ static void take_page__asked_for_before_another_process_started_over_takes_nothi
 	pull_all(hub2, a, 0);
 	push_all(a, hub2, 0);
 	pull_all(hub2, b, 0);
-	char *da = digest_of(a), *dh = digest_of(hub2), *db = digest_of(b);
-	assert_string_equal(da, dh);
-	assert_string_equal(db, dh);
-	free(da);
-	free(dh);
-	free(db);
+	assert_same_digest(a, hub2);
+	assert_same_digest(b, hub2);
 	heph_store_close(hub1);
 	heph_store_close(hub2);
 	heph_store_close(a);
@@ -440,10 +429,7 @@ static void pushed__after_another_process_started_over_keeps_the_cursor(void **s
 	assert_int_equal(heph_sync_pending(a, &pending), 0);
 	assert_true(pending >= after); /* the ops before the body still wait */
 	push_all(a, hub2, 0);
-	char *da = digest_of(a), *dh = digest_of(hub2);
-	assert_string_equal(da, dh);
-	free(da);
-	free(dh);
+	assert_same_digest(a, hub2);
 	heph_store_close(hub1);
 	heph_store_close(hub2);
 	heph_store_close(a);
@@ -566,7 +552,7 @@ static void snapshot__installs_what_a_replay_gives_and_keeps_the_spokes_own_ops(
 {
 	(void)state;
 	heph_store *hub = mem(), *replayed = mem(), *spoke = mem();
-	char *path = temp_db(), *want, *got;
+	char *path = temp_db();
 	int64_t seq, pending;
 	heph_sync_snapshot_result res;
 	add_tasks(hub, 5);
@@ -588,16 +574,48 @@ static void snapshot__installs_what_a_replay_gives_and_keeps_the_spokes_own_ops(
 	assert_int_equal(push_all(spoke, hub, 0), 6);
 	pull_all(hub, spoke, 0);
 	pull_all(hub, replayed, 0);
-	want = digest_of(hub);
-	got = digest_of(spoke);
-	assert_string_equal(got, want);
-	free(got);
-	got = digest_of(replayed);
-	assert_string_equal(got, want);
-	free(got);
-	free(want);
+	assert_same_digest(spoke, hub);
+	assert_same_digest(replayed, hub);
 	heph_store_close(hub);
 	heph_store_close(replayed);
+	heph_store_close(spoke);
+	drop_db(path);
+}
+
+static void snapshot_write_replica__states_its_hubs_id_and_seq_and_installs_as_the_hubs(void **state)
+{
+	(void)state;
+	heph_store *hub = mem(), *replica = mem(), *spoke = mem();
+	char *path = temp_db();
+	int64_t seq, head, cursor;
+	heph_sync_snapshot_result res;
+	add_tasks(hub, 5);
+	add_tasks(replica, 1); /* its own op-log rows come first, then the hub's */
+	pull_all(hub, replica, 0);
+	push_all(replica, hub, 0);
+	pull_all(hub, replica, 0);
+	assert_int_equal(heph_sync_head(hub, &head), 0);
+	assert_int_equal(heph_sync_pull_cursor(replica, &cursor), 0);
+	assert_int_equal(cursor, head);
+	/* not a replica of that hub: refused, no file left */
+	assert_int_equal(heph_sync_snapshot_write_replica(replica, path, heph_store_origin(spoke), &seq), HEPH_ERROR);
+	assert_int_equal(access(path, F_OK), -1);
+	if (heph_sync_snapshot_write_replica(replica, path, heph_store_origin(hub), &seq))
+		fail_msg("write: %s", heph_error_last());
+	assert_int_equal(seq, head);
+	/* a spoke of the hub takes it as the hub's and pulls on from the hub */
+	if (heph_sync_snapshot_install(spoke, path, heph_store_origin(hub), &res))
+		fail_msg("install: %s", heph_error_last());
+	assert_int_equal(res.seq, head);
+	assert_string_equal(res.hub, heph_store_origin(hub));
+	add_tasks(hub, 2);
+	pull_all(hub, spoke, 0);
+	assert_int_equal(heph_sync_pull_cursor(spoke, &cursor), 0);
+	assert_int_equal(heph_sync_head(hub, &head), 0);
+	assert_int_equal(cursor, head);
+	assert_same_digest(spoke, hub);
+	heph_store_close(hub);
+	heph_store_close(replica);
 	heph_store_close(spoke);
 	drop_db(path);
 }
@@ -656,7 +674,7 @@ static void snapshot_install__a_reader_of_the_spoke_sees_the_old_state_then_the_
 {
 	(void)state;
 	heph_store *hub = mem();
-	char *path = temp_db(), *spoke_path = temp_db(), *want, *got;
+	char *path = temp_db(), *spoke_path = temp_db();
 	heph_store *spoke = open_at(spoke_path, &clk, "2026-11-18"), *reader = open_at(spoke_path, &clk, "2026-11-18");
 	heph_sync_snapshot_result res;
 	int64_t seq, before, during, after, installed;
@@ -676,11 +694,7 @@ static void snapshot_install__a_reader_of_the_spoke_sees_the_old_state_then_the_
 	assert_int_equal(during, before);
 	assert_int_equal(after, installed);
 	assert_true(installed > before);
-	want = digest_of(spoke);
-	got = digest_of(reader);
-	assert_string_equal(got, want);
-	free(got);
-	free(want);
+	assert_same_digest(reader, spoke);
 	heph_store_close(reader);
 	heph_store_close(spoke);
 	heph_store_close(hub);
@@ -706,6 +720,7 @@ int main(void)
 		cmocka_unit_test(take_page__reads_any_layout_of_the_same_page_alike),
 		cmocka_unit_test(status__keeps_the_last_error_and_clears_it_on_success),
 		cmocka_unit_test(snapshot__installs_what_a_replay_gives_and_keeps_the_spokes_own_ops),
+		cmocka_unit_test(snapshot_write_replica__states_its_hubs_id_and_seq_and_installs_as_the_hubs),
 		cmocka_unit_test(snapshot_write__refuses_while_a_table_is_undecided),
 		cmocka_unit_test(snapshot_install__refuses_what_is_not_one_and_changes_nothing),
 		cmocka_unit_test(snapshot_install__a_reader_of_the_spoke_sees_the_old_state_then_the_new),

@@ -73,6 +73,9 @@ static void token_verify__takes_live_tokens_and_refuses_wrong_and_revoked_ones(v
 	assert_int_equal(heph_token_create(s, "laptop", &a), 0);
 	assert_int_equal(heph_token_create(s, "phone", &b), 0);
 	assert_string_not_equal(a, b);
+	char a_hash[HEPH_TOKEN_HASH_LEN + 1], a_secret[HEPH_TOKEN_LEN + 1];
+	heph_token_hash(a, a_hash);
+	snprintf(a_secret, sizeof a_secret, "%s", a + strlen(HEPH_TOKEN_PREFIX));
 	assert_int_equal(heph_token_verify(s, a, name), 0);
 	assert_string_equal(name, "laptop");
 	assert_int_equal(heph_token_verify(s, b, name), 0);
@@ -88,6 +91,24 @@ static void token_verify__takes_live_tokens_and_refuses_wrong_and_revoked_ones(v
 	assert_int_equal(heph_token_list(s, &list), 0);
 	assert_int_equal(json_array_size(list), 2);
 	assert_true(json_is_string(json_object_get(json_array_get(list, 1), "revoked_at")));
+	assert_null(json_object_get(json_array_get(list, 0), "hash")); /* the list never shows hashes */
+	json_decref(list);
+	/* the export (hephd migrate) gives each token's hash: the secret's
+	 * SHA-256, never the secret */
+	char hash[HEPH_TOKEN_HASH_LEN + 1];
+	assert_int_equal(heph_token_export(s, &list), 0);
+	assert_int_equal(json_array_size(list), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "name")), "laptop");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "hash")), a_hash);
+	assert_true(json_is_null(json_object_get(json_array_get(list, 0), "revoked_at")) ||
+		    !json_object_get(json_array_get(list, 0), "revoked_at"));
+	heph_token_hash(b, hash);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 1), "hash")), hash);
+	assert_true(json_is_string(json_object_get(json_array_get(list, 1), "revoked_at")));
+	char *dump = json_dumps(list, 0);
+	assert_null(strstr(dump, a_secret));
+	assert_null(strstr(dump, b + strlen(HEPH_TOKEN_PREFIX)));
+	free(dump);
 	json_decref(list);
 	free(a);
 	free(b);

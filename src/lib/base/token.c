@@ -135,9 +135,11 @@ int heph_token_revoke(heph_store *s, const char *name)
 	return heph_store_commit(s);
 }
 
-int heph_token_list(heph_store *s, json_t **out)
+/* The tokens table as JSON: name, created_at, revoked_at, and the hash when
+ * with_hash. */
+static int token_rows(heph_store *s, int with_hash, json_t **out)
 {
-	sqlite3_stmt *st = heph__stmt(s, "SELECT name, created_at, revoked_at FROM tokens ORDER BY name");
+	sqlite3_stmt *st = heph__stmt(s, "SELECT name, created_at, revoked_at, hash FROM tokens ORDER BY name");
 	json_t *arr = json_array();
 	int rc;
 	*out = NULL;
@@ -147,9 +149,11 @@ int heph_token_list(heph_store *s, json_t **out)
 	}
 	while ((rc = heph__row(s, st)) > 0) {
 		const char *revoked = (const char *)sqlite3_column_text(st, 2);
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s?}", "name", (const char *)sqlite3_column_text(st, 0),
-						     "created_at", (const char *)sqlite3_column_text(st, 1),
-						     "revoked_at", revoked));
+		json_t *o = json_pack("{s:s, s:s, s:s?}", "name", (const char *)sqlite3_column_text(st, 0), "created_at",
+				      (const char *)sqlite3_column_text(st, 1), "revoked_at", revoked);
+		if (with_hash)
+			json_object_set_new(o, "hash", json_string((const char *)sqlite3_column_text(st, 3)));
+		json_array_append_new(arr, o);
 	}
 	sqlite3_reset(st);
 	if (rc < 0) {
@@ -158,6 +162,16 @@ int heph_token_list(heph_store *s, json_t **out)
 	}
 	*out = arr;
 	return 0;
+}
+
+int heph_token_list(heph_store *s, json_t **out)
+{
+	return token_rows(s, 0, out);
+}
+
+int heph_token_export(heph_store *s, json_t **out)
+{
+	return token_rows(s, 1, out);
 }
 
 int heph_token_verify(heph_store *s, const char *token, char name_out[HEPH_TOKEN_NAME_MAX + 1])

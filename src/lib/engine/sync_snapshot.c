@@ -9,8 +9,11 @@
  *                          heph never opens a snapshot as a database
  *   PRAGMA user_version    HEPH_SNAPSHOT_FORMAT
  *   snapshot(key, value)   format  HEPH_SNAPSHOT_FORMAT
- *                          hub     the hub's id (its origin)
- *                          seq     the hub seq it holds the op-log up to
+ *                          hub     the hub's id (its origin; a replica's:
+ *                                  the id of the hub it pulls from)
+ *                          seq     the hub seq it holds the op-log up to (a
+ *                                  replica's: its pull cursor; its own oplog
+ *                                  seqs are its own and only order the rows)
  *                          schema  the hub's schema version
  *                          level   the hub's feature level
  *                          ops     rows in oplog
@@ -169,7 +172,10 @@ static int empty_snap(heph_store *s, const char *name)
 	return exec_fmt(s, "DELETE FROM snap.%s", name);
 }
 
-int heph_sync_snapshot_write(heph_store *s, const char *path, int64_t *seq)
+/* The snapshot of s at path; replica_of: NULL for a hub (its own id, its
+ * op-log's greatest seq), else the hub whose op-log s pulls (that id, and
+ * s's pull cursor as of the copy). */
+static int write_snapshot(heph_store *s, const char *path, const char *replica_of, int64_t *seq)
 {
 	int err, began = 0, attached = 0;
 	int64_t head = 0, ops = 0;
@@ -212,13 +218,31 @@ int heph_sync_snapshot_write(heph_store *s, const char *path, int64_t *seq)
 	if ((err = heph__exec(s, "BEGIN")))
 		goto out;
 	began = 1;
+	if (replica_of) {
+		/* the cursors as of the copy, before sync_state is emptied */
+		char *stored = NULL;
+		if ((err = heph__text_of(s, "SELECT value FROM snap.sync_state WHERE key = ?1", "hub_id", &stored, NULL,
+					 "reading the replica's hub")))
+			goto out;
+		if (!stored || strcmp(stored, replica_of) != 0) {
+			err = heph_error_set(HEPH_ERROR, "the replica pulls from hub %s, not from %s", stored ? stored : "(none)",
+					     replica_of);
+			free(stored);
+			goto out;
+		}
+		free(stored);
+		if ((err = heph__sync_i64_of(s, "SELECT coalesce((SELECT CAST(value AS INTEGER) FROM snap.sync_state "
+					     "WHERE key = 'pull_cursor'), 0) WHERE ?1 = ?1", 0, &head)))
+			goto out;
+	}
 	for (size_t i = 0; i < NTABLES; i++) {
 		const struct table *t = &tables[i];
 		if ((t->fate == PRIVATE || t->fate == DROPPED) && (err = empty_snap(s, t->name)))
 			goto out;
 	}
 	if ((err = heph__exec(s, "UPDATE snap.oplog SET local = 0 WHERE local <> 0")) ||
-	    (err = heph__sync_i64_of(s, "SELECT coalesce(max(seq), 0) FROM snap.oplog WHERE ?1 = ?1", 0, &head)) ||
+	    (!replica_of &&
+	     (err = heph__sync_i64_of(s, "SELECT coalesce(max(seq), 0) FROM snap.oplog WHERE ?1 = ?1", 0, &head))) ||
 	    (err = heph__sync_i64_of(s, "SELECT count(*) FROM snap.oplog WHERE ?1 = ?1", 0, &ops)))
 		goto out;
 	if ((err = exec_fmt(s, "PRAGMA snap.application_id = %d; PRAGMA snap.user_version = %d;"
@@ -227,7 +251,7 @@ int heph_sync_snapshot_write(heph_store *s, const char *path, int64_t *seq)
 		goto out;
 	if ((err = exec_fmt(s, "INSERT INTO snap.snapshot(key, value) VALUES ('format', '%d'), ('hub', '%s'), "
 			       "('seq', '%lld'), ('schema', '%d'), ('level', '%d'), ('ops', '%lld')",
-			    HEPH_SNAPSHOT_FORMAT, s->origin, (long long)head, heph_schema_version(),
+			    HEPH_SNAPSHOT_FORMAT, replica_of ? replica_of : s->origin, (long long)head, heph_schema_version(),
 			    heph_feature_level(), (long long)ops)))
 		goto out;
 	if ((err = heph__exec(s, "COMMIT")))
@@ -242,6 +266,18 @@ out:
 	if (err)
 		unlink(path);
 	return err;
+}
+
+int heph_sync_snapshot_write(heph_store *s, const char *path, int64_t *seq)
+{
+	return write_snapshot(s, path, NULL, seq);
+}
+
+int heph_sync_snapshot_write_replica(heph_store *s, const char *path, const char *hub, int64_t *seq)
+{
+	if (!hub || !heph_origin_valid(hub))
+		return heph_error_set(HEPH_EINVALID, "a replica's snapshot needs the id of the hub it pulls from");
+	return write_snapshot(s, path, hub, seq);
 }
 
 int heph_sync_snapshot_digest(const char *path, char hex[65], int64_t *size)
