@@ -225,7 +225,8 @@ typedef struct heph_sync_snapshot_result {
  * be pushed; the cursors move to the snapshot's seq. want_hub (may be
  * NULL): refuse a snapshot of another hub. The checks of
  * heph_sync_snapshot_check() come first; on any failure the database is
- * unchanged (HEPH_EUNAVAIL when another process wrote to it meanwhile). */
+ * unchanged (HEPH_EUNAVAIL when another process wrote to it meanwhile, or
+ * was writing to it when the pages were to be copied). */
 int heph_sync_snapshot_install(heph_store *s, const char *path, const char *want_hub,
 			       heph_sync_snapshot_result *out);
 

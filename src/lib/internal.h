@@ -43,6 +43,7 @@ struct heph_store {
 	int parents_dirty;                 /* parent links changed in the batch: break cycles at its end */
 	int wal_frames;                    /* frames in the WAL after our last commit */
 	int cache_kb;                      /* the page cache asked for, KiB */
+	int busy_ms;                       /* how long a write waits for another writer */
 	int read_only;                     /* opened read-only: the file or its directory refuses writes */
 	int64_t change_first, change_last; /* seqs of this transaction's local ops, for undo (0: none) */
 	int64_t change_undoes;             /* the change this transaction reverses, or 0 */

@@ -11,8 +11,10 @@
  * cycle resumes in the next), checks the hub's SHA-256 of it, installs it
  * (heph_sync_snapshot_install) and pulls the rest from its seq. A hub
  * without snapshots (404), of another protocol, format, schema or feature
- * level leaves the op-log pull; a snapshot that fails its digest or is not
- * a heph snapshot fails the cycle and changes nothing.
+ * level leaves the op-log pull, and so does an install that gives way to
+ * another process writing to the database meanwhile (a local change, or
+ * another sync that met a new hub and pulls from 0); a snapshot that fails
+ * its digest or is not a heph snapshot fails the cycle and changes nothing.
  *
  * One download per database at a time: DB.snapshot is locked (flock) while
  * a sync downloads and installs it, so a second sync of the same database
@@ -340,9 +342,12 @@ static int bootstrap(heph_store *s, net_client *c, enum net_snapshot_mode mode, 
 	 * the files are removed */
 	err = heph_sync_snapshot_install(s, part, hub, &res);
 	drop_files(part, etag_file);
-	if (err == HEPH_EPROTOCOL) {
-		/* another schema or feature level: replay the op-log */
-		if (asprintf(note, "%s", heph_error_last()) < 0)
+	if (err == HEPH_EPROTOCOL || err == HEPH_EUNAVAIL) {
+		/* another schema or feature level: replay the op-log; another
+		 * process wrote to the database meanwhile (a local change, or a
+		 * sync that started over and pulls): the install gave way and
+		 * changed nothing, so pull from where the cursor is now */
+		if (asprintf(note, err == HEPH_EUNAVAIL ? "%s, so it pulled the op-log" : "%s", heph_error_last()) < 0)
 			abort();
 		heph_error_clear();
 		err = 0;

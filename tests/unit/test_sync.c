@@ -6,6 +6,8 @@
 #include "heph/sync.h"
 #include "internal.h"
 
+#include <pthread.h>
+
 static struct fake_clock clk = { T0 };
 
 static heph_store *mem(void) { return open_at(":memory:", &clk, "2026-11-18"); }
@@ -702,6 +704,71 @@ static void snapshot_install__a_reader_of_the_spoke_sees_the_old_state_then_the_
 	drop_db(spoke_path);
 }
 
+/* Another process's write transaction, open when the snapshot is to be
+ * installed: the task it adds is committed a while after. */
+struct writer {
+	heph_store *s;
+	int ready[2]; /* a byte once the transaction holds the database */
+};
+
+static void *write_a_task_slowly(void *arg)
+{
+	struct writer *w = arg;
+	heph_rpc_env env = { .store = w->s };
+	json_t *params = json_pack("{s:s}", "title", "written meanwhile"), *r = NULL;
+	int err = heph_store_begin(w->s) || heph_rpc_call(&env, "task.create", params, &r);
+	json_decref(params);
+	json_decref(r);
+	if (err)
+		return (void *)1;
+	if (write(w->ready[1], "x", 1) != 1)
+		return (void *)1;
+	usleep(400 * 1000);
+	return (void *)(intptr_t)(heph_store_commit(w->s) != 0);
+}
+
+static void snapshot_install__gives_way_to_a_writer_and_changes_nothing(void **state)
+{
+	(void)state;
+	heph_store *hub = mem();
+	char *path = temp_db(), *again = temp_db(), *spoke_path = temp_db();
+	heph_store *spoke = open_at(spoke_path, &clk, "2026-11-18");
+	struct writer w = { .s = open_at(spoke_path, &clk, "2026-11-18") };
+	heph_sync_snapshot_result res;
+	pthread_t t;
+	void *failed;
+	char byte;
+	int64_t seq, cursor;
+	add_tasks(hub, 5);
+	add_tasks(spoke, 1);
+	assert_int_equal(heph_sync_snapshot_write(hub, path, &seq), 0);
+	assert_int_equal(pipe(w.ready), 0);
+	assert_int_equal(pthread_create(&t, NULL, write_a_task_slowly, &w), 0);
+	assert_int_equal(read(w.ready[0], &byte, 1), 1);
+	/* the writer commits after the install would have copied its pages:
+	 * had the install waited for it, the copy would erase its task */
+	assert_int_equal(heph_sync_snapshot_install(spoke, path, NULL, &res), HEPH_EUNAVAIL);
+	assert_non_null(strstr(heph_error_last(), "another process"));
+	assert_int_equal(pthread_join(t, &failed), 0);
+	assert_null(failed);
+	assert_int_equal(count_of(spoke, "SELECT count(*) FROM nodes WHERE kind = 'task' AND title = 'written meanwhile'"), 1);
+	assert_int_equal(heph_sync_pull_cursor(spoke, &cursor), 0);
+	assert_int_equal(cursor, 0);
+	/* once the writer is done, the next download installs */
+	assert_int_equal(heph_sync_snapshot_write(hub, again, &seq), 0);
+	if (heph_sync_snapshot_install(spoke, again, NULL, &res))
+		fail_msg("install: %s", heph_error_last());
+	assert_int_equal(count_of(spoke, "SELECT count(*) FROM nodes WHERE kind = 'task' AND title = 'written meanwhile'"), 1);
+	close(w.ready[0]);
+	close(w.ready[1]);
+	heph_store_close(w.s);
+	heph_store_close(spoke);
+	heph_store_close(hub);
+	drop_db(path);
+	drop_db(again);
+	drop_db(spoke_path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -724,6 +791,7 @@ int main(void)
 		cmocka_unit_test(snapshot_write__refuses_while_a_table_is_undecided),
 		cmocka_unit_test(snapshot_install__refuses_what_is_not_one_and_changes_nothing),
 		cmocka_unit_test(snapshot_install__a_reader_of_the_spoke_sees_the_old_state_then_the_new),
+		cmocka_unit_test(snapshot_install__gives_way_to_a_writer_and_changes_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,8 +41,11 @@
  *      cursors move to the snapshot's seq; one transaction;
  *   3. copy_over(): SQLite's online backup copies its pages over the
  *      spoke's database in one write transaction, unless another process
- *      wrote to the database since step 1 (refused: the next sync starts
- *      again rather than lose that write).
+ *      wrote to the database since step 1 or is writing to it then
+ *      (HEPH_EUNAVAIL, the database unchanged: the install gives way rather
+ *      than lose that write, and the sync pulls the op-log instead). One
+ *      case is not caught: a write begun and committed between the check
+ *      and the backup's first lock, a window of a few microseconds.
  * Undo history is dropped: its seqs name ops of the op-log that was
  * replaced.
  */
@@ -582,7 +585,10 @@ out:
 
 /* Copy the database at path over s's main database, page by page, in one
  * write transaction (SQLite's online backup): other connections wait for
- * it, as for any writer, and then read the new content. */
+ * it, as for any writer, and then read the new content. It never waits for
+ * another writer: one that holds the database now is about to commit a
+ * change the image lacks, so the install gives way (HEPH_EUNAVAIL) rather
+ * than copy over that change once it is committed. */
 static int copy_over(heph_store *s, const char *path)
 {
 	sqlite3 *src = NULL;
@@ -598,18 +604,16 @@ static int copy_over(heph_store *s, const char *path)
 		err = heph__sqlerr(s, sqlite3_errcode(s->db), "installing the snapshot");
 		goto out;
 	}
-	/* all pages in one step, so one transaction; busy: another process
-	 * writes, wait as the busy timeout would */
-	for (int tries = 0; tries < 100; tries++) {
-		rc = sqlite3_backup_step(b, -1);
-		if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
-			break;
-		sqlite3_sleep(50);
-	}
+	/* all pages in one step, so one transaction */
+	sqlite3_busy_timeout(s->db, 0);
+	rc = sqlite3_backup_step(b, -1);
+	sqlite3_busy_timeout(s->db, s->busy_ms);
 	int fin = sqlite3_backup_finish(b);
-	if (rc != SQLITE_DONE)
-		err = heph_error_set(rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? HEPH_EUNAVAIL : HEPH_ERROR,
-				     "installing the snapshot: %s", sqlite3_errstr(rc));
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		err = heph_error_set(HEPH_EUNAVAIL, "another process was writing to this database when the hub's "
+				     "snapshot was to be installed");
+	else if (rc != SQLITE_DONE)
+		err = heph_error_set(HEPH_ERROR, "installing the snapshot: %s", sqlite3_errstr(rc));
 	else if (fin != SQLITE_OK)
 		err = heph__sqlerr(s, fin, "installing the snapshot");
 out:
@@ -649,10 +653,11 @@ int heph_sync_snapshot_install(heph_store *s, const char *path, const char *want
 	if ((err = finish_image(s, path, seq, hub, out)))
 		goto out;
 	/* Another process that wrote to this database since adopt() read it
-	 * would lose its change: refuse instead (the next sync starts again). */
+	 * would lose its change: give way instead (the caller pulls the
+	 * op-log, or takes a snapshot another time). */
 	if (pragma_int(s, "PRAGMA main.data_version") != version) {
-		err = heph_error_set(HEPH_EUNAVAIL, "the database changed while the hub's snapshot was prepared; "
-				     "the next sync takes it again");
+		err = heph_error_set(HEPH_EUNAVAIL, "another process wrote to this database while the hub's snapshot "
+				     "was prepared");
 		goto out;
 	}
 	if ((err = exec_fmt(s, "PRAGMA main.cache_size = -%d", SNAPSHOT_CACHE_KB)))
@@ -662,8 +667,12 @@ int heph_sync_snapshot_install(heph_store *s, const char *path, const char *want
 	if (err)
 		goto out;
 	/* The WAL now holds every page: put them in the database file now
-	 * rather than in the next command that happens to checkpoint. */
+	 * rather than in the next command that happens to checkpoint; never
+	 * waiting for a reader (one would hold it up to the busy timeout),
+	 * which leaves the rest to the auto-checkpoint. */
+	sqlite3_busy_timeout(s->db, 0);
 	sqlite3_wal_checkpoint_v2(s->db, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	sqlite3_busy_timeout(s->db, s->busy_ms);
 	s->any_deferred = -1;
 	out->seq = seq;
 	snprintf(out->hub, sizeof out->hub, "%s", hub);

@@ -467,7 +467,8 @@ int heph_store_open(const char *path, const heph_store_opts *opts, heph_store **
 	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	sqlite3_wal_hook(s->db, wal_hook, s);
 
-	sqlite3_busy_timeout(s->db, opts && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : 5000);
+	s->busy_ms = opts && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : 5000;
+	sqlite3_busy_timeout(s->db, s->busy_ms);
 
 	/* Check what the file is before anything can write to it. */
 	if ((err = heph__file_identity(s->db, path, OPEN_HINT, &version)) || (err = heph__schema_check(s, path, version))) {
