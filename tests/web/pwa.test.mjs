@@ -93,8 +93,17 @@ const listed = () => page.textContent('.tasks[data-list=tasks]');
 async function arrivesLive(title, what) {
   const id = spoke.run('task', title, '--project', 'Home');
   spoke.sync();
-  await until(what, async () => (await listed()).includes(title), 20000);
+  await until(what, async () => (await listed()).includes(title), 20000).catch(async (e) => {
+    throw new Error(`${e.message}; ${await shown()}`);
+  });
   return id;
+}
+
+// What the page shows besides the list, for a failure's message.
+async function shown() {
+  const text = async (sel) => ((await page.$(sel)) ? JSON.stringify(await page.textContent(sel)) : '(none)');
+  return `the list count says ${await text('.list-count')}, the status ${await text('#status')}, ` +
+    `the banner ${await text('#banner')}, the address ${page.url()}`;
 }
 
 async function settings(token) {
@@ -365,13 +374,9 @@ test('the hub answers a browser from an allowed origin, refuses others, and answ
   remote(hub, tok.file, 'drop', first[0].result.node_id);
 });
 
-test('offline: a quick add is queued, survives a reload, and reaches the hub when it is back', async () => {
-  await open('#/view/tasks');
-  await page.waitForSelector('.tasks[data-list=tasks] .task');
-  await until('the service worker controls the page', () => page.evaluate(() => !!navigator.serviceWorker.controller), 10000)
-    .catch(async () => { await page.reload(); return until('controlled after a reload', () => page.evaluate(() => !!navigator.serviceWorker.controller)); });
-  const port = hub.port;
-  await hub.stop();
+// With the hub away: a done and a quick add are queued, shown as queued,
+// and kept through a reload.
+async function offline() {
   await page.click(`.task[data-id="${ids.call}"] .check`); /* done, offline */
   await until('the done is queued', async () => /1 queued/.test(await page.textContent('#status')));
   assert.match(await page.textContent(`.task[data-id="${ids.call}"]`), /queued: done: Call Acme/);
@@ -388,9 +393,24 @@ test('offline: a quick add is queued, survives a reload, and reaches the hub whe
   await page.waitForSelector('.tasks[data-list=tasks] .task'); /* the last list, from IndexedDB */
   assert.match(await page.textContent('#status'), /2 queued/);
   await shot(page, '12-offline-reloaded');
+}
 
-  await hub.start(port, CORS);
-  await until('the queue drains', async () => !(await page.isVisible('#status')) || !/queued/.test(await page.textContent('#status')), 30000);
+test('offline: a quick add is queued, survives a reload, and reaches the hub when it is back', async () => {
+  await open('#/view/tasks');
+  await page.waitForSelector('.tasks[data-list=tasks] .task');
+  await until('the service worker controls the page', () => page.evaluate(() => !!navigator.serviceWorker.controller), 10000)
+    .catch(async () => { await page.reload(); return until('controlled after a reload', () => page.evaluate(() => !!navigator.serviceWorker.controller)); });
+  const port = hub.port;
+  await hub.stop();
+  try {
+    await offline();
+  } catch (e) {
+    throw new Error(`${e.message}; ${await shown()}`);
+  } finally {
+    await hub.start(port, CORS); /* whatever failed, the tests after have their hub */
+  }
+  await until('the queue drains', async () => !(await page.isVisible('#status')) || !/queued/.test(await page.textContent('#status')), 30000)
+    .catch(async (e) => { throw new Error(`${e.message}; ${await shown()}`); });
   /* the hub's parser reads it now, with the day it was typed on */
   const title = 'Oil the hinges';
   const t = byTitle(JSON.parse(remote(hub, tok.file, 'list', '--json')), title);
