@@ -110,8 +110,8 @@ void live_free(struct live *l);
 /* Commits so far: read before a pull reads its page. */
 unsigned live_generation(struct live *l);
 /* Suspend c (from its request handler) until the next commit or
- * deadline_ms: 1. 0 when a commit came since gen (read the page again) or
- * the hub stops. */
+ * deadline_ms: 1. 0 when a commit came since gen (read the page again),
+ * -1 when the hub stops (answer now). */
 int live_park(struct live *l, struct MHD_Connection *c, struct live_wait *w, unsigned gen, int64_t deadline_ms);
 /* A write committed: resume every parked pull, at once or, when the last
  * wake was under 250 ms ago, at the watchdog's next live_expire. */

@@ -145,7 +145,7 @@ struct req {
 	char path[200];    /* likewise, cut */
 	struct live_wait wait; /* a pull parked until news (live.c) */
 	struct commit_job *job; /* a push queued for the committer, or NULL */
-	int waited;        /* it was parked once: answer what there is */
+	int64_t deadline_ms; /* a parked pull's: answer by then (0: not parked yet) */
 };
 
 /* The upload as a string ("" when none came). */
@@ -474,16 +474,22 @@ paged:
 	json_decref(report);
 	if (err)
 		return send_error(d, c, err);
-	if (wait > 0 && !q->waited && page_head(out) <= after) {
-		/* Nothing new: answer at the next commit, or in wait seconds. */
-		q->waited = 1;
-		if (live_park(d->hub->live, c, &q->wait, gen, now_ms() + wait * 1000)) {
+	if (wait > 0 && page_head(out) <= after && (!q->deadline_ms || now_ms() < q->deadline_ms)) {
+		/* Nothing new: answer at the next commit that brings news, or
+		 * in wait seconds (a wake with nothing new parks again). */
+		if (!q->deadline_ms)
+			q->deadline_ms = now_ms() + wait * 1000;
+		int parked = live_park(d->hub->live, c, &q->wait, gen, q->deadline_ms);
+		if (parked > 0) {
 			free(out);
 			return MHD_YES;
 		}
-		/* a commit came meanwhile: its ops may be on this page or the next */
-		free(out);
-		return do_pull(d, c, s, owner, q);
+		if (parked == 0) {
+			/* a commit came meanwhile: its ops may be on this page or the next */
+			free(out);
+			return do_pull(d, c, s, owner, q);
+		}
+		/* the hub stops: answer what there is */
 	}
 	metrics_pull();
 	/* A live pull closes its connection: one kept alive after an answer

@@ -6,7 +6,11 @@
  * A parked puller costs its socket and the few bytes of its request: no
  * thread, no timer of its own (the hub's watchdog ends waits that are
  * over). Every commit wakes every parked puller once; each then reads its
- * page as any pull does.
+ * page as any pull does, and parks again, until the same deadline, when the
+ * page holds nothing new for it (a commit of another owner's, or one whose
+ * ops it had read before it parked): so a puller is answered with news, at
+ * its deadline or when the hub stops, and a client can tell a hub that
+ * waits by how long it waited.
  *
  * A generation counter closes the race between reading an empty page and
  * parking: a puller parks only if no commit came in between, else it reads
@@ -79,8 +83,9 @@ int live_park(struct live *l, struct MHD_Connection *c, struct live_wait *w, uns
 {
 	pthread_mutex_lock(&l->mu);
 	if (l->stopping || l->gen != gen) {
+		int stopping = l->stopping;
 		pthread_mutex_unlock(&l->mu);
-		return 0;
+		return stopping ? -1 : 0;
 	}
 	w->c = c;
 	w->deadline_ms = deadline_ms;

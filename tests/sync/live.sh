@@ -27,6 +27,23 @@ expect_eq "a wait over 60 s is refused" 400 "$(http GET "$HUB_URL/sync/pull?prot
 expect_eq "a wait that is no number is refused" 400 "$(http GET "$HUB_URL/sync/pull?protocol=1&after=0&wait=soon" "$(cat "$TMP/a.token")" | cut -d' ' -f1)"
 expect_eq "a pull with nothing new answers when its wait is over, with nothing" "200 $head 0" \
 	"$(http GET "$HUB_URL/sync/pull?protocol=1&after=$head&wait=1" "$(cat "$TMP/a.token")" | python3 -c 'import json,sys; s,b=sys.stdin.read().split(" ",1); d=json.loads(b); print(s, d["head"], len(d["ops"]))')"
+# a wake that brings a parked pull nothing new (a write through /rpc that
+# changes nothing, as another owner's push would on a hub for many) parks it
+# again: it is answered when its wait is over, never at once with nothing,
+# which a client would take for a hub that does not wait
+printf '{"jsonrpc":"2.0","id":1,"method":"task.edit","params":{"id":"01M00000000000000000000000","title":"x"}}' >"$TMP/nothing.json"
+t0=$(date +%s%N)
+http GET "$HUB_URL/sync/pull?protocol=1&after=$head&wait=3" "$(cat "$TMP/a.token")" >"$TMP/parked.out" &
+parked=$!
+sleep 1
+http POST "$HUB_URL/rpc" "$(cat "$TMP/a.token")" "$TMP/nothing.json" >"$TMP/nothing.out"
+wait "$parked"
+waited_ms=$((($(date +%s%N) - t0) / 1000000))
+expect_eq "a write through /rpc that changes nothing is refused" 1 "$(grep -c '"error"' "$TMP/nothing.out")"
+expect_eq "a parked pull woken with nothing new waits on (answered after ${waited_ms} ms of its 3 s)" 1 \
+	"$((waited_ms >= 2900))"
+expect_eq "and is answered with nothing" "200 $head 0" \
+	"$(python3 -c 'import json,sys; s,b=open(sys.argv[1]).read().split(" ",1); d=json.loads(b); print(s, d["head"], len(d["ops"]))' "$TMP/parked.out")"
 
 # a change on a reaches b's database: a pushes at once, the hub wakes b's waiting pull
 on a task "made on a" --attention red >/dev/null

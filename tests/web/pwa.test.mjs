@@ -401,8 +401,8 @@ test('offline: a quick add is queued, survives a reload, and reaches the hub whe
   await until('the service worker controls the page', () => page.evaluate(() => !!navigator.serviceWorker.controller), 10000)
     .catch(async () => { await page.reload(); return until('controlled after a reload', () => page.evaluate(() => !!navigator.serviceWorker.controller)); });
   const port = hub.port;
-  await hub.stop();
   try {
+    await hub.stop();
     await offline();
   } catch (e) {
     throw new Error(`${e.message}; ${await shown()}`);

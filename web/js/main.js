@@ -109,7 +109,7 @@ onHubBack(() => wakeListen());
 // hub that cannot be reached is tried again with a growing back-off, at once
 // when it is heard from, and the screen is read again then (what changed
 // while it was away was never announced); a hub that does not wait is left
-// to the minute's refresh.
+// to the minute's refresh, and asked again when a call gets through.
 async function listen() {
   let head = -1;
   let backoff = 1000;
@@ -126,7 +126,10 @@ async function listen() {
       missed = false;
       head = n.head;
       backoff = 1000;
-      if (!n.waited) await sleep(60000); /* a hub that does not wait: the minute's refresh does it */
+      /* answered at once with nothing: a hub that does not wait (the
+       * minute's refresh does it), or one that stopped with this pull
+       * parked; either way the next call that gets through ends the pause */
+      if (!n.waited) await backOff(60000);
     } catch (e) {
       missed = true;
       await backOff(backoff);
