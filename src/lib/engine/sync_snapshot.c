@@ -41,11 +41,10 @@
  *      cursors move to the snapshot's seq; one transaction;
  *   3. copy_over(): SQLite's online backup copies its pages over the
  *      spoke's database in one write transaction, unless another process
- *      wrote to the database since step 1 or is writing to it then
- *      (HEPH_EUNAVAIL, the database unchanged: the install gives way rather
- *      than lose that write, and the sync pulls the op-log instead). One
- *      case is not caught: a write begun and committed between the check
- *      and the backup's first lock, a window of a few microseconds.
+ *      wrote to the database since step 1 (checked once the backup holds
+ *      the write lock, so none can commit in between) or is writing to it
+ *      then (HEPH_EUNAVAIL, the database unchanged: the install gives way
+ *      rather than lose that write, and the sync pulls the op-log instead).
  * Undo history is dropped: its seqs name ops of the op-log that was
  * replaced.
  */
@@ -361,18 +360,20 @@ static int64_t snap_int(heph_store *s, const char *key)
 	return n;
 }
 
-/* The integer a one-row pragma answers, or -1. */
-static int64_t pragma_int(heph_store *s, const char *sql)
+/* The integer a one-row pragma answers on db, or -1. */
+static int64_t db_pragma_int(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *st;
 	int64_t n = -1;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return n;
 }
+
+static int64_t pragma_int(heph_store *s, const char *sql) { return db_pragma_int(s->db, sql); }
 
 /* Read and check the attached snapshot's own table: *hub malloc'd. */
 static int check_meta(heph_store *s, int64_t *seq, char **hub)
@@ -504,8 +505,8 @@ int heph_sync_snapshot_check(heph_store *s, const char *path, int64_t *seq, char
 /* Into the attached snapshot, in one transaction reading main: this
  * replica's own tables (identity, settings, tokens, sync settings), its
  * ops in snapshot_keep, and the header of a heph database, so that the
- * file can be opened as a store. *version: main's data_version then. */
-static int adopt(heph_store *s, int64_t *version)
+ * file can be opened as a store. */
+static int adopt(heph_store *s)
 {
 	int err;
 	if ((err = heph__exec(s, "BEGIN")))
@@ -524,7 +525,6 @@ static int adopt(heph_store *s, int64_t *version)
 	    (err = exec_fmt(s, "PRAGMA snap.application_id = %d; PRAGMA snap.user_version = %d", HEPH_APPLICATION_ID,
 			    heph_schema_version())))
 		goto out;
-	*version = pragma_int(s, "PRAGMA main.data_version");
 	err = heph__exec(s, "COMMIT");
 out:
 	if (err)
@@ -583,18 +583,42 @@ out:
 	return err;
 }
 
+/* A connection of its own on s's database file: its data_version moves
+ * when any other connection commits there (s's own included, which writes
+ * nothing to main while a snapshot is prepared). NULL for a database in
+ * memory, which no other process can write. */
+static int watch_open(heph_store *s, sqlite3 **out)
+{
+	const char *file = sqlite3_db_filename(s->db, "main");
+	*out = NULL;
+	if (!file || !file[0])
+		return 0;
+	int rc = sqlite3_open_v2(file, out, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		int err = heph_error_set(HEPH_ERROR, "cannot watch the database for other writers: %s",
+					 *out ? sqlite3_errmsg(*out) : sqlite3_errstr(rc));
+		sqlite3_close(*out);
+		*out = NULL;
+		return err;
+	}
+	return 0;
+}
+
 /* Copy the database at path over s's main database, page by page, in one
  * write transaction (SQLite's online backup): other connections wait for
- * it, as for any writer, and then read the new content. It never waits for
- * another writer: one that holds the database now is about to commit a
- * change the image lacks, so the install gives way (HEPH_EUNAVAIL) rather
- * than copy over that change once it is committed. */
-static int copy_over(heph_store *s, const char *path)
+ * it, as for any writer, and then read the new content. The backup first
+ * takes the database's write lock, copying nothing; then, with no other
+ * writer able to commit, watch's data_version tells whether one did since
+ * it read version (before the image was prepared): if so the install gives
+ * way (HEPH_EUNAVAIL, nothing written) rather than copy over that change.
+ * It never waits for a writer that holds the lock: that one is about to
+ * commit a change the image lacks, so it gives way then too. */
+static int copy_over(heph_store *s, const char *path, sqlite3 *watch, int64_t version)
 {
 	sqlite3 *src = NULL;
 	sqlite3_backup *b;
 	int rc = sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
-	int err = 0;
+	int err = 0, changed = 0;
 	if (rc != SQLITE_OK) {
 		err = heph_error_set(HEPH_ERROR, "cannot open the prepared snapshot: %s",
 				     src ? sqlite3_errmsg(src) : sqlite3_errstr(rc));
@@ -604,12 +628,18 @@ static int copy_over(heph_store *s, const char *path)
 		err = heph__sqlerr(s, sqlite3_errcode(s->db), "installing the snapshot");
 		goto out;
 	}
-	/* all pages in one step, so one transaction */
 	sqlite3_busy_timeout(s->db, 0);
-	rc = sqlite3_backup_step(b, -1);
+	rc = sqlite3_backup_step(b, 0); /* the write lock, no page */
+	if (rc == SQLITE_OK && watch && db_pragma_int(watch, "PRAGMA data_version") != version)
+		changed = 1;
+	else if (rc == SQLITE_OK)
+		rc = sqlite3_backup_step(b, -1); /* every page, in the same transaction */
 	sqlite3_busy_timeout(s->db, s->busy_ms);
-	int fin = sqlite3_backup_finish(b);
-	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+	int fin = sqlite3_backup_finish(b); /* unfinished: rolled back */
+	if (changed)
+		err = heph_error_set(HEPH_EUNAVAIL, "another process wrote to this database while the hub's snapshot "
+				     "was prepared");
+	else if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
 		err = heph_error_set(HEPH_EUNAVAIL, "another process was writing to this database when the hub's "
 				     "snapshot was to be installed");
 	else if (rc != SQLITE_DONE)
@@ -625,6 +655,7 @@ int heph_sync_snapshot_install(heph_store *s, const char *path, const char *want
 {
 	char *hub = NULL;
 	int64_t seq = 0, version = 0;
+	sqlite3 *watch = NULL;
 	int err, attached = 0;
 	memset(out, 0, sizeof *out);
 	if ((err = check_header(path)))
@@ -644,25 +675,26 @@ int heph_sync_snapshot_install(heph_store *s, const char *path, const char *want
 	}
 	/* The file is this download's scratch copy from here on: what is
 	 * this replica's own goes into it, it is finished as a store of its
-	 * own, and its pages are copied over the database at once. */
+	 * own, and its pages are copied over the database at once, unless
+	 * another process wrote to the database since adopt() read it (its
+	 * change would be lost: the install gives way, and the caller pulls
+	 * the op-log or takes a snapshot another time). */
+	if ((err = watch_open(s, &watch)))
+		goto out;
+	if (watch && (version = db_pragma_int(watch, "PRAGMA data_version")) < 0) {
+		err = heph_error_set(HEPH_ERROR, "cannot watch the database for other writers: %s", sqlite3_errmsg(watch));
+		goto out;
+	}
 	if ((err = heph__exec(s, "PRAGMA snap.journal_mode = OFF; PRAGMA snap.synchronous = OFF")) ||
-	    (err = adopt(s, &version)))
+	    (err = adopt(s)))
 		goto out;
 	detach(s);
 	attached = 0;
 	if ((err = finish_image(s, path, seq, hub, out)))
 		goto out;
-	/* Another process that wrote to this database since adopt() read it
-	 * would lose its change: give way instead (the caller pulls the
-	 * op-log, or takes a snapshot another time). */
-	if (pragma_int(s, "PRAGMA main.data_version") != version) {
-		err = heph_error_set(HEPH_EUNAVAIL, "another process wrote to this database while the hub's snapshot "
-				     "was prepared");
-		goto out;
-	}
 	if ((err = exec_fmt(s, "PRAGMA main.cache_size = -%d", SNAPSHOT_CACHE_KB)))
 		goto out;
-	err = copy_over(s, path);
+	err = copy_over(s, path, watch, version);
 	exec_fmt(s, "PRAGMA main.cache_size = -%d", s->cache_kb > 0 ? s->cache_kb : HEPH_STORE_CACHE_KB);
 	if (err)
 		goto out;
@@ -679,6 +711,7 @@ int heph_sync_snapshot_install(heph_store *s, const char *path, const char *want
 out:
 	if (attached)
 		detach(s);
+	sqlite3_close(watch);
 	free(hub);
 	return err;
 }
