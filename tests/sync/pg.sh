@@ -41,3 +41,15 @@ pg_stop() {
 
 # psql_q SQL — one query's rows, unaligned, no header
 psql_q() { as_pg "$PG_BIN/psql" -X -q -A -t -h "$PG_SOCK" -U heph -d heph -c "$1"; }
+
+# pg_owner OWNER [TOKEN...] — add OWNER to the hub's database at PG_URL and
+# a device token of each name for it, in $TMP/TOKEN.token
+pg_owner() {
+	local owner=$1 t
+	shift
+	"$HEPHD" owner add "$owner" --store "$PG_URL" 2>/dev/null || { echo "cannot add owner $owner" >&2; exit 1; }
+	for t in "$@"; do
+		"$HEPHD" token create "$t" --owner "$owner" --store "$PG_URL" >"$TMP/$t.token" 2>/dev/null ||
+			{ echo "cannot make token $t of $owner" >&2; exit 1; }
+	done
+}

@@ -11,9 +11,7 @@
 . "$(dirname "$0")/pg.sh"
 pg_start
 S="--store $PG_URL"
-"$HEPHD" owner add alice $S 2>/dev/null
-"$HEPHD" token create s --owner alice $S >"$TMP/s.token" 2>/dev/null
-"$HEPHD" token create web --owner alice $S >"$TMP/web.token" 2>/dev/null
+pg_owner alice s web
 start_hub A $S --state-dir "$TMP/stateA"
 A=$HUB_URL A_PID=$HUB_PID A_PORT=${HUB_URL##*:}
 start_hub B $S --state-dir "$TMP/stateB"

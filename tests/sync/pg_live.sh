@@ -9,11 +9,8 @@
 . "$(dirname "$0")/pg.sh"
 pg_start
 S="--store $PG_URL"
-"$HEPHD" owner add alice $S 2>/dev/null
-"$HEPHD" owner add bob $S 2>/dev/null
-"$HEPHD" token create a --owner alice $S >"$TMP/a.token" 2>/dev/null
-"$HEPHD" token create b --owner alice $S >"$TMP/b.token" 2>/dev/null
-"$HEPHD" token create c --owner bob $S >"$TMP/c.token" 2>/dev/null
+pg_owner alice a b
+pg_owner bob c
 start_hub A $S --state-dir "$TMP/stateA"
 A=$HUB_URL
 start_hub B $S --state-dir "$TMP/stateB"

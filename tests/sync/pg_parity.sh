@@ -19,10 +19,8 @@
 pg_start
 S="--store $PG_URL"
 
-"$HEPHD" owner add alice $S 2>/dev/null
-"$HEPHD" owner add bob $S 2>/dev/null
-for t in a1 a2 a3 a4 a5; do "$HEPHD" token create $t --owner alice $S >"$TMP/$t.token" 2>/dev/null; done
-"$HEPHD" token create b1 --owner bob $S >"$TMP/b1.token" 2>/dev/null
+pg_owner alice a1 a2 a3 a4 a5
+pg_owner bob b1
 start_hub A $S --state-dir "$TMP/stateA"
 A=$HUB_URL
 start_hub B $S --state-dir "$TMP/stateB"
