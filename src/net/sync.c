@@ -4,7 +4,8 @@
  * store side (cursors, pages, bodies) is libheph's heph/sync.h.
  *
  * A spoke whose pull cursor is 0 first asks the hub's head (a pull of one
- * op, not taken). When the hub holds more than HEPH_SYNC_SNAPSHOT_MIN ops
+ * op, not taken), and so does one whose first page made it start over (it
+ * met another hub at its address, or one that lost ops it had pulled). When the hub holds more than HEPH_SYNC_SNAPSHOT_MIN ops
  * (or any, with HEPH_SYNC_SNAPSHOT=always) it downloads the hub's snapshot
  * to DB.snapshot beside the database, resuming a cut download (Range, and
  * If-Range with the ETag kept in DB.snapshot.etag, so that a cut in one
@@ -35,7 +36,11 @@
 #include "heph/fleet.h"
 #include "heph/sync.h"
 
-static int pull(heph_store *s, net_client *c, int limit, int64_t *pulled, int64_t *head)
+/* Pull and take every page after the cursor. over (may be NULL): when the
+ * spoke starts over (another hub, or one that lost ops it had pulled), set
+ * it and return at once, so that the caller can join that hub as a new
+ * spoke would (bootstrap) rather than replay its whole log. */
+static int pull(heph_store *s, net_client *c, int limit, int64_t *pulled, int64_t *head, int *over)
 {
 	int resets = 0, err;
 	char what[512];
@@ -68,6 +73,10 @@ static int pull(heph_store *s, net_client *c, int limit, int64_t *pulled, int64_
 		*pulled += page.added;
 		*head = page.head;
 		if (page.reset) {
+			if (over) {
+				*over = 1;
+				return 0;
+			}
 			if (++resets > 2)
 				return heph_error_set(HEPH_ERROR, "%s keeps changing its identity or history", what);
 			continue;
@@ -411,8 +420,18 @@ again:
 	free(note);
 	note = NULL;
 	err = bootstrap(s, c, mode, &pulled, &took, &note);
+	int over = 0;
 	if (!err)
-		err = pull(s, c, batch ? batch : HEPH_SYNC_PULL_LIMIT, &pulled, &head);
+		err = pull(s, c, batch ? batch : HEPH_SYNC_PULL_LIMIT, &pulled, &head, took ? NULL : &over);
+	if (!err && over) {
+		/* it started over: join the hub as a new spoke would, from its
+		 * snapshot when it is far ahead */
+		free(note);
+		note = NULL;
+		err = bootstrap(s, c, mode, &pulled, &took, &note);
+		if (!err)
+			err = pull(s, c, batch ? batch : HEPH_SYNC_PULL_LIMIT, &pulled, &head, NULL);
+	}
 	if (!err)
 		err = push(s, c, batch ? batch : HEPH_SYNC_PUSH_LIMIT, &pushed);
 	net_client_free(c);

@@ -25,6 +25,8 @@ everything else to the hub.
              the spoke's database unchanged; a format the spoke does not
              read (stated by the hub), or a hub without the endpoint: the
              op-log is pulled instead
+  replaced   a spoke that meets another hub at its address starts over
+             from that hub's snapshot, keeping and pushing what it held
   daemon     a spoke hephd (--sync-snapshot always) starts from it too
   busy       another process writing to the spoke's database during its
              join: the install gives way, the sync pulls the op-log, nothing
@@ -581,6 +583,43 @@ def main():
         check("twice: each converges with the hub", same == rounds, same)
         left = [f for f in os.listdir(tmp) if f.startswith("twice") and ".snapshot" in f]
         check("twice: no download is left beside a database", not left, left)
+
+        # --- replaced ---
+        # a spoke whose hub is replaced by another (a new hub at its address,
+        # or a hub restored from a backup that lacks ops it had pulled)
+        # starts over, and joins the new hub from its snapshot rather than
+        # by replaying its log; what it held that the new hub lacks (its own
+        # ops and the old hub's) is kept and pushed
+        moved = os.path.join(tmp, "moved.db")
+        heph(moved, "hub", "set", hub.url, "--token-file", token_file)
+        sync(moved, "never")
+        heph(moved, "add", "made before the hub was replaced")
+        other_dir = os.path.join(tmp, "other")
+        os.mkdir(other_dir)
+        other = Hub(other_dir)
+        other_token = subprocess.run([HEPHD, "--db", other.db, "token", "create", "devices"], capture_output=True,
+                                     text=True, env=ENV, check=True).stdout.strip().splitlines()[-1]
+        other_token_file = os.path.join(other_dir, "devices.token")
+        with open(other_token_file, "w") as f:
+            f.write(other_token + "\n")
+        os.chmod(other_token_file, 0o600)
+        writer = os.path.join(other_dir, "w.db")
+        heph(writer, "hub", "set", other.url, "--token-file", other_token_file)
+        for i in range(30):
+            heph(writer, "add", "on the new hub %d" % i)
+        sync(writer, "never")
+        heph(moved, "hub", "set", other.url, "--token-file", other_token_file)
+        r, res = sync(moved, "always", ok=False)
+        check("replaced: a spoke that meets another hub joins it from its snapshot",
+              r is not None and r.get("snapshot", 0) > 0, (res.stdout, res.stderr))
+        check("replaced: and converges with it", digest(moved) == digest(other.db) and
+              status(moved).get("pending_push") == 0 and status(moved).get("hub_id") == origin(other.db), status(moved))
+        on_other = [t["title"] for t in json.loads(heph(other.db, "--json", "list", "--all").stdout)]
+        check("replaced: what it held that the new hub lacked was pushed there",
+              "made before the hub was replaced" in on_other and "task 39 of the snapshot +proj3 @ctx0" in on_other,
+              len(on_other))
+        other.p.terminate()
+        other.p.wait(20)
 
         # --- refused ---
         _, good_hdrs, good = hub.get("/sync/snapshot?protocol=1", token)
