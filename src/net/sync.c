@@ -420,9 +420,9 @@ again:
 	free(note);
 	note = NULL;
 	err = bootstrap(s, c, mode, &pulled, &took, &note);
-	int over = 0;
+	int over = 0, pull_limit = batch ? batch : HEPH_SYNC_PULL_LIMIT;
 	if (!err)
-		err = pull(s, c, batch ? batch : HEPH_SYNC_PULL_LIMIT, &pulled, &head, took ? NULL : &over);
+		err = pull(s, c, pull_limit, &pulled, &head, took ? NULL : &over);
 	if (!err && over) {
 		/* it started over: join the hub as a new spoke would, from its
 		 * snapshot when it is far ahead */
@@ -430,7 +430,7 @@ again:
 		note = NULL;
 		err = bootstrap(s, c, mode, &pulled, &took, &note);
 		if (!err)
-			err = pull(s, c, batch ? batch : HEPH_SYNC_PULL_LIMIT, &pulled, &head, NULL);
+			err = pull(s, c, pull_limit, &pulled, &head, NULL);
 	}
 	if (!err)
 		err = push(s, c, batch ? batch : HEPH_SYNC_PUSH_LIMIT, &pushed);

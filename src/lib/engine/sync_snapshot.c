@@ -583,25 +583,25 @@ out:
 	return err;
 }
 
-/* A connection of its own on s's database file: its data_version moves
- * when any other connection commits there (s's own included, which writes
- * nothing to main while a snapshot is prepared). NULL for a database in
- * memory, which no other process can write. */
-static int watch_open(heph_store *s, sqlite3 **out)
+/* A connection of its own on s's database file, and its data_version now:
+ * that moves when any other connection commits there (s's own included,
+ * which writes nothing to main while a snapshot is prepared). NULL for a
+ * database in memory, which no other process can write. */
+static int watch_open(heph_store *s, sqlite3 **out, int64_t *version)
 {
 	const char *file = sqlite3_db_filename(s->db, "main");
 	*out = NULL;
+	*version = 0;
 	if (!file || !file[0])
 		return 0;
 	int rc = sqlite3_open_v2(file, out, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		int err = heph_error_set(HEPH_ERROR, "cannot watch the database for other writers: %s",
-					 *out ? sqlite3_errmsg(*out) : sqlite3_errstr(rc));
-		sqlite3_close(*out);
-		*out = NULL;
-		return err;
-	}
-	return 0;
+	if (rc == SQLITE_OK && (*version = db_pragma_int(*out, "PRAGMA data_version")) >= 0)
+		return 0;
+	int err = heph_error_set(HEPH_ERROR, "cannot watch the database for other writers: %s",
+				 *out ? sqlite3_errmsg(*out) : sqlite3_errstr(rc));
+	sqlite3_close(*out);
+	*out = NULL;
+	return err;
 }
 
 /* Copy the database at path over s's main database, page by page, in one
@@ -679,13 +679,8 @@ int heph_sync_snapshot_install(heph_store *s, const char *path, const char *want
 	 * another process wrote to the database since adopt() read it (its
 	 * change would be lost: the install gives way, and the caller pulls
 	 * the op-log or takes a snapshot another time). */
-	if ((err = watch_open(s, &watch)))
-		goto out;
-	if (watch && (version = db_pragma_int(watch, "PRAGMA data_version")) < 0) {
-		err = heph_error_set(HEPH_ERROR, "cannot watch the database for other writers: %s", sqlite3_errmsg(watch));
-		goto out;
-	}
-	if ((err = heph__exec(s, "PRAGMA snap.journal_mode = OFF; PRAGMA snap.synchronous = OFF")) ||
+	if ((err = watch_open(s, &watch, &version)) ||
+	    (err = heph__exec(s, "PRAGMA snap.journal_mode = OFF; PRAGMA snap.synchronous = OFF")) ||
 	    (err = adopt(s)))
 		goto out;
 	detach(s);
