@@ -103,14 +103,12 @@ def memory(tmp):
         per_conn = 30 << 20
         sel = selectors.DefaultSelector()
         conns = []
+        get_head = "GET /healthz HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n" % (host, 32 << 20)
+        post_head = ("POST /rpc HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %d\r\n\r\n" % (host, (32 << 20) - 1))
         for i in range(50):
             s = socket.create_connection(("127.0.0.1", hub.port))
-            if i % 2:
-                head = "GET /healthz HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n" % (host, 32 << 20)
-            else:
-                head = ("POST /rpc HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
-                        "Content-Length: %d\r\n\r\n" % (host, (32 << 20) - 1))
-            s.sendall(head.encode())
+            s.sendall((get_head if i % 2 else post_head).encode())
             s.setblocking(False)
             st = {"sock": s, "sent": 0, "answer": b"", "done": False}
             conns.append(st)
@@ -153,10 +151,8 @@ def memory(tmp):
         # that sends its head and no body, so that its answer cannot be lost.
         gets = [st["answer"] for i, st in enumerate(conns) if i % 2 and st["answer"]]
         posts = [st["answer"] for i, st in enumerate(conns) if not i % 2 and st["answer"]]
-        gets.append(head_only(hub.port, "GET /healthz HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n"
-                              % (host, 32 << 20)))
-        posts.append(head_only(hub.port, "POST /rpc HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
-                               "Content-Length: %d\r\n\r\n" % (host, (32 << 20) - 1)))
+        gets.append(head_only(hub.port, get_head))
+        posts.append(head_only(hub.port, post_head))
         check("memory: GETs with a body are refused with 400, before their body (%d answers)" % len(gets),
               gets and all(a.startswith(b"HTTP/1.1 400") for a in gets), repr(gets[:1])[:300])
         check("memory: the refusal names what is wrong", gets and all(b"takes no request body" in a for a in gets),

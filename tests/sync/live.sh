@@ -20,13 +20,15 @@ start_spoke b --sync-interval 3600
 B=$SPOKE_PID
 local_b() { "$HEPH" --db "$TMP/b.db" "$@"; } # b's database, not through its hephd
 has_title() { local_b list --json | json_get "'$1' in [t['title'] for t in d] or exit(1)"; }
+# page_of — an HTTP answer to a pull (as http prints it) as "STATUS HEAD OPS"
+page_of() { python3 -c 'import json,sys; s,b=sys.stdin.read().split(" ",1); d=json.loads(b); print(s, d["head"], len(d["ops"]))'; }
 
 # the hub: a pull with nothing new waits; its wait is checked
 head=$(http GET "$HUB_URL/sync/pull?protocol=1&after=0" "$(cat "$TMP/a.token")" | cut -d' ' -f2- | json_get 'd["head"]')
 expect_eq "a wait over 60 s is refused" 400 "$(http GET "$HUB_URL/sync/pull?protocol=1&after=0&wait=61" "$(cat "$TMP/a.token")" | cut -d' ' -f1)"
 expect_eq "a wait that is no number is refused" 400 "$(http GET "$HUB_URL/sync/pull?protocol=1&after=0&wait=soon" "$(cat "$TMP/a.token")" | cut -d' ' -f1)"
 expect_eq "a pull with nothing new answers when its wait is over, with nothing" "200 $head 0" \
-	"$(http GET "$HUB_URL/sync/pull?protocol=1&after=$head&wait=1" "$(cat "$TMP/a.token")" | python3 -c 'import json,sys; s,b=sys.stdin.read().split(" ",1); d=json.loads(b); print(s, d["head"], len(d["ops"]))')"
+	"$(http GET "$HUB_URL/sync/pull?protocol=1&after=$head&wait=1" "$(cat "$TMP/a.token")" | page_of)"
 # a wake that brings a parked pull nothing new (a write through /rpc that
 # changes nothing, as another owner's push would on a hub for many) parks it
 # again: it is answered when its wait is over, never at once with nothing,
@@ -42,8 +44,7 @@ waited_ms=$((($(date +%s%N) - t0) / 1000000))
 expect_eq "a write through /rpc that changes nothing is refused" 1 "$(grep -c '"error"' "$TMP/nothing.out")"
 expect_eq "a parked pull woken with nothing new waits on (answered after ${waited_ms} ms of its 3 s)" 1 \
 	"$((waited_ms >= 2900))"
-expect_eq "and is answered with nothing" "200 $head 0" \
-	"$(python3 -c 'import json,sys; s,b=open(sys.argv[1]).read().split(" ",1); d=json.loads(b); print(s, d["head"], len(d["ops"]))' "$TMP/parked.out")"
+expect_eq "and is answered with nothing" "200 $head 0" "$(page_of <"$TMP/parked.out")"
 
 # a change on a reaches b's database: a pushes at once, the hub wakes b's waiting pull
 on a task "made on a" --attention red >/dev/null

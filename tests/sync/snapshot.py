@@ -114,6 +114,18 @@ def state(db):
     return (digest(db), ops, st.get("pull_cursor"), st.get("push_cursor"), st.get("pending_push"), origin(db))
 
 
+def device_token(db, where):
+    """A device token of the hub at db, and the private file in where that
+    holds it."""
+    token = subprocess.run([HEPHD, "--db", db, "token", "create", "devices"], capture_output=True, text=True,
+                           env=ENV, check=True).stdout.strip().splitlines()[-1]
+    path = os.path.join(where, "devices.token")
+    with open(path, "w") as f:
+        f.write(token + "\n")
+    os.chmod(path, 0o600)
+    return token, path
+
+
 class Hub:
     def __init__(self, tmp):
         self.db = os.path.join(tmp, "hub.db")
@@ -374,12 +386,7 @@ def main():
     hub = None
     try:
         db = os.path.join(tmp, "hub.db")
-        token = subprocess.run([HEPHD, "--db", db, "token", "create", "devices"], capture_output=True, text=True,
-                               env=ENV, check=True).stdout.strip().splitlines()[-1]
-        token_file = os.path.join(tmp, "devices.token")
-        with open(token_file, "w") as f:
-            f.write(token + "\n")
-        os.chmod(token_file, 0o600)
+        token, token_file = device_token(db, tmp)
         # a private setting on the hub, which no snapshot may carry
         heph(db, "hub", "set", "http://private-setting.invalid/of-the-hub")
         hub = Hub(tmp)
@@ -597,12 +604,7 @@ def main():
         other_dir = os.path.join(tmp, "other")
         os.mkdir(other_dir)
         other = Hub(other_dir)
-        other_token = subprocess.run([HEPHD, "--db", other.db, "token", "create", "devices"], capture_output=True,
-                                     text=True, env=ENV, check=True).stdout.strip().splitlines()[-1]
-        other_token_file = os.path.join(other_dir, "devices.token")
-        with open(other_token_file, "w") as f:
-            f.write(other_token + "\n")
-        os.chmod(other_token_file, 0o600)
+        _, other_token_file = device_token(other.db, other_dir)
         writer = os.path.join(other_dir, "w.db")
         heph(writer, "hub", "set", other.url, "--token-file", other_token_file)
         for i in range(30):
@@ -744,7 +746,7 @@ def main():
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait()
-        for log in ("hub.log", "daemon.log"):
+        for log in ("hub.log", "daemon.log", os.path.join("other", "hub.log")):
             path = os.path.join(tmp, log)
             text = open(path, errors="replace").read() if os.path.exists(path) else ""
             check("%s: no sanitizer report" % log, "Sanitizer" not in text and "runtime error" not in text,
